@@ -1,0 +1,69 @@
+/**
+ * The public GraphQL contract. The chart page, GraphiQL users and the tests all speak this; change it
+ * additively.
+ */
+export const typeDefs = /* GraphQL */ `
+  """
+  An instant, as an ISO-8601 string in UTC (e.g. "2026-11-30T14:05:00.000Z").
+  """
+  scalar DateTime
+
+  "A watched ticker with what we know about it."
+  type Stock {
+    ticker: String!
+    companyName: String
+    "Where the company's logo is served; a path on this server for the simulated provider."
+    logoUrl: String
+    "52-week high in dollars, as last fetched from the provider."
+    high52Week: Float
+    "52-week low in dollars, as last fetched from the provider."
+    low52Week: Float
+    "The most recent stored price in dollars."
+    latestPrice: Float
+    latestTime: DateTime
+    enabled: Boolean!
+    addedAt: DateTime!
+  }
+
+  "One stored price observation."
+  type Tick {
+    ticker: String!
+    price: Float!
+    time: DateTime!
+  }
+
+  """
+  A ticker's prices over a window, columnar to keep the answer small: times[i] (milliseconds since the Unix
+  epoch) goes with prices[i] (dollars). Ascending by time.
+  """
+  type PriceSeries {
+    ticker: String!
+    times: [Float!]!
+    prices: [Float!]!
+  }
+
+  type Health {
+    postgres: Boolean!
+    redis: Boolean!
+  }
+
+  type Query {
+    "Every ticker on the watchlist, in the order it was added."
+    watchlist: [Stock!]!
+    "One ticker, or null when it is not on the watchlist."
+    stock(ticker: String!): Stock
+    """
+    Price history for the given tickers (all watched tickers when omitted) between from (default: 7 days
+    before to) and to (default: now).
+    """
+    priceHistory(tickers: [String!], from: DateTime, to: DateTime): [PriceSeries!]!
+  }
+
+  type Subscription {
+    """
+    New ticks as they are stored, one list per fetch (all tickers of that fetch that pass the filter).
+    tickers limits the stream to those tickers; omitted means all.
+    """
+    ticks(tickers: [String!]): [Tick!]!
+  }
+`;

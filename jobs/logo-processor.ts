@@ -1,0 +1,12 @@
+import type { CompanyProfile } from '../src/providers/provider.ts';
+import { createRefreshProcessor, type RefreshProcessorDeps } from './refresh-processor.ts';
+
+/** The `logos` job: company names and logo URLs, upserted (the classic deleted and re-inserted them). */
+export function createLogoProcessor(deps: RefreshProcessorDeps) {
+  return createRefreshProcessor<CompanyProfile>(deps, {
+    what: 'logo',
+    missing: (watchlist) => watchlist.missingProfiles(),
+    fetch: (provider, symbols, options) => provider.getProfiles(symbols, options),
+    save: (watchlist, profiles) => watchlist.saveProfiles(profiles),
+  });
+}

@@ -1,0 +1,58 @@
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../src/config.ts';
+
+/** The three job kinds of the classic's loops, each its own queue so a slow logo fetch never delays prices. */
+export const QUEUE_NAMES = ['prices', 'logos', 'highlow'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** One scheduler per queue, with a fixed id: upserting the same id is how two starting workers agree. */
+export const SCHEDULER_IDS: Record<QueueName, string> = {
+  prices: 'prices-every-interval',
+  logos: 'logos-every-interval',
+  highlow: 'highlow-every-interval',
+};
+
+/**
+ * Retries with exponential backoff (1 s, 2 s, 4 s, 8 s) ride out a provider or database hiccup; bounded,
+ * unlike the classic's recursion. Finished jobs are trimmed so Redis does not grow without end.
+ */
+export const JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { count: 500 },
+  removeOnFail: { count: 2000 },
+};
+
+export type Queues = Record<QueueName, Queue>;
+
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
+  return { prices: make('prices'), logos: make('logos'), highlow: make('highlow') };
+}
+
+export function intervalFor(queue: QueueName, schedule: Config['schedule']): number {
+  return { prices: schedule.priceIntervalMs, logos: schedule.logoIntervalMs, highlow: schedule.highlowIntervalMs }[
+    queue
+  ];
+}
+
+/**
+ * Creates or updates the three job schedulers. Idempotent: the ids are fixed, so any number of processes
+ * calling this at once leave exactly one scheduler per queue, with the latest interval.
+ */
+export async function upsertSchedulers(queues: Queues, schedule: Config['schedule']): Promise<void> {
+  await Promise.all(
+    QUEUE_NAMES.map((name) =>
+      queues[name].upsertJobScheduler(
+        SCHEDULER_IDS[name],
+        { every: intervalFor(name, schedule) },
+        { name, data: {}, opts: JOB_OPTIONS },
+      ),
+    ),
+  );
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all(Object.values(queues).map((queue) => queue.close()));
+}

@@ -1,0 +1,134 @@
+import { parseArgs } from 'node:util';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config.ts';
+import { startEmbeddedPostgres } from './db/embedded.ts';
+import { runMigrations } from './db/migrate.ts';
+import { describeBackends } from './deps.ts';
+import { createLogger } from './logger.ts';
+import { type Role, startRole } from './start.ts';
+
+const COMMANDS: Record<string, string> = {
+  start: 'Run everything in one process: the API, the chart page, Bull Board and the workers (the default).',
+  api: 'Run the HTTP side only: GraphQL (with GraphiQL), the chart page, Bull Board and /healthz.',
+  worker: 'Run the BullMQ workers only, and upsert the price, logo and 52-week schedulers.',
+  migrate: 'Apply pending database migrations and exit (start, api and worker also do this).',
+};
+
+const USAGE = `stockstreamer — a live stock price pipeline and dashboard
+
+Usage: stockstreamer <command> [--help]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, text]) => `  ${name.padEnd(8)} ${text}`)
+  .join('\n')}
+
+Configuration comes from environment variables (see .env.example and the README):
+  ${CONFIG_VARIABLES.join(', ')}
+With none set, it runs an embedded PostgreSQL under ./.data, the Redis at 127.0.0.1:6379 (or a private
+redis-server), and the offline simulated market.
+`;
+
+function commandHelp(command: string): string {
+  return `Usage: stockstreamer ${command}\n\n${COMMANDS[command]}\n\n${USAGE.split('\n').slice(9).join('\n')}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0];
+  if (command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 1 : 0;
+  }
+  if (!(command in COMMANDS)) {
+    process.stderr.write(`Unknown command "${command}". Wanted one of: ${Object.keys(COMMANDS).join(', ')}.\n\n`);
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`stockstreamer: ${error.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  // A stray rejection is a bug to log, not a reason to stop fetching prices for everyone.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+  if (command === 'migrate') {
+    const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
+    try {
+      await runMigrations(config.database.url ?? embedded!.url);
+      logger.info('migrations applied');
+    } finally {
+      await embedded?.stop();
+    }
+    return 0;
+  }
+
+  const started = Date.now();
+  const running = await startRole(command as Role, config, { logger });
+  const lines = [
+    `stockstreamer ${command} is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    ...(running.url
+      ? [
+          `  chart page  ${running.url}/`,
+          `  GraphiQL    ${running.url}/graphql`,
+          `  Bull Board  ${running.url}/admin/queues`,
+          `  health      ${running.url}/healthz`,
+        ]
+      : []),
+    ...(running.workers
+      ? [`  workers     prices every ${config.schedule.priceIntervalMs} ms for ${config.symbols.length} symbols`]
+      : []),
+    ...describeBackends(running.deps).map((line) => `  ${line}`),
+    '  stop with Ctrl+C',
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting at once');
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      // Bounded: a stuck job or socket must not keep a stopping service alive past systemd's patience.
+      setTimeout(() => {
+        logger.error('shutdown took over 10 s; exiting');
+        process.exit(1);
+      }, 10_000).unref();
+      running.close().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'error during shutdown');
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`stockstreamer: ${message}\n`);
+    process.exit(1);
+  },
+);

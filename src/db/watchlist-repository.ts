@@ -1,0 +1,138 @@
+import { eq, sql } from 'drizzle-orm';
+import type { CompanyProfile, FiftyTwoWeekRange } from '../providers/provider.ts';
+import type { Database } from './client.ts';
+import { stockHighLow, stockImageUrls, symbols } from './schema.ts';
+
+/** A watched ticker joined with its logo, 52-week range and latest stored price. */
+export interface WatchlistEntry {
+  ticker: string;
+  companyName: string | null;
+  logoUrl: string | null;
+  high52Week: number | null;
+  low52Week: number | null;
+  latestPrice: number | null;
+  latestTime: Date | null;
+  enabled: boolean;
+  addedAt: Date;
+}
+
+export interface WatchlistRepository {
+  /** Adds tickers not yet on the watchlist, keeping the given order; existing entries are left alone. */
+  seed(tickers: readonly string[]): Promise<void>;
+  enabledTickers(): Promise<string[]>;
+  list(): Promise<WatchlistEntry[]>;
+  /** Enabled tickers that have no stored logo, or no stored 52-week range. */
+  missingProfiles(): Promise<string[]>;
+  missingRanges(): Promise<string[]>;
+  /** Upserts the logo URL and fills in the company name. */
+  saveProfiles(profiles: readonly CompanyProfile[]): Promise<void>;
+  saveRanges(ranges: readonly FiftyTwoWeekRange[]): Promise<void>;
+}
+
+export function createWatchlistRepository(db: Database): WatchlistRepository {
+  return {
+    async seed(tickers) {
+      if (tickers.length === 0) return;
+      // Microsecond steps on added_at keep SYMBOLS' order, which is the order the page lists them in.
+      await db.execute(sql`
+        insert into symbols (ticker, added_at)
+        select ticker, now() + (n * interval '1 microsecond')
+        from unnest(${sql.param([...tickers])}::text[]) with ordinality as t(ticker, n)
+        on conflict (ticker) do nothing`);
+    },
+
+    async enabledTickers() {
+      const rows = await db
+        .select({ ticker: symbols.ticker })
+        .from(symbols)
+        .where(eq(symbols.enabled, true))
+        .orderBy(symbols.addedAt, symbols.ticker);
+      return rows.map((row) => row.ticker);
+    },
+
+    async list() {
+      const result = await db.execute<{
+        ticker: string;
+        company_name: string | null;
+        image_url: string | null;
+        high_val52wk: string | null;
+        low_val52wk: string | null;
+        price: string | null;
+        time: Date | null;
+        enabled: boolean;
+        added_at: Date;
+      }>(sql`
+        select s.ticker, s.company_name, s.enabled, s.added_at, i.image_url, h.high_val52wk, h.low_val52wk,
+               p.price, p.time
+        from symbols s
+        left join stock_image_urls i on i.stock_name = s.ticker
+        left join stock_highlow h on h.stock_name = s.ticker
+        left join lateral (
+          select price, time from stock_prices where stock_name = s.ticker order by time desc limit 1
+        ) p on true
+        order by s.added_at, s.ticker`);
+      const num = (value: string | null) => (value === null ? null : Number(value));
+      return result.rows.map((row) => ({
+        ticker: row.ticker,
+        companyName: row.company_name,
+        logoUrl: row.image_url,
+        high52Week: num(row.high_val52wk),
+        low52Week: num(row.low_val52wk),
+        latestPrice: num(row.price),
+        latestTime: row.time,
+        enabled: row.enabled,
+        addedAt: row.added_at,
+      }));
+    },
+
+    async missingProfiles() {
+      const result = await db.execute<{ ticker: string }>(sql`
+        select s.ticker from symbols s
+        where s.enabled and (s.company_name is null
+          or not exists (select 1 from stock_image_urls i where i.stock_name = s.ticker))
+        order by s.added_at`);
+      return result.rows.map((row) => row.ticker);
+    },
+
+    async missingRanges() {
+      const result = await db.execute<{ ticker: string }>(sql`
+        select s.ticker from symbols s
+        where s.enabled and not exists (select 1 from stock_highlow h where h.stock_name = s.ticker)
+        order by s.added_at`);
+      return result.rows.map((row) => row.ticker);
+    },
+
+    async saveProfiles(profiles) {
+      if (profiles.length === 0) return;
+      await db.transaction(async (tx) => {
+        await tx
+          .insert(stockImageUrls)
+          .values(profiles.map((p) => ({ stockName: p.symbol, imageUrl: p.logoUrl })))
+          .onConflictDoUpdate({
+            target: stockImageUrls.stockName,
+            set: { imageUrl: sql`excluded.image_url`, updatedAt: sql`now()` },
+          });
+        await tx.execute(sql`
+          update symbols s set company_name = u.name
+          from unnest(${sql.param(profiles.map((p) => p.symbol))}::text[],
+                      ${sql.param(profiles.map((p) => p.name))}::text[]) as u(ticker, name)
+          where s.ticker = u.ticker and s.company_name is distinct from u.name`);
+      });
+    },
+
+    async saveRanges(ranges) {
+      if (ranges.length === 0) return;
+      await db
+        .insert(stockHighLow)
+        .values(ranges.map((r) => ({ stockName: r.symbol, highVal52wk: r.high, lowVal52wk: r.low })))
+        .onConflictDoUpdate({
+          target: stockHighLow.stockName,
+          set: {
+            highVal52wk: sql`excluded.high_val52wk`,
+            lowVal52wk: sql`excluded.low_val52wk`,
+            updatedAt: sql`now()`,
+          },
+        });
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { brownianAt, gaussian, hashString, mix } from './random.ts';
+
+describe('gaussian', () => {
+  it('has mean ~0 and variance ~1 over many hashes', () => {
+    const n = 50_000;
+    let sum = 0;
+    let squares = 0;
+    for (let i = 0; i < n; i++) {
+      const x = gaussian(mix(12345, i));
+      sum += x;
+      squares += x * x;
+    }
+    expect(Math.abs(sum / n)).toBeLessThan(0.02);
+    expect(Math.abs(squares / n - 1)).toBeLessThan(0.03);
+  });
+});
+
+describe('brownianAt', () => {
+  const seed = hashString('test');
+
+  it('is a pure function of seed and time', () => {
+    expect(brownianAt(seed, 1_000_000)).toBe(brownianAt(seed, 1_000_000));
+    expect(brownianAt(seed, 1_000_000)).not.toBe(brownianAt(hashString('other'), 1_000_000));
+  });
+
+  it('starts at 0', () => {
+    expect(brownianAt(seed, 0)).toBe(0);
+  });
+
+  it('has independent increments with variance equal to the time step', () => {
+    // Increments over 5 s at many points: their variance should be ~5 and lag-1 correlation ~0.
+    const base = 2 ** 37;
+    const steps = 20_000;
+    const increments: number[] = [];
+    let previous = brownianAt(seed, base);
+    for (let i = 1; i <= steps; i++) {
+      const w = brownianAt(seed, base + i * 5);
+      increments.push(w - previous);
+      previous = w;
+    }
+    const mean = increments.reduce((a, b) => a + b, 0) / steps;
+    const variance = increments.reduce((a, b) => a + (b - mean) ** 2, 0) / steps;
+    let covariance = 0;
+    for (let i = 1; i < steps; i++) covariance += (increments[i]! - mean) * (increments[i - 1]! - mean);
+    covariance /= steps - 1;
+    expect(variance).toBeGreaterThan(4.7);
+    expect(variance).toBeLessThan(5.3);
+    expect(Math.abs(covariance / variance)).toBeLessThan(0.03);
+  });
+
+  it('rejects times outside its span', () => {
+    expect(() => brownianAt(seed, -1)).toThrow(RangeError);
+    expect(() => brownianAt(seed, 1.5)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,26 @@
+/** One stored price observation, the unit the pipeline moves from worker to page. */
+export interface Tick {
+  ticker: string;
+  price: number;
+  time: Date;
+}
+
+/** The pub/sub wire form of a batch of ticks: compact JSON with ISO times. */
+export function serializeTicks(ticks: readonly Tick[]): string {
+  return JSON.stringify(ticks.map((t) => ({ ticker: t.ticker, price: t.price, time: t.time.toISOString() })));
+}
+
+/** Reads a batch published by `serializeTicks`, dropping anything malformed rather than passing it on. */
+export function parseTicks(payload: unknown): Tick[] {
+  if (!Array.isArray(payload)) return [];
+  const ticks: Tick[] = [];
+  for (const item of payload) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { ticker, price, time } = item as Record<string, unknown>;
+    const at = typeof time === 'string' ? new Date(time) : undefined;
+    if (typeof ticker !== 'string' || typeof price !== 'number' || !Number.isFinite(price) || !at) continue;
+    if (Number.isNaN(at.getTime())) continue;
+    ticks.push({ ticker, price, time: at });
+  }
+  return ticks;
+}

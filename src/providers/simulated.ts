@@ -1,0 +1,42 @@
+import type { Clock } from '../clock.ts';
+import { monogramPath } from '../domain/monogram.ts';
+import { simulatedCompany, simulatedFiftyTwoWeekRange, simulatedPrice } from '../domain/simulated-market.ts';
+import { type BatchResult, type FetchOptions, type MarketDataProvider, throwIfAborted } from './provider.ts';
+
+/**
+ * The offline default: deterministic prices for a seed (geometric Brownian motion around realistic levels),
+ * company names, monogram logos served by this app, and 52-week ranges taken from the same price path.
+ * Quotes are stamped with the current whole second, so two fetches within one second are the same
+ * observation and the (stock_name, time) key stores it once.
+ */
+export function createSimulatedProvider(options: { seed: string; clock: Clock }): MarketDataProvider {
+  const { seed, clock } = options;
+  const map = async <T>(
+    symbols: readonly string[],
+    fetchOptions: FetchOptions | undefined,
+    one: (symbol: string) => T,
+  ): Promise<BatchResult<T>> => {
+    throwIfAborted(fetchOptions?.signal);
+    return { ok: symbols.map(one), failed: [] };
+  };
+  const now = () => new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
+
+  return {
+    name: 'simulated',
+    getQuotes(symbols, fetchOptions) {
+      const time = now();
+      return map(symbols, fetchOptions, (symbol) => ({ symbol, price: simulatedPrice(seed, symbol, time), time }));
+    },
+    getProfiles(symbols, fetchOptions) {
+      return map(symbols, fetchOptions, (symbol) => ({
+        symbol,
+        name: simulatedCompany(symbol).name,
+        logoUrl: monogramPath(symbol),
+      }));
+    },
+    getFiftyTwoWeekRanges(symbols, fetchOptions) {
+      const time = now();
+      return map(symbols, fetchOptions, (symbol) => ({ symbol, ...simulatedFiftyTwoWeekRange(seed, symbol, time) }));
+    },
+  };
+}

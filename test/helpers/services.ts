@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { pino } from 'pino';
+import { runMigrations } from '../../src/db/migrate.ts';
+
+/**
+ * Tests reach the machine's own PostgreSQL and Redis (ARCHITECTURE.md, "Tests"). Each test file gets a
+ * fresh database and a unique BullMQ prefix, so files run in parallel without seeing each other's data.
+ */
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export function uniqueName(kind: string): string {
+  return `ss_${kind}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** Creates an empty database (migrated unless `migrate: false`); `drop()` removes it. */
+export async function createTestDatabase(options: { migrate?: boolean } = {}) {
+  const name = uniqueName('db');
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = withDatabase(TEST_POSTGRES_URL, name);
+  if (options.migrate !== false) await runMigrations(url);
+  return {
+    name,
+    url,
+    async drop() {
+      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+/** Deletes every key under a test's BullMQ prefix; the shared Redis keeps nothing from a run. */
+export async function removeRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The environment of a test app: real services, a private prefix, a fast interval unless overridden. */
+export function testEnv(databaseUrl: string, prefix: string, extra: Record<string, string> = {}) {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...extra,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Number and time formatting for the page. Pure and locale-pinned where it matters: prices are US dollars,
+ * so they read as `$1,234.56` whatever the browser's language; times follow the viewer's clock and locale
+ * unless a test pins them.
+ */
+
+/** Shown wherever a number is missing (a ticker with no price yet). */
+export const MISSING = '—';
+
+const dollars = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+
+const wholeDollars = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 0,
+  maximumFractionDigits: 0,
+});
+
+function isNumber(value: number | null | undefined): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** A price with cents: `$1,234.56`, `-$0.50`; {@link MISSING} for null, undefined and non-finite values. */
+export function formatDollars(value: number | null | undefined): string {
+  return isNumber(value) ? dollars.format(value) : MISSING;
+}
+
+/**
+ * A y-axis label: cents below $1,000 (ticks like $151.50 need them), whole dollars from there on, where the
+ * cents are noise and only widen the axis.
+ */
+export function formatAxisDollars(value: number | null | undefined): string {
+  if (!isNumber(value)) return '';
+  return Math.abs(value) >= 1000 ? wholeDollars.format(value) : dollars.format(value);
+}
+
+export type Direction = 'up' | 'down' | 'flat';
+
+/** The change from `from` to `to` as a signed percentage with two decimals, plus its direction. */
+export function formatChange(
+  from: number | null | undefined,
+  to: number | null | undefined,
+): { text: string; direction: Direction } {
+  if (!isNumber(from) || !isNumber(to) || from === 0) return { text: MISSING, direction: 'flat' };
+  const percent = ((to - from) / Math.abs(from)) * 100;
+  // Decide the sign on the rounded value, so that +0.004 % shows as a flat 0.00 %, not as "+0.00 %".
+  const rounded = Math.round(percent * 100) / 100;
+  if (rounded === 0) return { text: '0.00%', direction: 'flat' };
+  const sign = rounded > 0 ? '+' : '−';
+  return { text: `${sign}${Math.abs(rounded).toFixed(2)}%`, direction: rounded > 0 ? 'up' : 'down' };
+}
+
+/**
+ * A clock time such as `14:05:03`, in the viewer's time zone unless one is given (tests pin `UTC`).
+ * `locale` defaults to the browser's.
+ */
+export function formatClock(ms: number | null | undefined, timeZone?: string, locale?: string): string {
+  if (!isNumber(ms)) return MISSING;
+  return new Intl.DateTimeFormat(locale, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    // h23, not hour12: false, which some ICU versions render as "24:05:03" just after midnight
+    hourCycle: 'h23',
+    timeZone,
+  }).format(ms);
+}

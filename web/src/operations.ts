@@ -1,0 +1,40 @@
+/**
+ * Every GraphQL operation the page sends, in one place. The page talks to the server only through these
+ * (see graphql/type-defs.ts for the contract).
+ */
+
+export const WATCHLIST_QUERY = /* GraphQL */ `
+  query Watchlist {
+    watchlist {
+      ticker
+      companyName
+      logoUrl
+      high52Week
+      low52Week
+      latestPrice
+      latestTime
+      enabled
+    }
+  }
+`;
+
+export const PRICE_HISTORY_QUERY = /* GraphQL */ `
+  query PriceHistory($tickers: [String!], $from: DateTime, $to: DateTime) {
+    priceHistory(tickers: $tickers, from: $from, to: $to) {
+      ticker
+      times
+      prices
+    }
+  }
+`;
+
+/** Subscribed without `tickers`, i.e. to every ticker, so that one added to the watchlist shows up live. */
+export const TICKS_SUBSCRIPTION = /* GraphQL */ `
+  subscription Ticks($tickers: [String!]) {
+    ticks(tickers: $tickers) {
+      ticker
+      price
+      time
+    }
+  }
+`;

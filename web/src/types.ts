@@ -1,0 +1,36 @@
+/**
+ * The shapes the page receives from the GraphQL API (see graphql/type-defs.ts). Kept here rather than
+ * imported from the server so that `web/` depends on the server only through the wire contract.
+ */
+
+/** A watched ticker, as `Query.watchlist` returns it. */
+export interface Stock {
+  ticker: string;
+  companyName: string | null;
+  /** A same-origin path such as `/logos/AAPL.svg`, or null while the logo job has not run yet. */
+  logoUrl: string | null;
+  high52Week: number | null;
+  low52Week: number | null;
+  latestPrice: number | null;
+  /** ISO-8601 instant. */
+  latestTime: string | null;
+  enabled: boolean;
+}
+
+/** One stored observation, as `Subscription.ticks` streams it. */
+export interface Tick {
+  ticker: string;
+  price: number;
+  /** ISO-8601 instant. */
+  time: string;
+}
+
+/** Columnar history, as `Query.priceHistory` returns it: `times[i]` (ms since epoch) goes with `prices[i]`. */
+export interface PriceSeries {
+  ticker: string;
+  times: number[];
+  prices: number[];
+}
+
+/** What the status pill shows; also the exact text the browser tests wait for. */
+export type ConnectionStatus = 'live' | 'reconnecting' | 'offline';
