@@ -1,4 +1,10 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+// graphql 16 ships CJS (main) and ESM (module) without an exports map: Node loads the CJS copy for Yoga,
+// while Vite would pick the ESM one for our sources, and two copies break `instanceof GraphQLError`.
+const graphqlCjs = createRequire(import.meta.url).resolve('graphql');
+const resolve = { alias: [{ find: /^graphql$/, replacement: graphqlCjs }] };
 
 // Three tiers (see ARCHITECTURE.md): unit specs beside pure code, integration tests against the real Redis
 // and Postgres, and browser tests in Chromium. `npm test` runs all three.
@@ -6,6 +12,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           include: ['src/**/*.spec.ts', 'jobs/**/*.spec.ts', 'graphql/**/*.spec.ts', 'web/src/**/*.spec.ts'],
@@ -13,6 +20,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -21,6 +29,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

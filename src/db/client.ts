@@ -11,9 +11,6 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-// Postgres returns timestamptz as text; parse to Date once here rather than in every query that uses raw SQL.
-pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (value) => new Date(value));
-
 /** A pooled Drizzle client. An idle connection dropped by a Postgres restart is logged, never fatal. */
 export function createDatabase(url: string, logger: Logger, options: { max?: number } = {}): DatabaseHandle {
   const pool = new pg.Pool({

@@ -27,7 +27,7 @@ export function createTickRepository(db: Database): TickRepository {
       if (ticks.length === 0) return [];
       // unnest over three bound arrays: one round trip and one plan for any batch size, and ~4x faster than
       // a multi-row VALUES list (measured on this machine, see ARCHITECTURE.md).
-      const result = await db.execute<{ stock_name: string; price: string; time: Date }>(sql`
+      const result = await db.execute<{ stock_name: string; price: string; time: string }>(sql`
         insert into stock_prices (stock_name, price, time)
         select * from unnest(
           ${sql.param(ticks.map((t) => t.ticker))}::text[],
@@ -36,7 +36,8 @@ export function createTickRepository(db: Database): TickRepository {
         )
         on conflict (stock_name, time) do nothing
         returning stock_name, price, time`);
-      return result.rows.map((row) => ({ ticker: row.stock_name, price: Number(row.price), time: row.time }));
+      // Drizzle hands raw SQL timestamps back as text.
+      return result.rows.map((row) => ({ ticker: row.stock_name, price: Number(row.price), time: new Date(row.time) }));
     },
 
     async history(tickers, from, to) {

@@ -58,9 +58,9 @@ export function createWatchlistRepository(db: Database): WatchlistRepository {
         high_val52wk: string | null;
         low_val52wk: string | null;
         price: string | null;
-        time: Date | null;
+        time: string | null;
         enabled: boolean;
-        added_at: Date;
+        added_at: string;
       }>(sql`
         select s.ticker, s.company_name, s.enabled, s.added_at, i.image_url, h.high_val52wk, h.low_val52wk,
                p.price, p.time
@@ -79,9 +79,10 @@ export function createWatchlistRepository(db: Database): WatchlistRepository {
         high52Week: num(row.high_val52wk),
         low52Week: num(row.low_val52wk),
         latestPrice: num(row.price),
-        latestTime: row.time,
+        // Drizzle hands raw SQL timestamps back as text.
+        latestTime: row.time === null ? null : new Date(row.time),
         enabled: row.enabled,
-        addedAt: row.added_at,
+        addedAt: new Date(row.added_at),
       }));
     },
 

@@ -98,6 +98,9 @@ export async function pingRedis(url: string, timeoutMs: number): Promise<PingRes
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     enableOfflineQueue: false,
+    // ioredis arms this timer on disconnect() even when the socket never opened, and it would hold a
+    // short-lived process open for its default 2 s.
+    disconnectTimeout: 100,
   });
   // Connection failures arrive both as rejections and as 'error' events; the rejection is what we report.
   client.on('error', () => {});
@@ -246,8 +249,8 @@ async function reapLeftover(dir: string, logger: Logger): Promise<void> {
   const pid = Number.parseInt(text ?? '', 10);
   if (!Number.isInteger(pid) || pid <= 0) return;
   const info = await inspectProcess(pid);
-  // Redis rewrites its process title to "redis-server host:port", and works from its --dir.
-  if (!info || info.zombie || !info.command.startsWith('redis-server')) return;
+  // Redis rewrites its process title to "<path>/redis-server host:port", and works from its --dir.
+  if (!info || info.zombie || path.basename(info.command.split(' ')[0] ?? '') !== 'redis-server') return;
   if (info.cwd !== undefined && info.cwd !== (await realpath(dir))) return;
 
   const parent = info.ppid > 1 ? await inspectProcess(info.ppid) : undefined;

@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
@@ -66,7 +65,8 @@ export function buildApp(options: AppOptions): Koa {
     response.headers.forEach((value, key) => {
       ctx.set(key, value);
     });
-    ctx.body = response.body ? Readable.fromWeb(response.body as NodeReadableStream) : null;
+    // Yoga's Response is a ponyfill, not Node's web stream, but it is async-iterable.
+    ctx.body = response.body ? Readable.from(response.body as unknown as AsyncIterable<Uint8Array>) : null;
   });
   app.use(router.routes());
   app.use(router.allowedMethods());

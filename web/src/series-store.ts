@@ -39,7 +39,10 @@ export function emptyChange(): SeriesChange {
 
 export function isEmptyChange(change: SeriesChange): boolean {
   return (
-    !change.structural && change.rewritten.size === 0 && change.appended.size === 0 && change.unknown.size === 0
+    !change.structural &&
+    change.rewritten.size === 0 &&
+    change.appended.size === 0 &&
+    change.unknown.size === 0
   );
 }
 
@@ -222,7 +225,8 @@ export function createSeriesStore(): SeriesStore {
 
     mergeHistory(history) {
       const change = emptyChange();
-      for (const { ticker, times, prices } of history) apply(ticker, pointsFromColumns(times, prices), change);
+      for (const { ticker, times, prices } of history)
+        apply(ticker, pointsFromColumns(times, prices), change);
       return change;
     },
 

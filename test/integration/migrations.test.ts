@@ -1,0 +1,51 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrations } from '../../src/db/migrate.ts';
+import { createTestDatabase } from '../helpers/services.ts';
+
+describe('migrations', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    database = await createTestDatabase({ migrate: false });
+  });
+  afterAll(() => database?.drop());
+
+  it('create the classic tables with keys, and are harmless to run again, even concurrently', async () => {
+    await runMigrations(database.url);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query(`insert into stock_prices values ('AAPL', 1.5, '2026-11-30T15:00:00Z')`);
+      await Promise.all([runMigrations(database.url), runMigrations(database.url)]);
+      await runMigrations(database.url);
+
+      const tables = await client.query<{ table_name: string }>(
+        `select table_name from information_schema.tables where table_schema = 'public' order by 1`,
+      );
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        'stock_highlow',
+        'stock_image_urls',
+        'stock_prices',
+        'symbols',
+      ]);
+      const keys = await client.query<{ table_name: string; columns: string }>(`
+        select tc.table_name, string_agg(kcu.column_name, ',' order by kcu.ordinal_position) as columns
+        from information_schema.table_constraints tc
+        join information_schema.key_column_usage kcu using (constraint_schema, constraint_name)
+        where tc.constraint_type = 'PRIMARY KEY' and tc.table_schema = 'public'
+        group by tc.table_name order by 1`);
+      expect(keys.rows).toEqual([
+        { table_name: 'stock_highlow', columns: 'stock_name' },
+        { table_name: 'stock_image_urls', columns: 'stock_name' },
+        { table_name: 'stock_prices', columns: 'stock_name,time' },
+        { table_name: 'symbols', columns: 'ticker' },
+      ]);
+      const applied = await client.query('select count(*)::int as n from drizzle.__drizzle_migrations');
+      expect(applied.rows[0].n).toBe(1);
+      const kept = await client.query('select count(*)::int as n from stock_prices');
+      expect(kept.rows[0].n).toBe(1);
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -1,0 +1,169 @@
+import { QueueEvents } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAMES } from '../../jobs/queues.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { readSse } from '../helpers/sse.ts';
+
+const TICKERS = ['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX'];
+
+describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', () => {
+  let app: TestApp;
+  let events: QueueEvents;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    events = new QueueEvents('prices', { connection: app.deps.createRedis('test-events'), prefix: app.prefix });
+    await events.waitUntilReady();
+  });
+  afterAll(async () => {
+    await events?.close();
+    await app?.stop();
+  });
+
+  async function runPriceJob(data: object = {}) {
+    const job = await app.workers!.queues.prices.add('prices', data);
+    return (await job.waitUntilFinished(events, 30_000)) as { fetched: number; stored: number };
+  }
+
+  async function graphql<T>(query: string, variables?: object): Promise<T> {
+    const response = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data: T; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    return body.data;
+  }
+
+  it('upserts one scheduler per queue at worker start', async () => {
+    for (const name of QUEUE_NAMES) {
+      const schedulers = await app.workers!.queues[name].getJobSchedulers();
+      expect(schedulers.map((s) => s.every)).toEqual([3_600_000]);
+    }
+  });
+
+  it('stores a price job’s ticks and streams them to a GraphQL subscriber over Redis pub/sub', async () => {
+    const stream = readSse(`${app.url}/graphql`, 'subscription { ticks { ticker price time } }');
+    await stream.ready;
+    // The scheduler's first run may already have stored this second's quotes; step the clock to a new one.
+    app.clock.advance(5000);
+    const result = await runPriceJob();
+    expect(result).toMatchObject({ fetched: 6, stored: 6 });
+
+    const event = (await stream.next()) as { data: { ticks: { ticker: string; price: number; time: string }[] } };
+    stream.close();
+    const streamed = event.data.ticks;
+    expect(streamed.map((t) => t.ticker).sort()).toEqual([...TICKERS].sort());
+    expect(new Set(streamed.map((t) => t.time))).toEqual(new Set([app.clock.now().toISOString()]));
+
+    const { quotes } = await app.deps.provider.getQuotes(TICKERS).then((r) => ({ quotes: r.ok }));
+    for (const tick of streamed) {
+      expect(tick.price).toBe(quotes.find((q) => q.symbol === tick.ticker)!.price);
+    }
+  });
+
+  it('never doubles a row: the same observation written twice is stored once', async () => {
+    app.clock.advance(5000);
+    const before = await app.deps.ticks.countTicks();
+    expect(await runPriceJob()).toMatchObject({ fetched: 6, stored: 6 });
+    // Same clock second: the simulated provider returns the same observation, and the key drops it.
+    expect(await runPriceJob()).toMatchObject({ fetched: 6, stored: 0 });
+    // A retried job carries its fetched quotes and writes them again: still no new rows.
+    const quotes = (await app.deps.provider.getQuotes(['AAPL'])).ok.map((q) => ({
+      ticker: q.symbol,
+      price: q.price,
+      time: q.time.toISOString(),
+    }));
+    expect(await runPriceJob({ quotes })).toMatchObject({ fetched: 1, stored: 0 });
+    expect(await app.deps.ticks.countTicks()).toBe(before + 6);
+  });
+
+  it('filters the subscription by ticker', async () => {
+    const stream = readSse(`${app.url}/graphql`, 'subscription { ticks(tickers: ["aapl", "NFLX"]) { ticker } }');
+    await stream.ready;
+    app.clock.advance(5000);
+    await runPriceJob();
+    const event = (await stream.next()) as { data: { ticks: { ticker: string }[] } };
+    stream.close();
+    expect(event.data.ticks.map((t) => t.ticker).sort()).toEqual(['AAPL', 'NFLX']);
+  });
+
+  it('answers the watchlist with names, logos and 52-week ranges fetched at start', async () => {
+    // Logos and ranges are queued once at start when missing; wait for them rather than for 83 minutes.
+    let list: { ticker: string; companyName: string; logoUrl: string; high52Week: number; low52Week: number }[] = [];
+    for (let i = 0; i < 100; i++) {
+      list = (
+        await graphql<{ watchlist: typeof list }>(
+          '{ watchlist { ticker companyName logoUrl high52Week low52Week latestPrice latestTime } }',
+        )
+      ).watchlist;
+      if (list.every((s) => s.logoUrl && s.high52Week)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(list.map((s) => s.ticker)).toEqual(TICKERS);
+    for (const stock of list) {
+      expect(stock.companyName).toBeTruthy();
+      expect(stock.logoUrl).toBe(`/logos/${stock.ticker}.svg`);
+      expect(stock.low52Week).toBeLessThan(stock.high52Week);
+    }
+    const logo = await fetch(`${app.url}${list[0]!.logoUrl}`);
+    expect(logo.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await logo.text()).toContain('<svg');
+  });
+
+  it('serves price history as columnar series', async () => {
+    const data = await graphql<{ priceHistory: { ticker: string; times: number[]; prices: number[] }[] }>(
+      'query($from: DateTime) { priceHistory(tickers: ["AAPL", "GE"], from: $from) { ticker times prices } }',
+      { from: new Date(app.clock.now().getTime() - 3_600_000).toISOString() },
+    );
+    expect(data.priceHistory.map((s) => s.ticker)).toEqual(['AAPL', 'GE']);
+    for (const series of data.priceHistory) {
+      expect(series.times.length).toBeGreaterThanOrEqual(3);
+      expect(series.times.length).toBe(series.prices.length);
+      expect([...series.times].sort((a, b) => a - b)).toEqual(series.times);
+    }
+  });
+
+  it.each([
+    ['{ priceHistory(tickers: ["DROP TABLE"]) { ticker } }', /tickers: .*is not a ticker/],
+    [
+      '{ priceHistory(from: "2026-11-30T00:00:00Z", to: "2026-11-01T00:00:00Z") { ticker } }',
+      /from: must not be after to/,
+    ],
+    ['{ priceHistory(from: "yesterday") { ticker } }', /DateTime wants an ISO-8601 instant/],
+    ['{ priceHistory(from: "2020-01-01T00:00:00Z") { ticker } }', /at most 366 days/],
+  ])('rejects bad arguments with a clear error: %s', async (query, message) => {
+    const before = await app.deps.ticks.countTicks();
+    const response = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+    const body = (await response.json()) as { errors: { message: string }[] };
+    expect(body.errors[0]!.message).toMatch(message);
+    expect(await app.deps.ticks.countTicks()).toBe(before);
+  });
+
+  it('serves GraphiQL without any outside script', async () => {
+    const response = await fetch(`${app.url}/graphql`, { headers: { accept: 'text/html' } });
+    const html = await response.text();
+    expect(response.status).toBe(200);
+    expect(html).toContain('stockstreamer GraphiQL');
+    expect(html).not.toMatch(/<script[^>]+src="https?:\/\//);
+  });
+
+  it('shows the three queues in Bull Board', async () => {
+    const response = await fetch(`${app.url}/admin/queues/api/queues`);
+    const body = (await response.json()) as { queues: { name: string }[] };
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['highlow', 'logos', 'prices']);
+    const page = await fetch(`${app.url}/admin/queues`);
+    expect(await page.text()).not.toContain('fonts.googleapis.com');
+  });
+
+  it('reports healthy backends', async () => {
+    const response = await fetch(`${app.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', postgres: true, redis: true });
+  });
+});

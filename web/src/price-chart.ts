@@ -1,0 +1,202 @@
+/**
+ * The ApexCharts line chart: one series per watched ticker, drawn from the series store.
+ *
+ * Store changes are queued and drawn at most once per animation frame, one ApexCharts call at a time. A
+ * change that only adds points after each series' end (every live tick, and the backfill after a reconnect)
+ * goes through `appendData`, which keeps the viewer's zoom; anything else (first load, a rewritten or added
+ * series) replaces the series with `updateSeries` and then puts the zoom and the hidden series back.
+ */
+import ApexCharts from 'apexcharts/core';
+import 'apexcharts/line';
+import 'apexcharts/features/legend';
+import 'apexcharts/features/toolbar';
+import 'apexcharts/features/facet';
+import { formatAxisDollars, formatDollars } from './format.ts';
+import { SERIES_PALETTE } from './palette.ts';
+import {
+  combineChanges,
+  emptyChange,
+  isEmptyChange,
+  type SeriesChange,
+  type SeriesStore,
+} from './series-store.ts';
+
+/** The page's font stack (no web fonts: the build must not fetch anything from elsewhere). */
+const FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+
+export interface PriceChartOptions {
+  /** The tooltip title for a ticker, e.g. "AAPL · Apple Inc.". */
+  describe(ticker: string): string;
+  /** A series was shown or hidden (from the chart's own legend or through `toggle`). */
+  onVisibilityChange?(ticker: string, hidden: boolean): void;
+}
+
+export interface PriceChart {
+  /** Queues the store change for drawing. Cheap: call it for every write. */
+  update(change: SeriesChange): void;
+  /** Shows `text` over an empty chart (loading, errors). */
+  setMessage(text: string): void;
+  /** Shows or hides a ticker's line. */
+  toggle(ticker: string): void;
+  isHidden(ticker: string): boolean;
+  /** How many series the chart holds. */
+  seriesCount(): number;
+  /** How many points the chart holds for `ticker` (0 when it has no such series). */
+  pointCount(ticker: string): number;
+  destroy(): void;
+}
+
+interface XWindow {
+  min: number;
+  max: number;
+}
+
+export function createPriceChart(
+  el: HTMLElement,
+  store: SeriesStore,
+  options: PriceChartOptions,
+): PriceChart {
+  /** The tickers the chart holds, in series order, and how many points each has: the test hook reads this. */
+  let drawn: string[] = [];
+  const drawnCounts = new Map<string, number>();
+  /** The viewer's zoom/pan window, to restore after an `updateSeries` (which resets it). */
+  let zoom: XWindow | null = null;
+  let firstData = true;
+
+  let pending = emptyChange();
+  let scheduled = false;
+  let queue: Promise<void> = Promise.resolve();
+
+  const chart = new ApexCharts(el, {
+    chart: {
+      type: 'line',
+      height: '100%',
+      fontFamily: FONT_STACK,
+      background: 'transparent',
+      parentHeightOffset: 0,
+      animations: {
+        enabled: true,
+        speed: 500,
+        // a tick every few seconds should not set off a morph of six long lines
+        dynamicAnimation: { enabled: false },
+      },
+      zoom: { enabled: true, type: 'x', autoScaleYaxis: true },
+      toolbar: {
+        show: true,
+        autoSelected: 'zoom',
+        tools: {
+          download: false,
+          selection: false,
+          zoom: true,
+          zoomin: true,
+          zoomout: true,
+          pan: true,
+          reset: true,
+        },
+      },
+      events: {
+        zoomed: (_chart, range) => {
+          zoom = range?.xaxis && Number.isFinite(range.xaxis.min) ? { ...range.xaxis } : null;
+        },
+        scrolled: (_chart, range) => {
+          if (range?.xaxis) zoom = { ...range.xaxis };
+        },
+        beforeResetZoom: () => {
+          zoom = null;
+        },
+        legendClick: (_chart, seriesIndex) => {
+          const ticker = seriesIndex === undefined ? undefined : drawn[seriesIndex];
+          // the legend toggles after this handler returns
+          if (ticker)
+            queueMicrotask(() => options.onVisibilityChange?.(ticker, chart.isSeriesHidden(ticker)));
+        },
+      },
+    },
+    // OS light/dark is followed by the facet feature; --apx-fore / --apx-grid in styles.css set the chrome.
+    theme: { follow: 'os' },
+    colors: [...SERIES_PALETTE],
+    series: [],
+    stroke: { width: 2, curve: 'straight', lineCap: 'round' },
+    markers: { size: 0, hover: { size: 4 } },
+    dataLabels: { enabled: false },
+    grid: { strokeDashArray: 3, padding: { left: 8, right: 8 } },
+    xaxis: {
+      type: 'datetime',
+      labels: { datetimeUTC: false },
+      tooltip: { enabled: false },
+    },
+    yaxis: {
+      labels: { formatter: (value: number) => formatAxisDollars(value), minWidth: 48 },
+    },
+    legend: { show: true, position: 'bottom', horizontalAlign: 'center', itemMargin: { horizontal: 10 } },
+    tooltip: {
+      shared: false,
+      intersect: false,
+      x: { format: 'ddd d MMM, HH:mm:ss' },
+      y: {
+        formatter: (value: number | null) => formatDollars(value),
+        title: { formatter: (seriesName: string) => options.describe(seriesName) },
+      },
+    },
+    noData: { text: 'Loading prices…' },
+  });
+  const rendered = chart.render();
+
+  async function draw(change: SeriesChange): Promise<void> {
+    await rendered;
+    const tickers = store.tickers();
+    const sameSeries = tickers.length === drawn.length && tickers.every((ticker, i) => ticker === drawn[i]);
+
+    if (!sameSeries || change.structural || change.rewritten.size > 0) {
+      const hidden = drawn.filter((ticker) => chart.isSeriesHidden(ticker));
+      // copies: ApexCharts keeps the arrays it is given, the store keeps growing its own
+      const series = tickers.map((ticker) => ({ name: ticker, data: store.points(ticker).slice() }));
+      await chart.updateSeries(series, firstData);
+      firstData = firstData && series.every((s) => s.data.length === 0);
+      drawn = [...tickers];
+      drawnCounts.clear();
+      for (const s of series) drawnCounts.set(s.name, s.data.length);
+      for (const ticker of hidden) if (tickers.includes(ticker)) chart.hideSeries(ticker);
+      if (zoom) chart.zoomX(zoom.min, zoom.max);
+      return;
+    }
+
+    if (change.appended.size === 0) return;
+    await chart.appendData(drawn.map((ticker) => ({ data: change.appended.get(ticker) ?? [] })));
+    for (const [ticker, points] of change.appended) {
+      drawnCounts.set(ticker, (drawnCounts.get(ticker) ?? 0) + points.length);
+    }
+  }
+
+  function flush(): void {
+    scheduled = false;
+    const change = pending;
+    pending = emptyChange();
+    queue = queue.then(() => draw(change)).catch((error) => console.error('stockstreamer: chart:', error));
+  }
+
+  return {
+    update(change) {
+      if (isEmptyChange(change)) return;
+      combineChanges(pending, change);
+      if (scheduled) return;
+      scheduled = true;
+      // one draw per frame at most; a hidden tab draws when it comes back
+      requestAnimationFrame(flush);
+    },
+    setMessage(text) {
+      void rendered.then(() => chart.updateOptions({ noData: { text } }, false, false));
+    },
+    toggle(ticker) {
+      if (!drawn.includes(ticker)) return;
+      chart.toggleSeries(ticker);
+      options.onVisibilityChange?.(ticker, chart.isSeriesHidden(ticker));
+    },
+    isHidden: (ticker) => drawn.includes(ticker) && chart.isSeriesHidden(ticker),
+    seriesCount: () => drawn.length,
+    pointCount: (ticker) => drawnCounts.get(ticker) ?? 0,
+    destroy() {
+      chart.destroy();
+    },
+  };
+}
