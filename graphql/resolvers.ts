@@ -24,9 +24,14 @@ export function createResolvers(deps: ResolverDeps) {
         const entries = await deps.watchlist.list();
         return entries.find((entry: WatchlistEntry) => entry.ticker === ticker) ?? null;
       },
-      priceHistory: async (_: unknown, args: { tickers?: string[] | null; from?: Date | null; to?: Date | null }) => {
+      priceHistory: async (
+        _: unknown,
+        args: { tickers?: string[] | null; from?: Date | null; to?: Date | null },
+      ) => {
         const window = parseWindow(args.from, args.to, deps.now());
-        const tickers = args.tickers ? parseTickers('tickers', args.tickers) : await deps.watchlist.enabledTickers();
+        const tickers = args.tickers
+          ? parseTickers('tickers', args.tickers)
+          : await deps.watchlist.enabledTickers();
         return deps.ticks.history(tickers, window.from, window.to);
       },
     },
@@ -36,7 +41,9 @@ export function createResolvers(deps: ResolverDeps) {
           const wanted = args.tickers ? new Set(parseTickers('tickers', args.tickers)) : undefined;
           return pipe(
             deps.pubSub.subscribe(deps.ticksTopic),
-            map((payload: unknown) => parseTicks(payload).filter((t: Tick) => !wanted || wanted.has(t.ticker))),
+            map((payload: unknown) =>
+              parseTicks(payload).filter((t: Tick) => !wanted || wanted.has(t.ticker)),
+            ),
             filter((batch: Tick[]) => batch.length > 0),
           );
         },

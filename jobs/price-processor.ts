@@ -37,10 +37,13 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
     let failed: PriceJobResult['failed'] = [];
     if (!quotes) {
       const symbols = await deps.watchlist.enabledTickers();
-      const result = await deps.provider.getQuotes(symbols, { signal: AbortSignal.timeout(deps.providerTimeoutMs) });
+      const result = await deps.provider.getQuotes(symbols, {
+        signal: AbortSignal.timeout(deps.providerTimeoutMs),
+      });
       quotes = result.ok.map((q) => ({ ticker: q.symbol, price: q.price, time: q.time.toISOString() }));
       failed = result.failed.map((f) => ({ symbol: f.symbol, error: f.error.message }));
-      for (const f of result.failed) deps.logger.warn({ symbol: f.symbol, err: f.error }, 'price fetch failed');
+      for (const f of result.failed)
+        deps.logger.warn({ symbol: f.symbol, err: f.error }, 'price fetch failed');
       await job.updateData({ ...job.data, quotes });
     }
     const ticks: Tick[] = quotes.map((q) => ({ ticker: q.ticker, price: q.price, time: new Date(q.time) }));

@@ -32,9 +32,11 @@ export function createQueues(connection: Redis, prefix: string): Queues {
 }
 
 export function intervalFor(queue: QueueName, schedule: Config['schedule']): number {
-  return { prices: schedule.priceIntervalMs, logos: schedule.logoIntervalMs, highlow: schedule.highlowIntervalMs }[
-    queue
-  ];
+  return {
+    prices: schedule.priceIntervalMs,
+    logos: schedule.logoIntervalMs,
+    highlow: schedule.highlowIntervalMs,
+  }[queue];
 }
 
 /**

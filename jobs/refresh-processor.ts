@@ -25,7 +25,11 @@ export interface RefreshProcessorDeps {
 export interface RefreshKind<T> {
   what: string;
   missing(watchlist: WatchlistRepository): Promise<string[]>;
-  fetch(provider: MarketDataProvider, symbols: readonly string[], options: FetchOptions): Promise<BatchResult<T>>;
+  fetch(
+    provider: MarketDataProvider,
+    symbols: readonly string[],
+    options: FetchOptions,
+  ): Promise<BatchResult<T>>;
   save(watchlist: WatchlistRepository, items: readonly T[]): Promise<void>;
 }
 
@@ -35,11 +39,16 @@ export interface RefreshKind<T> {
  */
 export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: RefreshKind<T>) {
   return async (job: Job<RefreshJobData>): Promise<RefreshJobResult> => {
-    const symbols = job.data.onlyMissing ? await kind.missing(deps.watchlist) : await deps.watchlist.enabledTickers();
+    const symbols = job.data.onlyMissing
+      ? await kind.missing(deps.watchlist)
+      : await deps.watchlist.enabledTickers();
     if (symbols.length === 0) return { requested: 0, saved: 0, failed: [] };
-    const result = await kind.fetch(deps.provider, symbols, { signal: AbortSignal.timeout(deps.providerTimeoutMs) });
+    const result = await kind.fetch(deps.provider, symbols, {
+      signal: AbortSignal.timeout(deps.providerTimeoutMs),
+    });
     await kind.save(deps.watchlist, result.ok);
-    for (const f of result.failed) deps.logger.warn({ symbol: f.symbol, err: f.error }, `${kind.what} fetch failed`);
+    for (const f of result.failed)
+      deps.logger.warn({ symbol: f.symbol, err: f.error }, `${kind.what} fetch failed`);
     return {
       requested: symbols.length,
       saved: result.ok.length,

@@ -29,14 +29,22 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   };
 
   const makeWorker = (name: QueueName) => {
-    const worker = new Worker(name, processors[name], { connection, prefix: config.queuePrefix, concurrency: 1 });
+    const worker = new Worker(name, processors[name], {
+      connection,
+      prefix: config.queuePrefix,
+      concurrency: 1,
+    });
     worker.on('failed', (job, error) =>
       logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'),
     );
     worker.on('error', (error) => logger.error({ queue: name, err: error }, 'worker error'));
     return worker;
   };
-  const workers = { prices: makeWorker('prices'), logos: makeWorker('logos'), highlow: makeWorker('highlow') };
+  const workers = {
+    prices: makeWorker('prices'),
+    logos: makeWorker('logos'),
+    highlow: makeWorker('highlow'),
+  };
 
   await deps.watchlist.seed(config.symbols);
   await upsertSchedulers(queues, config.schedule);
@@ -53,11 +61,22 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
 }
 
 async function queueMissing(deps: Deps, queues: Queues): Promise<void> {
-  const [profiles, ranges] = await Promise.all([deps.watchlist.missingProfiles(), deps.watchlist.missingRanges()]);
+  const [profiles, ranges] = await Promise.all([
+    deps.watchlist.missingProfiles(),
+    deps.watchlist.missingRanges(),
+  ]);
   if (profiles.length > 0) {
-    await queues.logos.add('logos', { onlyMissing: true }, { deduplication: { id: 'logos-missing-at-start' } });
+    await queues.logos.add(
+      'logos',
+      { onlyMissing: true },
+      { deduplication: { id: 'logos-missing-at-start' } },
+    );
   }
   if (ranges.length > 0) {
-    await queues.highlow.add('highlow', { onlyMissing: true }, { deduplication: { id: 'highlow-missing-at-start' } });
+    await queues.highlow.add(
+      'highlow',
+      { onlyMissing: true },
+      { deduplication: { id: 'highlow-missing-at-start' } },
+    );
   }
 }

@@ -45,7 +45,9 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && !values.help ? 1 : 0;
   }
   if (!(command in COMMANDS)) {
-    process.stderr.write(`Unknown command "${command}". Wanted one of: ${Object.keys(COMMANDS).join(', ')}.\n\n`);
+    process.stderr.write(
+      `Unknown command "${command}". Wanted one of: ${Object.keys(COMMANDS).join(', ')}.\n\n`,
+    );
     process.stderr.write(USAGE);
     return 2;
   }
@@ -69,7 +71,9 @@ async function main(argv: string[]): Promise<number> {
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
   if (command === 'migrate') {
-    const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
+    const embedded = config.database.url
+      ? undefined
+      : await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
     try {
       await runMigrations(config.database.url ?? embedded!.url);
       logger.info('migrations applied');
@@ -92,7 +96,9 @@ async function main(argv: string[]): Promise<number> {
         ]
       : []),
     ...(running.workers
-      ? [`  workers     prices every ${config.schedule.priceIntervalMs} ms for ${config.symbols.length} symbols`]
+      ? [
+          `  workers     prices every ${config.schedule.priceIntervalMs} ms for ${config.symbols.length} symbols`,
+        ]
       : []),
     ...describeBackends(running.deps).map((line) => `  ${line}`),
     '  stop with Ctrl+C',

@@ -10,7 +10,11 @@ describe('loadConfig', () => {
     expect(config.redis.url).toBeUndefined();
     expect(config.provider).toEqual({ name: 'simulated', seed: 'stockstreamer', timeoutMs: 5000 });
     expect(config.symbols).toEqual(['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX']);
-    expect(config.schedule).toEqual({ priceIntervalMs: 5000, logoIntervalMs: 5_000_000, highlowIntervalMs: 5_000_000 });
+    expect(config.schedule).toEqual({
+      priceIntervalMs: 5000,
+      logoIntervalMs: 5_000_000,
+      highlowIntervalMs: 5_000_000,
+    });
     expect(config.dataDir).toBe(path.resolve('.data'));
     expect(config.logLevel).toBe('info');
   });
@@ -35,7 +39,11 @@ describe('loadConfig', () => {
     expect(config.database.url).toBe('postgres://u:p@db:5432/stocks');
     expect(config.redis.url).toBe('redis://cache:6380/2');
     expect(config.symbols).toEqual(['MSFT', 'BRK.B']);
-    expect(config.schedule).toEqual({ priceIntervalMs: 1000, logoIntervalMs: 60000, highlowIntervalMs: 120000 });
+    expect(config.schedule).toEqual({
+      priceIntervalMs: 1000,
+      logoIntervalMs: 60000,
+      highlowIntervalMs: 120000,
+    });
     expect(config.dataDir).toBe('/var/lib/stockstreamer');
     expect(config.provider).toEqual({ name: 'simulated', seed: 'abc', timeoutMs: 2500 });
     expect(config.queuePrefix).toBe('ss-test');

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Config } from './config.ts';
 
 /** JSON logs to stdout (journald and any collector read them); the level comes from `LOG_LEVEL`. */

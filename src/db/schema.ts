@@ -34,7 +34,5 @@ export const symbols = pgTable('symbols', {
   ticker: text('ticker').primaryKey(),
   companyName: text('company_name'),
   enabled: boolean('enabled').notNull().default(true),
-  addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' })
-    .notNull()
-    .default(sql`now()`),
+  addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`now()`),
 });

@@ -37,11 +37,17 @@ export function createTickRepository(db: Database): TickRepository {
         on conflict (stock_name, time) do nothing
         returning stock_name, price, time`);
       // Drizzle hands raw SQL timestamps back as text.
-      return result.rows.map((row) => ({ ticker: row.stock_name, price: Number(row.price), time: new Date(row.time) }));
+      return result.rows.map((row) => ({
+        ticker: row.stock_name,
+        price: Number(row.price),
+        time: new Date(row.time),
+      }));
     },
 
     async history(tickers, from, to) {
-      const series = new Map<string, PriceSeries>(tickers.map((t) => [t, { ticker: t, times: [], prices: [] }]));
+      const series = new Map<string, PriceSeries>(
+        tickers.map((t) => [t, { ticker: t, times: [], prices: [] }]),
+      );
       if (tickers.length === 0) return [];
       const result = await db.execute<{ stock_name: string; price: string; ms: string }>(sql`
         select stock_name, price, (extract(epoch from time) * 1000)::bigint as ms

@@ -47,7 +47,8 @@ const SPAN = 2 ** LEVELS;
  * gives the exact value at `t`, and the values at different `t` are jointly those of one Brownian path.
  */
 export function brownianAt(seed: number, t: number): number {
-  if (!Number.isInteger(t) || t < 0 || t > SPAN) throw new RangeError(`t must be a whole number in [0, 2^${LEVELS}]`);
+  if (!Number.isInteger(t) || t < 0 || t > SPAN)
+    throw new RangeError(`t must be a whole number in [0, 2^${LEVELS}]`);
   let lo = 0;
   let hi = SPAN;
   let wLo = 0;

@@ -74,7 +74,11 @@ const WEEKS_52_MS = 52 * 7 * 24 * HOUR_MS;
  * The 52-week high and low as of `at`, from hourly samples of the same price path plus the price at `at`
  * itself, so the current price always lies inside the range it is drawn against.
  */
-export function simulatedFiftyTwoWeekRange(seed: string, ticker: string, at: Date): { high: number; low: number } {
+export function simulatedFiftyTwoWeekRange(
+  seed: string,
+  ticker: string,
+  at: Date,
+): { high: number; low: number } {
   let high = simulatedPrice(seed, ticker, at);
   let low = high;
   const end = Math.floor(at.getTime() / HOUR_MS) * HOUR_MS;

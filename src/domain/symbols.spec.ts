@@ -28,7 +28,10 @@ describe('parseSymbolList', () => {
     expect(parseSymbolList('nflx,GE, ge ,AAPL')).toEqual({ ok: true, symbols: ['NFLX', 'GE', 'AAPL'] });
   });
   it('names the bad entry', () => {
-    expect(parseSymbolList('GE,12')).toEqual({ ok: false, error: expect.stringContaining('"12" is not a ticker') });
+    expect(parseSymbolList('GE,12')).toEqual({
+      ok: false,
+      error: expect.stringContaining('"12" is not a ticker'),
+    });
   });
   it('wants at least one', () => {
     expect(parseSymbolList(',,')).toEqual({ ok: false, error: expect.stringContaining('at least one') });

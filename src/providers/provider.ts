@@ -43,7 +43,10 @@ export interface MarketDataProvider {
   readonly name: string;
   getQuotes(symbols: readonly string[], options?: FetchOptions): Promise<BatchResult<Quote>>;
   getProfiles(symbols: readonly string[], options?: FetchOptions): Promise<BatchResult<CompanyProfile>>;
-  getFiftyTwoWeekRanges(symbols: readonly string[], options?: FetchOptions): Promise<BatchResult<FiftyTwoWeekRange>>;
+  getFiftyTwoWeekRanges(
+    symbols: readonly string[],
+    options?: FetchOptions,
+  ): Promise<BatchResult<FiftyTwoWeekRange>>;
 }
 
 /** Base of every provider fault, naming the provider so a log line says where it came from. */

@@ -25,7 +25,11 @@ export function createSimulatedProvider(options: { seed: string; clock: Clock })
     name: 'simulated',
     getQuotes(symbols, fetchOptions) {
       const time = now();
-      return map(symbols, fetchOptions, (symbol) => ({ symbol, price: simulatedPrice(seed, symbol, time), time }));
+      return map(symbols, fetchOptions, (symbol) => ({
+        symbol,
+        price: simulatedPrice(seed, symbol, time),
+        time,
+      }));
     },
     getProfiles(symbols, fetchOptions) {
       return map(symbols, fetchOptions, (symbol) => ({
@@ -36,7 +40,10 @@ export function createSimulatedProvider(options: { seed: string; clock: Clock })
     },
     getFiftyTwoWeekRanges(symbols, fetchOptions) {
       const time = now();
-      return map(symbols, fetchOptions, (symbol) => ({ symbol, ...simulatedFiftyTwoWeekRange(seed, symbol, time) }));
+      return map(symbols, fetchOptions, (symbol) => ({
+        symbol,
+        ...simulatedFiftyTwoWeekRange(seed, symbol, time),
+      }));
     },
   };
 }

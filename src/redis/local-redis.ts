@@ -69,7 +69,10 @@ export async function resolveRedis(opts: ResolveRedisOptions): Promise<ResolvedR
   if (probe.answered) {
     // Something is there but refuses us (a password, most likely); a private server still works, but the
     // user may have meant that one.
-    logger.warn({ url: defaultUrl, reason: probe.reason }, 'Redis answered but refused PING; set REDIS_URL to use it');
+    logger.warn(
+      { url: defaultUrl, reason: probe.reason },
+      'Redis answered but refused PING; set REDIS_URL to use it',
+    );
   }
 
   const binary = await findExecutable('redis-server', opts.searchPath ?? process.env.PATH ?? '');
@@ -180,8 +183,21 @@ async function startPrivateRedis(binary: string, dir: string, logger: Logger): P
     }
     child.unref();
 
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    let stopRequested = false;
+    let spawnError: Error | undefined;
+    // A binary that cannot be executed reports 'error' and never 'exit'; both end the wait.
+    let exitStatus: string | undefined;
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        exitStatus = signal ? `signal ${signal}` : `code ${code}`;
+        resolve();
+      });
+      child.once('error', (err) => {
+        spawnError = err;
+        resolve();
+      });
+    });
+    // Until it answers, an exit is a failed start, reported below rather than logged.
+    let expectingExit = true;
     const killOnExit = (): void => {
       child.kill('SIGTERM');
     };
@@ -189,27 +205,35 @@ async function startPrivateRedis(binary: string, dir: string, logger: Logger): P
     process.on('exit', killOnExit);
     child.once('exit', (code, signal) => {
       process.off('exit', killOnExit);
-      if (!stopRequested) logger.error({ code, signal, logFile }, 'private redis-server exited unexpectedly');
+      if (!expectingExit) logger.error({ code, signal, logFile }, 'private redis-server exited unexpectedly');
     });
 
     const url = `redis://${HOST}:${port}`;
     const ready = await waitForPing(url, exited);
     if (!ready) {
-      stopRequested = true;
+      process.off('exit', killOnExit);
+      const failure = exitStatus
+        ? `exited (${exitStatus}) before answering PING`
+        : `did not answer PING within ${READY_TIMEOUT_MS / 1000} s`;
       child.kill('SIGKILL');
       await exited;
       const output = await readTail(logFile, logOffset);
       if (attempt < 3 && /address already in use/i.test(output)) continue;
+      if (spawnError) {
+        throw new RedisUnavailableError(`could not run ${binary}: ${spawnError.message}`, {
+          cause: spawnError,
+        });
+      }
       throw new RedisUnavailableError(
-        `the private redis-server (${binary}) did not answer PING on ${HOST}:${port} within ` +
-          `${READY_TIMEOUT_MS / 1000} s. Its output (${logFile}):\n${output}`,
+        `the private redis-server (${binary}) on ${HOST}:${port} ${failure}. Its output (${logFile}):\n${output}`,
       );
     }
 
+    expectingExit = false;
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
-        stopRequested = true;
+        expectingExit = true;
         process.off('exit', killOnExit);
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');
@@ -261,7 +285,10 @@ async function reapLeftover(dir: string, logger: Logger): Promise<void> {
         'or point them all at one server with REDIS_URL.',
     );
   }
-  logger.warn({ leftoverPid: pid }, 'shutting down a redis-server left running by a previous run that was killed');
+  logger.warn(
+    { leftoverPid: pid },
+    'shutting down a redis-server left running by a previous run that was killed',
+  );
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (Date.now() < deadline) {
@@ -294,7 +321,12 @@ async function inspectProcess(pid: number): Promise<ProcessInfo | undefined> {
       const { stdout } = await execFileAsync('ps', ['-o', 'ppid=,stat=,command=', '-p', String(pid)]);
       const match = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(stdout.trim());
       if (!match) return undefined;
-      return { ppid: Number(match[1]), zombie: (match[2] ?? '').startsWith('Z'), command: match[3] ?? '', cwd: undefined };
+      return {
+        ppid: Number(match[1]),
+        zombie: (match[2] ?? '').startsWith('Z'),
+        command: match[3] ?? '',
+        cwd: undefined,
+      };
     }
     const statLine = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The command name in parentheses may itself hold spaces and parentheses.
@@ -322,7 +354,9 @@ function anyFreePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen({ host: HOST, port: 0, exclusive: true }, () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -13,7 +13,10 @@ import { serveStatic } from './static-files.ts';
 
 /** The part of a Yoga server the app needs: Node request in, Fetch response out. */
 export interface GraphqlHandler {
-  handleNodeRequestAndResponse(req: Koa.Context['req'], res: Koa.Context['res']): Response | Promise<Response>;
+  handleNodeRequestAndResponse(
+    req: Koa.Context['req'],
+    res: Koa.Context['res'],
+  ): Response | Promise<Response>;
 }
 
 export interface AppOptions {
@@ -38,7 +41,9 @@ export function buildApp(options: AppOptions): Koa {
   app.on('error', (error: Error) => options.logger.warn({ err: error }, 'http error'));
 
   // SSE must reach the client event by event; compressing it would buffer the stream.
-  app.use(compress({ filter: (type) => !/event-stream/i.test(type) && /json|text|javascript|svg/i.test(type) }));
+  app.use(
+    compress({ filter: (type) => !/event-stream/i.test(type) && /json|text|javascript|svg/i.test(type) }),
+  );
 
   const router = new Router();
   router.get('/healthz', async (ctx) => {

@@ -8,7 +8,9 @@ import { createTestDatabase, removeRedisPrefix, silentLogger, testEnv, uniqueNam
  * manual clock so a test decides when time moves instead of sleeping. Intervals default to an hour, so
  * nothing runs unless the test asks.
  */
-export async function startTestApp(options: { role?: Role; env?: Record<string, string>; start?: Date } = {}) {
+export async function startTestApp(
+  options: { role?: Role; env?: Record<string, string>; start?: Date } = {},
+) {
   const database = await createTestDatabase({ migrate: false });
   const prefix = uniqueName('q');
   const clock = createManualClock(options.start ?? new Date('2026-11-30T15:00:00Z'));

@@ -8,7 +8,8 @@ import { runMigrations } from '../../src/db/migrate.ts';
  * Tests reach the machine's own PostgreSQL and Redis (ARCHITECTURE.md, "Tests"). Each test file gets a
  * fresh database and a unique BullMQ prefix, so files run in parallel without seeing each other's data.
  */
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

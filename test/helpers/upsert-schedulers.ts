@@ -6,6 +6,10 @@ const [redisUrl, prefix, every] = process.argv.slice(2) as [string, string, stri
 const interval = Number(every);
 const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
 const queues = createQueues(connection, prefix);
-await upsertSchedulers(queues, { priceIntervalMs: interval, logoIntervalMs: interval * 10, highlowIntervalMs: interval * 10 });
+await upsertSchedulers(queues, {
+  priceIntervalMs: interval,
+  logoIntervalMs: interval * 10,
+  highlowIntervalMs: interval * 10,
+});
 await closeQueues(queues);
 connection.disconnect();

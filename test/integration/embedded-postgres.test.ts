@@ -18,7 +18,10 @@ interface LogLine {
 
 function captureLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => lines.push(JSON.parse(line) as LogLine) },
+  );
   return { logger, lines };
 }
 
@@ -33,7 +36,9 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
 }
 
 async function postmasterPid(dataDir: string): Promise<number | undefined> {
-  const text = await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const text = await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').catch(
+    () => undefined,
+  );
   return text === undefined ? undefined : Number.parseInt(text, 10);
 }
 
@@ -46,6 +51,38 @@ async function isRunning(pid: number): Promise<boolean> {
   }
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+}
+
+/**
+ * Starts the embedded server from a separate Node process that stands in for another run of the app;
+ * SIGKILL on it leaves its server orphaned, as a crash or `kill -9` would.
+ */
+async function startInAnotherProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `const { pino } = await import('pino');
+       const { startEmbeddedPostgres } = await import(${JSON.stringify(MODULE)});
+       const pg = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, logger: pino({ level: 'silent' }) });
+       console.log('READY ' + pg.url);
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /READY (\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the other process exited early (code ${code}): ${out}`)));
+  });
+  return { child, url };
 }
 
 describe('startEmbeddedPostgres', () => {
@@ -63,7 +100,11 @@ describe('startEmbeddedPostgres', () => {
   afterEach(async () => {
     for (const handle of handles.splice(0)) await handle.stop();
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-    for (const pid of leftoverPids.splice(0)) if (await isRunning(pid)) process.kill(pid, 'SIGQUIT');
+    for (const pid of leftoverPids.splice(0)) {
+      if (await isRunning(pid)) process.kill(pid, 'SIGQUIT');
+      // Removing the directory under a server that is still exiting would race with its last writes.
+      for (let i = 0; i < 100 && (await isRunning(pid)); i++) await new Promise((r) => setTimeout(r, 100));
+    }
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -82,7 +123,9 @@ describe('startEmbeddedPostgres', () => {
     expect(settings).toEqual({ db: 'stockstreamer', encoding: 'UTF8', listen: '127.0.0.1' });
     await query(started.url, 'CREATE TABLE kept (id int PRIMARY KEY, note text)');
     await query(started.url, "INSERT INTO kept VALUES (1, 'still here')");
-    expect(first.lines.map((l) => l.msg)).toContainEqual(expect.stringMatching(/^initialising a new PostgreSQL/));
+    expect(first.lines.map((l) => l.msg)).toContainEqual(
+      expect.stringMatching(/^initialising a new PostgreSQL/),
+    );
 
     await started.stop();
     await started.stop(); // idempotent
@@ -97,32 +140,8 @@ describe('startEmbeddedPostgres', () => {
   });
 
   it('takes over the data directory from a previous run that was killed', async () => {
-    // A separate Node process stands in for the previous run, so that SIGKILL leaves its server orphaned.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `const { pino } = await import('pino');
-         const { startEmbeddedPostgres } = await import(${JSON.stringify(MODULE)});
-         const pg = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, logger: pino({ level: 'silent' }) });
-         console.log('READY ' + pg.url);
-         setInterval(() => {}, 1000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const { child, url: oldUrl } = await startInAnotherProcess(dataDir);
     children.push(child);
-    const oldUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /READY (\S+)/.exec(out);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`previous run exited early (code ${code}): ${out}`)));
-    });
     const orphan = await postmasterPid(dataDir);
     expect(orphan).toBeGreaterThan(0);
     leftoverPids.push(orphan!);
@@ -140,12 +159,30 @@ describe('startEmbeddedPostgres', () => {
     expect(lines.map((l) => l.msg)).toContainEqual(expect.stringMatching(/left running by a previous run/));
   });
 
+  it('refuses a data directory whose server belongs to another live process', async () => {
+    const { child, url: otherUrl } = await startInAnotherProcess(dataDir);
+    children.push(child);
+    const otherPid = (await postmasterPid(dataDir))!;
+    leftoverPids.push(otherPid);
+
+    const attempt = startEmbeddedPostgres({ dataDir, logger: pino({ level: 'silent' }) });
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'EmbeddedPostgresError',
+      message: expect.stringContaining(`is in use by PostgreSQL (pid ${otherPid})`),
+    });
+    expect(await query(otherUrl, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
   it.skipIf(!asRoot)('names the directory the postgres account cannot enter, and the fix', async () => {
     const locked = path.join(dataDir, 'locked');
     await mkdir(locked);
     await chmod(locked, 0o700); // chmod, not mkdir's mode, which the umask could only narrow further
 
-    const attempt = startEmbeddedPostgres({ dataDir: path.join(locked, 'data'), logger: pino({ level: 'silent' }) });
+    const attempt = startEmbeddedPostgres({
+      dataDir: path.join(locked, 'data'),
+      logger: pino({ level: 'silent' }),
+    });
 
     await expect(attempt).rejects.toMatchObject({
       name: 'EmbeddedPostgresError',

@@ -18,10 +18,18 @@ async function freePort(): Promise<number> {
 
 /** A private redis-server, so this test can stop it without touching the machine's shared one. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const probe = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    retryStrategy: () => 50,
+    maxRetriesPerRequest: null,
   });
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
   probe.on('error', () => {}); // refused until the server is up; retried by the strategy above
   await probe.ping();
   probe.disconnect();
@@ -41,7 +49,11 @@ describe('/healthz', () => {
     pool = new pg.Pool({ connectionString: database.url });
     const port = await freePort();
     redisServer = await startRedis(port);
-    redis = new Redis(port, '127.0.0.1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
+    redis = new Redis(port, '127.0.0.1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 100,
+    });
     redis.on('error', () => {});
     await once(redis, 'ready');
     const app = buildApp({

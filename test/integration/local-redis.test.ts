@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ResolvedRedis, RedisUnavailableError, resolveRedis } from '../../src/redis/local-redis.ts';
+import { RedisUnavailableError, type ResolvedRedis, resolveRedis } from '../../src/redis/local-redis.ts';
 
 const MODULE = fileURLToPath(new URL('../../src/redis/local-redis.ts', import.meta.url));
 const logger = pino({ level: 'silent' });
@@ -66,6 +66,42 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Runs resolveRedis in a separate Node process that stands in for another run of the app; SIGKILL on it
+ * skips its exit handler, as a crash or `kill -9` would.
+ */
+async function resolveInAnotherProcess(
+  dataDir: string,
+  defaultUrl: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `const { pino } = await import('pino');
+       const { resolveRedis } = await import(${JSON.stringify(MODULE)});
+       const redis = await resolveRedis({ url: undefined, dataDir: ${JSON.stringify(dataDir)},
+         logger: pino({ level: 'silent' }), defaultUrl: ${JSON.stringify(defaultUrl)} });
+       console.log('READY ' + redis.url);
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /READY (\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the other process exited early (code ${code}): ${out}`)));
+  });
+  return { child, url };
+}
+
 describe('resolveRedis', () => {
   let dataDir: string;
   const resolved: ResolvedRedis[] = [];
@@ -79,7 +115,11 @@ describe('resolveRedis', () => {
   afterEach(async () => {
     for (const redis of resolved.splice(0)) await redis.stop();
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-    for (const pid of leftoverPids.splice(0)) if (await isRunning(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of leftoverPids.splice(0)) {
+      if (await isRunning(pid)) process.kill(pid, 'SIGKILL');
+      // Removing the directory under a server that is still exiting would race with its last writes.
+      for (let i = 0; i < 100 && (await isRunning(pid)); i++) await new Promise((r) => setTimeout(r, 100));
+    }
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -153,33 +193,8 @@ describe('resolveRedis', () => {
 
   it('shuts down a private redis-server left behind by a run that was killed', async () => {
     const defaultUrl = `redis://127.0.0.1:${await deadPort()}`;
-    // A separate Node process stands in for the previous run, so that SIGKILL skips its exit handler.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `const { pino } = await import('pino');
-         const { resolveRedis } = await import(${JSON.stringify(MODULE)});
-         const redis = await resolveRedis({ url: undefined, dataDir: ${JSON.stringify(dataDir)},
-           logger: pino({ level: 'silent' }), defaultUrl: ${JSON.stringify(defaultUrl)} });
-         console.log('READY ' + redis.url);
-         setInterval(() => {}, 1000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const { child, url: oldUrl } = await resolveInAnotherProcess(dataDir, defaultUrl);
     children.push(child);
-    const oldUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /READY (\S+)/.exec(out);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`previous run exited early (code ${code}): ${out}`)));
-    });
     const leftover = await serverPid(oldUrl);
     leftoverPids.push(leftover);
     child.kill('SIGKILL');
@@ -192,6 +207,22 @@ describe('resolveRedis', () => {
     expect(redis.origin).toBe('private');
     expect(await isRunning(leftover)).toBe(false);
     expect(await withClient(redis.url, (client) => client.ping())).toBe('PONG');
+  });
+
+  it('refuses a data directory whose private redis-server belongs to another live process', async () => {
+    const defaultUrl = `redis://127.0.0.1:${await deadPort()}`;
+    const { child, url: otherUrl } = await resolveInAnotherProcess(dataDir, defaultUrl);
+    children.push(child);
+    const otherPid = await serverPid(otherUrl);
+    leftoverPids.push(otherPid);
+
+    const attempt = resolveRedis({ url: undefined, dataDir, logger, defaultUrl });
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'RedisUnavailableError',
+      message: expect.stringContaining(`in use by a redis-server (pid ${otherPid})`),
+    });
+    expect(await withClient(otherUrl, (client) => client.ping())).toBe('PONG');
   });
 
   it('fails at once with the install command when no Redis answers and redis-server is not on PATH', async () => {

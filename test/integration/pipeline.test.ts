@@ -12,7 +12,10 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
 
   beforeAll(async () => {
     app = await startTestApp();
-    events = new QueueEvents('prices', { connection: app.deps.createRedis('test-events'), prefix: app.prefix });
+    events = new QueueEvents('prices', {
+      connection: app.deps.createRedis('test-events'),
+      prefix: app.prefix,
+    });
     await events.waitUntilReady();
   });
   afterAll(async () => {
@@ -51,7 +54,9 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     const result = await runPriceJob();
     expect(result).toMatchObject({ fetched: 6, stored: 6 });
 
-    const event = (await stream.next()) as { data: { ticks: { ticker: string; price: number; time: string }[] } };
+    const event = (await stream.next()) as {
+      data: { ticks: { ticker: string; price: number; time: string }[] };
+    };
     stream.close();
     const streamed = event.data.ticks;
     expect(streamed.map((t) => t.ticker).sort()).toEqual([...TICKERS].sort());
@@ -80,7 +85,10 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
   });
 
   it('filters the subscription by ticker', async () => {
-    const stream = readSse(`${app.url}/graphql`, 'subscription { ticks(tickers: ["aapl", "NFLX"]) { ticker } }');
+    const stream = readSse(
+      `${app.url}/graphql`,
+      'subscription { ticks(tickers: ["aapl", "NFLX"]) { ticker } }',
+    );
     await stream.ready;
     app.clock.advance(5000);
     await runPriceJob();
@@ -91,7 +99,13 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
 
   it('answers the watchlist with names, logos and 52-week ranges fetched at start', async () => {
     // Logos and ranges are queued once at start when missing; wait for them rather than for 83 minutes.
-    let list: { ticker: string; companyName: string; logoUrl: string; high52Week: number; low52Week: number }[] = [];
+    let list: {
+      ticker: string;
+      companyName: string;
+      logoUrl: string;
+      high52Week: number;
+      low52Week: number;
+    }[] = [];
     for (let i = 0; i < 100; i++) {
       list = (
         await graphql<{ watchlist: typeof list }>(

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { formatAxisDollars, formatChange, formatClock, formatDollars, MISSING } from './format.ts';
+
+describe('formatDollars', () => {
+  it.each([
+    [0, '$0.00'],
+    [1, '$1.00'],
+    [189.4, '$189.40'],
+    [189.456, '$189.46'],
+    [1234.5, '$1,234.50'],
+    [1_234_567.891, '$1,234,567.89'],
+    [-0.5, '-$0.50'],
+    [null, MISSING],
+    [undefined, MISSING],
+    [Number.NaN, MISSING],
+    [Number.POSITIVE_INFINITY, MISSING],
+  ])('%s → %s', (value, expected) => {
+    expect(formatDollars(value)).toBe(expected);
+  });
+});
+
+describe('formatAxisDollars', () => {
+  it.each([
+    [0, '$0.00'],
+    [151.5, '$151.50'],
+    [999.99, '$999.99'],
+    [1000, '$1,000'],
+    [1250.75, '$1,251'],
+    [-2500, '-$2,500'],
+    [Number.NaN, ''],
+  ])('%s → %s', (value, expected) => {
+    expect(formatAxisDollars(value)).toBe(expected);
+  });
+});
+
+describe('formatChange', () => {
+  it.each([
+    { from: 100, to: 101.234, text: '+1.23%', direction: 'up' },
+    { from: 100, to: 98.5, text: '−1.50%', direction: 'down' },
+    { from: 100, to: 100, text: '0.00%', direction: 'flat' },
+    { from: 100, to: 100.004, text: '0.00%', direction: 'flat' }, // rounds to zero: no "+0.00%"
+    { from: 50, to: 150, text: '+200.00%', direction: 'up' },
+    { from: 0, to: 10, text: MISSING, direction: 'flat' },
+    { from: null, to: 10, text: MISSING, direction: 'flat' },
+    { from: 10, to: undefined, text: MISSING, direction: 'flat' },
+  ])('$from → $to is $text', ({ from, to, text, direction }) => {
+    expect(formatChange(from, to)).toEqual({ text, direction });
+  });
+});
+
+describe('formatClock', () => {
+  it.each([
+    [Date.UTC(2026, 10, 30, 14, 5, 3), '14:05:03'],
+    [Date.UTC(2026, 10, 30, 0, 0, 9), '00:00:09'], // h23: never "24:00:09"
+    [Date.UTC(2026, 10, 30, 23, 59, 59), '23:59:59'],
+  ])('%s → %s in UTC', (ms, expected) => {
+    expect(formatClock(ms, 'UTC', 'en-US')).toBe(expected);
+  });
+
+  it('shows the missing mark for no time', () => {
+    expect(formatClock(null)).toBe(MISSING);
+  });
+});
