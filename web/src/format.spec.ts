@@ -21,12 +21,14 @@ describe('formatDollars', () => {
 
 describe('formatAxisDollars', () => {
   it.each([
-    [0, '$0.00'],
-    [151.5, '$151.50'],
-    [999.99, '$999.99'],
+    [0, '$0'],
+    [200, '$200'],
     [1000, '$1,000'],
-    [1250.75, '$1,251'],
+    [151.5, '$151.50'],
+    [0.25, '$0.25'],
+    [1250.75, '$1,250.75'],
     [-2500, '-$2,500'],
+    [151.000_000_01, '$151'], // float noise from the tick arithmetic
     [Number.NaN, ''],
   ])('%s → %s', (value, expected) => {
     expect(formatAxisDollars(value)).toBe(expected);

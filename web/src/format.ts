@@ -31,12 +31,13 @@ export function formatDollars(value: number | null | undefined): string {
 }
 
 /**
- * A y-axis label: cents below $1,000 (ticks like $151.50 need them), whole dollars from there on, where the
- * cents are noise and only widen the axis.
+ * A y-axis label: whole dollars when the tick is a whole number (`$200`, `$1,000`: the usual nice scale, where
+ * cents are noise), cents otherwise (`$151.50`, when zoomed in far enough for the ticks to need them).
  */
 export function formatAxisDollars(value: number | null | undefined): string {
   if (!isNumber(value)) return '';
-  return Math.abs(value) >= 1000 ? wholeDollars.format(value) : dollars.format(value);
+  // a tick of 151.4999999 is float noise for 151.50, not a whole number
+  return Math.abs(value - Math.round(value)) < 0.005 ? wholeDollars.format(value) : dollars.format(value);
 }
 
 export type Direction = 'up' | 'down' | 'flat';
