@@ -1,3 +1,5 @@
+import { QueueEvents } from 'bullmq';
+import type { PriceJobResult } from '../../jobs/price-processor.ts';
 import { createManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type Role, startRole } from '../../src/start.ts';
@@ -13,7 +15,9 @@ export async function startTestApp(
 ) {
   const database = await createTestDatabase({ migrate: false });
   const prefix = uniqueName('q');
-  const clock = createManualClock(options.start ?? new Date('2026-11-30T15:00:00Z'));
+  // Real time by default (to the second, a few minutes back): a browser under test judges "the last 7 days"
+  // by its own clock, so the app's ticks must not lie in its future.
+  const clock = createManualClock(options.start ?? new Date(Math.floor(Date.now() / 1000) * 1000 - 600_000));
   const config = loadConfig(
     testEnv(database.url, prefix, {
       PRICE_INTERVAL_MS: '3600000',
@@ -23,13 +27,23 @@ export async function startTestApp(
     }),
   );
   const running = await startRole(options.role ?? 'start', config, { clock, logger: silentLogger });
+  let events: QueueEvents | undefined;
   return {
     ...running,
+    /** Queues a price job now and waits until a worker has finished it; returns the job's result. */
+    async runPriceJob(data: object = {}): Promise<PriceJobResult> {
+      if (!running.workers) throw new Error('runPriceJob needs a role with workers');
+      events ??= new QueueEvents('prices', { connection: running.deps.createRedis('test-events'), prefix });
+      await events.waitUntilReady();
+      const job = await running.workers.queues.prices.add('prices', data);
+      return (await job.waitUntilFinished(events, 30_000)) as PriceJobResult;
+    },
     config,
     clock,
     prefix,
     database,
     async stop() {
+      await events?.close();
       await running.close();
       await removeRedisPrefix(prefix);
       await database.drop();

@@ -1,4 +1,3 @@
-import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../../jobs/queues.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -8,25 +7,13 @@ const TICKERS = ['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX'];
 
 describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', () => {
   let app: TestApp;
-  let events: QueueEvents;
 
   beforeAll(async () => {
     app = await startTestApp();
-    events = new QueueEvents('prices', {
-      connection: app.deps.createRedis('test-events'),
-      prefix: app.prefix,
-    });
-    await events.waitUntilReady();
   });
-  afterAll(async () => {
-    await events?.close();
-    await app?.stop();
-  });
+  afterAll(() => app?.stop());
 
-  async function runPriceJob(data: object = {}) {
-    const job = await app.workers!.queues.prices.add('prices', data);
-    return (await job.waitUntilFinished(events, 30_000)) as { fetched: number; stored: number };
-  }
+  const runPriceJob = (data: object = {}) => app.runPriceJob(data);
 
   async function graphql<T>(query: string, variables?: object): Promise<T> {
     const response = await fetch(`${app.url}/graphql`, {

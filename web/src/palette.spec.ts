@@ -18,10 +18,13 @@ describe('contrastRatio', () => {
 
 describe('SERIES_PALETTE', () => {
   // A line must stay visible whichever scheme the viewer uses: 3:1 is WCAG's bar for graphics.
-  it.each(SERIES_PALETTE.map((colour) => [colour]))('%s reads on the light and the dark surface', (colour) => {
-    expect(contrastRatio(colour, LIGHT_SURFACE)).toBeGreaterThanOrEqual(3);
-    expect(contrastRatio(colour, DARK_SURFACE)).toBeGreaterThanOrEqual(3);
-  });
+  it.each(SERIES_PALETTE.map((colour) => [colour]))(
+    '%s reads on the light and the dark surface',
+    (colour) => {
+      expect(contrastRatio(colour, LIGHT_SURFACE)).toBeGreaterThanOrEqual(3);
+      expect(contrastRatio(colour, DARK_SURFACE)).toBeGreaterThanOrEqual(3);
+    },
+  );
 
   it('has no colour twice', () => {
     expect(new Set(SERIES_PALETTE.map((c) => c.toLowerCase())).size).toBe(SERIES_PALETTE.length);

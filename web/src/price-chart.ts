@@ -117,7 +117,8 @@ export function createPriceChart(
     colors: [...SERIES_PALETTE],
     series: [],
     stroke: { width: 2, curve: 'straight', lineCap: 'round' },
-    markers: { size: 0, hover: { size: 4 } },
+    // no stroke: ApexCharts parks zero-size hover markers at the plot's corner, and a stroke shows them there
+    markers: { size: 0, strokeWidth: 0, hover: { size: 5 } },
     dataLabels: { enabled: false },
     grid: { strokeDashArray: 3, padding: { left: 8, right: 8 } },
     xaxis: {
@@ -128,7 +129,13 @@ export function createPriceChart(
     yaxis: {
       labels: { formatter: (value: number) => formatAxisDollars(value), minWidth: 48 },
     },
-    legend: { show: true, position: 'bottom', horizontalAlign: 'center', itemMargin: { horizontal: 10 } },
+    legend: {
+      show: true,
+      position: 'bottom',
+      horizontalAlign: 'center',
+      itemMargin: { horizontal: 10 },
+      markers: { strokeWidth: 0 },
+    },
     tooltip: {
       shared: false,
       intersect: false,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RETRY_MS, OFFLINE_AFTER_FAILURES, retryDelayMs, statusWhileRetrying } from './reconnect-policy.ts';
+import {
+  MAX_RETRY_MS,
+  OFFLINE_AFTER_FAILURES,
+  retryDelayMs,
+  statusWhileRetrying,
+} from './reconnect-policy.ts';
 
 describe('retryDelayMs', () => {
   it.each([
