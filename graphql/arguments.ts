@@ -37,3 +37,18 @@ export function parseWindow(from: Date | null | undefined, to: Date | null | und
   }
   return { from: start, to: end };
 }
+
+export const MIN_CHART_WIDTH = 10;
+export const MAX_CHART_WIDTH = 5000;
+
+/** The chart's width in pixels, which bounds the answer to 4 × width points per series. */
+export function parseWidth(width: number | null | undefined): number {
+  const value = width ?? 1200;
+  if (!Number.isInteger(value) || value < MIN_CHART_WIDTH || value > MAX_CHART_WIDTH) {
+    throw badInput(
+      'width',
+      `wanted a whole number of pixels from ${MIN_CHART_WIDTH} to ${MAX_CHART_WIDTH}, got ${value}`,
+    );
+  }
+  return value;
+}

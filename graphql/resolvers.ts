@@ -2,7 +2,7 @@ import { filter, map, pipe } from 'graphql-yoga';
 import type { TickRepository } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
-import { parseTickers, parseWindow } from './arguments.ts';
+import { parseTickers, parseWidth, parseWindow } from './arguments.ts';
 import type { TickPubSub } from './pubsub.ts';
 import { DateTimeScalar } from './scalars.ts';
 
@@ -26,13 +26,15 @@ export function createResolvers(deps: ResolverDeps) {
       },
       priceHistory: async (
         _: unknown,
-        args: { tickers?: string[] | null; from?: Date | null; to?: Date | null },
+        args: { tickers?: string[] | null; from?: Date | null; to?: Date | null; width?: number | null },
       ) => {
         const window = parseWindow(args.from, args.to, deps.now());
+        const width = parseWidth(args.width);
         const tickers = args.tickers
           ? parseTickers('tickers', args.tickers)
           : await deps.watchlist.enabledTickers();
-        return deps.ticks.history(tickers, window.from, window.to);
+        const series = await deps.ticks.history(tickers, window.from, window.to, width);
+        return series.map((s) => ({ ...s, source: s.source.toUpperCase() }));
       },
     },
     Subscription: {

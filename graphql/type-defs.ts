@@ -40,6 +40,15 @@ export const typeDefs = /* GraphQL */ `
     ticker: String!
     times: [Float!]!
     prices: [Float!]!
+    "Width of one pixel column of the reduction, in milliseconds."
+    columnMs: Float!
+    "What was reduced: RAW ticks, or the per-MINUTE rollup (the window then snaps outward to whole minutes)."
+    source: HistorySource!
+  }
+
+  enum HistorySource {
+    RAW
+    MINUTE
   }
 
   type Health {
@@ -54,9 +63,11 @@ export const typeDefs = /* GraphQL */ `
     stock(ticker: String!): Stock
     """
     Price history for the given tickers (all watched tickers when omitted) between from (default: 7 days
-    before to) and to (default: now).
+    before to) and to (default: now), reduced for a chart width pixels wide (10 to 5000, default 1200):
+    per pixel column at most four points, its first, last, lowest and highest (M4), which draws the same
+    line as every stored tick.
     """
-    priceHistory(tickers: [String!], from: DateTime, to: DateTime): [PriceSeries!]!
+    priceHistory(tickers: [String!], from: DateTime, to: DateTime, width: Int = 1200): [PriceSeries!]!
   }
 
   type Subscription {

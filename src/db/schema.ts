@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, integer, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * The classic stockstreamer's three tables keep their names and columns, so its SQL still reads the data;
@@ -36,3 +36,28 @@ export const symbols = pgTable('symbols', {
   enabled: boolean('enabled').notNull().default(true),
   addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`now()`),
 });
+
+/**
+ * Per ticker and minute: the first, last, lowest and highest price with their times, and a count — exactly
+ * the inputs of M4 (Jugel et al., VLDB 2014). Chart windows whose pixel columns span whole minutes are
+ * reduced from here (about 10k rows per ticker for 7 days instead of 120k). Maintained by a statement-level
+ * trigger on stock_prices (see drizzle/0001_*), so every insert path — the workers, COPY, the classic's
+ * SQL — keeps it exact.
+ */
+export const stockPricesMinute = pgTable(
+  'stock_prices_1m',
+  {
+    stockName: text('stock_name').notNull(),
+    bucket: timestamp('bucket', { withTimezone: true, mode: 'date' }).notNull(),
+    firstTime: timestamp('first_time', { withTimezone: true, mode: 'date' }).notNull(),
+    firstPrice: numeric('first_price', { mode: 'number' }).notNull(),
+    lastTime: timestamp('last_time', { withTimezone: true, mode: 'date' }).notNull(),
+    lastPrice: numeric('last_price', { mode: 'number' }).notNull(),
+    minTime: timestamp('min_time', { withTimezone: true, mode: 'date' }).notNull(),
+    minPrice: numeric('min_price', { mode: 'number' }).notNull(),
+    maxTime: timestamp('max_time', { withTimezone: true, mode: 'date' }).notNull(),
+    maxPrice: numeric('max_price', { mode: 'number' }).notNull(),
+    count: integer('count').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.stockName, table.bucket] })],
+);

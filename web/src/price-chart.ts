@@ -46,6 +46,20 @@ export interface PriceChart {
   destroy(): void;
 }
 
+/**
+ * Whether ApexCharts currently hides `ticker`'s series. Its typings promise a boolean, but 7.9.1 returns
+ * `{ isHidden, realIndex }` (an object, so always truthy), and throws for a name it has not drawn: read both.
+ */
+function seriesHidden(chart: ApexCharts, ticker: string): boolean {
+  try {
+    const answer: unknown = chart.isSeriesHidden(ticker);
+    if (typeof answer === 'object' && answer !== null) return (answer as { isHidden?: unknown }).isHidden === true;
+    return answer === true;
+  } catch {
+    return false;
+  }
+}
+
 interface XWindow {
   min: number;
   max: number;
@@ -108,7 +122,7 @@ export function createPriceChart(
           const ticker = seriesIndex === undefined ? undefined : drawn[seriesIndex];
           // the legend toggles after this handler returns
           if (ticker)
-            queueMicrotask(() => options.onVisibilityChange?.(ticker, chart.isSeriesHidden(ticker)));
+            queueMicrotask(() => options.onVisibilityChange?.(ticker, seriesHidden(chart, ticker)));
         },
       },
     },
@@ -148,6 +162,25 @@ export function createPriceChart(
     noData: { text: 'Loading prices…' },
   });
   const rendered = chart.render();
+  (window as any).__chart = chart; // DEBUG-REMOVE
+
+  // Every ApexCharts update re-renders the plot and drops the hover tooltip; with a tick every few seconds,
+  // a reader holding the pointer still would see it vanish. Remember where the pointer is and replay it.
+  let pointer: { x: number; y: number } | null = null;
+  el.addEventListener('mousemove', (e) => {
+    pointer = { x: e.clientX, y: e.clientY };
+  });
+  el.addEventListener('mouseleave', () => {
+    pointer = null;
+  });
+  function restoreHover(): void {
+    if (!pointer) return;
+    const target = document.elementFromPoint(pointer.x, pointer.y);
+    if (!target || !el.contains(target)) return;
+    target.dispatchEvent(
+      new MouseEvent('mousemove', { clientX: pointer.x, clientY: pointer.y, bubbles: true, cancelable: true }),
+    );
+  }
 
   async function draw(change: SeriesChange): Promise<void> {
     await rendered;
@@ -155,7 +188,7 @@ export function createPriceChart(
     const sameSeries = tickers.length === drawn.length && tickers.every((ticker, i) => ticker === drawn[i]);
 
     if (!sameSeries || change.structural || change.rewritten.size > 0) {
-      const hidden = drawn.filter((ticker) => chart.isSeriesHidden(ticker));
+      const hidden = drawn.filter((ticker) => seriesHidden(chart, ticker));
       // copies: ApexCharts keeps the arrays it is given, the store keeps growing its own
       const series = tickers.map((ticker) => ({ name: ticker, data: store.points(ticker).slice() }));
       await chart.updateSeries(series, firstData);
@@ -165,6 +198,7 @@ export function createPriceChart(
       for (const s of series) drawnCounts.set(s.name, s.data.length);
       for (const ticker of hidden) if (tickers.includes(ticker)) chart.hideSeries(ticker);
       if (zoom) chart.zoomX(zoom.min, zoom.max);
+      restoreHover();
       return;
     }
 
@@ -173,6 +207,7 @@ export function createPriceChart(
     for (const [ticker, points] of change.appended) {
       drawnCounts.set(ticker, (drawnCounts.get(ticker) ?? 0) + points.length);
     }
+    restoreHover();
   }
 
   function flush(): void {
@@ -197,9 +232,9 @@ export function createPriceChart(
     toggle(ticker) {
       if (!drawn.includes(ticker)) return;
       chart.toggleSeries(ticker);
-      options.onVisibilityChange?.(ticker, chart.isSeriesHidden(ticker));
+      options.onVisibilityChange?.(ticker, seriesHidden(chart, ticker));
     },
-    isHidden: (ticker) => drawn.includes(ticker) && chart.isSeriesHidden(ticker),
+    isHidden: (ticker) => drawn.includes(ticker) && seriesHidden(chart, ticker),
     seriesCount: () => drawn.length,
     pointCount: (ticker) => drawnCounts.get(ticker) ?? 0,
     destroy() {

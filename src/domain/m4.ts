@@ -1,0 +1,73 @@
+/**
+ * M4 (Jugel et al., "M4: A Visualization-Oriented Time Series Data Aggregation", VLDB 2014): for a line
+ * chart `width` pixels wide, keeping per pixel column only the first, last, lowest and highest point draws
+ * the same pixels as drawing every point. These are the pure parts: how to lay out the columns, and a
+ * reference reducer that the SQL version is tested against.
+ */
+
+const MINUTE_MS = 60_000;
+/** Minute buckets of the rollup are aligned to this origin (matches the date_bin origin in the migration). */
+export const ROLLUP_ORIGIN_MS = Date.UTC(2000, 0, 1);
+
+export interface ColumnPlan {
+  /** `minute`: reduce the per-minute rollup; `raw`: reduce stored ticks (columns narrower than a minute). */
+  source: 'raw' | 'minute';
+  /** Start of column 0. */
+  originMs: number;
+  /** Width of one column in milliseconds; a whole number of minutes when the source is the rollup. */
+  columnMs: number;
+}
+
+/**
+ * Lays out `width` columns over [fromMs, toMs]. When a column spans a minute or more it is widened to a
+ * whole number of minutes and aligned to the rollup's minute buckets, so each column is a union of whole
+ * buckets and reducing the rollup gives exactly what reducing the raw ticks would.
+ */
+export function planColumns(fromMs: number, toMs: number, width: number): ColumnPlan {
+  const span = Math.max(toMs - fromMs, 1);
+  const columnMs = span / width;
+  if (columnMs < MINUTE_MS) return { source: 'raw', originMs: fromMs, columnMs };
+  const minutes = Math.ceil(columnMs / MINUTE_MS);
+  const originMs = fromMs - ((((fromMs - ROLLUP_ORIGIN_MS) % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+  return { source: 'minute', originMs, columnMs: minutes * MINUTE_MS };
+}
+
+export interface Point {
+  time: number;
+  price: number;
+}
+
+export interface ColumnSummary {
+  column: number;
+  first: Point;
+  last: Point;
+  min: Point;
+  max: Point;
+}
+
+/** The M4 summary of each non-empty column, from every point. Points need not be sorted. */
+export function summarizeColumns(points: readonly Point[], plan: ColumnPlan): ColumnSummary[] {
+  const columns = new Map<number, ColumnSummary>();
+  for (const point of points) {
+    const column = Math.floor((point.time - plan.originMs) / plan.columnMs);
+    const summary = columns.get(column);
+    if (!summary) {
+      columns.set(column, { column, first: point, last: point, min: point, max: point });
+      continue;
+    }
+    if (point.time < summary.first.time) summary.first = point;
+    if (point.time > summary.last.time) summary.last = point;
+    if (point.price < summary.min.price) summary.min = point;
+    if (point.price > summary.max.price) summary.max = point;
+  }
+  return [...columns.values()].sort((a, b) => a.column - b.column);
+}
+
+/** The points M4 keeps: each column's first, last, min and max, once each, in time order. */
+export function reduceM4(points: readonly Point[], plan: ColumnPlan): Point[] {
+  const kept = new Map<number, Point>();
+  for (const s of summarizeColumns(points, plan)) {
+    for (const p of [s.first, s.min, s.max, s.last]) kept.set(p.time, p);
+  }
+  return [...kept.values()].sort((a, b) => a.time - b.time);
+}
