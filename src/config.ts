@@ -2,9 +2,86 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SYMBOLS, parseSymbolList } from './domain/symbols.ts';
 
-/** Providers that can be chosen with `PROVIDER`. Live ones are added one file each in src/providers. */
-export const PROVIDER_NAMES = ['simulated'] as const;
+/** Providers that can be chosen with `PROVIDER`: the offline simulation and one file each in src/providers. */
+export const PROVIDER_NAMES = [
+  'simulated',
+  'finnhub',
+  'twelvedata',
+  'alphavantage',
+  'yahoo',
+  'polygon',
+] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export type LiveProviderName = Exclude<ProviderName, 'simulated'>;
+
+/**
+ * What each live provider needs from the environment, and the defaults that fit its free tier. `budget` is
+ * the request budget shared by every worker (PROVIDER_BUDGET overrides it); `concurrency` bounds the
+ * requests in flight where a provider has no batch endpoint (PROVIDER_CONCURRENCY overrides it).
+ */
+export const LIVE_PROVIDERS: Readonly<
+  Record<
+    LiveProviderName,
+    Readonly<{
+      keyVariable: string | undefined;
+      signup: string | undefined;
+      baseUrlVariable: string;
+      baseUrl: string;
+      budget: string;
+      concurrency: number;
+    }>
+  >
+> = {
+  finnhub: {
+    keyVariable: 'FINNHUB_API_KEY',
+    signup: 'https://finnhub.io/register',
+    baseUrlVariable: 'FINNHUB_BASE_URL',
+    baseUrl: 'https://finnhub.io/api/v1',
+    budget: '60/min',
+    concurrency: 4,
+  },
+  twelvedata: {
+    keyVariable: 'TWELVEDATA_API_KEY',
+    signup: 'https://twelvedata.com/register',
+    baseUrlVariable: 'TWELVEDATA_BASE_URL',
+    baseUrl: 'https://api.twelvedata.com',
+    budget: '8/min',
+    concurrency: 4,
+  },
+  alphavantage: {
+    keyVariable: 'ALPHAVANTAGE_API_KEY',
+    signup: 'https://www.alphavantage.co/support/#api-key',
+    baseUrlVariable: 'ALPHAVANTAGE_BASE_URL',
+    baseUrl: 'https://www.alphavantage.co',
+    budget: '25/day',
+    // The free key also refuses more than about one request a second, so one at a time.
+    concurrency: 1,
+  },
+  yahoo: {
+    keyVariable: undefined,
+    signup: undefined,
+    baseUrlVariable: 'YAHOO_BASE_URL',
+    baseUrl: 'https://query1.finance.yahoo.com',
+    budget: '100/min',
+    concurrency: 4,
+  },
+  polygon: {
+    keyVariable: 'POLYGON_API_KEY',
+    signup: 'https://massive.com/dashboard/signup',
+    baseUrlVariable: 'POLYGON_BASE_URL',
+    baseUrl: 'https://api.massive.com',
+    budget: '5/min',
+    concurrency: 4,
+  },
+};
+
+/** A request budget: at most `max` requests (or credits) in any `windowMs`, counted across all workers. */
+export interface RequestBudgetConfig {
+  max: number;
+  windowMs: number;
+  /** As the user wrote it (or the default), for logs and `providers check`. */
+  text: string;
+}
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -45,6 +122,50 @@ const url = (protocols: readonly string[]) =>
       `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     );
 
+const BUDGET_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  sec: 1000,
+  second: 1000,
+  m: 60_000,
+  min: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hour: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+};
+const BUDGET_WANTED = 'requests per window such as 60/min, 5/s, 800/day or 10/2s (or "off")';
+
+/** Parses `60/min`, `8/minute`, `25/day`, `10/2s`; `off` means no budget. */
+export function parseBudget(raw: string): RequestBudgetConfig | null | undefined {
+  const text = raw.trim().toLowerCase();
+  if (['off', 'none', 'unlimited'].includes(text)) return null;
+  const match = /^(\d{1,7})\s*\/\s*(\d{1,7})?\s*([a-z]+?)s?$/.exec(text);
+  const unit = match ? BUDGET_UNITS[match[3]!] : undefined;
+  if (!match || unit === undefined) return undefined;
+  const max = Number(match[1]);
+  const windowMs = Number(match[2] ?? 1) * unit;
+  if (max < 1 || windowMs < 100 || windowMs > 7 * 86_400_000) return undefined;
+  return { max, windowMs, text: raw.trim() };
+}
+
+const budget = z.string().transform((value, ctx) => {
+  const parsed = parseBudget(value);
+  if (parsed === undefined) {
+    ctx.addIssue({ code: 'custom', message: BUDGET_WANTED });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+// Keys go into headers and query strings: printable ASCII without spaces, and never echoed in errors.
+const apiKey = z
+  .string()
+  .trim()
+  .regex(/^[\x21-\x7e]{4,256}$/, 'an API key: 4 to 256 printable characters without spaces');
+
 const enumOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `one of ${values.join(', ')}` });
 
@@ -56,6 +177,17 @@ const envSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   PROVIDER: enumOf(PROVIDER_NAMES).default('simulated'),
   PROVIDER_TIMEOUT_MS: integer(100, 120_000).default(5000),
+  PROVIDER_BUDGET: budget.optional(),
+  PROVIDER_CONCURRENCY: integer(1, 32).optional(),
+  FINNHUB_API_KEY: apiKey.optional(),
+  TWELVEDATA_API_KEY: apiKey.optional(),
+  ALPHAVANTAGE_API_KEY: apiKey.optional(),
+  POLYGON_API_KEY: apiKey.optional(),
+  FINNHUB_BASE_URL: url(['https:', 'http:']).optional(),
+  TWELVEDATA_BASE_URL: url(['https:', 'http:']).optional(),
+  ALPHAVANTAGE_BASE_URL: url(['https:', 'http:']).optional(),
+  YAHOO_BASE_URL: url(['https:', 'http:']).optional(),
+  POLYGON_BASE_URL: url(['https:', 'http:']).optional(),
   SIMULATED_SEED: z.string().trim().min(1, 'a non-empty seed').default('stockstreamer'),
   SYMBOLS: z
     .string()
@@ -86,8 +218,20 @@ export type Config = Readonly<{
   database: Readonly<{ url: string | undefined }>;
   /** `url` undefined means: use 127.0.0.1:6379, or start a private redis-server if nothing answers there. */
   redis: Readonly<{ url: string | undefined }>;
-  /** `timeoutMs` bounds each provider call (through an AbortSignal); `seed` drives the simulated provider. */
-  provider: Readonly<{ name: ProviderName; seed: string; timeoutMs: number }>;
+  /**
+   * `timeoutMs` bounds each upstream request (through an AbortSignal); `seed` drives the simulated provider.
+   * `apiKey` and `baseUrl` are the selected live provider's (no key for simulated and yahoo); `budget` is
+   * shared by every worker through Redis (undefined: no budget); `concurrency` bounds requests in flight.
+   */
+  provider: Readonly<{
+    name: ProviderName;
+    seed: string;
+    timeoutMs: number;
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    budget: Readonly<RequestBudgetConfig> | undefined;
+    concurrency: number;
+  }>;
   symbols: readonly string[];
   schedule: Readonly<{ priceIntervalMs: number; logoIntervalMs: number; highlowIntervalMs: number }>;
   /** Absolute, resolved once so that every part agrees on where state lives. */
@@ -97,8 +241,10 @@ export type Config = Readonly<{
   queuePrefix: string;
 }>;
 
-function describe(value: unknown): string {
+function describe(value: unknown, variable = ''): string {
   if (value === undefined) return '(unset)';
+  // A key is a secret: an error line says that one was given, never what it was.
+  if (variable.endsWith('_API_KEY')) return `(${String(value).trim().length} characters, not shown)`;
   const text = String(value);
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
@@ -127,14 +273,41 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`${variable}=${describe(input[variable])} is not valid: wanted ${issue.message}`);
+    throw new ConfigError(
+      `${variable}=${describe(input[variable], variable)} is not valid: wanted ${issue.message}`,
+    );
   }
   const e = result.data;
+  const live = e.PROVIDER === 'simulated' ? undefined : LIVE_PROVIDERS[e.PROVIDER];
+  let apiKey: string | undefined;
+  if (live?.keyVariable) {
+    apiKey = e[live.keyVariable as keyof typeof e] as string | undefined;
+    if (apiKey === undefined) {
+      throw new ConfigError(
+        `${live.keyVariable}=(unset) is not valid: wanted the API key that PROVIDER=${e.PROVIDER} needs (get one at ${live.signup})`,
+      );
+    }
+  }
+  const providerBudget =
+    e.PROVIDER_BUDGET === undefined ? (live ? parseBudget(live.budget) : undefined) : e.PROVIDER_BUDGET;
   return deepFreeze({
     server: { host: e.HOST, port: e.PORT },
     database: { url: e.DATABASE_URL },
     redis: { url: e.REDIS_URL },
-    provider: { name: e.PROVIDER, seed: e.SIMULATED_SEED, timeoutMs: e.PROVIDER_TIMEOUT_MS },
+    provider: {
+      name: e.PROVIDER,
+      seed: e.SIMULATED_SEED,
+      timeoutMs: e.PROVIDER_TIMEOUT_MS,
+      apiKey,
+      baseUrl: live
+        ? ((e[live.baseUrlVariable as keyof typeof e] as string | undefined) ?? live.baseUrl).replace(
+            /\/+$/,
+            '',
+          )
+        : undefined,
+      budget: providerBudget ?? undefined,
+      concurrency: e.PROVIDER_CONCURRENCY ?? live?.concurrency ?? 4,
+    },
     symbols: e.SYMBOLS,
     schedule: {
       priceIntervalMs: e.PRICE_INTERVAL_MS,

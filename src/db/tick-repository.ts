@@ -57,21 +57,31 @@ export function createTickRepository(db: Database): TickRepository {
       if (tickers.length === 0) return [];
       const plan = planColumns(from.getTime(), to.getTime(), width);
       // One shape for both sources: the rollup's rows, or each raw tick standing in as its own summary.
+      // Each summary point is a float8 pair ordered so that plain min()/max() over arrays picks it: no
+      // per-group sorting, so Postgres can hash-aggregate the columns in one pass.
+      const tickerList = sql.param([...tickers]);
       const source =
         plan.source === 'minute'
-          ? sql`select stock_name, bucket as at, first_time, first_price, last_time, last_price,
-                       min_time, min_price, max_time, max_price
+          ? sql`select stock_name, bucket as at,
+                  array[date_part('epoch', first_time), first_price::float8] as f,
+                  array[date_part('epoch', last_time), last_price::float8] as l,
+                  array[min_price::float8, date_part('epoch', min_time)] as n,
+                  array[max_price::float8, -date_part('epoch', max_time)] as x
                 from stock_prices_1m
-                where stock_name = any(${sql.param([...tickers])}::text[])
+                where stock_name = any(${tickerList}::text[])
                   and bucket >= ${new Date(plan.originMs).toISOString()}::timestamptz
                   and bucket <= ${to.toISOString()}::timestamptz`
-          : sql`select stock_name, time as at, time as first_time, price as first_price, time as last_time,
-                       price as last_price, time as min_time, price as min_price, time as max_time, price as max_price
+          : sql`select stock_name, time as at,
+                  array[date_part('epoch', time), price::float8] as f,
+                  array[date_part('epoch', time), price::float8] as l,
+                  array[price::float8, date_part('epoch', time)] as n,
+                  array[price::float8, -date_part('epoch', time)] as x
                 from stock_prices
-                where stock_name = any(${sql.param([...tickers])}::text[])
+                where stock_name = any(${tickerList}::text[])
                   and time >= ${from.toISOString()}::timestamptz and time <= ${to.toISOString()}::timestamptz`;
+      const stride = `${plan.columnMs / 1000} seconds`;
       const rows = await db.transaction(async (tx) => {
-        // The planner misjudges the number of groups here (~125k guessed for ~7k real) and picks disk sorts
+        // The planner misjudges the number of groups (~125k guessed for ~7k real) and would pick disk sorts
         // and a merge join; enough memory for a hash aggregate halves the time (ARCHITECTURE.md).
         await tx.execute(sql`set local work_mem = '64MB'`);
         await tx.execute(sql`set local enable_mergejoin = off`);
@@ -79,22 +89,16 @@ export function createTickRepository(db: Database): TickRepository {
           with src as (${source}),
           columns as (
             select stock_name,
-                   floor((extract(epoch from at) * 1000 - ${plan.originMs}::float8) / ${plan.columnMs}::float8) as col,
-                   min(first_time) as ft, (array_agg(first_price order by first_time))[1] as fp,
-                   max(last_time) as lt, (array_agg(last_price order by last_time desc))[1] as lp,
-                   (array_agg(min_time order by min_price, min_time))[1] as nt, min(min_price) as np,
-                   (array_agg(max_time order by max_price desc, max_time))[1] as xt, max(max_price) as xp
+                   date_bin(${stride}::interval, at, ${new Date(plan.originMs).toISOString()}::timestamptz) as col,
+                   min(f) as f, max(l) as l, min(n) as n, max(x) as x
             from src
             group by 1, 2
           ),
           points as (
-            select distinct on (stock_name, t) stock_name, t, p
-            from columns, lateral (values (ft, fp), (nt, np), (xt, xp), (lt, lp)) as v(t, p)
-            order by stock_name, t
+            select distinct stock_name, t, p
+            from columns, lateral (values (f[1], f[2]), (n[2], n[1]), (-x[2], x[1]), (l[1], l[2])) as v(t, p)
           )
-          select stock_name,
-                 array_agg(extract(epoch from t) * 1000 order by t)::float8[] as times,
-                 array_agg(p order by t)::float8[] as prices
+          select stock_name, array_agg(round(t * 1000) order by t) as times, array_agg(p order by t) as prices
           from points
           group by stock_name`);
         return result.rows;

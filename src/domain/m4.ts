@@ -25,7 +25,9 @@ export interface ColumnPlan {
  */
 export function planColumns(fromMs: number, toMs: number, width: number): ColumnPlan {
   const span = Math.max(toMs - fromMs, 1);
-  const columnMs = span / width;
+  // Whole milliseconds: Postgres intervals hold microseconds, so a fractional stride would drift from the
+  // pixel grid over a thousand columns.
+  const columnMs = Math.ceil(span / width);
   if (columnMs < MINUTE_MS) return { source: 'raw', originMs: fromMs, columnMs };
   const minutes = Math.ceil(columnMs / MINUTE_MS);
   const originMs = fromMs - ((((fromMs - ROLLUP_ORIGIN_MS) % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);

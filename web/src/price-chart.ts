@@ -17,6 +17,7 @@ import {
   combineChanges,
   emptyChange,
   isEmptyChange,
+  type Point,
   type SeriesChange,
   type SeriesStore,
 } from './series-store.ts';
@@ -53,12 +54,17 @@ export interface PriceChart {
 function seriesHidden(chart: ApexCharts, ticker: string): boolean {
   try {
     const answer: unknown = chart.isSeriesHidden(ticker);
-    if (typeof answer === 'object' && answer !== null) return (answer as { isHidden?: unknown }).isHidden === true;
+    if (typeof answer === 'object' && answer !== null)
+      return (answer as { isHidden?: unknown }).isHidden === true;
     return answer === true;
   } catch {
     return false;
   }
 }
+
+type DrawPlan =
+  | { kind: 'full'; tickers: string[]; series: { name: string; data: Point[] }[] }
+  | { kind: 'append'; tickers: string[]; appended: Map<string, Point[]> };
 
 interface XWindow {
   min: number;
@@ -70,6 +76,8 @@ export function createPriceChart(
   store: SeriesStore,
   options: PriceChartOptions,
 ): PriceChart {
+  /** The series order of the last planned draw (it may still be waiting for an earlier one to finish). */
+  let planned: string[] = [];
   /** The tickers the chart holds, in series order, and how many points each has: the test hook reads this. */
   let drawn: string[] = [];
   const drawnCounts = new Map<string, number>();
@@ -89,12 +97,13 @@ export function createPriceChart(
       background: 'transparent',
       parentHeightOffset: 0,
       animations: {
-        enabled: true,
+        enabled: false,
         speed: 500,
         // a tick every few seconds should not set off a morph of six long lines
         dynamicAnimation: { enabled: false },
       },
       zoom: { enabled: true, type: 'x', autoScaleYaxis: true },
+      dataReducer: { enabled: false, algorithm: 'lttb', targetPoints: 1000, threshold: 1500 },
       toolbar: {
         show: true,
         autoSelected: 'zoom',
@@ -121,8 +130,7 @@ export function createPriceChart(
         legendClick: (_chart, seriesIndex) => {
           const ticker = seriesIndex === undefined ? undefined : drawn[seriesIndex];
           // the legend toggles after this handler returns
-          if (ticker)
-            queueMicrotask(() => options.onVisibilityChange?.(ticker, seriesHidden(chart, ticker)));
+          if (ticker) queueMicrotask(() => options.onVisibilityChange?.(ticker, seriesHidden(chart, ticker)));
         },
       },
     },
@@ -162,7 +170,6 @@ export function createPriceChart(
     noData: { text: 'Loading prices…' },
   });
   const rendered = chart.render();
-  (window as any).__chart = chart; // DEBUG-REMOVE
 
   // Every ApexCharts update re-renders the plot and drops the hover tooltip; with a tick every few seconds,
   // a reader holding the pointer still would see it vanish. Remember where the pointer is and replay it.
@@ -178,53 +185,93 @@ export function createPriceChart(
     const target = document.elementFromPoint(pointer.x, pointer.y);
     if (!target || !el.contains(target)) return;
     target.dispatchEvent(
-      new MouseEvent('mousemove', { clientX: pointer.x, clientY: pointer.y, bubbles: true, cancelable: true }),
+      new MouseEvent('mousemove', {
+        clientX: pointer.x,
+        clientY: pointer.y,
+        bubbles: true,
+        cancelable: true,
+      }),
     );
   }
 
-  async function draw(change: SeriesChange): Promise<void> {
-    await rendered;
+  /**
+   * Decides, synchronously, what to hand ApexCharts for `change`. Synchronously matters: a full redraw copies
+   * the store as it is now, and every later write lands in a fresh `pending`, so no point is drawn twice
+   * even when a slow draw is still running as the next tick comes in.
+   */
+  function plan(change: SeriesChange): DrawPlan | null {
     const tickers = store.tickers();
-    const sameSeries = tickers.length === drawn.length && tickers.every((ticker, i) => ticker === drawn[i]);
-
+    const sameSeries =
+      tickers.length === planned.length && tickers.every((ticker, i) => ticker === planned[i]);
     if (!sameSeries || change.structural || change.rewritten.size > 0) {
-      const hidden = drawn.filter((ticker) => seriesHidden(chart, ticker));
+      planned = [...tickers];
       // copies: ApexCharts keeps the arrays it is given, the store keeps growing its own
       const series = tickers.map((ticker) => ({ name: ticker, data: store.points(ticker).slice() }));
-      await chart.updateSeries(series, firstData);
-      firstData = firstData && series.every((s) => s.data.length === 0);
-      drawn = [...tickers];
-      drawnCounts.clear();
-      for (const s of series) drawnCounts.set(s.name, s.data.length);
-      for (const ticker of hidden) if (tickers.includes(ticker)) chart.hideSeries(ticker);
-      if (zoom) chart.zoomX(zoom.min, zoom.max);
-      restoreHover();
-      return;
+      return { kind: 'full', tickers: planned, series };
     }
+    if (change.appended.size === 0) return null;
+    return { kind: 'append', tickers: planned, appended: change.appended };
+  }
 
-    if (change.appended.size === 0) return;
-    await chart.appendData(drawn.map((ticker) => ({ data: change.appended.get(ticker) ?? [] })));
-    for (const [ticker, points] of change.appended) {
-      drawnCounts.set(ticker, (drawnCounts.get(ticker) ?? 0) + points.length);
+  async function draw(next: DrawPlan): Promise<void> {
+    await rendered;
+    if (next.kind === 'full') {
+      const hidden = drawn.filter((ticker) => seriesHidden(chart, ticker));
+      await chart.updateSeries(next.series, firstData);
+      firstData = firstData && next.series.every((s) => s.data.length === 0);
+      drawn = next.tickers;
+      drawnCounts.clear();
+      for (const s of next.series) drawnCounts.set(s.name, s.data.length);
+      for (const ticker of hidden) if (drawn.includes(ticker)) chart.hideSeries(ticker);
+      if (zoom) chart.zoomX(zoom.min, zoom.max);
+    } else {
+      await chart.appendData(next.tickers.map((ticker) => ({ data: next.appended.get(ticker) ?? [] })));
+      for (const [ticker, points] of next.appended) {
+        drawnCounts.set(ticker, (drawnCounts.get(ticker) ?? 0) + points.length);
+      }
     }
     restoreHover();
   }
 
+  // A re-render under a drag (zoom selection, pan) would cut the gesture short: hold drawing until it ends.
+  // (The timer is a backstop for a pointerup the page never hears, e.g. released outside the window.)
+  let holding = false;
+  let holdTimer: ReturnType<typeof setTimeout> | undefined;
+  el.addEventListener('pointerdown', () => {
+    holding = true;
+    clearTimeout(holdTimer);
+    holdTimer = setTimeout(release, 10_000);
+  });
+  const release = () => {
+    clearTimeout(holdTimer);
+    if (!holding) return;
+    holding = false;
+    if (!isEmptyChange(pending)) schedule();
+  };
+  window.addEventListener('pointerup', release);
+  window.addEventListener('pointercancel', release);
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    // one draw per frame at most; a hidden tab draws when it comes back
+    requestAnimationFrame(flush);
+  }
+
   function flush(): void {
     scheduled = false;
-    const change = pending;
+    if (holding) return; // release() schedules again
+    const next = plan(pending);
     pending = emptyChange();
-    queue = queue.then(() => draw(change)).catch((error) => console.error('stockstreamer: chart:', error));
+    if (!next) return;
+    queue = queue.then(() => draw(next)).catch((error) => console.error('stockstreamer: chart:', error));
   }
 
   return {
     update(change) {
       if (isEmptyChange(change)) return;
       combineChanges(pending, change);
-      if (scheduled) return;
-      scheduled = true;
-      // one draw per frame at most; a hidden tab draws when it comes back
-      requestAnimationFrame(flush);
+      schedule();
     },
     setMessage(text) {
       void rendered.then(() => chart.updateOptions({ noData: { text } }, false, false));

@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: runs every benchmark against the real app on the real Redis and Postgres and prints one
+ * table of figures, each against a baseline measured in the same run. Not part of `npm test`: these
+ * machines are shared and noisy, so figures are medians and percentiles over repeated runs, read as ratios.
+ *
+ *   npm run bench                 all benchmarks
+ *   npm run bench -- P4           only the ones named
+ *   npm run bench -- --write      also rewrite the table in docs/BENCHMARKS.md
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
+import { historyReadBench } from './history-read.ts';
+
+const BENCHES: Bench[] = [historyReadBench];
+
+const args = process.argv.slice(2);
+const write = args.includes('--write');
+const only = args.filter((a) => !a.startsWith('--'));
+const selected = BENCHES.filter((b) => only.length === 0 || only.includes(b.id));
+
+const rows: BenchRow[] = [];
+for (const bench of selected) {
+  process.stderr.write(`\n▶ ${bench.id}: ${bench.title}\n`);
+  rows.push(...(await bench.run()));
+}
+const table = renderTable(rows);
+const notes = rows.filter((r) => r.note).map((r) => `- ${r.id}: ${r.note}`);
+const stamp = `Run ${new Date().toISOString()} on ${machine()}; clients and server share this machine.`;
+process.stdout.write(`\n${stamp}\n\n${table}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}`);
+
+if (write) {
+  const file = new URL('../../docs/BENCHMARKS.md', import.meta.url);
+  const current = await readFile(file, 'utf8');
+  const begin = '<!-- bench:begin -->';
+  const end = '<!-- bench:end -->';
+  const body = `${begin}\n${stamp}\n\n${table}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}${end}`;
+  const next = current.includes(begin)
+    ? current.replace(new RegExp(`${begin}[\\s\\S]*${end}`), body)
+    : `${current.trimEnd()}\n\n${body}\n`;
+  await writeFile(file, next);
+  process.stderr.write(`\nwrote the table into docs/BENCHMARKS.md\n`);
+}
+// A missed target is reported in the table, not as a failed command: figures on a shared machine vary.
+process.exit(0);
