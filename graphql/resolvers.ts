@@ -1,8 +1,11 @@
+import { GraphQLError } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
 import type { TickRepository } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
+import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
-import { parseTickers, parseWidth, parseWindow } from './arguments.ts';
+import type { AdminDecision, AdminMode } from '../src/server/security.ts';
+import { badInput, parseTickers, parseWidth, parseWindow } from './arguments.ts';
 import type { TickPubSub } from './pubsub.ts';
 import { DateTimeScalar } from './scalars.ts';
 
@@ -12,6 +15,21 @@ export interface ResolverDeps {
   pubSub: TickPubSub;
   ticksTopic: string;
   now(): Date;
+  adminMode: AdminMode;
+  /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range). */
+  onWatchlistChanged(): Promise<void>;
+}
+
+/** Per-request context set by the Koa app: whether this request carries admin rights. */
+export interface RequestContext {
+  admin?: AdminDecision;
+}
+
+function requireAdmin(context: RequestContext): void {
+  const admin = context.admin;
+  if (admin?.allowed) return;
+  const reason = admin && !admin.allowed ? admin.reason : 'admin credentials are required';
+  throw new GraphQLError(`not allowed: ${reason}`, { extensions: { code: 'FORBIDDEN' } });
 }
 
 export function createResolvers(deps: ResolverDeps) {
@@ -24,6 +42,10 @@ export function createResolvers(deps: ResolverDeps) {
         const entries = await deps.watchlist.list();
         return entries.find((entry: WatchlistEntry) => entry.ticker === ticker) ?? null;
       },
+      permissions: (_: unknown, __: unknown, context: RequestContext) => ({
+        canEditWatchlist: context.admin?.allowed === true,
+        adminMode: deps.adminMode.toUpperCase(),
+      }),
       priceHistory: async (
         _: unknown,
         args: { tickers?: string[] | null; from?: Date | null; to?: Date | null; width?: number | null },
@@ -35,6 +57,25 @@ export function createResolvers(deps: ResolverDeps) {
           : await deps.watchlist.enabledTickers();
         const series = await deps.ticks.history(tickers, window.from, window.to, width);
         return series.map((s) => ({ ...s, source: s.source.toUpperCase() }));
+      },
+    },
+    Mutation: {
+      addToWatchlist: async (_: unknown, args: { ticker: string }, context: RequestContext) => {
+        requireAdmin(context);
+        const [ticker] = parseTickers('ticker', [args.ticker]) as [string];
+        const entries = await deps.watchlist.list();
+        const watched = entries.filter((entry) => entry.enabled);
+        if (!watched.some((entry) => entry.ticker === ticker) && watched.length >= MAX_SYMBOLS) {
+          throw badInput('ticker', `the watchlist already holds the maximum of ${MAX_SYMBOLS} tickers`);
+        }
+        await deps.watchlist.add(ticker);
+        await deps.onWatchlistChanged();
+        return (await deps.watchlist.list()).find((entry) => entry.ticker === ticker);
+      },
+      removeFromWatchlist: async (_: unknown, args: { ticker: string }, context: RequestContext) => {
+        requireAdmin(context);
+        const [ticker] = parseTickers('ticker', [args.ticker]) as [string];
+        return deps.watchlist.remove(ticker);
       },
     },
     Subscription: {

@@ -23,6 +23,13 @@ export const typeDefs = /* GraphQL */ `
     latestTime: DateTime
     enabled: Boolean!
     addedAt: DateTime!
+    """
+    Why the market-data provider refused this ticker (it does not know it), or null when it is fetched
+    normally. Prices are not requested for it until a later logo or 52-week check succeeds.
+    """
+    unknownReason: String
+    "When the provider first refused it."
+    unknownSince: DateTime
   }
 
   "One stored price observation."
@@ -68,6 +75,34 @@ export const typeDefs = /* GraphQL */ `
     line as every stored tick.
     """
     priceHistory(tickers: [String!], from: DateTime, to: DateTime, width: Int = 1200): [PriceSeries!]!
+    "What this request may do."
+    permissions: Permissions!
+  }
+
+  "What the current request may do; the page shows the watchlist editor only when canEditWatchlist is true."
+  type Permissions {
+    canEditWatchlist: Boolean!
+    """
+    How admin access works on this server: PASSWORD (send ADMIN_PASSWORD as HTTP Basic or a Bearer token),
+    LOOPBACK (no password set; open to direct requests from the server's own machine), or DISABLED.
+    """
+    adminMode: AdminMode!
+  }
+
+  enum AdminMode {
+    PASSWORD
+    LOOPBACK
+    DISABLED
+  }
+
+  type Mutation {
+    """
+    Adds a ticker to the watchlist (or puts a removed one back); its logo and 52-week range are fetched
+    straight away and its prices from the next price job on. Needs admin rights.
+    """
+    addToWatchlist(ticker: String!): Stock!
+    "Takes a ticker off the watchlist; its stored history is kept. Needs admin rights."
+    removeFromWatchlist(ticker: String!): Boolean!
   }
 
   type Subscription {

@@ -1,7 +1,8 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { createResolvers, type ResolverDeps } from './resolvers.ts';
+import { useQueryLimits } from './limits.ts';
+import { createResolvers, type RequestContext, type ResolverDeps } from './resolvers.ts';
 import { typeDefs } from './type-defs.ts';
 
 /** What GraphiQL opens with: the watchlist, the question most people come with. */
@@ -22,6 +23,8 @@ query Watchlist {
 
 export interface YogaDeps extends ResolverDeps {
   logger: Logger;
+  /** Other origins whose pages may call the API (ALLOWED_ORIGINS). */
+  allowedOrigins: readonly string[];
 }
 
 /**
@@ -30,13 +33,21 @@ export interface YogaDeps extends ResolverDeps {
  * see "Unexpected error." and the log keeps the detail.
  */
 export function createYogaServer(deps: YogaDeps) {
-  return createYoga({
-    schema: createSchema({ typeDefs, resolvers: createResolvers(deps) }),
+  const allowed = new Set(deps.allowedOrigins);
+  return createYoga<RequestContext>({
+    schema: createSchema<RequestContext>({ typeDefs, resolvers: createResolvers(deps) }),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'stockstreamer GraphiQL', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL,
     maskedErrors: true,
+    plugins: [useQueryLimits()],
+    // Same-origin pages need no CORS; other origins only when listed in ALLOWED_ORIGINS (the app refuses
+    // the rest before Yoga sees them).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      return origin && allowed.has(origin) ? { origin, credentials: true, maxAge: 600 } : { origin: [] };
+    },
     logging: {
       debug: (...args) => deps.logger.debug(args.map(String).join(' ')),
       info: (...args) => deps.logger.info(args.map(String).join(' ')),

@@ -1,14 +1,24 @@
-import type { Job } from 'bullmq';
-import type { Logger } from 'pino';
+import { type Job, UnrecoverableError } from 'bullmq';
 import type { TickRepository } from '../src/db/tick-repository.ts';
-import type { WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import type { Tick } from '../src/domain/tick.ts';
-import type { MarketDataProvider } from '../src/providers/provider.ts';
+import { ProviderError } from '../src/providers/provider.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
+import {
+  callProvider,
+  DEFAULT_RATE_LIMIT_WAIT_MS,
+  describeFailures,
+  type ProviderJobDeps,
+  slowDown,
+  sortFailures,
+} from './provider-faults.ts';
 
 /** What a price job carries once it has fetched: the observation itself, so a retry writes the same one. */
 export interface PriceJobData {
   quotes?: { ticker: string; price: number; time: string }[];
+  /** Symbols a rate limit kept this job from fetching; its next run fetches only these. */
+  pending?: string[];
+  /** Totals of the runs before a rate limit, so the final result covers the whole job. */
+  carried?: PriceJobResult;
 }
 
 export interface PriceJobResult {
@@ -17,38 +27,73 @@ export interface PriceJobResult {
   failed: { symbol: string; error: string }[];
 }
 
-export interface PriceProcessorDeps {
-  provider: MarketDataProvider;
-  watchlist: WatchlistRepository;
+export interface PriceProcessorDeps extends ProviderJobDeps {
   ticks: TickRepository;
   publishTicks: TickPublisher;
-  logger: Logger;
-  providerTimeoutMs: number;
 }
 
 /**
  * Fetch once, write at least once. The quotes are saved into the job before anything is written, so a run
  * that dies after fetching is retried with the same quotes (not a fresh fetch), and the idempotent insert
  * makes a second write of them a no-op. Only rows that were new are published, after the insert commits.
+ *
+ * Faults (see provider-faults.ts): one bad symbol is logged and reported, the others stored; an unknown
+ * symbol is marked on the watchlist and no longer asked for; a rate limit part-way stores what came, then
+ * pauses the queues and runs this job again for the rest, without spending an attempt. Only when nothing
+ * at all came back does the job fail, so BullMQ retries it with backoff. A failing symbol is not retried
+ * on its own: the next tick, seconds away, asks again.
  */
 export function createPriceProcessor(deps: PriceProcessorDeps) {
-  return async (job: Job<PriceJobData>): Promise<PriceJobResult> => {
+  return async (job: Job<PriceJobData>, _token?: string, signal?: AbortSignal): Promise<PriceJobResult> => {
     let quotes = job.data.quotes;
+    let pending = job.data.pending;
+    let waitMs = DEFAULT_RATE_LIMIT_WAIT_MS;
+    const carried = job.data.carried ?? { fetched: 0, stored: 0, failed: [] };
     let failed: PriceJobResult['failed'] = [];
     if (!quotes) {
-      const symbols = await deps.watchlist.enabledTickers();
-      const result = await deps.provider.getQuotes(symbols, {
-        signal: AbortSignal.timeout(deps.providerTimeoutMs),
-      });
+      const symbols = pending ?? (await deps.watchlist.fetchableTickers(deps.provider.name));
+      if (symbols.length === 0) return carried;
+      const result = await callProvider(deps, job, symbols, () =>
+        deps.provider.getQuotes(symbols, { signal, budget: deps.budget }),
+      );
+      const sorted = sortFailures(result.failed);
+      await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
+      for (const f of result.failed) {
+        if (!sorted.limited?.symbols.includes(f.symbol)) {
+          deps.logger.warn({ symbol: f.symbol, err: f.error }, 'price fetch failed');
+        }
+      }
+      failed = describeFailures(result.failed.filter((f) => !sorted.limited?.symbols.includes(f.symbol)));
       quotes = result.ok.map((q) => ({ ticker: q.symbol, price: q.price, time: q.time.toISOString() }));
-      failed = result.failed.map((f) => ({ symbol: f.symbol, error: f.error.message }));
-      for (const f of result.failed)
-        deps.logger.warn({ symbol: f.symbol, err: f.error }, 'price fetch failed');
-      await job.updateData({ ...job.data, quotes });
+      pending = sorted.limited?.symbols;
+      waitMs = sorted.limited?.waitMs ?? waitMs;
+      if (quotes.length === 0 && !pending) {
+        if (sorted.other.length > 0) {
+          const first = sorted.other[0]!;
+          throw new ProviderError(
+            deps.provider.name,
+            `no quotes: ${sorted.other.length} of ${symbols.length} symbols failed; ${first.symbol}: ${first.error.message}`,
+          );
+        }
+        if (sorted.unknown.length === symbols.length) {
+          throw new UnrecoverableError(sorted.unknown.map((u) => u.reason).join('; '));
+        }
+      }
+      await job.updateData({ ...job.data, quotes, pending });
     }
     const ticks: Tick[] = quotes.map((q) => ({ ticker: q.ticker, price: q.price, time: new Date(q.time) }));
     const stored = await deps.ticks.insertTicks(ticks);
     await deps.publishTicks(stored);
-    return { fetched: ticks.length, stored: stored.length, failed };
+    const total: PriceJobResult = {
+      fetched: carried.fetched + ticks.length,
+      stored: carried.stored + stored.length,
+      failed: [...carried.failed, ...failed],
+    };
+    if (pending && pending.length > 0) {
+      // What came is stored; this job runs again after the window for the symbols it did not reach.
+      await job.updateData({ pending, carried: total });
+      await slowDown(deps, job, waitMs, `${pending.length} symbols not fetched yet`);
+    }
+    return total;
   };
 }

@@ -14,12 +14,15 @@ export const SCHEDULER_IDS: Record<QueueName, string> = {
 };
 
 /**
- * Retries with exponential backoff (1 s, 2 s, 4 s, 8 s) ride out a provider or database hiccup; bounded,
- * unlike the classic's recursion. Finished jobs are trimmed so Redis does not grow without end.
+ * Retries with exponential backoff (up to 1 s, 2 s, 4 s, 8 s) ride out a provider or database hiccup;
+ * bounded, unlike the classic's recursion. Jitter (each delay drawn from its upper half) keeps workers that
+ * failed together from retrying in lockstep against a provider that is just coming back. A rate limit does
+ * not count as an attempt (see jobs/provider-faults.ts). Finished jobs are trimmed so Redis does not grow
+ * without end.
  */
 export const JOB_OPTIONS: JobsOptions = {
   attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
+  backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
   removeOnComplete: { count: 500 },
   removeOnFail: { count: 2000 },
 };

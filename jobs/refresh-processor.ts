@@ -1,25 +1,37 @@
-import type { Job } from 'bullmq';
-import type { Logger } from 'pino';
+import { type Job, UnrecoverableError } from 'bullmq';
 import type { WatchlistRepository } from '../src/db/watchlist-repository.ts';
-import type { BatchResult, FetchOptions, MarketDataProvider } from '../src/providers/provider.ts';
+import {
+  type BatchResult,
+  type FetchOptions,
+  type MarketDataProvider,
+  ProviderError,
+} from '../src/providers/provider.ts';
+import {
+  callProvider,
+  describeFailures,
+  type ProviderJobDeps,
+  slowDown,
+  sortFailures,
+} from './provider-faults.ts';
 
 /** `onlyMissing` is set on the one-off job queued at start, so a restart does not refetch what is stored. */
 export interface RefreshJobData {
   onlyMissing?: boolean;
+  /** Symbols still to do after a rate limit or a transient fault; a rerun fetches only these. */
+  pending?: string[];
+  /** Totals of earlier runs of this job. */
+  carried?: RefreshJobResult;
 }
 
 export interface RefreshJobResult {
   requested: number;
   saved: number;
   failed: { symbol: string; error: string }[];
+  /** How many were filled in by the fallback (52-week ranges from stored prices). */
+  fromFallback?: number;
 }
 
-export interface RefreshProcessorDeps {
-  provider: MarketDataProvider;
-  watchlist: WatchlistRepository;
-  logger: Logger;
-  providerTimeoutMs: number;
-}
+export type RefreshProcessorDeps = ProviderJobDeps;
 
 /** What differs between the slow "refresh what we know about each ticker" jobs (logos, 52-week ranges). */
 export interface RefreshKind<T> {
@@ -31,28 +43,71 @@ export interface RefreshKind<T> {
     options: FetchOptions,
   ): Promise<BatchResult<T>>;
   save(watchlist: WatchlistRepository, items: readonly T[]): Promise<void>;
+  /** For symbols the provider has no such data for (MissingDataError): what the app can offer instead. */
+  fallback?(deps: RefreshProcessorDeps, symbols: readonly string[]): Promise<T[]>;
+  symbolOf(item: T): string;
 }
 
 /**
- * The shape shared by the slow jobs: fetch a batch, upsert what came back, log (not fail on) per-symbol
- * faults so one bad ticker never costs the others. A fault of the whole call is thrown, and BullMQ retries.
+ * The shape shared by the slow jobs: fetch a batch, upsert what came back, and deal with the rest one by
+ * one so that one bad ticker never costs the others. These run every 83 minutes, so unlike prices a symbol
+ * that failed transiently is retried on its own with backoff (the job keeps it as `pending`); a rate limit
+ * pauses the queues and reruns the job for the rest without spending an attempt; an unknown symbol is
+ * marked on the watchlist, and any symbol that answers clears its mark.
  */
 export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: RefreshKind<T>) {
-  return async (job: Job<RefreshJobData>): Promise<RefreshJobResult> => {
-    const symbols = job.data.onlyMissing
-      ? await kind.missing(deps.watchlist)
-      : await deps.watchlist.enabledTickers();
-    if (symbols.length === 0) return { requested: 0, saved: 0, failed: [] };
-    const result = await kind.fetch(deps.provider, symbols, {
-      signal: AbortSignal.timeout(deps.providerTimeoutMs),
-    });
-    await kind.save(deps.watchlist, result.ok);
-    for (const f of result.failed)
-      deps.logger.warn({ symbol: f.symbol, err: f.error }, `${kind.what} fetch failed`);
-    return {
-      requested: symbols.length,
-      saved: result.ok.length,
-      failed: result.failed.map((f) => ({ symbol: f.symbol, error: f.error.message })),
+  return async (
+    job: Job<RefreshJobData>,
+    _token?: string,
+    signal?: AbortSignal,
+  ): Promise<RefreshJobResult> => {
+    const carried = job.data.carried ?? { requested: 0, saved: 0, failed: [], fromFallback: 0 };
+    const symbols =
+      job.data.pending ??
+      (job.data.onlyMissing ? await kind.missing(deps.watchlist) : await deps.watchlist.enabledTickers());
+    if (symbols.length === 0) return carried;
+
+    const result = await callProvider(deps, job, symbols, () =>
+      kind.fetch(deps.provider, symbols, { signal, budget: deps.budget }),
+    );
+    const sorted = sortFailures(result.failed);
+    const fallback =
+      kind.fallback && sorted.missing.length > 0
+        ? await kind.fallback(
+            deps,
+            sorted.missing.map((m) => m.symbol),
+          )
+        : [];
+    await kind.save(deps.watchlist, [...result.ok, ...fallback]);
+    await deps.watchlist.clearUnknown(result.ok.map(kind.symbolOf));
+    await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
+
+    const fellBack = new Set(fallback.map(kind.symbolOf));
+    const retry = [...(sorted.limited?.symbols ?? []), ...sorted.other.map((o) => o.symbol)];
+    const final = result.failed.filter((f) => !retry.includes(f.symbol) && !fellBack.has(f.symbol));
+    for (const f of final) deps.logger.warn({ symbol: f.symbol, err: f.error }, `${kind.what} fetch failed`);
+    const total: RefreshJobResult = {
+      requested: job.data.pending ? carried.requested : carried.requested + symbols.length,
+      saved: carried.saved + result.ok.length + fallback.length,
+      failed: [...carried.failed, ...describeFailures(final)],
+      fromFallback: (carried.fromFallback ?? 0) + fallback.length,
     };
+
+    if (sorted.limited) {
+      await job.updateData({ ...job.data, pending: retry, carried: total });
+      return slowDown(deps, job, sorted.limited.waitMs, `${retry.length} ${kind.what}s not fetched yet`);
+    }
+    if (sorted.other.length > 0) {
+      await job.updateData({ ...job.data, pending: retry, carried: total });
+      const first = sorted.other[0]!;
+      throw new ProviderError(
+        deps.provider.name,
+        `${kind.what}: ${sorted.other.length} of ${symbols.length} symbols failed and will be retried; ${first.symbol}: ${first.error.message}`,
+      );
+    }
+    if (result.ok.length === 0 && fallback.length === 0 && sorted.unknown.length === symbols.length) {
+      throw new UnrecoverableError(sorted.unknown.map((u) => u.reason).join('; '));
+    }
+    return total;
   };
 }

@@ -1,5 +1,6 @@
 import { type Processor, Worker } from 'bullmq';
 import type { Deps } from '../src/deps.ts';
+import { createRedisRequestBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
@@ -21,11 +22,24 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   const { config, logger } = deps;
   const connection = deps.createRedis('bullmq-worker');
   const queues = createQueues(deps.createRedis('bullmq-queue'), config.queuePrefix);
-  const timeout = { providerTimeoutMs: config.provider.timeoutMs, logger };
+  // One budget per provider and deployment, in Redis: every worker process draws from the same one.
+  const budget = config.provider.budget
+    ? createRedisRequestBudget(deps.redis, {
+        key: requestBudgetKey(config.queuePrefix, deps.provider.name),
+        max: config.provider.budget.max,
+        windowMs: config.provider.budget.windowMs,
+      })
+    : undefined;
+  // A provider's limit is the provider's, not one queue's: a 429 seen by the price job pauses the logo and
+  // 52-week queues too. The pause is a key per queue in Redis, so every worker on every host honours it.
+  const rateLimit = async (ms: number) => {
+    await Promise.all(Object.values(queues).map((queue) => queue.rateLimit(ms)));
+  };
+  const jobDeps = { ...deps, budget, rateLimit };
   const processors: Record<QueueName, Processor> = {
-    prices: createPriceProcessor({ ...deps, ...timeout }),
-    logos: createLogoProcessor({ ...deps, ...timeout }),
-    highlow: createHighLowProcessor({ ...deps, ...timeout }),
+    prices: createPriceProcessor(jobDeps),
+    logos: createLogoProcessor(jobDeps),
+    highlow: createHighLowProcessor(jobDeps),
   };
 
   const makeWorker = (name: QueueName) => {
@@ -33,6 +47,10 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       connection,
       prefix: config.queuePrefix,
       concurrency: 1,
+      // BullMQ honours a manual rate limit (queue.rateLimit + Worker.RateLimitError) only on workers that
+      // have a limiter. The provider's real limit is the request budget; this one is set far above any
+      // rate these queues see, so it never bites by itself.
+      limiter: { max: 1000, duration: 1000 },
     });
     worker.on('failed', (job, error) =>
       logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'),
@@ -48,7 +66,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
 
   await deps.watchlist.seed(config.symbols);
   await upsertSchedulers(queues, config.schedule);
-  await queueMissing(deps, queues);
+  await queueMissingRefresh(deps, queues, 'at-start');
 
   return {
     queues,
@@ -60,23 +78,17 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   };
 }
 
-async function queueMissing(deps: Deps, queues: Queues): Promise<void> {
+/**
+ * Queues one-off "only what is missing" logo and 52-week jobs when any watched ticker lacks them. At start
+ * they are deduplicated (`dedupe`), so workers starting together queue them once; after a watchlist edit
+ * they are not, so a job already running for older tickers cannot swallow the new ticker's fetch.
+ */
+export async function queueMissingRefresh(deps: Pick<Deps, 'watchlist'>, queues: Queues, dedupe?: string) {
   const [profiles, ranges] = await Promise.all([
     deps.watchlist.missingProfiles(),
     deps.watchlist.missingRanges(),
   ]);
-  if (profiles.length > 0) {
-    await queues.logos.add(
-      'logos',
-      { onlyMissing: true },
-      { deduplication: { id: 'logos-missing-at-start' } },
-    );
-  }
-  if (ranges.length > 0) {
-    await queues.highlow.add(
-      'highlow',
-      { onlyMissing: true },
-      { deduplication: { id: 'highlow-missing-at-start' } },
-    );
-  }
+  const options = (kind: string) => (dedupe ? { deduplication: { id: `${kind}-missing-${dedupe}` } } : {});
+  if (profiles.length > 0) await queues.logos.add('logos', { onlyMissing: true }, options('logos'));
+  if (ranges.length > 0) await queues.highlow.add('highlow', { onlyMissing: true }, options('highlow'));
 }

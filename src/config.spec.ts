@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, parseBudget } from './config.ts';
 
 describe('loadConfig', () => {
   it('gives a newcomer working defaults with nothing set', () => {
@@ -8,7 +8,15 @@ describe('loadConfig', () => {
     expect(config.server).toEqual({ host: '127.0.0.1', port: 4000 });
     expect(config.database.url).toBeUndefined();
     expect(config.redis.url).toBeUndefined();
-    expect(config.provider).toEqual({ name: 'simulated', seed: 'stockstreamer', timeoutMs: 5000 });
+    expect(config.provider).toEqual({
+      name: 'simulated',
+      seed: 'stockstreamer',
+      timeoutMs: 5000,
+      apiKey: undefined,
+      baseUrl: undefined,
+      budget: undefined,
+      concurrency: 4,
+    });
     expect(config.symbols).toEqual(['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX']);
     expect(config.schedule).toEqual({
       priceIntervalMs: 5000,
@@ -45,7 +53,7 @@ describe('loadConfig', () => {
       highlowIntervalMs: 120000,
     });
     expect(config.dataDir).toBe('/var/lib/stockstreamer');
-    expect(config.provider).toEqual({ name: 'simulated', seed: 'abc', timeoutMs: 2500 });
+    expect(config.provider).toMatchObject({ name: 'simulated', seed: 'abc', timeoutMs: 2500 });
     expect(config.queuePrefix).toBe('ss-test');
   });
 
@@ -67,7 +75,11 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x', /DATABASE_URL="mysql:\/\/x" .*postgres:\/\/ or postgresql:\/\//],
     ['DATABASE_URL', 'not a url', /DATABASE_URL=.*wanted a URL/],
     ['REDIS_URL', 'http://localhost', /REDIS_URL=.*redis:\/\/ or rediss:\/\//],
-    ['PROVIDER', 'iex', /PROVIDER="iex" is not valid: wanted one of simulated/],
+    ['PROVIDER', 'iex', /PROVIDER="iex" is not valid: wanted one of simulated, finnhub, twelvedata/],
+    ['PROVIDER_BUDGET', '60 a minute', /PROVIDER_BUDGET="60 a minute" .*such as 60\/min/],
+    ['PROVIDER_BUDGET', '0/min', /PROVIDER_BUDGET="0\/min"/],
+    ['PROVIDER_CONCURRENCY', '0', /PROVIDER_CONCURRENCY="0" .*1 to 32/],
+    ['FINNHUB_BASE_URL', 'ftp://x', /FINNHUB_BASE_URL="ftp:\/\/x" .*https:\/\/ or http:\/\//],
     ['SYMBOLS', 'AAPL,,$$$', /SYMBOLS=.*"\$\$\$" is not a ticker/],
     ['SYMBOLS', ' , ', /SYMBOLS=.*at least one ticker/],
     ['PRICE_INTERVAL_MS', '10', /PRICE_INTERVAL_MS="10" .*250 to 86400000/],
@@ -84,5 +96,90 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  describe('live providers', () => {
+    it.each([
+      ['finnhub', 'FINNHUB_API_KEY', 'https://finnhub.io/register'],
+      ['twelvedata', 'TWELVEDATA_API_KEY', 'https://twelvedata.com/register'],
+      ['alphavantage', 'ALPHAVANTAGE_API_KEY', 'alphavantage.co'],
+      ['polygon', 'POLYGON_API_KEY', 'massive.com'],
+    ])('PROVIDER=%s without its key stops start-up naming %s', (provider, variable, signup) => {
+      expect(() => loadConfig({ PROVIDER: provider })).toThrow(ConfigError);
+      expect(() => loadConfig({ PROVIDER: provider })).toThrow(
+        new RegExp(
+          `^${variable}=\\(unset\\) is not valid: wanted the API key that PROVIDER=${provider} needs`,
+        ),
+      );
+      expect(() => loadConfig({ PROVIDER: provider })).toThrow(signup);
+    });
+
+    it('needs no key for yahoo, and uses each free tier’s defaults', () => {
+      expect(loadConfig({ PROVIDER: 'yahoo' }).provider).toEqual({
+        name: 'yahoo',
+        seed: 'stockstreamer',
+        timeoutMs: 5000,
+        apiKey: undefined,
+        baseUrl: 'https://query1.finance.yahoo.com',
+        budget: { max: 100, windowMs: 60_000, text: '100/min' },
+        concurrency: 4,
+      });
+      const av = loadConfig({ PROVIDER: 'alphavantage', ALPHAVANTAGE_API_KEY: 'demo-key' }).provider;
+      expect(av).toMatchObject({
+        apiKey: 'demo-key',
+        baseUrl: 'https://www.alphavantage.co',
+        budget: { max: 25, windowMs: 86_400_000 },
+        concurrency: 1,
+      });
+    });
+
+    it('takes the selected provider’s key, base URL, budget and concurrency from the environment', () => {
+      const config = loadConfig({
+        PROVIDER: 'finnhub',
+        FINNHUB_API_KEY: ' abc123 ',
+        FINNHUB_BASE_URL: 'http://127.0.0.1:9999/finnhub/api/v1/',
+        TWELVEDATA_API_KEY: 'ignored-for-finnhub',
+        PROVIDER_BUDGET: '10/2s',
+        PROVIDER_CONCURRENCY: '2',
+        PROVIDER_TIMEOUT_MS: '300',
+      });
+      expect(config.provider).toMatchObject({
+        name: 'finnhub',
+        apiKey: 'abc123',
+        baseUrl: 'http://127.0.0.1:9999/finnhub/api/v1',
+        budget: { max: 10, windowMs: 2000, text: '10/2s' },
+        concurrency: 2,
+        timeoutMs: 300,
+      });
+      expect(Object.isFrozen(config.provider.budget)).toBe(true);
+      expect(loadConfig({ PROVIDER: 'yahoo', PROVIDER_BUDGET: 'off' }).provider.budget).toBeUndefined();
+    });
+
+    it('never prints a key in an error line', () => {
+      let message = '';
+      try {
+        loadConfig({ PROVIDER: 'polygon', POLYGON_API_KEY: 'sec ret' });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^POLYGON_API_KEY=\(7 characters, not shown\) is not valid: wanted an API key/);
+      expect(message).not.toContain('sec ret');
+    });
+  });
+
+  it.each([
+    ['60/min', { max: 60, windowMs: 60_000 }],
+    ['8/minute', { max: 8, windowMs: 60_000 }],
+    ['5 / s', { max: 5, windowMs: 1000 }],
+    ['800/day', { max: 800, windowMs: 86_400_000 }],
+    ['10/2s', { max: 10, windowMs: 2000 }],
+    ['3/500ms', { max: 3, windowMs: 500 }],
+    ['100/hours', { max: 100, windowMs: 3_600_000 }],
+  ])('reads the budget %s', (text, wanted) => {
+    expect(parseBudget(text)).toMatchObject(wanted);
+  });
+
+  it.each(['', '60', 'min', '60/fortnight', '0/s', '5/10ms', '1/30day'])('refuses the budget %j', (text) => {
+    expect(parseBudget(text)).toBeUndefined();
   });
 });

@@ -142,8 +142,9 @@ const BUDGET_WANTED = 'requests per window such as 60/min, 5/s, 800/day or 10/2s
 export function parseBudget(raw: string): RequestBudgetConfig | null | undefined {
   const text = raw.trim().toLowerCase();
   if (['off', 'none', 'unlimited'].includes(text)) return null;
-  const match = /^(\d{1,7})\s*\/\s*(\d{1,7})?\s*([a-z]+?)s?$/.exec(text);
-  const unit = match ? BUDGET_UNITS[match[3]!] : undefined;
+  const match = /^(\d{1,7})\s*\/\s*(\d{1,7})?\s*([a-z]+)$/.exec(text);
+  // Plurals too: "8/minutes", "100/hours" (but "ms" is milliseconds, not a plural of "m").
+  const unit = match ? (BUDGET_UNITS[match[3]!] ?? BUDGET_UNITS[match[3]!.replace(/s$/, '')]) : undefined;
   if (!match || unit === undefined) return undefined;
   const max = Number(match[1]);
   const windowMs = Number(match[2] ?? 1) * unit;
@@ -210,6 +211,44 @@ const envSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" or "-" (1 to 64 of them)')
     .default('stockstreamer'),
+  ADMIN_PASSWORD: z.string().min(12, 'a password of at least 12 characters').optional(),
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return [];
+      const origins: string[] = [];
+      for (const part of value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        let origin: string | undefined;
+        try {
+          const parsed = new URL(part);
+          if (
+            (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+            parsed.origin === part.replace(/\/$/, '')
+          ) {
+            origin = parsed.origin;
+          }
+        } catch {}
+        if (!origin) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `comma-separated origins such as https://stocks.example.com, but "${part}" is not one`,
+          });
+          return z.NEVER;
+        }
+        origins.push(origin);
+      }
+      return origins;
+    }),
+  RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
+  MAX_SUBSCRIPTIONS_PER_CLIENT: integer(1, 10_000).default(20),
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'], { error: 'true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
 });
 
 export type Config = Readonly<{
@@ -239,12 +278,25 @@ export type Config = Readonly<{
   logLevel: (typeof LOG_LEVELS)[number];
   /** BullMQ key prefix and pub/sub channel namespace; tests give each run its own. */
   queuePrefix: string;
+  /**
+   * `adminPassword` guards Bull Board and watchlist mutations (unset: admin only on a loopback HOST);
+   * `allowedOrigins` are the other origins whose pages may call the API (same-origin is always allowed);
+   * the limits are per client address, which comes from X-Forwarded-For only when `trustProxy` is set.
+   */
+  security: Readonly<{
+    adminPassword: string | undefined;
+    allowedOrigins: readonly string[];
+    rateLimitPerMinute: number;
+    maxSubscriptionsPerClient: number;
+    trustProxy: boolean;
+  }>;
 }>;
 
 function describe(value: unknown, variable = ''): string {
   if (value === undefined) return '(unset)';
   // A key is a secret: an error line says that one was given, never what it was.
-  if (variable.endsWith('_API_KEY')) return `(${String(value).trim().length} characters, not shown)`;
+  if (variable.endsWith('_API_KEY') || variable === 'ADMIN_PASSWORD')
+    return `(${String(value).trim().length} characters, not shown)`;
   const text = String(value);
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
@@ -317,6 +369,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
+    security: {
+      adminPassword: e.ADMIN_PASSWORD,
+      allowedOrigins: e.ALLOWED_ORIGINS,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      maxSubscriptionsPerClient: e.MAX_SUBSCRIPTIONS_PER_CLIENT,
+      trustProxy: e.TRUST_PROXY,
+    },
   });
 }
 

@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { createTickPubSub } from '../graphql/pubsub.ts';
 import { createYogaServer } from '../graphql/yoga.ts';
 import { closeQueues, createQueues } from '../jobs/queues.ts';
-import { type RunningWorkers, startWorkers } from '../jobs/workers.ts';
+import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import type { Config } from './config.ts';
 import { runMigrations } from './db/migrate.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
 import { buildApp } from './server/app.ts';
 import { createHealthCheck } from './server/health.ts';
+import { createAdminAuth } from './server/security.ts';
 import { ticksChannel } from './tick-channel.ts';
 
 /** Which parts run in this process: the API, the workers, or both (the newcomer's default). */
@@ -75,6 +76,8 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
 
 async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<void> }> {
   const { config } = deps;
+  const queues = createQueues(deps.createRedis('bull-board'), config.queuePrefix);
+  const adminAuth = createAdminAuth(config);
   const pubSub = createTickPubSub({
     publishClient: deps.redis,
     subscribeClient: deps.createRedis('ticks-subscriber'),
@@ -86,13 +89,17 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     pubSub,
     ticksTopic: ticksChannel(config.queuePrefix),
     now: () => deps.clock.now(),
+    adminMode: adminAuth.mode,
+    allowedOrigins: config.security.allowedOrigins,
+    onWatchlistChanged: () => queueMissingRefresh(deps, queues),
   });
-  const queues = createQueues(deps.createRedis('bull-board'), config.queuePrefix);
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   const app = buildApp({
     logger: deps.logger,
     graphql: yoga,
+    security: config.security,
+    adminAuth,
     health: createHealthCheck({ pool: deps.database.pool, redis: healthRedis }),
     queues: Object.values(queues),
     webRoot: WEB_ROOT,

@@ -14,9 +14,19 @@ export interface WatchlistEntry {
   latestTime: Date | null;
   enabled: boolean;
   addedAt: Date;
+  /** Why the market-data provider refused the ticker (it does not know it), or null. */
+  unknownReason: string | null;
+  unknownSince: Date | null;
 }
 
 export interface WatchlistRepository {
+  /**
+   * Puts a ticker on the watchlist (again): inserted if new, re-enabled if it was removed. Its stored prices,
+   * logo and range are kept across a remove and re-add.
+   */
+  add(ticker: string): Promise<void>;
+  /** Takes a ticker off the watchlist (disables it; its history stays). Resolves false if it was not on it. */
+  remove(ticker: string): Promise<boolean>;
   /** Adds tickers not yet on the watchlist, keeping the given order; existing entries are left alone. */
   seed(tickers: readonly string[]): Promise<void>;
   enabledTickers(): Promise<string[]>;
@@ -27,10 +37,40 @@ export interface WatchlistRepository {
   /** Upserts the logo URL and fills in the company name. */
   saveProfiles(profiles: readonly CompanyProfile[]): Promise<void>;
   saveRanges(ranges: readonly FiftyTwoWeekRange[]): Promise<void>;
+  /**
+   * Enabled tickers the price job should ask `provider` for: all but those that provider said it does
+   * not know (a mark left by another provider does not count).
+   */
+  fetchableTickers(provider: string): Promise<string[]>;
+  /** Marks tickers as unknown to `provider`, with the reason it gave. */
+  markUnknown(provider: string, marks: readonly { symbol: string; reason: string }[]): Promise<void>;
+  /** Clears the mark on tickers a provider has since answered for. */
+  clearUnknown(tickers: readonly string[]): Promise<void>;
+  /**
+   * 52-week ranges derived from stored prices since `since`, for tickers whose provider has none; tickers
+   * with no stored price in that time are left out.
+   */
+  rangesFromHistory(tickers: readonly string[], since: Date): Promise<FiftyTwoWeekRange[]>;
 }
 
 export function createWatchlistRepository(db: Database): WatchlistRepository {
   return {
+    async add(ticker) {
+      await db
+        .insert(symbols)
+        .values({ ticker })
+        .onConflictDoUpdate({ target: symbols.ticker, set: { enabled: true } });
+    },
+
+    async remove(ticker) {
+      const rows = await db
+        .update(symbols)
+        .set({ enabled: false })
+        .where(eq(symbols.ticker, ticker))
+        .returning({ ticker: symbols.ticker });
+      return rows.length > 0;
+    },
+
     async seed(tickers) {
       if (tickers.length === 0) return;
       // Microsecond steps on added_at keep SYMBOLS' order, which is the order the page lists them in.
@@ -61,8 +101,11 @@ export function createWatchlistRepository(db: Database): WatchlistRepository {
         time: string | null;
         enabled: boolean;
         added_at: string;
+        unknown_reason: string | null;
+        unknown_at: string | null;
       }>(sql`
-        select s.ticker, s.company_name, s.enabled, s.added_at, i.image_url, h.high_val52wk, h.low_val52wk,
+        select s.ticker, s.company_name, s.enabled, s.added_at, s.unknown_reason, s.unknown_at,
+               i.image_url, h.high_val52wk, h.low_val52wk,
                p.price, p.time
         from symbols s
         left join stock_image_urls i on i.stock_name = s.ticker
@@ -83,6 +126,8 @@ export function createWatchlistRepository(db: Database): WatchlistRepository {
         latestTime: row.time === null ? null : new Date(row.time),
         enabled: row.enabled,
         addedAt: new Date(row.added_at),
+        unknownReason: row.unknown_reason,
+        unknownSince: row.unknown_at === null ? null : new Date(row.unknown_at),
       }));
     },
 
@@ -134,6 +179,44 @@ export function createWatchlistRepository(db: Database): WatchlistRepository {
             updatedAt: sql`now()`,
           },
         });
+    },
+
+    async fetchableTickers(provider) {
+      const result = await db.execute<{ ticker: string }>(sql`
+        select ticker from symbols
+        where enabled and unknown_provider is distinct from ${provider}
+        order by added_at, ticker`);
+      return result.rows.map((row) => row.ticker);
+    },
+
+    async markUnknown(provider, marks) {
+      if (marks.length === 0) return;
+      await db.execute(sql`
+        update symbols s set unknown_reason = u.reason, unknown_provider = ${provider}, unknown_at = now()
+        from unnest(${sql.param(marks.map((m) => m.symbol))}::text[],
+                    ${sql.param(marks.map((m) => m.reason))}::text[]) as u(ticker, reason)
+        where s.ticker = u.ticker`);
+    },
+
+    async clearUnknown(tickers) {
+      if (tickers.length === 0) return;
+      await db.execute(sql`
+        update symbols set unknown_reason = null, unknown_provider = null, unknown_at = null
+        where ticker = any(${sql.param([...tickers])}::text[]) and unknown_reason is not null`);
+    },
+
+    async rangesFromHistory(tickers, since) {
+      if (tickers.length === 0) return [];
+      const result = await db.execute<{ stock_name: string; high: string; low: string }>(sql`
+        select stock_name, max(price) as high, min(price) as low
+        from stock_prices
+        where stock_name = any(${sql.param([...tickers])}::text[]) and time >= ${since.toISOString()}::timestamptz
+        group by stock_name`);
+      return result.rows.map((row) => ({
+        symbol: row.stock_name,
+        high: Number(row.high),
+        low: Number(row.low),
+      }));
     },
   };
 }

@@ -1,12 +1,35 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import { createAlphaVantageProvider } from './alphavantage.ts';
+import { createFinnhubProvider } from './finnhub.ts';
+import type { LiveProviderOptions } from './live-provider-options.ts';
+import { createPolygonProvider } from './polygon.ts';
 import type { MarketDataProvider } from './provider.ts';
 import { createSimulatedProvider } from './simulated.ts';
+import { createTwelveDataProvider } from './twelvedata.ts';
+import { createYahooProvider } from './yahoo.ts';
 
-/** Picks the provider named by `PROVIDER`. Live providers are added here, one file each. */
+/** Picks the provider named by `PROVIDER`, one file each. Keys and base URLs were checked by loadConfig. */
 export function createProvider(config: Config['provider'], clock: Clock): MarketDataProvider {
+  if (config.name === 'simulated') return createSimulatedProvider({ seed: config.seed, clock });
+  const options: LiveProviderOptions = {
+    apiKey: config.apiKey,
+    baseUrl: config.baseUrl!,
+    timeoutMs: config.timeoutMs,
+    concurrency: config.concurrency,
+    budgetMax: config.budget?.max,
+    clock,
+  };
   switch (config.name) {
-    case 'simulated':
-      return createSimulatedProvider({ seed: config.seed, clock });
+    case 'finnhub':
+      return createFinnhubProvider(options);
+    case 'twelvedata':
+      return createTwelveDataProvider(options);
+    case 'alphavantage':
+      return createAlphaVantageProvider(options);
+    case 'yahoo':
+      return createYahooProvider(options);
+    case 'polygon':
+      return createPolygonProvider(options);
   }
 }

@@ -28,6 +28,10 @@ export interface FiftyTwoWeekRange {
  * What a batch call returns: the symbols that worked and, separately, the ones that failed with why. One
  * bad symbol must never cost the others their data, so a per-symbol fault is reported here, not thrown.
  * A fault that hits the whole call (the provider is down, rate-limited, the key is wrong) is thrown.
+ *
+ * A provider without a batch endpoint fans out one request per symbol. When it is rate-limited part-way
+ * (by the upstream or by the request budget) it stops sending and reports the symbols it did not get to
+ * as failed with a `ProviderRateLimitedError`, so the caller keeps what came back and retries the rest.
  */
 export interface BatchResult<T> {
   ok: T[];
@@ -35,7 +39,22 @@ export interface BatchResult<T> {
 }
 
 export interface FetchOptions {
+  /** Cancels the whole call (e.g. the job is cancelled); each request also has its own timeout. */
   signal?: AbortSignal;
+  /**
+   * The request budget shared by every worker. Each upstream request takes from it first (Twelve Data's
+   * batch takes one credit per symbol), and is not sent when it is used up.
+   */
+  budget?: RequestBudget;
+}
+
+/** A budget of upstream requests counted across all workers (see request-budget.ts). */
+export interface RequestBudget {
+  /** At most this many requests (credits) in any window; no single request may weigh more. */
+  readonly max: number;
+  readonly windowMs: number;
+  /** Takes `weight` from the budget. Resolves 0 when granted, otherwise the milliseconds until it can be. */
+  take(weight: number): Promise<number>;
 }
 
 export interface MarketDataProvider {
@@ -61,32 +80,73 @@ export class ProviderError extends Error {
   }
 }
 
-/** The provider does not know this symbol. Retrying cannot help: the job fails without retry. */
+/**
+ * The provider does not know this symbol. Retrying cannot help: that symbol fails without retry and is
+ * marked on the watchlist with the reason (`detail` says what the provider answered).
+ */
 export class UnknownSymbolError extends ProviderError {
   override name = 'UnknownSymbolError';
   constructor(
     provider: string,
     readonly symbol: string,
+    detail?: string,
   ) {
-    super(provider, `unknown symbol ${symbol}`);
+    super(provider, `unknown symbol ${symbol}${detail ? ` (${detail})` : ''}`);
   }
 }
 
-/** The provider asked us to slow down. `retryAfterMs` is its stated window, when it gave one. */
+/**
+ * The provider asked us to slow down (HTTP 429, or an in-body answer such as Alpha Vantage's `Note`), or our
+ * own request budget is used up (`source: 'budget'`, and nothing was sent). `retryAfterMs` is the stated
+ * window, when there was one. Not a failure: the queue pauses for the window and no retry is spent.
+ */
 export class ProviderRateLimitedError extends ProviderError {
   override name = 'ProviderRateLimitedError';
+  readonly source: 'upstream' | 'budget';
   constructor(
     provider: string,
     readonly retryAfterMs: number | undefined,
     message = 'rate limited',
+    options: { source?: 'upstream' | 'budget' } = {},
   ) {
     super(provider, message);
+    this.source = options.source ?? 'upstream';
   }
 }
 
 /** The provider answered something we cannot use (HTML, truncated JSON, wrong types, a negative price). */
 export class InvalidProviderResponseError extends ProviderError {
   override name = 'InvalidProviderResponseError';
+}
+
+/** The key is missing, wrong, or not entitled to the endpoint. Retrying cannot help: the job fails at once. */
+export class ProviderAuthError extends ProviderError {
+  override name = 'ProviderAuthError';
+}
+
+/** The provider could not be reached, or answered with a server error (5xx). Retried with backoff. */
+export class ProviderUnavailableError extends ProviderError {
+  override name = 'ProviderUnavailableError';
+}
+
+/** One request took longer than PROVIDER_TIMEOUT_MS and was aborted. Retried with backoff. */
+export class ProviderTimeoutError extends ProviderError {
+  override name = 'ProviderTimeoutError';
+}
+
+/**
+ * The provider knows the symbol but has no such data for it (no 52-week figures for an ETF, no trade yet
+ * today). Not retried; where the app has a fallback (a range from stored history) it uses it.
+ */
+export class MissingDataError extends ProviderError {
+  override name = 'MissingDataError';
+  constructor(
+    provider: string,
+    readonly symbol: string,
+    message: string,
+  ) {
+    super(provider, message);
+  }
 }
 
 /** Throws if the signal has fired, so a loop over many symbols stops promptly when the job times out. */

@@ -7,21 +7,37 @@ import type { Queue } from 'bullmq';
 import Koa from 'koa';
 import compress from 'koa-compress';
 import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
+import { createClientLimits } from './client-limits.ts';
 import type { HealthReport } from './health.ts';
+import {
+  type AdminAuth,
+  type AdminDecision,
+  clientAddress,
+  originAllowed,
+  requestOrigin,
+  securityHeaders,
+} from './security.ts';
 import { serveStatic } from './static-files.ts';
 
-/** The part of a Yoga server the app needs: Node request in, Fetch response out. */
+/** The part of a Yoga server the app needs: Node request in, Fetch response out, admin rights passed on. */
 export interface GraphqlHandler {
   handleNodeRequestAndResponse(
     req: Koa.Context['req'],
     res: Koa.Context['res'],
+    context: { admin: AdminDecision },
   ): Response | Promise<Response>;
 }
+
+/** Largest GraphQL request body accepted; real queries are a few hundred bytes. */
+export const MAX_GRAPHQL_BODY_BYTES = 64 * 1024;
 
 export interface AppOptions {
   logger: Logger;
   graphql: GraphqlHandler;
+  security: Config['security'];
+  adminAuth: AdminAuth;
   health: () => Promise<HealthReport>;
   /** Queues shown in Bull Board at /admin/queues. */
   queues: readonly Queue[];
@@ -39,6 +55,8 @@ export function buildApp(options: AppOptions): Koa {
   const app = new Koa();
   app.silent = true;
   app.on('error', (error: Error) => options.logger.warn({ err: error }, 'http error'));
+  if (options.security.trustProxy) app.proxy = true;
+  app.use(securityHeaders());
 
   // SSE must reach the client event by event; compressing it would buffer the stream.
   app.use(
@@ -64,8 +82,14 @@ export function buildApp(options: AppOptions): Koa {
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.body = svg;
   });
-  router.all('/graphql', async (ctx) => {
-    const response = await options.graphql.handleNodeRequestAndResponse(ctx.req, ctx.res);
+  const limits = createClientLimits({
+    perMinute: options.security.rateLimitPerMinute,
+    maxStreams: options.security.maxSubscriptionsPerClient,
+    clientOf: (ctx) => clientAddress(ctx, options.security.trustProxy),
+  });
+  router.all('/graphql', refuseCrossOrigin(options.security), limitBody, limits, async (ctx) => {
+    const admin = options.adminAuth.decide(ctx.req);
+    const response = await options.graphql.handleNodeRequestAndResponse(ctx.req, ctx.res, { admin });
     ctx.status = response.status;
     response.headers.forEach((value, key) => {
       ctx.set(key, value);
@@ -76,7 +100,7 @@ export function buildApp(options: AppOptions): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  app.use(bullBoard(options.queues));
+  app.use(bullBoard(options.queues, options.adminAuth, options.security));
   app.use(serveStatic(options.webRoot));
   app.use(async (ctx, next) => {
     await next();
@@ -92,7 +116,11 @@ export function buildApp(options: AppOptions): Koa {
  * Bull Board at /admin/queues. Its stock page links a web font from Google; we serve nothing from outside
  * hosts, so that one link is taken out of the HTML and the page falls back to system fonts.
  */
-function bullBoard(queues: readonly Queue[]): Koa.Middleware {
+function bullBoard(
+  queues: readonly Queue[],
+  adminAuth: AdminAuth,
+  security: Config['security'],
+): Koa.Middleware {
   const adapter = new KoaAdapter();
   adapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({
@@ -103,9 +131,65 @@ function bullBoard(queues: readonly Queue[]): Koa.Middleware {
   const plugin = adapter.registerPlugin();
   return async (ctx, next) => {
     if (ctx.path !== BULL_BOARD_PATH && !ctx.path.startsWith(`${BULL_BOARD_PATH}/`)) return next();
+    const admin = adminAuth.decide(ctx.req);
+    if (!admin.allowed) {
+      ctx.status = admin.status;
+      if (admin.status === 401)
+        ctx.set('WWW-Authenticate', 'Basic realm="stockstreamer admin", charset="UTF-8"');
+      ctx.body = { error: admin.reason };
+      return;
+    }
+    // Basic credentials ride along on every browser request, so a page elsewhere could make the browser
+    // retry or remove jobs: state-changing calls must come from Bull Board's own page.
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method) && !sameSiteRequest(ctx, security)) {
+      ctx.status = 403;
+      ctx.body = { error: 'cross-site request refused: Bull Board actions must come from its own page' };
+      return;
+    }
     await plugin(ctx, next);
     if (typeof ctx.body === 'string' && ctx.response.is('html')) {
       ctx.body = ctx.body.replace(/<link[^>]+fonts\.googleapis\.com[^>]*>/g, '');
     }
   };
 }
+
+/** A browser request made by a page of this origin (Origin, or Sec-Fetch-Site where Origin is absent). */
+function sameSiteRequest(ctx: Koa.Context, security: Config['security']): boolean {
+  const origin = ctx.get('origin');
+  if (origin) return origin === requestOrigin(ctx, security.trustProxy);
+  const site = ctx.get('sec-fetch-site');
+  // No Origin and no Sec-Fetch-Site: not a browser (curl, scripts), which cannot be tricked cross-site.
+  return site === '' || site === 'same-origin' || site === 'none';
+}
+
+/** Pages of other origins may call /graphql only when listed in ALLOWED_ORIGINS. */
+function refuseCrossOrigin(security: Config['security']): Koa.Middleware {
+  return async (ctx, next) => {
+    if (originAllowed(ctx, security)) return next();
+    ctx.status = 403;
+    ctx.body = {
+      errors: [{ message: `origin ${ctx.get('origin')} is not allowed: add it to ALLOWED_ORIGINS` }],
+    };
+  };
+}
+
+/** Refuses bodies over the limit before anything reads them, and bodies of unknown length. */
+const limitBody: Koa.Middleware = async (ctx, next) => {
+  if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return next();
+  const length = Number(ctx.get('content-length') || Number.NaN);
+  if (Number.isNaN(length)) {
+    ctx.status = 411;
+    ctx.body = { errors: [{ message: 'a Content-Length header is required' }] };
+    return;
+  }
+  if (length > MAX_GRAPHQL_BODY_BYTES) {
+    ctx.status = 413;
+    ctx.body = {
+      errors: [{ message: `request body of ${length} bytes is over the limit of ${MAX_GRAPHQL_BODY_BYTES}` }],
+    };
+    // Do not read the rest of a large body; let the client see the answer and close.
+    ctx.set('Connection', 'close');
+    return;
+  }
+  return next();
+};

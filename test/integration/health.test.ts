@@ -4,8 +4,10 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { createHealthCheck } from '../../src/server/health.ts';
+import { createAdminAuth } from '../../src/server/security.ts';
 import { createTestDatabase, silentLogger } from '../helpers/services.ts';
 
 async function freePort(): Promise<number> {
@@ -56,12 +58,15 @@ describe('/healthz', () => {
     });
     redis.on('error', () => {});
     await once(redis, 'ready');
+    const config = loadConfig({});
     const app = buildApp({
       logger: silentLogger,
       graphql: { handleNodeRequestAndResponse: () => new Response('unused') },
       health: createHealthCheck({ pool, redis, timeoutMs: 1000 }),
       queues: [],
       webRoot: '/nonexistent',
+      security: config.security,
+      adminAuth: createAdminAuth(config),
     });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');

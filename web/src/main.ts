@@ -39,6 +39,8 @@ function main(): void {
   const api = createGraphqlApi('/graphql');
   let stocks = new Map<string, Stock>();
   let loaded = false;
+  /** Ends the first load's wait between attempts early. */
+  let retryLoadNow: (() => void) | undefined;
   /** A reconnect happened while the first load was in flight: backfill once it is done. */
   let backfillAfterLoad = false;
 
@@ -102,7 +104,15 @@ function main(): void {
         const delay = retryDelayMs(attempt);
         console.warn('stockstreamer: loading prices failed:', error);
         chart.setMessage(`Can't load prices — retrying in ${Math.ceil(delay / 1000)} s`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          // the live stream getting through means the server is back: don't sit out the backoff
+          retryLoadNow = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        retryLoadNow = undefined;
       }
     }
   }
@@ -148,6 +158,7 @@ function main(): void {
     },
     onStatus: (status) => showConnectionStatus(statusEl, status),
     onConnected(resumed) {
+      retryLoadNow?.();
       if (resumed) void backfill();
     },
   });

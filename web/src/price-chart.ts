@@ -22,6 +22,12 @@ import {
   type SeriesStore,
 } from './series-store.ts';
 
+/**
+ * ApexCharts' data reducer measures the data's x-range on a full draw only, not on `appendData`, and pans are
+ * clamped to that range: redraw in full now and then so the viewer can always pan to the newest points.
+ */
+const FULL_REDRAW_EVERY_MS = 5 * 60 * 1000;
+
 /** The page's font stack (no web fonts: the build must not fetch anything from elsewhere). */
 const FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
@@ -78,12 +84,12 @@ export function createPriceChart(
 ): PriceChart {
   /** The series order of the last planned draw (it may still be waiting for an earlier one to finish). */
   let planned: string[] = [];
+  let lastFullPlan = 0;
   /** The tickers the chart holds, in series order, and how many points each has: the test hook reads this. */
   let drawn: string[] = [];
   const drawnCounts = new Map<string, number>();
   /** The viewer's zoom/pan window, to restore after an `updateSeries` (which resets it). */
   let zoom: XWindow | null = null;
-  let firstData = true;
 
   let pending = emptyChange();
   let scheduled = false;
@@ -96,14 +102,13 @@ export function createPriceChart(
       fontFamily: FONT_STACK,
       background: 'transparent',
       parentHeightOffset: 0,
-      animations: {
-        enabled: false,
-        speed: 500,
-        // a tick every few seconds should not set off a morph of six long lines
-        dynamicAnimation: { enabled: false },
-      },
+      // Off: ApexCharts animates every appendData (a "streaming scroll") even with dynamicAnimation off, which
+      // tripled the cost of a tick in Chromium; a live chart that moves every few seconds needs no tweening.
+      animations: { enabled: false },
       zoom: { enabled: true, type: 'x', autoScaleYaxis: true },
-      dataReducer: { enabled: false, algorithm: 'lttb', targetPoints: 1000, threshold: 1500 },
+      // Draw at most ~1000 points per line (LTTB, re-reduced for the zoom window): a day of 5-second ticks is
+      // 17k points a ticker, and drawing them all made every tick's redraw several times slower.
+      dataReducer: { enabled: true, algorithm: 'lttb', targetPoints: 1000, threshold: 1500 },
       toolbar: {
         show: true,
         autoSelected: 'zoom',
@@ -203,8 +208,10 @@ export function createPriceChart(
     const tickers = store.tickers();
     const sameSeries =
       tickers.length === planned.length && tickers.every((ticker, i) => ticker === planned[i]);
-    if (!sameSeries || change.structural || change.rewritten.size > 0) {
+    const stale = Date.now() - lastFullPlan > FULL_REDRAW_EVERY_MS;
+    if (!sameSeries || change.structural || change.rewritten.size > 0 || stale) {
       planned = [...tickers];
+      lastFullPlan = Date.now();
       // copies: ApexCharts keeps the arrays it is given, the store keeps growing its own
       const series = tickers.map((ticker) => ({ name: ticker, data: store.points(ticker).slice() }));
       return { kind: 'full', tickers: planned, series };
@@ -217,8 +224,7 @@ export function createPriceChart(
     await rendered;
     if (next.kind === 'full') {
       const hidden = drawn.filter((ticker) => seriesHidden(chart, ticker));
-      await chart.updateSeries(next.series, firstData);
-      firstData = firstData && next.series.every((s) => s.data.length === 0);
+      await chart.updateSeries(next.series, false);
       drawn = next.tickers;
       drawnCounts.clear();
       for (const s of next.series) drawnCounts.set(s.name, s.data.length);

@@ -1,0 +1,111 @@
+import {
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  Kind,
+  parse,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/** Bounds on what one GraphQL document may ask for; nothing our page or GraphiQL examples need comes near. */
+export const LIMITS = Object.freeze({
+  /** Nesting of selection sets, through fragments. Our schema is 2 deep; 8 leaves room for introspection. */
+  maxDepth: 12,
+  /** Aliased fields in one document: aliases multiply the work of one request. */
+  maxAliases: 15,
+  /** Lexical tokens in one document: parsing cost is bounded before any validation runs. */
+  maxTokens: 2000,
+});
+
+function limitError(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
+}
+
+function depthOf(
+  selectionSet: SelectionSetNode | undefined,
+  fragments: Record<string, FragmentDefinitionNode>,
+  seen: Set<string>,
+): number {
+  if (!selectionSet) return 0;
+  let deepest = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      deepest = Math.max(
+        deepest,
+        selection.selectionSet ? 1 + depthOf(selection.selectionSet, fragments, seen) : 1,
+      );
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      deepest = Math.max(deepest, depthOf(selection.selectionSet, fragments, seen));
+    } else {
+      const name = selection.name.value;
+      const fragment = fragments[name];
+      // A fragment spread twice on one path is a cycle (itself invalid); do not recurse into it forever.
+      if (!fragment || seen.has(name)) continue;
+      deepest = Math.max(deepest, depthOf(fragment.selectionSet, fragments, new Set([...seen, name])));
+    }
+  }
+  return deepest;
+}
+
+/** Refuses operations nested deeper than `max` selection sets. */
+export function maxDepthRule(max: number) {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    for (const definition of context.getDocument().definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+    }
+    return {
+      OperationDefinition(node) {
+        const depth = depthOf(node.selectionSet, fragments, new Set());
+        if (depth > max) {
+          context.reportError(limitError(`query depth ${depth} exceeds the limit of ${max}`));
+        }
+      },
+    };
+  };
+}
+
+/** Refuses documents with more than `max` aliased fields. */
+export function maxAliasesRule(max: number) {
+  return (context: ValidationContext): ASTVisitor => {
+    let aliases = 0;
+    let reported = false;
+    return {
+      Field(node) {
+        if (!node.alias) return;
+        aliases += 1;
+        if (aliases > max && !reported) {
+          reported = true;
+          context.reportError(limitError(`the document uses more than ${max} aliases`));
+        }
+      },
+    };
+  };
+}
+
+/**
+ * Parses with a token budget and validates with the depth and alias rules. graphql-js stops lexing at
+ * `maxTokens`, so a megabyte of `{a a a …}` costs as much as 2,000 tokens.
+ */
+export function useQueryLimits(limits = LIMITS): Plugin {
+  return {
+    onParse({ setParseFn }) {
+      setParseFn((source, options) => {
+        try {
+          return parse(source, { ...options, maxTokens: limits.maxTokens });
+        } catch (error) {
+          if (error instanceof GraphQLError && /token limit/i.test(error.message)) {
+            throw limitError(`the document has more than ${limits.maxTokens} tokens`);
+          }
+          throw error;
+        }
+      });
+    },
+    onValidate({ addValidationRule }) {
+      addValidationRule(maxDepthRule(limits.maxDepth));
+      addValidationRule(maxAliasesRule(limits.maxAliases));
+    },
+  };
+}

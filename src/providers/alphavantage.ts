@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { monogramPath } from '../domain/monogram.ts';
+import { fanOut } from './fan-out.ts';
+import { createProviderHttp, type ProviderHttp } from './http.ts';
+import type { LiveProviderOptions } from './live-provider-options.ts';
+import {
+  type CompanyProfile,
+  type FetchOptions,
+  type FiftyTwoWeekRange,
+  type MarketDataProvider,
+  MissingDataError,
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimitedError,
+  type Quote,
+  UnknownSymbolError,
+} from './provider.ts';
+import { checkedRange, decimalString, parseShape, priceString, wholeSecond } from './validate.ts';
+
+const NAME = 'alphavantage';
+
+/**
+ * Alpha Vantage (https://www.alphavantage.co/documentation/). One symbol per request (the bulk quote is a
+ * premium endpoint), bounded concurrency, and the key only in the query string (never shown in errors).
+ * Every answer is HTTP 200: a rate limit comes as `{"Note": …}` or `{"Information": …}` instead of data,
+ * a bad key as `{"Error Message": …}`.
+ *
+ * - `GLOBAL_QUOTE` → `"Global Quote"["05. price"]`; an unknown symbol answers `"Global Quote": {}`. There
+ *   is no trade time (only the trading day), so quotes are stamped with the fetch time to the second.
+ * - `OVERVIEW` → `Name`, `52WeekHigh`, `52WeekLow` (funds answer `{}`). No logos: the app's monogram.
+ */
+export function createAlphaVantageProvider(options: LiveProviderOptions): MarketDataProvider {
+  const http = createProviderHttp({
+    provider: NAME,
+    baseUrl: options.baseUrl,
+    timeoutMs: options.timeoutMs,
+    query: { apikey: options.apiKey ?? '' },
+    secrets: options.apiKey ? [options.apiKey] : [],
+    fetch: options.fetch,
+  });
+
+  const query = async (fn: string, symbol: string, fetchOptions: FetchOptions) => {
+    const endpoint = `/query?function=${fn}`;
+    const { body } = await http.getJson('/query', { function: fn, symbol }, fetchOptions, endpoint);
+    throwIfNotData(http, endpoint, body, options.clock.now().getTime());
+    return body;
+  };
+
+  return {
+    name: NAME,
+    getQuotes(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
+        parseAlphaVantageQuote(
+          http,
+          symbol,
+          await query('GLOBAL_QUOTE', symbol, fetchOptions),
+          options.clock.now(),
+        ),
+      );
+    },
+    getProfiles(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
+        parseAlphaVantageProfile(http, symbol, await query('OVERVIEW', symbol, fetchOptions)),
+      );
+    },
+    getFiftyTwoWeekRanges(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
+        parseAlphaVantageRange(http, symbol, await query('OVERVIEW', symbol, fetchOptions)),
+      );
+    },
+  };
+}
+
+const messageShape = z.object({
+  Note: z.string().optional(),
+  Information: z.string().optional(),
+  'Error Message': z.string().optional(),
+});
+
+/**
+ * Turns Alpha Vantage's in-body messages into errors. Its rate-limit wording has changed over the years
+ * (`Note` with "5 calls per minute", `Information` with "25 requests per day" — also sent for the burst
+ * limit of about one request a second), so any `Note`/`Information` without data counts as a rate limit,
+ * except the one that says the endpoint is premium (a plan problem, like a bad key).
+ */
+function throwIfNotData(http: ProviderHttp, endpoint: string, body: unknown, nowMs: number): void {
+  const parsed = messageShape.safeParse(body);
+  if (!parsed.success) return;
+  const { Note: note, Information: information, 'Error Message': errorMessage } = parsed.data;
+  if (errorMessage !== undefined) {
+    const text = `${endpoint} answered "Error Message": ${http.excerpt(errorMessage)}`;
+    if (/apikey|api key/i.test(errorMessage)) throw new ProviderAuthError(NAME, text);
+    throw new ProviderError(NAME, text);
+  }
+  const message = note ?? information;
+  if (message === undefined) return;
+  const text = `${endpoint} answered "${note !== undefined ? 'Note' : 'Information'}": ${http.excerpt(message)}`;
+  if (/premium endpoint/i.test(message) && !/rate limit|requests per|calls per|sparingly/i.test(message)) {
+    throw new ProviderAuthError(NAME, text);
+  }
+  throw new ProviderRateLimitedError(NAME, alphaVantageWaitMs(message, nowMs), text);
+}
+
+/**
+ * The window an Alpha Vantage rate-limit message states: a second for the burst limit, otherwise until
+ * the next minute (plus a second for clock skew). A per-day message is also what the burst limit answers,
+ * so it does not stop the queues for a day; the request budget (25/day by default) is what keeps the daily
+ * allowance.
+ */
+export function alphaVantageWaitMs(message: string, nowMs: number): number {
+  if (/per second|a second/i.test(message)) return 1000;
+  return 60_000 - (nowMs % 60_000) + 1000;
+}
+
+const quoteShape = z.object({ 'Global Quote': z.record(z.string(), z.unknown()) });
+const priceShape = z.object({ 'Global Quote': z.object({ '05. price': priceString }) });
+
+export function parseAlphaVantageQuote(http: ProviderHttp, symbol: string, body: unknown, now: Date): Quote {
+  const endpoint = '/query?function=GLOBAL_QUOTE';
+  const quote = parseShape(http, endpoint, quoteShape, body)['Global Quote'];
+  if (Object.keys(quote).length === 0) {
+    throw new UnknownSymbolError(NAME, symbol, `${endpoint} answered an empty "Global Quote"`);
+  }
+  const parsed = parseShape(http, endpoint, priceShape, body);
+  return { symbol, price: parsed['Global Quote']['05. price'], time: wholeSecond(now) };
+}
+
+const overviewShape = z.object({
+  Symbol: z.string().optional(),
+  Name: z.string().optional(),
+  '52WeekHigh': z.string().optional(),
+  '52WeekLow': z.string().optional(),
+});
+
+export function parseAlphaVantageProfile(http: ProviderHttp, symbol: string, body: unknown): CompanyProfile {
+  const overview = parseShape(http, '/query?function=OVERVIEW', overviewShape, body);
+  return { symbol, name: overview.Name?.trim() || symbol, logoUrl: monogramPath(symbol) };
+}
+
+export function parseAlphaVantageRange(http: ProviderHttp, symbol: string, body: unknown): FiftyTwoWeekRange {
+  const endpoint = '/query?function=OVERVIEW';
+  const overview = parseShape(http, endpoint, overviewShape, body);
+  const high = overview['52WeekHigh'];
+  const low = overview['52WeekLow'];
+  // Funds answer {}, and some fields read "None" or "-" when Alpha Vantage has no figure.
+  if (high === undefined || low === undefined || !/\d/.test(high) || !/\d/.test(low)) {
+    throw new MissingDataError(NAME, symbol, `${endpoint} has no 52-week high/low for ${symbol}`);
+  }
+  const range = parseShape(
+    http,
+    endpoint,
+    z.object({ '52WeekHigh': decimalString, '52WeekLow': decimalString }),
+    body,
+  );
+  return checkedRange(http, endpoint, symbol, range['52WeekHigh'], range['52WeekLow'], body);
+}

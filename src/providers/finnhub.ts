@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { monogramPath } from '../domain/monogram.ts';
+import { fanOut } from './fan-out.ts';
+import { createProviderHttp, type ProviderHttp } from './http.ts';
+import type { LiveProviderOptions } from './live-provider-options.ts';
+import {
+  type CompanyProfile,
+  type FiftyTwoWeekRange,
+  type MarketDataProvider,
+  MissingDataError,
+  type Quote,
+  UnknownSymbolError,
+} from './provider.ts';
+import { checkedRange, parseShape, price, tradeTime, unixSeconds } from './validate.ts';
+
+const NAME = 'finnhub';
+
+/**
+ * Finnhub (https://finnhub.io/docs/api). No batch quote endpoint, so one request per symbol with bounded
+ * concurrency. The key travels in the X-Finnhub-Token header, never in a URL that could reach a log.
+ *
+ * - `/quote` → `c` (current price) and `t` (trade time, Unix seconds). An unknown symbol answers all zeros.
+ * - `/stock/profile2` → `name`, `logo`; an unknown symbol or a fund answers `{}` (monogram, ticker as name).
+ * - `/stock/metric?metric=all` → `metric["52WeekHigh"]`, `metric["52WeekLow"]`; absent for some symbols.
+ */
+export function createFinnhubProvider(options: LiveProviderOptions): MarketDataProvider {
+  const http = createProviderHttp({
+    provider: NAME,
+    baseUrl: options.baseUrl,
+    timeoutMs: options.timeoutMs,
+    headers: { 'X-Finnhub-Token': options.apiKey ?? '' },
+    secrets: options.apiKey ? [options.apiKey] : [],
+    fetch: options.fetch,
+  });
+  const now = () => options.clock.now();
+
+  return {
+    name: NAME,
+    getQuotes(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) => {
+        const { body } = await http.getJson('/quote', { symbol }, fetchOptions);
+        return parseFinnhubQuote(http, symbol, body, now());
+      });
+    },
+    getProfiles(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) => {
+        const { body } = await http.getJson('/stock/profile2', { symbol }, fetchOptions);
+        return parseFinnhubProfile(http, symbol, body);
+      });
+    },
+    getFiftyTwoWeekRanges(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) => {
+        const { body } = await http.getJson('/stock/metric', { symbol, metric: 'all' }, fetchOptions);
+        return parseFinnhubMetric(http, symbol, body);
+      });
+    },
+  };
+}
+
+const quoteShape = z.object({
+  c: z.number({ error: 'a number' }),
+  t: z.number({ error: 'a number' }).nullish(),
+});
+
+export function parseFinnhubQuote(http: ProviderHttp, symbol: string, body: unknown, now: Date): Quote {
+  const raw = parseShape(http, '/quote', quoteShape, body);
+  // Finnhub's answer for a symbol it does not know: every field zero (or null), no error.
+  if (raw.c === 0 && !raw.t) throw new UnknownSymbolError(NAME, symbol, '/quote answered all zeros');
+  const { c, t } = parseShape(http, '/quote', z.object({ c: price, t: unixSeconds }), body);
+  return { symbol, price: c, time: tradeTime(http, '/quote', t * 1000, now, body) };
+}
+
+const profileShape = z.object({
+  name: z.string({ error: 'a company name' }).optional(),
+  logo: z.string({ error: 'a logo URL' }).optional(),
+});
+
+export function parseFinnhubProfile(http: ProviderHttp, symbol: string, body: unknown): CompanyProfile {
+  const { name, logo } = parseShape(http, '/stock/profile2', profileShape, body);
+  return {
+    symbol,
+    name: name?.trim() || symbol,
+    logoUrl: logo && /^https?:\/\/\S+$/.test(logo) ? logo : monogramPath(symbol),
+  };
+}
+
+const metricShape = z.object({
+  metric: z.object({
+    '52WeekHigh': z.number({ error: 'a number' }).nullish(),
+    '52WeekLow': z.number({ error: 'a number' }).nullish(),
+  }),
+});
+
+export function parseFinnhubMetric(http: ProviderHttp, symbol: string, body: unknown): FiftyTwoWeekRange {
+  const { metric } = parseShape(http, '/stock/metric', metricShape, body);
+  const high = metric['52WeekHigh'];
+  const low = metric['52WeekLow'];
+  if (high == null || low == null) {
+    throw new MissingDataError(NAME, symbol, `/stock/metric has no 52-week high/low for ${symbol}`);
+  }
+  return checkedRange(http, '/stock/metric', symbol, high, low, body);
+}

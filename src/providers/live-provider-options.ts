@@ -1,0 +1,17 @@
+import type { Clock } from '../clock.ts';
+
+/** What every live provider file is built from; `createProvider` fills it in from the config. */
+export interface LiveProviderOptions {
+  /** Undefined only for providers that need none (Yahoo). */
+  apiKey: string | undefined;
+  baseUrl: string;
+  /** Bounds each upstream request. */
+  timeoutMs: number;
+  /** Requests in flight at once where a provider has no batch endpoint. */
+  concurrency: number;
+  /** The request budget's size, when there is one: no single batch may weigh more than the whole budget. */
+  budgetMax?: number;
+  clock: Clock;
+  /** For tests that need a different transport; the default is Node's fetch. */
+  fetch?: typeof fetch;
+}

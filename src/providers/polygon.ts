@@ -1,0 +1,234 @@
+import { z } from 'zod';
+import { monogramPath } from '../domain/monogram.ts';
+import { fanOut } from './fan-out.ts';
+import { createProviderHttp, type ProviderHttp } from './http.ts';
+import type { LiveProviderOptions } from './live-provider-options.ts';
+import {
+  type BatchResult,
+  type CompanyProfile,
+  type FetchOptions,
+  type FiftyTwoWeekRange,
+  InvalidProviderResponseError,
+  type MarketDataProvider,
+  MissingDataError,
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimitedError,
+  type Quote,
+  UnknownSymbolError,
+} from './provider.ts';
+import { checkedRange, parseShape, price, tradeTime } from './validate.ts';
+
+const NAME = 'polygon';
+const SNAPSHOT = '/v2/snapshot/locale/us/markets/stocks/tickers';
+/** Tickers per snapshot request; keeps the URL well under common 8 KB limits. */
+const SNAPSHOT_BATCH = 250;
+/** Logos are inlined as data: URLs (see below); larger images fall back to the monogram. */
+const MAX_LOGO_BYTES = 64 * 1024;
+const LOGO_TYPES = ['image/svg+xml', 'image/png', 'image/jpeg', 'image/webp', 'image/gif'];
+
+/**
+ * Polygon.io, now Massive (https://massive.com/docs). The key goes in `Authorization: Bearer …`.
+ *
+ * - price: the snapshot, batched (`?tickers=A,B,C`) → `tickers[].lastTrade.p`, trade time
+ *   `lastTrade.t` (nanoseconds). A ticker it does not know is simply absent. Needs a paid plan; the free
+ *   one answers 403 NOT_AUTHORIZED, reported as a key/plan problem.
+ * - logo: `/v3/reference/tickers/{T}` → `results.name`, `results.branding.logo_url`. The image URL needs
+ *   the key too, and handing the key to every browser that draws the page is not an option, so the image
+ *   is fetched here and stored inline as a data: URL (the monogram when there is none or it is too big).
+ * - 52-week: none as such; derived from a year of daily aggregates (`/v2/aggs/.../range/1/day/...`).
+ */
+export function createPolygonProvider(options: LiveProviderOptions): MarketDataProvider {
+  const base = new URL(options.baseUrl);
+  const http = createProviderHttp({
+    provider: NAME,
+    baseUrl: options.baseUrl,
+    timeoutMs: options.timeoutMs,
+    headers: { Authorization: `Bearer ${options.apiKey ?? ''}` },
+    secrets: options.apiKey ? [options.apiKey] : [],
+    fetch: options.fetch,
+  });
+  const now = () => options.clock.now();
+
+  /** The key may only go where the API itself is: the configured host, or Polygon's and Massive's own. */
+  const mayCarryKey = (url: URL) =>
+    url.host === base.host ||
+    (url.protocol === 'https:' && /(^|\.)(polygon\.io|massive\.com)$/.test(url.hostname));
+
+  async function inlineLogo(symbol: string, logoUrl: string, fetchOptions: FetchOptions): Promise<string> {
+    let url: URL;
+    try {
+      url = new URL(logoUrl);
+    } catch {
+      return monogramPath(symbol);
+    }
+    if (!mayCarryKey(url)) return monogramPath(symbol);
+    try {
+      const image = await http.getBytes(url.toString(), MAX_LOGO_BYTES, fetchOptions);
+      if (image.status !== 200 || !LOGO_TYPES.includes(image.contentType)) return monogramPath(symbol);
+      return `data:${image.contentType};base64,${image.bytes.toString('base64')}`;
+    } catch (error) {
+      // A slow or missing image costs the company its logo, not its name; limits and a bad key still count.
+      if (!(error instanceof ProviderError)) throw error;
+      if (error instanceof ProviderRateLimitedError || error instanceof ProviderAuthError) throw error;
+      return monogramPath(symbol);
+    }
+  }
+
+  return {
+    name: NAME,
+    async getQuotes(symbols, fetchOptions = {}) {
+      const result: BatchResult<Quote> = { ok: [], failed: [] };
+      for (let start = 0; start < symbols.length; start += SNAPSHOT_BATCH) {
+        const batch = symbols.slice(start, start + SNAPSHOT_BATCH);
+        let body: unknown;
+        try {
+          ({ body } = await http.getJson(SNAPSHOT, { tickers: batch.join(',') }, fetchOptions));
+        } catch (error) {
+          if (error instanceof ProviderRateLimitedError && start > 0) {
+            for (const symbol of symbols.slice(start)) result.failed.push({ symbol, error });
+            return result;
+          }
+          throw error;
+        }
+        const parsed = parsePolygonSnapshot(http, batch, body, now());
+        result.ok.push(...parsed.ok);
+        result.failed.push(...parsed.failed);
+      }
+      return result;
+    },
+    getProfiles(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) => {
+        const endpoint = '/v3/reference/tickers';
+        const { status, body } = await http.getJson(
+          `${endpoint}/${encodeURIComponent(symbol)}`,
+          {},
+          fetchOptions,
+          endpoint,
+        );
+        const details = parsePolygonTickerDetails(http, symbol, status, body);
+        const logoUrl = details.logoUrl
+          ? await inlineLogo(symbol, details.logoUrl, fetchOptions)
+          : monogramPath(symbol);
+        return { symbol, name: details.name, logoUrl } satisfies CompanyProfile;
+      });
+    },
+    getFiftyTwoWeekRanges(symbols, fetchOptions = {}) {
+      const to = now();
+      const from = new Date(to.getTime() - 365 * 86_400_000);
+      const day = (d: Date) => d.toISOString().slice(0, 10);
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) => {
+        const endpoint = '/v2/aggs/ticker/range/1/day';
+        const { status, body } = await http.getJson(
+          `/v2/aggs/ticker/${encodeURIComponent(symbol)}/range/1/day/${day(from)}/${day(to)}`,
+          { adjusted: 'true', sort: 'asc', limit: '500' },
+          fetchOptions,
+          endpoint,
+        );
+        return parsePolygonAggregates(http, symbol, status, body);
+      });
+    },
+  };
+}
+
+const snapshotShape = z.object({
+  status: z.string().optional(),
+  tickers: z.array(z.object({ ticker: z.string() }).passthrough()).nullish(),
+});
+const snapshotTickerShape = z.object({
+  ticker: z.string(),
+  lastTrade: z.object({ p: price, t: z.number().positive() }),
+});
+
+export function parsePolygonSnapshot(
+  http: ProviderHttp,
+  symbols: readonly string[],
+  body: unknown,
+  now: Date,
+): BatchResult<Quote> {
+  const { tickers } = parseShape(http, SNAPSHOT, snapshotShape, body);
+  const byTicker = new Map((tickers ?? []).map((t) => [t.ticker, t as unknown]));
+  const result: BatchResult<Quote> = { ok: [], failed: [] };
+  for (const symbol of symbols) {
+    const item = byTicker.get(symbol);
+    try {
+      if (item === undefined) throw new UnknownSymbolError(NAME, symbol, `${SNAPSHOT} has no entry for it`);
+      const lastTrade = (item as { lastTrade?: { p?: unknown } }).lastTrade;
+      // Snapshots are cleared at 3:30 AM Eastern; before the first trade there is nothing to store.
+      if (lastTrade === undefined || lastTrade.p === 0) {
+        throw new MissingDataError(NAME, symbol, `${SNAPSHOT} has no trade yet for ${symbol}`);
+      }
+      const { lastTrade: trade } = parseShape(http, SNAPSHOT, snapshotTickerShape, item);
+      // Nanoseconds since the epoch; milliseconds are all the database keeps.
+      const ms = Math.floor(trade.t / 1e6);
+      result.ok.push({ symbol, price: trade.p, time: tradeTime(http, SNAPSHOT, ms, now, item) });
+    } catch (error) {
+      result.failed.push({ symbol, error: error as Error });
+    }
+  }
+  return result;
+}
+
+const detailsShape = z.object({
+  results: z.object({
+    name: z.string().optional(),
+    branding: z.object({ logo_url: z.string().optional(), icon_url: z.string().optional() }).optional(),
+  }),
+});
+const notFoundShape = z.object({ status: z.string(), message: z.string().optional() });
+
+export function parsePolygonTickerDetails(
+  http: ProviderHttp,
+  symbol: string,
+  status: number,
+  body: unknown,
+): { name: string; logoUrl: string | undefined } {
+  const endpoint = '/v3/reference/tickers';
+  if (status === 404) {
+    const parsed = notFoundShape.safeParse(body);
+    throw new UnknownSymbolError(
+      NAME,
+      symbol,
+      `${endpoint} answered 404 ${parsed.success ? `${parsed.data.status} ${parsed.data.message ?? ''}`.trim() : ''}`,
+    );
+  }
+  if (status !== 200) {
+    throw new InvalidProviderResponseError(
+      NAME,
+      `${endpoint} answered HTTP ${status}: ${http.excerpt(JSON.stringify(body))}`,
+    );
+  }
+  const { results } = parseShape(http, endpoint, detailsShape, body);
+  return {
+    name: results.name?.trim() || symbol,
+    logoUrl: results.branding?.logo_url ?? results.branding?.icon_url,
+  };
+}
+
+const aggregatesShape = z.object({
+  resultsCount: z.number().optional(),
+  results: z.array(z.object({ h: price, l: price })).optional(),
+});
+
+export function parsePolygonAggregates(
+  http: ProviderHttp,
+  symbol: string,
+  status: number,
+  body: unknown,
+): FiftyTwoWeekRange {
+  const endpoint = '/v2/aggs/ticker/range/1/day';
+  if (status === 404) throw new UnknownSymbolError(NAME, symbol, `${endpoint} answered 404`);
+  if (status !== 200) {
+    throw new InvalidProviderResponseError(
+      NAME,
+      `${endpoint} answered HTTP ${status}: ${http.excerpt(JSON.stringify(body))}`,
+    );
+  }
+  const { results } = parseShape(http, endpoint, aggregatesShape, body);
+  if (!results || results.length === 0) {
+    throw new MissingDataError(NAME, symbol, `${endpoint} has no daily bars for ${symbol} in the last year`);
+  }
+  const high = Math.max(...results.map((bar) => bar.h));
+  const low = Math.min(...results.map((bar) => bar.l));
+  return checkedRange(http, endpoint, symbol, high, low, body);
+}

@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { monogramPath } from '../domain/monogram.ts';
+import { fanOut } from './fan-out.ts';
+import { createProviderHttp, type ProviderHttp } from './http.ts';
+import type { LiveProviderOptions } from './live-provider-options.ts';
+import {
+  type BatchResult,
+  type FetchOptions,
+  InvalidProviderResponseError,
+  type MarketDataProvider,
+  MissingDataError,
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimitedError,
+  ProviderUnavailableError,
+  UnknownSymbolError,
+} from './provider.ts';
+import { checkedRange, decimalString, parseShape, priceString, tradeTime, unixSeconds } from './validate.ts';
+
+const NAME = 'twelvedata';
+/** Twelve Data's documented ceiling for one batch request. */
+const MAX_BATCH = 120;
+
+/**
+ * Twelve Data (https://twelvedata.com/docs). `/quote` takes comma-separated symbols and answers one object
+ * per symbol (keyed by symbol when there are several), so prices and 52-week ranges are one request per
+ * batch; each symbol still costs one API credit, and the budget is charged that weight. Errors come in
+ * the body as `{"status":"error","code":…}`, often with HTTP 200: 429 means out of credits for the current
+ * minute, 401/403 a bad key or plan, 400/404 an unknown symbol. The key goes in `Authorization: apikey …`.
+ *
+ * - `/quote` → `close`, `last_quote_at` (Unix seconds of the last minute candle), `name`,
+ *   `fifty_two_week.high/.low` — numbers as strings.
+ * - `/logo` → `url`, one symbol per request.
+ */
+export function createTwelveDataProvider(options: LiveProviderOptions): MarketDataProvider {
+  const http = createProviderHttp({
+    provider: NAME,
+    baseUrl: options.baseUrl,
+    timeoutMs: options.timeoutMs,
+    headers: { Authorization: `apikey ${options.apiKey ?? ''}` },
+    secrets: options.apiKey ? [options.apiKey] : [],
+    fetch: options.fetch,
+  });
+  const batchSize = Math.max(1, Math.min(MAX_BATCH, options.budgetMax ?? MAX_BATCH));
+  const now = () => options.clock.now();
+
+  /** Runs `/quote` over the symbols in budget-sized batches and parses each symbol's object. */
+  async function quoteBatches<T>(
+    symbols: readonly string[],
+    fetchOptions: FetchOptions,
+    parse: (symbol: string, item: unknown) => T,
+  ): Promise<BatchResult<T>> {
+    const result: BatchResult<T> = { ok: [], failed: [] };
+    for (let start = 0; start < symbols.length; start += batchSize) {
+      const batch = symbols.slice(start, start + batchSize);
+      try {
+        const items = await fetchQuoteBatch(http, batch, fetchOptions, now().getTime());
+        const parsed: T[] = [];
+        const failed: BatchResult<T>['failed'] = [];
+        for (const symbol of batch) {
+          try {
+            const item = items.get(symbol);
+            if (item === undefined) {
+              throw new InvalidProviderResponseError(NAME, `/quote answered no entry for ${symbol}`);
+            }
+            throwIfError(http, '/quote', item, now().getTime(), symbol);
+            parsed.push(parse(symbol, item));
+          } catch (error) {
+            // Out of credits or a bad key is the whole request's fault, even when it came per symbol.
+            if (error instanceof ProviderRateLimitedError || error instanceof ProviderAuthError) throw error;
+            failed.push({ symbol, error: error as Error });
+          }
+        }
+        result.ok.push(...parsed);
+        result.failed.push(...failed);
+      } catch (error) {
+        // A later batch rate-limited after an earlier one worked: keep what came, report the rest.
+        if (error instanceof ProviderRateLimitedError && start > 0) {
+          for (const symbol of symbols.slice(start)) result.failed.push({ symbol, error });
+          return result;
+        }
+        throw error;
+      }
+    }
+    return result;
+  }
+
+  return {
+    name: NAME,
+    getQuotes(symbols, fetchOptions = {}) {
+      return quoteBatches(symbols, fetchOptions, (symbol, item) => {
+        const quote = parseShape(http, '/quote', quoteShape, item);
+        const seconds = quote.last_quote_at ?? quote.timestamp;
+        return {
+          symbol,
+          price: quote.close,
+          time: tradeTime(http, '/quote', seconds * 1000, now(), item),
+        };
+      });
+    },
+    async getProfiles(symbols, fetchOptions = {}) {
+      // Names come with the quote batch; logos need one `/logo` request per symbol.
+      const names = await quoteBatches(symbols, fetchOptions, (symbol, item) => ({
+        symbol,
+        name: parseShape(http, '/quote', nameShape, item).name?.trim() || symbol,
+      }));
+      const logos = await fanOut(
+        names.ok.map((n) => n.symbol),
+        options.concurrency,
+        fetchOptions.signal,
+        async (symbol) => {
+          const { body } = await http.getJson('/logo', { symbol }, fetchOptions);
+          throwIfError(http, '/logo', body, now().getTime(), symbol);
+          const { url } = parseShape(http, '/logo', logoShape, body);
+          return { symbol, url: url && /^https?:\/\/\S+$/.test(url) ? url : undefined };
+        },
+      );
+      const byName = new Map(names.ok.map((n) => [n.symbol, n.name]));
+      return {
+        ok: logos.ok.map((l) => ({
+          symbol: l.symbol,
+          name: byName.get(l.symbol)!,
+          logoUrl: l.url ?? monogramPath(l.symbol),
+        })),
+        failed: [...names.failed, ...logos.failed],
+      };
+    },
+    getFiftyTwoWeekRanges(symbols, fetchOptions = {}) {
+      return quoteBatches(symbols, fetchOptions, (symbol, item) => {
+        const { fifty_two_week: range } = parseShape(http, '/quote', rangeShape, item);
+        if (!range?.high || !range?.low) {
+          throw new MissingDataError(NAME, symbol, `/quote has no fifty_two_week range for ${symbol}`);
+        }
+        return checkedRange(http, '/quote', symbol, range.high, range.low, item);
+      });
+    },
+  };
+}
+
+const errorShape = z.object({
+  status: z.literal('error'),
+  code: z.number().optional(),
+  message: z.string().optional(),
+});
+
+/**
+ * Throws the error a Twelve Data error object stands for. Out of credits, a bad key and server errors are
+ * the whole request's; 400/404 given a `symbol` mean that symbol is unknown.
+ */
+function throwIfError(
+  http: ProviderHttp,
+  endpoint: string,
+  body: unknown,
+  nowMs: number,
+  symbol?: string,
+): void {
+  const parsed = errorShape.safeParse(body);
+  if (!parsed.success) return;
+  const { code, message = '' } = parsed.data;
+  const text = `${endpoint} answered code ${code ?? '?'}: ${http.excerpt(message)}`;
+  if (code === 429) throw new ProviderRateLimitedError(NAME, twelveDataWaitMs(message, nowMs), text);
+  if (code === 401 || code === 403) throw new ProviderAuthError(NAME, text);
+  if ((code === 400 || code === 404) && symbol) throw new UnknownSymbolError(NAME, symbol, text);
+  if (code !== undefined && code >= 500) throw new ProviderUnavailableError(NAME, text);
+  throw new ProviderError(NAME, text);
+}
+
+/**
+ * Twelve Data states its window in words: credits "for the current minute" come back at the next minute
+ * (plus a second of margin against clock skew); a daily allowance at the next UTC midnight.
+ */
+export function twelveDataWaitMs(message: string, nowMs: number): number {
+  if (/\bday\b|daily/i.test(message)) {
+    const midnight = new Date(nowMs);
+    midnight.setUTCHours(24, 0, 0, 0);
+    return midnight.getTime() - nowMs + 1000;
+  }
+  return 60_000 - (nowMs % 60_000) + 1000;
+}
+
+/** One `/quote` request for a batch, as a map from symbol to that symbol's object. */
+async function fetchQuoteBatch(
+  http: ProviderHttp,
+  batch: readonly string[],
+  fetchOptions: FetchOptions,
+  nowMs: number,
+): Promise<Map<string, unknown>> {
+  const { body } = await http.getJson(
+    '/quote',
+    { symbol: batch.join(',') },
+    { ...fetchOptions, weight: batch.length },
+  );
+  if (batch.length === 1) {
+    // One symbol: the answer is that symbol's object (or its error), not keyed by symbol.
+    return new Map([[batch[0]!, body]]);
+  }
+  // Several symbols: keyed by symbol, unless the whole request failed (out of credits, bad key).
+  throwIfError(http, '/quote', body, nowMs);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidProviderResponseError(
+      NAME,
+      `/quote answered an unusable body (wanted an object keyed by symbol): ${http.excerpt(JSON.stringify(body))}`,
+    );
+  }
+  return new Map(Object.entries(body));
+}
+
+const quoteShape = z.object({
+  close: priceString,
+  timestamp: unixSeconds,
+  last_quote_at: unixSeconds.optional(),
+});
+const nameShape = z.object({ name: z.string().optional() });
+const logoShape = z.object({ url: z.string().optional() });
+const rangeShape = z.object({
+  fifty_two_week: z.object({ high: decimalString.optional(), low: decimalString.optional() }).optional(),
+});

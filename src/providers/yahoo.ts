@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { monogramPath } from '../domain/monogram.ts';
+import { fanOut } from './fan-out.ts';
+import { createProviderHttp, type ProviderHttp } from './http.ts';
+import type { LiveProviderOptions } from './live-provider-options.ts';
+import {
+  type CompanyProfile,
+  type FetchOptions,
+  type FiftyTwoWeekRange,
+  InvalidProviderResponseError,
+  type MarketDataProvider,
+  MissingDataError,
+  type Quote,
+  UnknownSymbolError,
+} from './provider.ts';
+import { checkedRange, parseShape, price, tradeTime, unixSeconds } from './validate.ts';
+
+const NAME = 'yahoo';
+
+/**
+ * Yahoo Finance's chart endpoint (unofficial: no key, no documented limits, no batch without a session
+ * cookie), one symbol per request with bounded concurrency. It refuses requests without a browser-like
+ * User-Agent. Everything comes from `chart.result[0].meta`; an unknown symbol answers 404 with
+ * `chart.error.code: "Not Found"`.
+ *
+ * - price: `regularMarketPrice`, trade time `regularMarketTime` (Unix seconds)
+ * - name: `longName` / `shortName`; no logos, so the app's monogram
+ * - 52-week: `fiftyTwoWeekHigh` / `fiftyTwoWeekLow`, asked over a year of daily bars so that when they are
+ *   missing or inconsistent the range is derived from those bars instead.
+ */
+export function createYahooProvider(options: LiveProviderOptions): MarketDataProvider {
+  const http = createProviderHttp({
+    provider: NAME,
+    baseUrl: options.baseUrl,
+    timeoutMs: options.timeoutMs,
+    headers: { 'User-Agent': 'Mozilla/5.0 (compatible; stockstreamer/0.1)' },
+    fetch: options.fetch,
+  });
+  const chart = async (symbol: string, range: string, fetchOptions: FetchOptions) => {
+    const { status, body } = await http.getJson(
+      `/v8/finance/chart/${encodeURIComponent(symbol)}`,
+      { range, interval: '1d' },
+      fetchOptions,
+      '/v8/finance/chart',
+    );
+    return parseYahooChart(http, symbol, status, body);
+  };
+
+  return {
+    name: NAME,
+    getQuotes(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
+        yahooQuote(http, symbol, await chart(symbol, '1d', fetchOptions), options.clock.now()),
+      );
+    },
+    getProfiles(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
+        yahooProfile(symbol, await chart(symbol, '1d', fetchOptions)),
+      );
+    },
+    getFiftyTwoWeekRanges(symbols, fetchOptions = {}) {
+      return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
+        yahooRange(http, symbol, await chart(symbol, '1y', fetchOptions)),
+      );
+    },
+  };
+}
+
+const chartShape = z.object({
+  chart: z.object({
+    result: z.array(z.unknown()).nullable().optional(),
+    error: z
+      .object({ code: z.string().optional(), description: z.string().optional() })
+      .nullable()
+      .optional(),
+  }),
+});
+
+const resultShape = z.object({
+  meta: z.object({
+    regularMarketPrice: z.number().optional(),
+    regularMarketTime: z.number().optional(),
+    fiftyTwoWeekHigh: z.number().optional(),
+    fiftyTwoWeekLow: z.number().optional(),
+    longName: z.string().optional(),
+    shortName: z.string().optional(),
+  }),
+  indicators: z
+    .object({
+      quote: z
+        .array(
+          z.object({
+            high: z.array(z.number().nullable()).optional(),
+            low: z.array(z.number().nullable()).optional(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+});
+
+type ChartResult = z.output<typeof resultShape> & { body: unknown };
+
+export function parseYahooChart(
+  http: ProviderHttp,
+  symbol: string,
+  status: number,
+  body: unknown,
+): ChartResult {
+  const endpoint = '/v8/finance/chart';
+  const { chart } = parseShape(http, endpoint, chartShape, body);
+  if (chart.error) {
+    const detail = `${endpoint} answered ${status} ${chart.error.code ?? ''}: ${http.excerpt(chart.error.description ?? '')}`;
+    if (status === 404 || chart.error.code === 'Not Found')
+      throw new UnknownSymbolError(NAME, symbol, detail);
+    throw new InvalidProviderResponseError(NAME, detail);
+  }
+  if (status !== 200 || !chart.result || chart.result.length === 0) {
+    throw new InvalidProviderResponseError(
+      NAME,
+      `${endpoint} answered HTTP ${status} without a result: ${http.excerpt(JSON.stringify(body))}`,
+    );
+  }
+  return { ...parseShape(http, endpoint, resultShape, chart.result[0]), body };
+}
+
+export function yahooQuote(http: ProviderHttp, symbol: string, result: ChartResult, now: Date): Quote {
+  const endpoint = '/v8/finance/chart';
+  const meta = parseShape(
+    http,
+    endpoint,
+    z.object({ regularMarketPrice: price, regularMarketTime: unixSeconds }),
+    result.meta,
+  );
+  return {
+    symbol,
+    price: meta.regularMarketPrice,
+    time: tradeTime(http, endpoint, meta.regularMarketTime * 1000, now, result.body),
+  };
+}
+
+export function yahooProfile(symbol: string, result: ChartResult): CompanyProfile {
+  const name = result.meta.longName?.trim() || result.meta.shortName?.trim() || symbol;
+  return { symbol, name, logoUrl: monogramPath(symbol) };
+}
+
+export function yahooRange(http: ProviderHttp, symbol: string, result: ChartResult): FiftyTwoWeekRange {
+  const endpoint = '/v8/finance/chart';
+  const { fiftyTwoWeekHigh: high, fiftyTwoWeekLow: low } = result.meta;
+  if (high !== undefined && low !== undefined && low > 0 && high >= low) {
+    return checkedRange(http, endpoint, symbol, high, low, result.body);
+  }
+  // Derived from the year of daily bars that came with the answer.
+  const bars = result.indicators?.quote?.[0];
+  const highs = (bars?.high ?? []).filter((v): v is number => v !== null && v > 0);
+  const lows = (bars?.low ?? []).filter((v): v is number => v !== null && v > 0);
+  if (highs.length === 0 || lows.length === 0) {
+    throw new MissingDataError(NAME, symbol, `${endpoint} has no 52-week range or daily bars for ${symbol}`);
+  }
+  return checkedRange(http, endpoint, symbol, Math.max(...highs), Math.min(...lows), result.body);
+}

@@ -1,0 +1,146 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type Koa from 'koa';
+import type { Config } from '../config.ts';
+
+/** What a request may do on the admin surfaces (Bull Board, watchlist mutations), and why not if not. */
+export type AdminDecision =
+  | { allowed: true; via: 'password' | 'loopback' }
+  | { allowed: false; status: 401 | 403; reason: string };
+
+/**
+ * How admin access is granted:
+ * - `password`: ADMIN_PASSWORD is set; HTTP Basic (any user name) or `Authorization: Bearer <password>`.
+ * - `loopback`: no password and HOST is a loopback address; only requests from this machine that did not
+ *   come through a proxy (no X-Forwarded-For / Forwarded) are admin, which is what a newcomer running
+ *   `npm start` on a laptop expects. A reverse proxy on the same box forwards strangers from loopback, so
+ *   proxied requests are refused here: a deployment behind a proxy must set ADMIN_PASSWORD.
+ * - `disabled`: no password and a public HOST; admin actions are refused.
+ */
+export type AdminMode = 'password' | 'loopback' | 'disabled';
+
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const plain = address.replace(/^::ffff:/, '');
+  return plain === '::1' || plain === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(plain);
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+export function createAdminAuth(config: Pick<Config, 'server' | 'security'>) {
+  const password = config.security.adminPassword;
+  const mode: AdminMode = password
+    ? 'password'
+    : isLoopbackAddress(config.server.host)
+      ? 'loopback'
+      : 'disabled';
+  // Comparing fixed-length digests in constant time: neither the password's content nor its length leaks
+  // through how long a wrong guess takes.
+  const expected = password ? digest(password) : undefined;
+  const matches = (candidate: string) =>
+    expected !== undefined && timingSafeEqual(digest(candidate), expected);
+
+  function decide(req: IncomingMessage): AdminDecision {
+    if (mode === 'password') {
+      const header = req.headers.authorization ?? '';
+      const [scheme, value = ''] = header.split(' ', 2);
+      let candidate: string | undefined;
+      if (scheme?.toLowerCase() === 'bearer') candidate = value;
+      if (scheme?.toLowerCase() === 'basic') {
+        const decoded = Buffer.from(value, 'base64').toString('utf8');
+        candidate = decoded.slice(decoded.indexOf(':') + 1);
+      }
+      if (candidate !== undefined && matches(candidate)) return { allowed: true, via: 'password' };
+      return {
+        allowed: false,
+        status: 401,
+        reason: header
+          ? 'the admin credentials are wrong'
+          : 'admin credentials are required (ADMIN_PASSWORD)',
+      };
+    }
+    if (mode === 'loopback') {
+      const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+      if (isLoopbackAddress(req.socket.remoteAddress) && !proxied) return { allowed: true, via: 'loopback' };
+      return {
+        allowed: false,
+        status: 403,
+        reason: 'admin without ADMIN_PASSWORD is only open to direct requests from this machine',
+      };
+    }
+    return {
+      allowed: false,
+      status: 403,
+      reason: 'admin is disabled: set ADMIN_PASSWORD to use it on a non-loopback HOST',
+    };
+  }
+
+  return { mode, decide };
+}
+
+export type AdminAuth = ReturnType<typeof createAdminAuth>;
+
+/** The request's own origin as the browser sees it (scheme and host), for same-origin checks. */
+export function requestOrigin(ctx: Koa.Context, trustProxy: boolean): string {
+  const forwardedProto = trustProxy ? ctx.get('x-forwarded-proto').split(',')[0]?.trim() : '';
+  const forwardedHost = trustProxy ? ctx.get('x-forwarded-host').split(',')[0]?.trim() : '';
+  return `${forwardedProto || ctx.protocol}://${forwardedHost || ctx.host}`;
+}
+
+/**
+ * Whether a browser request's Origin may use the API: its own origin, or one of ALLOWED_ORIGINS. Requests
+ * without an Origin (curl, servers, same-origin GETs) are not cross-site and pass.
+ */
+export function originAllowed(ctx: Koa.Context, config: Config['security']): boolean {
+  const origin = ctx.get('origin');
+  if (!origin) return true;
+  if (origin === requestOrigin(ctx, config.trustProxy)) return true;
+  return config.allowedOrigins.includes(origin);
+}
+
+/** The client's address for per-client limits: the socket's, or the proxy's X-Forwarded-For when trusted. */
+export function clientAddress(ctx: Koa.Context, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = ctx.get('x-forwarded-for').split(',')[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  return ctx.req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * Content-Security-Policy for our own pages: everything from this origin only. Styles may be inline because
+ * ApexCharts and Bull Board set element styles; scripts may not. GraphiQL's page is one inline bundle, so
+ * that page alone also allows inline scripts.
+ */
+export function contentSecurityPolicy(options: { inlineScripts: boolean }): string {
+  return [
+    "default-src 'self'",
+    `script-src 'self'${options.inlineScripts ? " 'unsafe-inline'" : ''}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** Headers every response carries; the CSP is chosen by what the response is. */
+export function securityHeaders(): Koa.Middleware {
+  return async (ctx, next) => {
+    await next();
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
+    ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
+    const graphiql = ctx.path === '/graphql' && ctx.response.is('html');
+    ctx.set('Content-Security-Policy', contentSecurityPolicy({ inlineScripts: Boolean(graphiql) }));
+  };
+}
