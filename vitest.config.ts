@@ -7,7 +7,7 @@ const graphqlCjs = createRequire(import.meta.url).resolve('graphql');
 const resolve = { alias: [{ find: /^graphql$/, replacement: graphqlCjs }] };
 
 // Three tiers (see ARCHITECTURE.md): unit specs beside pure code, integration tests against the real Redis
-// and Postgres, and browser tests in Chromium. `npm test` runs all three.
+// and Postgres, and browser tests in Chromium; plus the ops/ checks. `npm test` runs all four.
 export default defineConfig({
   test: {
     projects: [
@@ -37,6 +37,15 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One browser at a time: two cores are shared by the app, Postgres, Redis and Chromium.
           fileParallelism: false,
+        },
+      },
+      {
+        // ops/: the CDK stack synthesized and asserted in-process, shellcheck and systemd-analyze on the
+        // scripts and units. The install on a Debian 13 root is `npm run test:ops` (minutes, needs root).
+        test: {
+          name: 'ops',
+          include: ['test/ops/**/*.test.ts'],
+          testTimeout: 60_000,
         },
       },
     ],

@@ -96,7 +96,8 @@ export function useQueryLimits(limits = LIMITS): Plugin {
         try {
           return parse(source, { ...options, maxTokens: limits.maxTokens });
         } catch (error) {
-          if (error instanceof GraphQLError && /token limit/i.test(error.message)) {
+          // graphql-js words it "Document contains more that N tokens. Parsing aborted."
+          if (error instanceof GraphQLError && /tokens\. Parsing aborted/.test(error.message)) {
             throw limitError(`the document has more than ${limits.maxTokens} tokens`);
           }
           throw error;

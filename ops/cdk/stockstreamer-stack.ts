@@ -272,11 +272,7 @@ export class StockstreamerStack extends Stack {
         availabilityZones: [existing.availabilityZone],
         publicSubnetIds: [existing.subnetId],
       });
-      const subnet = ec2.Subnet.fromSubnetAttributes(this, 'Subnet', {
-        subnetId: existing.subnetId,
-        availabilityZone: existing.availabilityZone,
-      });
-      return { vpc, vpcSubnets: { subnets: [subnet] } };
+      return { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } };
     }
     const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.42.0.0/24'),

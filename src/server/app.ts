@@ -87,7 +87,7 @@ export function buildApp(options: AppOptions): Koa {
     maxStreams: options.security.maxSubscriptionsPerClient,
     clientOf: (ctx) => clientAddress(ctx, options.security.trustProxy),
   });
-  router.all('/graphql', refuseCrossOrigin(options.security), limitBody, limits, async (ctx) => {
+  router.all('/graphql', refuseCrossOrigin(options.security), checkBody, limits, async (ctx) => {
     const admin = options.adminAuth.decide(ctx.req);
     const response = await options.graphql.handleNodeRequestAndResponse(ctx.req, ctx.res, { admin });
     ctx.status = response.status;
@@ -173,9 +173,24 @@ function refuseCrossOrigin(security: Config['security']): Koa.Middleware {
   };
 }
 
-/** Refuses bodies over the limit before anything reads them, and bodies of unknown length. */
-const limitBody: Koa.Middleware = async (ctx, next) => {
+/**
+ * Refuses bodies over the limit before anything reads them, bodies of unknown length, and anything but
+ * JSON. Form and text bodies are what a page on another site can send without a preflight, so accepting
+ * them would let such a page act with the browser's stored admin credentials.
+ */
+const checkBody: Koa.Middleware = async (ctx, next) => {
   if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return next();
+  if (!ctx.is('application/json', 'application/graphql-response+json', 'application/graphql+json')) {
+    ctx.status = 415;
+    ctx.body = {
+      errors: [
+        {
+          message: `Content-Type ${ctx.get('content-type') || '(none)'} is not accepted: send application/json`,
+        },
+      ],
+    };
+    return;
+  }
   const length = Number(ctx.get('content-length') || Number.NaN);
   if (Number.isNaN(length)) {
     ctx.status = 411;

@@ -45,10 +45,12 @@ export function createAdminAuth(config: Pick<Config, 'server' | 'security'>) {
   function decide(req: IncomingMessage): AdminDecision {
     if (mode === 'password') {
       const header = req.headers.authorization ?? '';
-      const [scheme, value = ''] = header.split(' ', 2);
+      const space = header.indexOf(' ');
+      const scheme = space === -1 ? header : header.slice(0, space);
+      const value = space === -1 ? '' : header.slice(space + 1);
       let candidate: string | undefined;
-      if (scheme?.toLowerCase() === 'bearer') candidate = value;
-      if (scheme?.toLowerCase() === 'basic') {
+      if (scheme.toLowerCase() === 'bearer') candidate = value;
+      if (scheme.toLowerCase() === 'basic') {
         const decoded = Buffer.from(value, 'base64').toString('utf8');
         candidate = decoded.slice(decoded.indexOf(':') + 1);
       }

@@ -360,8 +360,12 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       result.timestamp = [1701000000, 1716000000, 1732717800];
       result.indicators.quote[0] = {
         open: [listing.low52, listing.price, listing.price],
-        high: [listing.low52 + 1, listing.high52, listing.price],
-        low: [listing.low52, listing.price - 1, listing.price - 1],
+        high: [listing.low52 + 1, listing.high52, Math.min(listing.price + 1, listing.high52)],
+        low: [
+          listing.low52,
+          Math.max(listing.price - 1, listing.low52),
+          Math.max(listing.price - 1, listing.low52),
+        ],
         close: [listing.low52 + 0.5, listing.price, listing.price],
         volume: [1000, 1000, 1000],
       };
@@ -392,7 +396,12 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       o: listing.high52 - 2,
       c: listing.high52 - 1,
     });
-    Object.assign(c!, { h: listing.price + 1, l: listing.price - 1, o: listing.price, c: listing.price });
+    Object.assign(c!, {
+      h: Math.min(listing.price + 1, listing.high52),
+      l: Math.max(listing.price - 1, listing.low52),
+      o: listing.price,
+      c: listing.price,
+    });
     return body;
   }
 

@@ -22,6 +22,8 @@ export interface PriceHistoryArgs {
   from?: Date;
   /** End of the window; the server defaults to now. */
   to?: Date;
+  /** The chart's width in pixels (the server accepts 10 to 5000 and defaults to 1200). */
+  width?: number;
 }
 
 export interface GraphqlApi {
@@ -78,7 +80,7 @@ export function createGraphqlApi(
       const data = await request<{ watchlist: Stock[] }>('Watchlist', WATCHLIST_QUERY, {}, signal);
       return data.watchlist;
     },
-    async priceHistory({ tickers, from, to }, signal) {
+    async priceHistory({ tickers, from, to, width }, signal) {
       const data = await request<{ priceHistory: PriceSeries[] }>(
         'PriceHistory',
         PRICE_HISTORY_QUERY,
@@ -86,6 +88,7 @@ export function createGraphqlApi(
           ...(tickers ? { tickers } : {}),
           ...(from ? { from: from.toISOString() } : {}),
           ...(to ? { to: to.toISOString() } : {}),
+          ...(width !== undefined ? { width } : {}),
         },
         signal,
       );

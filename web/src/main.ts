@@ -26,6 +26,15 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 /** At most one watchlist reload per this long, however many unknown tickers come in. */
 const WATCHLIST_RELOAD_MS = 30 * 1000;
 
+/**
+ * The width to ask history for: the chart's own, in CSS pixels, within what the server accepts. Undefined
+ * (the server's default) while the chart has no layout yet.
+ */
+function chartWidth(el: HTMLElement): number | undefined {
+  const width = Math.round(el.clientWidth);
+  return width > 0 ? Math.min(5000, Math.max(10, width)) : undefined;
+}
+
 function required<T extends HTMLElement = HTMLElement>(testid: string): T {
   const el = document.querySelector<T>(`[data-testid="${testid}"]`);
   if (!el) throw new Error(`index.html lost its [data-testid="${testid}"] element`);
@@ -44,7 +53,8 @@ function main(): void {
   /** A reconnect happened while the first load was in flight: backfill once it is done. */
   let backfillAfterLoad = false;
 
-  const chart = createPriceChart(required('price-chart'), store, {
+  const chartEl = required('price-chart');
+  const chart = createPriceChart(chartEl, store, {
     describe: (ticker) => {
       const name = stocks.get(ticker)?.companyName;
       return name ? `${ticker} · ${name}` : ticker;
@@ -81,7 +91,7 @@ function main(): void {
 
   async function loadHistory(tickers: readonly string[], from: Date): Promise<void> {
     if (tickers.length === 0) return;
-    apply(store.mergeHistory(await api.priceHistory({ tickers, from })));
+    apply(store.mergeHistory(await api.priceHistory({ tickers, from, width: chartWidth(chartEl) })));
   }
 
   /** First load, retried with backoff until the server answers (it may still be starting). */

@@ -18,9 +18,10 @@ export const WATCHLIST_QUERY = /* GraphQL */ `
   }
 `;
 
+/** `width` is the chart's width in CSS pixels: the server M4-reduces each series to at most 4 points a pixel. */
 export const PRICE_HISTORY_QUERY = /* GraphQL */ `
-  query PriceHistory($tickers: [String!], $from: DateTime, $to: DateTime) {
-    priceHistory(tickers: $tickers, from: $from, to: $to) {
+  query PriceHistory($tickers: [String!], $from: DateTime, $to: DateTime, $width: Int) {
+    priceHistory(tickers: $tickers, from: $from, to: $to, width: $width) {
       ticker
       times
       prices

@@ -1,0 +1,126 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderBootstrapScript, shellQuote } from '../../ops/cdk/bootstrap-script.ts';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const scratch = mkdtempSync(path.join(tmpdir(), 'stockstreamer-ops-scripts-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function available(command: string, args: string[]): boolean {
+  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+}
+
+function loudSkip(what: string, install: string): void {
+  const line = '!'.repeat(100);
+  console.warn(`\n${line}\n!! SKIPPED: ${what}\n!! install it with: ${install}\n${line}\n`);
+}
+
+const shellScripts = [
+  ...readdirSync(path.join(repo, 'ops'))
+    .filter((name) => name.endsWith('.sh'))
+    .map((name) => `ops/${name}`),
+  ...readdirSync(path.join(repo, 'test/ops'))
+    .filter((name) => name.endsWith('.sh'))
+    .map((name) => `test/ops/${name}`),
+];
+
+const hasShellcheck = available('shellcheck', ['--version']);
+if (!hasShellcheck) loudSkip('shellcheck on the ops scripts (shellcheck is not installed)', 'apt-get install -y shellcheck');
+
+describe('shell scripts', () => {
+  it('finds the scripts to check', () => {
+    expect(shellScripts).toEqual(
+      expect.arrayContaining(['ops/install.sh', 'ops/restore.sh', 'ops/backup.sh', 'test/ops/install-in-chroot.sh']),
+    );
+  });
+
+  it.skipIf(!hasShellcheck).each(shellScripts)('%s is shellcheck clean (every severity)', (script) => {
+    const result = spawnSync('shellcheck', ['--severity=style', '--external-sources', script], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it.skipIf(!hasShellcheck)('the EC2 user-data script is shellcheck clean, with and without SSM', () => {
+    for (const installSsmAgent of [true, false]) {
+      const file = path.join(scratch, `user-data-${installSsmAgent}.sh`);
+      const body = renderBootstrapScript({
+        bucket: 'cdk-assets-123456789012-eu-west-1',
+        key: 'abc.zip',
+        release: 'abc',
+        region: 'eu-west-1',
+        stackName: 'Stockstreamer',
+        logicalId: 'Box1234',
+        installArgs: ['--public-ip', '203.0.113.7', '--set', "NOTE=it's fine"],
+        installSsmAgent,
+        architecture: 'amd64',
+      });
+      // CDK puts the shebang in front of the commands.
+      writeFileSync(file, `#!/bin/bash\n${body}`);
+      const result = spawnSync('shellcheck', ['--severity=style', file], { encoding: 'utf8' });
+      expect(result.stdout + result.stderr, `installSsmAgent=${installSsmAgent}`).toBe('');
+    }
+  });
+
+  it('install.sh --help explains itself without touching the machine', () => {
+    const result = spawnSync('bash', ['ops/install.sh', '--help'], { cwd: repo, encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('--domain NAME');
+    expect(result.stdout).toContain('--init MODE');
+  });
+
+  it('restore.sh --help explains itself', () => {
+    const result = spawnSync('bash', ['ops/restore.sh', '--help'], { cwd: repo, encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('--swap');
+  });
+});
+
+describe('shellQuote', () => {
+  it.each([
+    ['plain', 'plain'],
+    ['SYMBOLS=AAPL,MSFT', 'SYMBOLS=AAPL,MSFT'],
+    ['two words', "'two words'"],
+    ["it's", `'it'\\''s'`],
+    ['$HOME', "'$HOME'"],
+    ['', "''"],
+  ])('%j -> %s, which bash reads back unchanged', (word, quoted) => {
+    expect(shellQuote(word)).toBe(quoted);
+    const echoed = spawnSync('bash', ['-c', `printf %s ${quoted}`], { encoding: 'utf8' });
+    expect(echoed.stdout).toBe(word);
+  });
+});
+
+const units = readdirSync(path.join(repo, 'ops/systemd')).filter((name) => /\.(service|timer|target)$/.test(name));
+// The units name /usr/bin/node and /bin/bash, as on the Debian box; verify checks that those exist.
+const canVerify = available('systemd-analyze', ['--version']) && existsSync('/usr/bin/node');
+if (!canVerify) {
+  loudSkip('systemd-analyze verify on ops/systemd (no systemd-analyze, or no /usr/bin/node)', 'apt-get install -y systemd');
+}
+
+describe('systemd units', () => {
+  it('ships the API, worker, target, backup service and timer', () => {
+    expect(units.sort()).toEqual([
+      'stockstreamer-api.service',
+      'stockstreamer-backup.service',
+      'stockstreamer-backup.timer',
+      'stockstreamer-worker.service',
+      'stockstreamer.target',
+    ]);
+  });
+
+  it.skipIf(!canVerify)('pass systemd-analyze verify with no warnings', () => {
+    const result = spawnSync('systemd-analyze', ['verify', ...units.map((unit) => `ops/systemd/${unit}`)], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
