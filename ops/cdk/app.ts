@@ -43,6 +43,7 @@ new StockstreamerStack(app, context('stackName') ?? 'Stockstreamer', {
   adminCidr: context('adminCidr'),
   keyPairName: context('keyPair'),
   instanceType: context('instanceType'),
+  amiId: context('amiId'),
   rootVolumeGiB: rootVolume ? Number(rootVolume) : undefined,
   existingNetwork: existingNetwork(),
   appEnv: appEnv(),

@@ -65,6 +65,12 @@ export interface StockstreamerStackProps extends StackProps {
   keyPairName?: string;
   /** EC2 instance type; Graviton types (t4g, m7g, …) get the arm64 image. Default t3.small (2 GiB). */
   instanceType?: string;
+  /**
+   * Pin the image (an `ami-…` id). Unset: the newest Debian 13 image, looked up from Debian's public SSM
+   * parameter by CloudFormation at every deploy; as a new image replaces the instance (and the data on
+   * it), ops/deploy.sh pins the image it first got.
+   */
+  amiId?: string;
   /** Root volume size in GiB (gp3, encrypted). Default 20. */
   rootVolumeGiB?: number;
   /** Use this VPC and subnet (e.g. the account's default VPC) instead of creating a small one. */
@@ -80,6 +86,13 @@ export interface StockstreamerStackProps extends StackProps {
 
 const HOSTNAME = /^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/** One image id, whatever the region: the one this deployment already runs on. */
+function pinnedImage(imageId: string): ec2.IMachineImage {
+  return {
+    getImage: () => ({ imageId, osType: ec2.OperatingSystemType.LINUX, userData: ec2.UserData.forLinux() }),
+  };
+}
 
 /** Refuses CIDRs that would open SSH to everyone, with a message that says what to pass instead. */
 export function checkAdminCidr(cidr: string): string {
@@ -122,6 +135,15 @@ export class StockstreamerStack extends Stack {
     const instanceType = new ec2.InstanceType(props.instanceType ?? 't3.small');
     const arm = instanceType.architecture === ec2.InstanceArchitecture.ARM_64;
 
+    if (props.amiId !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(props.amiId)) {
+      throw new Error(`amiId must look like ami-0123456789abcdef0, got ${JSON.stringify(props.amiId)}`);
+    }
+    const machineImage: ec2.IMachineImage = props.amiId
+      ? pinnedImage(props.amiId)
+      : ec2.MachineImage.fromSsmParameter(arm ? DEBIAN_13_AMI_PARAMETER.arm64 : DEBIAN_13_AMI_PARAMETER.amd64, {
+          os: ec2.OperatingSystemType.LINUX,
+        });
+
     const { vpc, vpcSubnets } = this.network(props.existingNetwork);
 
     const securityGroup = new ec2.SecurityGroup(this, 'WebSecurityGroup', {
@@ -162,10 +184,7 @@ export class StockstreamerStack extends Stack {
       vpc,
       vpcSubnets,
       instanceType,
-      machineImage: ec2.MachineImage.fromSsmParameter(
-        arm ? DEBIAN_13_AMI_PARAMETER.arm64 : DEBIAN_13_AMI_PARAMETER.amd64,
-        { os: ec2.OperatingSystemType.LINUX },
-      ),
+      machineImage,
       securityGroup,
       role,
       userData,
@@ -254,6 +273,10 @@ export class StockstreamerStack extends Stack {
         : 'The dashboard, behind a self-signed certificate (Caddy local CA): expect a browser warning',
     });
     new CfnOutput(this, 'InstanceId', { value: this.instance.instanceId });
+    new CfnOutput(this, 'ImageId', {
+      value: cfnInstance.imageId,
+      description: 'The image the box runs on; ops/deploy.sh pins it (-c amiId=…) so that no deploy replaces the box',
+    });
     new CfnOutput(this, 'Connect', {
       value: adminCidr
         ? `ssh admin@${address}`

@@ -229,6 +229,16 @@ describe('the EC2 stack with options', () => {
     template.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't4g.small' });
   });
 
+  it('keeps a pinned image, so that a newer Debian image never replaces the box and its data', () => {
+    const { template } = synth({ amiId: 'ami-0123456789abcdef0' });
+    template.hasResourceProperties('AWS::EC2::Instance', { ImageId: 'ami-0123456789abcdef0' });
+    expect(
+      Object.keys(template.findParameters('*', { Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>' })),
+    ).toEqual([]);
+    template.hasOutput('ImageId', { Value: 'ami-0123456789abcdef0' });
+    expect(() => synth({ amiId: 'debian-13' })).toThrow(/amiId/);
+  });
+
   it('uses an existing VPC and subnet (e.g. the default VPC) without creating one', () => {
     const { template } = synth({
       existingNetwork: { vpcId: 'vpc-0abc', subnetId: 'subnet-0def', availabilityZone: 'eu-west-1a' },
