@@ -4,6 +4,7 @@ import { startEmbeddedPostgres } from './db/embedded.ts';
 import { runMigrations } from './db/migrate.ts';
 import { describeBackends } from './deps.ts';
 import { createLogger } from './logger.ts';
+import { runProvidersCheck } from './providers/check.ts';
 import { type Role, startRole } from './start.ts';
 
 const COMMANDS: Record<string, string> = {
@@ -11,6 +12,8 @@ const COMMANDS: Record<string, string> = {
   api: 'Run the HTTP side only: GraphQL (with GraphiQL), the chart page, Bull Board and /healthz.',
   worker: 'Run the BullMQ workers only, and upsert the price, logo and 52-week schedulers.',
   migrate: 'Apply pending database migrations and exit (start, api and worker also do this).',
+  providers:
+    '"providers check [--symbol AAPL]": fetch a quote, name/logo and 52-week range once from PROVIDER and print what came back and how long each took.',
 };
 
 const USAGE = `stockstreamer — a live stock price pipeline and dashboard
@@ -19,7 +22,7 @@ Usage: stockstreamer <command> [--help]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, text]) => `  ${name.padEnd(8)} ${text}`)
+  .map(([name, text]) => `  ${name.padEnd(9)} ${text}`)
   .join('\n')}
 
 Configuration comes from environment variables (see .env.example and the README):
@@ -29,7 +32,9 @@ redis-server), and the offline simulated market.
 `;
 
 function commandHelp(command: string): string {
-  return `Usage: stockstreamer ${command}\n\n${COMMANDS[command]}\n\n${USAGE.split('\n').slice(9).join('\n')}`;
+  // Everything after the command list: the configuration paragraph.
+  const rest = USAGE.split('\n').slice(5 + Object.keys(COMMANDS).length);
+  return `Usage: stockstreamer ${command}\n\n${COMMANDS[command]}\n\n${rest.join('\n')}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -37,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { help: { type: 'boolean', short: 'h' } },
+    options: { help: { type: 'boolean', short: 'h' }, symbol: { type: 'string' } },
   });
   const command = positionals[0];
   if (command === undefined || command === 'help') {
@@ -66,6 +71,20 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+  if (command === 'providers') {
+    if (positionals[1] !== 'check') {
+      process.stderr.write(
+        'Unknown providers subcommand. Wanted: stockstreamer providers check [--symbol TICKER]\n',
+      );
+      return 2;
+    }
+    return runProvidersCheck(
+      config,
+      typeof values.symbol === 'string' ? values.symbol : undefined,
+      process.stdout,
+    );
+  }
+
   const logger = createLogger(config.logLevel);
   // A stray rejection is a bug to log, not a reason to stop fetching prices for everyone.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));

@@ -1,0 +1,110 @@
+import { systemClock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { normalizeTicker } from '../domain/symbols.ts';
+import { createProvider } from './create-provider.ts';
+import type { BatchResult, MarketDataProvider } from './provider.ts';
+
+/** One capability's outcome in `stockstreamer providers check`. */
+export interface CheckLine {
+  capability: string;
+  ok: boolean;
+  detail: string;
+  ms: number;
+}
+
+/**
+ * Calls the provider once per capability for one ticker and reports what came back and how long it took:
+ * the way a user checks a key before starting the pipeline. These calls go straight to the provider; they
+ * do not take from the shared request budget (which lives in Redis, not needed here).
+ */
+export async function checkProvider(
+  provider: MarketDataProvider,
+  symbol: string,
+  now: () => number = () => performance.now(),
+): Promise<CheckLine[]> {
+  const run = async <T>(
+    capability: string,
+    call: () => Promise<BatchResult<T>>,
+    describe: (item: T) => string,
+  ): Promise<CheckLine> => {
+    const started = now();
+    try {
+      const result = await call();
+      const ms = Math.round(now() - started);
+      const item = result.ok[0];
+      if (item !== undefined) return { capability, ok: true, detail: describe(item), ms };
+      return { capability, ok: false, detail: result.failed[0]?.error.message ?? 'nothing came back', ms };
+    } catch (error) {
+      const ms = Math.round(now() - started);
+      return { capability, ok: false, detail: error instanceof Error ? error.message : String(error), ms };
+    }
+  };
+  return [
+    await run(
+      'quote',
+      () => provider.getQuotes([symbol]),
+      (q) => `${q.price} at ${q.time.toISOString()}`,
+    ),
+    await run(
+      'name and logo',
+      () => provider.getProfiles([symbol]),
+      (p) => `${p.name} · ${shortUrl(p.logoUrl)}`,
+    ),
+    await run(
+      '52-week range',
+      () => provider.getFiftyTwoWeekRanges([symbol]),
+      (r) => `high ${r.high} · low ${r.low}`,
+    ),
+  ];
+}
+
+function shortUrl(url: string): string {
+  if (url.startsWith('data:')) {
+    const [type] = url.slice(5).split(';');
+    return `inline ${type} (${(url.length / 1024).toFixed(1)} KB as a data: URL)`;
+  }
+  if (url.startsWith('/')) return `${url} (the app's monogram)`;
+  return url;
+}
+
+export function formatCheck(lines: readonly CheckLine[]): string {
+  const width = Math.max(...lines.map((l) => l.capability.length));
+  return lines
+    .map(
+      (l) =>
+        `  ${l.capability.padEnd(width)}  ${l.ok ? 'ok    ' : 'FAILED'}  ${String(l.ms).padStart(5)} ms  ${l.detail}`,
+    )
+    .join('\n');
+}
+
+/** `stockstreamer providers check [--symbol X]`: prints the report; 0 when every capability worked. */
+export async function runProvidersCheck(
+  config: Config,
+  requested: string | undefined,
+  out: { write(text: string): unknown },
+): Promise<number> {
+  let symbol = config.symbols[0]!;
+  if (requested !== undefined) {
+    const parsed = normalizeTicker(requested);
+    if (!parsed.ok) {
+      out.write(`stockstreamer providers check: --symbol ${parsed.error}\n`);
+      return 2;
+    }
+    symbol = parsed.ticker;
+  }
+  const { provider: settings } = config;
+  const provider = createProvider(settings, systemClock);
+  const where = settings.baseUrl ? ` at ${settings.baseUrl}` : '';
+  const budget = settings.budget ? `budget ${settings.budget.text} (not drawn on here)` : 'no request budget';
+  out.write(
+    `provider ${provider.name}${where}, symbol ${symbol}\n` +
+      `  timeout ${settings.timeoutMs} ms per request, ${budget}\n\n`,
+  );
+  const lines = await checkProvider(provider, symbol);
+  out.write(`${formatCheck(lines)}\n`);
+  const failed = lines.filter((l) => !l.ok).length;
+  out.write(
+    failed === 0 ? '\nall capabilities answered\n' : `\n${failed} of ${lines.length} capabilities failed\n`,
+  );
+  return failed === 0 ? 0 : 1;
+}
