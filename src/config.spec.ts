@@ -183,3 +183,42 @@ describe('loadConfig', () => {
     expect(parseBudget(text)).toBeUndefined();
   });
 });
+
+describe('loadConfig: security settings', () => {
+  it('defaults to same-origin only, no password, and moderate limits', () => {
+    expect(loadConfig({}).security).toEqual({
+      adminPassword: undefined,
+      allowedOrigins: [],
+      rateLimitPerMinute: 600,
+      maxSubscriptionsPerClient: 20,
+      trustProxy: false,
+    });
+  });
+
+  it('reads origins, password, limits and proxy trust', () => {
+    const config = loadConfig({
+      ADMIN_PASSWORD: 'a long enough secret',
+      ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173/',
+      RATE_LIMIT_PER_MINUTE: '60',
+      MAX_SUBSCRIPTIONS_PER_CLIENT: '3',
+      TRUST_PROXY: 'true',
+    });
+    expect(config.security).toEqual({
+      adminPassword: 'a long enough secret',
+      allowedOrigins: ['https://a.example', 'http://localhost:5173'],
+      rateLimitPerMinute: 60,
+      maxSubscriptionsPerClient: 3,
+      trustProxy: true,
+    });
+  });
+
+  it.each([
+    ['ADMIN_PASSWORD', 'short', /ADMIN_PASSWORD=\(5 characters, not shown\) is not valid: wanted a password of at least 12/],
+    ['ALLOWED_ORIGINS', 'https://a.example/path', /ALLOWED_ORIGINS=.*"https:\/\/a.example\/path" is not one/],
+    ['ALLOWED_ORIGINS', '*', /ALLOWED_ORIGINS="\*"/],
+    ['TRUST_PROXY', 'yes', /TRUST_PROXY="yes" is not valid: wanted true or false/],
+    ['RATE_LIMIT_PER_MINUTE', '0', /RATE_LIMIT_PER_MINUTE="0"/],
+  ])('rejects %s=%s without echoing secrets', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+});

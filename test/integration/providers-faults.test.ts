@@ -58,7 +58,7 @@ describe('finnhub (one request per symbol)', () => {
     const { state, job } = await runJob(app, 'prices');
     expect(state).toBe('completed');
     expect(job.attemptsMade).toBe(2);
-    expect(job.stacktrace.join('\n')).toMatch(
+    expect((job.stacktrace ?? []).join('\n')).toMatch(
       /finnhub: no quotes: 3 of 3 symbols failed; AAPL: finnhub: \/quote answered HTTP 500/,
     );
     expect(job.returnvalue).toMatchObject({ fetched: 3, stored: 3, failed: [] });
@@ -371,7 +371,7 @@ describe('in-body rate limits (HTTP 200)', () => {
       fake.inject({ provider: 'twelvedata', path: '/quote', kind: 'html' });
       const retried = await runJob(app, 'prices');
       expect(retried.job.attemptsMade).toBe(2);
-      expect(retried.job.stacktrace[0]).toMatch(/twelvedata: \/quote answered HTTP 502: "<!DOCTYPE html>/);
+      expect(retried.job.stacktrace?.[0]).toMatch(/twelvedata: \/quote answered HTTP 502: "<!DOCTYPE html>/);
       expect((await storedTicks(app, TICKERS)).length).toBe(before + 3);
 
       // A symbol Twelve Data does not know answers its own error object inside the batch.

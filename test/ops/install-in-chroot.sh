@@ -95,6 +95,14 @@ chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
 printf 'nameserver 127.0.0.1\n' >"$ROOT/etc/resolv.conf" # nothing to resolve: the proxy does it
 printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
 
+# Where this machine reaches the npm registry through a TLS-inspecting egress, it trusts that egress's CA
+# through NODE_EXTRA_CA_CERTS; the box under test gets the same file (a real box needs nothing of this).
+host_ca=''
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  cp "$NODE_EXTRA_CA_CERTS" "$ROOT/etc/ssl/ops-test-host-ca.crt"
+  host_ca=/etc/ssl/ops-test-host-ca.crt
+fi
+
 log "copying the checkout into the root (/srv/stockstreamer)"
 mkdir -p "$ROOT/srv/stockstreamer"
 tar -C "$REPO" -cf - --exclude=./node_modules --exclude=./.data --exclude=./dist --exclude=./.git \
@@ -113,7 +121,7 @@ chmod 0600 "$SOCKET"
 log "running the install in new PID, mount and network namespaces"
 inner_rc=0
 unshare --pid --fork --kill-child --mount --propagation private --net \
-  bash "$REPO/test/ops/box-checks.sh" "$ROOT" "$WORK" "$SOCKET" ||
+  env HOST_CA="$host_ca" bash "$REPO/test/ops/box-checks.sh" "$ROOT" "$WORK" "$SOCKET" ||
   inner_rc=$?
 
 printf '\n--- egress (requests per kind and host)\n'
