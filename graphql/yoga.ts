@@ -3,6 +3,7 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { useQueryLimits } from './limits.ts';
 import { createResolvers, type RequestContext, type ResolverDeps } from './resolvers.ts';
+import { createSseCohorts } from './sse-cohorts.ts';
 import { typeDefs } from './type-defs.ts';
 
 /** What GraphiQL opens with: the watchlist, the question most people come with. */
@@ -32,10 +33,10 @@ export interface YogaDeps extends ResolverDeps {
  * from a CDN, which this product never does). Unexpected errors are masked here, in one place: clients
  * see "Unexpected error." and the log keeps the detail.
  */
-export function createYogaServer(deps: YogaDeps) {
+export function createYogaServer(deps: YogaDeps, schema = createStockSchema(deps)) {
   const allowed = new Set(deps.allowedOrigins);
   return createYoga<RequestContext>({
-    schema: createSchema<RequestContext>({ typeDefs, resolvers: createResolvers(deps) }),
+    schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'stockstreamer GraphiQL', defaultQuery: EXAMPLE_QUERY },
@@ -58,3 +59,19 @@ export function createYogaServer(deps: YogaDeps) {
 }
 
 export type YogaServer = ReturnType<typeof createYogaServer>;
+
+export function createStockSchema(deps: ResolverDeps) {
+  return createSchema<RequestContext>({ typeDefs, resolvers: createResolvers(deps) });
+}
+
+/**
+ * The GraphQL side of the API: Yoga for queries, mutations, GraphiQL and every error answer, and the SSE
+ * cohorts for subscriptions, both on one executable schema.
+ */
+export function createGraphqlServer(deps: YogaDeps) {
+  const schema = createStockSchema(deps);
+  return {
+    yoga: createYogaServer(deps, schema),
+    subscriptions: createSseCohorts({ schema, logger: deps.logger }),
+  };
+}

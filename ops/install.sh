@@ -26,6 +26,10 @@ readonly LOG_DIR=/var/log/stockstreamer
 readonly DB_NAME=stockstreamer
 readonly DB_USER=stockstreamer
 readonly KEEP_RELEASES=3
+# Debian 13's own npm (9.2) cannot `npm ci` the lock file that npm 11 writes (it asks for optional peers
+# the lock leaves out), so the box uses the npm the project's lock file comes from: fetched once from the
+# npm registry, checked against the registry's sha512, and kept under /opt/stockstreamer/tools.
+readonly NPM_VERSION=${STOCKSTREAMER_NPM_VERSION:-11.19.1}
 
 usage() {
   cat <<'EOF'
@@ -115,8 +119,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # `install` also upgrades these packages when Debian has newer versions: re-running is the upgrade path.
 apt-get install -y -q --no-install-recommends \
-  nodejs npm postgresql redis-server caddy curl ca-certificates unattended-upgrades >/dev/null
-note "node $(node --version), npm $(npm --version), $(redis-server --version | cut -d' ' -f1-3), caddy $(caddy version | cut -d' ' -f1)"
+  nodejs postgresql redis-server caddy curl ca-certificates unattended-upgrades >/dev/null
+note "node $(node --version), $(redis-server --version | cut -d' ' -f1-3), caddy $(caddy version | cut -d' ' -f1)"
 
 # Our package.json says which Node.js it needs; Debian 13's 20.19 meets ">=20.19". Check, don't assume.
 # shellcheck disable=SC2016 # JavaScript, not shell
@@ -298,6 +302,30 @@ run_as_app() {
     exec setpriv --reuid="$APP_USER" --regid="$APP_USER" --init-groups -- "$@"
   )
 }
+
+log "npm $NPM_VERSION"
+npm_dir=$APP_ROOT/tools/npm-$NPM_VERSION
+if [ ! -f "$npm_dir/bin/npm-cli.js" ]; then
+  registry=${npm_config_registry:-https://registry.npmjs.org}
+  npm_tgz=$(mktemp /var/tmp/npm.XXXXXX)
+  curl -fsSL --retry 3 -o "$npm_tgz.json" "${registry%/}/npm/$NPM_VERSION"
+  tarball=$(node -e 'process.stdout.write(require(process.argv[1]).dist.tarball)' "$npm_tgz.json")
+  integrity=$(node -e 'process.stdout.write(require(process.argv[1]).dist.integrity)' "$npm_tgz.json")
+  curl -fsSL --retry 3 -o "$npm_tgz" "$tarball"
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  node -e '
+    const [file, want] = process.argv.slice(1);
+    const got = "sha512-" + require("node:crypto").createHash("sha512").update(require("node:fs").readFileSync(file)).digest("base64");
+    if (got !== want) { console.error(`npm tarball integrity mismatch: ${got} != ${want}`); process.exit(1); }
+  ' "$npm_tgz" "$integrity" || die "the npm $NPM_VERSION download does not match the registry's checksum"
+  rm -rf "$npm_dir.partial"
+  mkdir -p "$npm_dir.partial"
+  tar -xzf "$npm_tgz" -C "$npm_dir.partial" --strip-components=1 --no-same-owner
+  rm -f "$npm_tgz" "$npm_tgz.json"
+  mv "$npm_dir.partial" "$npm_dir"
+fi
+npm() { /usr/bin/node "$npm_dir/bin/npm-cli.js" "$@"; }
+note "npm $(npm --version) in $npm_dir"
 
 log "building the app"
 # The release is named after its content, so re-running with the same checkout reuses the built copy.

@@ -213,7 +213,11 @@ describe('loadConfig: security settings', () => {
   });
 
   it.each([
-    ['ADMIN_PASSWORD', 'short', /ADMIN_PASSWORD=\(5 characters, not shown\) is not valid: wanted a password of at least 12/],
+    [
+      'ADMIN_PASSWORD',
+      'short',
+      /ADMIN_PASSWORD=\(5 characters, not shown\) is not valid: wanted a password of at least 12/,
+    ],
     ['ALLOWED_ORIGINS', 'https://a.example/path', /ALLOWED_ORIGINS=.*"https:\/\/a.example\/path" is not one/],
     ['ALLOWED_ORIGINS', '*', /ALLOWED_ORIGINS="\*"/],
     ['TRUST_PROXY', 'yes', /TRUST_PROXY="yes" is not valid: wanted true or false/],

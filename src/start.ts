@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTickPubSub } from '../graphql/pubsub.ts';
-import { createYogaServer } from '../graphql/yoga.ts';
+import { createGraphqlServer } from '../graphql/yoga.ts';
 import { closeQueues, createQueues } from '../jobs/queues.ts';
 import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import type { Config } from './config.ts';
@@ -82,7 +82,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     publishClient: deps.redis,
     subscribeClient: deps.createRedis('ticks-subscriber'),
   });
-  const yoga = createYogaServer({
+  const { yoga, subscriptions } = createGraphqlServer({
     logger: deps.logger,
     watchlist: deps.watchlist,
     ticks: deps.ticks,
@@ -98,6 +98,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   const app = buildApp({
     logger: deps.logger,
     graphql: yoga,
+    subscriptions,
     security: config.security,
     adminAuth,
     health: createHealthCheck({ pool: deps.database.pool, redis: healthRedis }),
@@ -116,8 +117,11 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   return {
     url: `http://${host}:${port}`,
     close: async () => {
-      // Subscription streams never end by themselves; closing idle and live sockets lets close() finish.
+      // Subscription streams never end by themselves: end each with a GraphQL `complete` first, so clients
+      // see a clean end rather than a reset, then close idle and remaining sockets so close() can finish.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await subscriptions.closeAll();
+      server.closeIdleConnections();
       server.closeAllConnections();
       await closed;
       await closeQueues(queues);

@@ -124,7 +124,8 @@ export class StockstreamerStack extends Stack {
     if (props.domain !== undefined && !HOSTNAME.test(props.domain)) {
       throw new Error(`domain must be a DNS name like dash.example.com, got ${JSON.stringify(props.domain)}`);
     }
-    if (props.hostedZone && !props.domain) throw new Error('hostedZone needs a domain to create a record for');
+    if (props.hostedZone && !props.domain)
+      throw new Error('hostedZone needs a domain to create a record for');
     if (props.keyPairName && !props.adminCidr) {
       throw new Error('keyPairName is for SSH, which needs adminCidr; without it use SSM Session Manager');
     }
@@ -140,9 +141,12 @@ export class StockstreamerStack extends Stack {
     }
     const machineImage: ec2.IMachineImage = props.amiId
       ? pinnedImage(props.amiId)
-      : ec2.MachineImage.fromSsmParameter(arm ? DEBIAN_13_AMI_PARAMETER.arm64 : DEBIAN_13_AMI_PARAMETER.amd64, {
-          os: ec2.OperatingSystemType.LINUX,
-        });
+      : ec2.MachineImage.fromSsmParameter(
+          arm ? DEBIAN_13_AMI_PARAMETER.arm64 : DEBIAN_13_AMI_PARAMETER.amd64,
+          {
+            os: ec2.OperatingSystemType.LINUX,
+          },
+        );
 
     const { vpc, vpcSubnets } = this.network(props.existingNetwork);
 
@@ -274,8 +278,9 @@ export class StockstreamerStack extends Stack {
     });
     new CfnOutput(this, 'InstanceId', { value: this.instance.instanceId });
     new CfnOutput(this, 'ImageId', {
-      value: cfnInstance.imageId,
-      description: 'The image the box runs on; ops/deploy.sh pins it (-c amiId=…) so that no deploy replaces the box',
+      value: cfnInstance.imageId ?? '',
+      description:
+        'The image the box runs on; ops/deploy.sh pins it (-c amiId=…) so that no deploy replaces the box',
     });
     new CfnOutput(this, 'Connect', {
       value: adminCidr

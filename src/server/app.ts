@@ -28,6 +28,16 @@ export interface GraphqlHandler {
     res: Koa.Context['res'],
     context: { admin: AdminDecision },
   ): Response | Promise<Response>;
+  fetch(url: string, init: RequestInit, context: { admin: AdminDecision }): Response | Promise<Response>;
+}
+
+/** Serves GraphQL subscriptions over SSE itself (see graphql/sse-cohorts.ts); false means "not mine". */
+export interface SubscriptionHandler {
+  handle(
+    req: Koa.Context['req'],
+    res: Koa.Context['res'],
+    params: { query?: unknown; variables?: unknown; operationName?: unknown },
+  ): Promise<boolean>;
 }
 
 /** Largest GraphQL request body accepted; real queries are a few hundred bytes. */
@@ -36,6 +46,7 @@ export const MAX_GRAPHQL_BODY_BYTES = 64 * 1024;
 export interface AppOptions {
   logger: Logger;
   graphql: GraphqlHandler;
+  subscriptions?: SubscriptionHandler;
   security: Config['security'];
   adminAuth: AdminAuth;
   health: () => Promise<HealthReport>;
@@ -89,7 +100,24 @@ export function buildApp(options: AppOptions): Koa {
   });
   router.all('/graphql', refuseCrossOrigin(options.security), checkBody, limits, async (ctx) => {
     const admin = options.adminAuth.decide(ctx.req);
-    const response = await options.graphql.handleNodeRequestAndResponse(ctx.req, ctx.res, { admin });
+    let response: Response;
+    if (options.subscriptions && ctx.get('accept').includes('text/event-stream')) {
+      // Subscriptions over SSE go to the cohorts; anything else that asked for a stream (a query, an
+      // invalid document) still gets Yoga's answer, from the body we had to read to tell.
+      const body = ctx.method === 'POST' ? await readBody(ctx.req) : undefined;
+      const params = ctx.method === 'POST' ? parseJson(body) : queryParams(ctx);
+      if (params && (await options.subscriptions.handle(ctx.req, ctx.res, params))) {
+        ctx.respond = false;
+        return;
+      }
+      response = await options.graphql.fetch(
+        ctx.href,
+        { method: ctx.method, headers: requestHeaders(ctx), body },
+        { admin },
+      );
+    } else {
+      response = await options.graphql.handleNodeRequestAndResponse(ctx.req, ctx.res, { admin });
+    }
     ctx.status = response.status;
     response.headers.forEach((value, key) => {
       ctx.set(key, value);
@@ -208,3 +236,41 @@ const checkBody: Koa.Middleware = async (ctx, next) => {
   }
   return next();
 };
+
+/** Reads a request body that checkBody has already bounded by its Content-Length. */
+async function readBody(req: Koa.Context['req']): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string | undefined): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text ?? '');
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function queryParams(ctx: Koa.Context): Record<string, unknown> | undefined {
+  const { query, variables, operationName } = ctx.query;
+  if (typeof query !== 'string') return undefined;
+  const parsedVariables = typeof variables === 'string' ? parseJson(variables) : undefined;
+  if (typeof variables === 'string' && parsedVariables === undefined) return undefined;
+  return { query, variables: parsedVariables, operationName };
+}
+
+function requestHeaders(ctx: Koa.Context): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(ctx.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) headers.set(name, value.join(', '));
+  }
+  // The body was read and is passed as a string; its length is recomputed.
+  headers.delete('content-length');
+  headers.delete('transfer-encoding');
+  return headers;
+}

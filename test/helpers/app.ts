@@ -28,6 +28,18 @@ export async function startTestApp(
   );
   const running = await startRole(options.role ?? 'start', config, { clock, logger: silentLogger });
   let events: QueueEvents | undefined;
+  // The price scheduler's first job runs at start. Wait for it, so a test's own jobs and the events it
+  // watches are not interleaved with that one.
+  if (running.workers) {
+    for (let i = 0; i < 600; i++) {
+      const { completed = 0, failed = 0 } = await running.workers.queues.prices.getJobCounts(
+        'completed',
+        'failed',
+      );
+      if (completed + failed > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
   return {
     ...running,
     /** Queues a price job now and waits until a worker has finished it; returns the job's result. */

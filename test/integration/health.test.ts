@@ -61,7 +61,10 @@ describe('/healthz', () => {
     const config = loadConfig({});
     const app = buildApp({
       logger: silentLogger,
-      graphql: { handleNodeRequestAndResponse: () => new Response('unused') },
+      graphql: {
+        handleNodeRequestAndResponse: () => new Response('unused'),
+        fetch: () => new Response('unused'),
+      },
       health: createHealthCheck({ pool, redis, timeoutMs: 1000 }),
       queues: [],
       webRoot: '/nonexistent',

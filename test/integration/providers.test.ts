@@ -98,6 +98,19 @@ describe.each(['finnhub', 'twelvedata', 'alphavantage', 'yahoo', 'polygon'] as c
       if (provider !== 'alphavantage') expect(aapl.time).toBe(later.toISOString());
     });
 
+    it('marks a symbol the provider does not know, without retry, and still stores the others', async () => {
+      await app.deps.watchlist.seed(['ZZZZ']);
+      const later = new Date(DEFAULT_TRADE_TIME.getTime() + 120_000);
+      for (const ticker of TICKERS) fake.setQuote(ticker, fake.market.get(ticker)!.price + 1, later);
+      app.clock.advance(60_000);
+      const { state, job } = await runJob(app, 'prices');
+      expect(state).toBe('completed');
+      expect(job.attemptsMade).toBe(1);
+      expect(job.returnvalue).toMatchObject({ fetched: 3, stored: 3, failed: [{ symbol: 'ZZZZ' }] });
+      const zzzz = (await watchlist(app)).find((s) => s.ticker === 'ZZZZ')!;
+      expect(zzzz.unknownReason).toMatch(new RegExp(`^${provider}: unknown symbol ZZZZ \\(.+\\)$`));
+    });
+
     it('sends the key the way the provider takes it, and never in a logged URL', () => {
       const sent = fake.requestsTo(provider);
       expect(sent.length).toBeGreaterThan(0);

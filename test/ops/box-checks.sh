@@ -60,7 +60,7 @@ for _ in $(seq 1 50); do grep -q 'bridge 127' "$WORK/bridge.log" 2>/dev/null && 
 
 # shellcheck disable=SC2054 # no_proxy's value is comma-separated
 proxy_env=(http_proxy=http://127.0.0.1:3128 https_proxy=http://127.0.0.1:3128
-  no_proxy=localhost,127.0.0.1,::1,169.254.169.254 ${HOST_CA:+NODE_EXTRA_CA_CERTS=$HOST_CA})
+  no_proxy=localhost,127.0.0.1,::1,169.254.169.254 ${HOST_CA:+NODE_EXTRA_CA_CERTS=$HOST_CA} ${HOST_CA:+CURL_CA_BUNDLE=$HOST_CA})
 
 phase "first install (ops/install.sh --init none in a fresh Debian 13 root)"
 install_rc=0

@@ -96,7 +96,8 @@ printf 'nameserver 127.0.0.1\n' >"$ROOT/etc/resolv.conf" # nothing to resolve: t
 printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
 
 # Where this machine reaches the npm registry through a TLS-inspecting egress, it trusts that egress's CA
-# through NODE_EXTRA_CA_CERTS; the box under test gets the same file (a real box needs nothing of this).
+# through NODE_EXTRA_CA_CERTS; the install under test gets the same bundle, for node and for curl (a real
+# box needs nothing of this).
 host_ca=''
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
   cp "$NODE_EXTRA_CA_CERTS" "$ROOT/etc/ssl/ops-test-host-ca.crt"

@@ -29,12 +29,18 @@ const shellScripts = [
 ];
 
 const hasShellcheck = available('shellcheck', ['--version']);
-if (!hasShellcheck) loudSkip('shellcheck on the ops scripts (shellcheck is not installed)', 'apt-get install -y shellcheck');
+if (!hasShellcheck)
+  loudSkip('shellcheck on the ops scripts (shellcheck is not installed)', 'apt-get install -y shellcheck');
 
 describe('shell scripts', () => {
   it('finds the scripts to check', () => {
     expect(shellScripts).toEqual(
-      expect.arrayContaining(['ops/install.sh', 'ops/restore.sh', 'ops/backup.sh', 'test/ops/install-in-chroot.sh']),
+      expect.arrayContaining([
+        'ops/install.sh',
+        'ops/restore.sh',
+        'ops/backup.sh',
+        'test/ops/install-in-chroot.sh',
+      ]),
     );
   });
 
@@ -97,11 +103,16 @@ describe('shellQuote', () => {
   });
 });
 
-const units = readdirSync(path.join(repo, 'ops/systemd')).filter((name) => /\.(service|timer|target)$/.test(name));
+const units = readdirSync(path.join(repo, 'ops/systemd')).filter((name) =>
+  /\.(service|timer|target)$/.test(name),
+);
 // The units name /usr/bin/node and /bin/bash, as on the Debian box; verify checks that those exist.
 const canVerify = available('systemd-analyze', ['--version']) && existsSync('/usr/bin/node');
 if (!canVerify) {
-  loudSkip('systemd-analyze verify on ops/systemd (no systemd-analyze, or no /usr/bin/node)', 'apt-get install -y systemd');
+  loudSkip(
+    'systemd-analyze verify on ops/systemd (no systemd-analyze, or no /usr/bin/node)',
+    'apt-get install -y systemd',
+  );
 }
 
 describe('systemd units', () => {

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { fanOut } from './fan-out.ts';
+import { ProviderAuthError, ProviderRateLimitedError, ProviderUnavailableError } from './provider.ts';
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+describe('fanOut', () => {
+  it('keeps input order and never has more than `concurrency` requests in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const result = await fanOut(['A', 'B', 'C', 'D', 'E'], 2, undefined, async (symbol) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await tick();
+      inFlight -= 1;
+      return symbol.toLowerCase();
+    });
+    expect(result).toEqual({ ok: ['a', 'b', 'c', 'd', 'e'], failed: [] });
+    expect(most).toBe(2);
+  });
+
+  it('reports one symbol’s fault and keeps the others', async () => {
+    const fault = new ProviderUnavailableError('p', '/quote answered HTTP 500');
+    const result = await fanOut(['A', 'B', 'C'], 1, undefined, async (symbol) => {
+      if (symbol === 'B') throw fault;
+      return symbol;
+    });
+    expect(result).toEqual({ ok: ['A', 'C'], failed: [{ symbol: 'B', error: fault }] });
+  });
+
+  it('stops sending at a rate limit and reports every symbol not fetched with it', async () => {
+    const limit = new ProviderRateLimitedError('p', 1000);
+    const asked: string[] = [];
+    const result = await fanOut(['A', 'B', 'C', 'D'], 1, undefined, async (symbol) => {
+      asked.push(symbol);
+      if (symbol === 'B') throw limit;
+      return symbol;
+    });
+    expect(asked).toEqual(['A', 'B']);
+    expect(result.ok).toEqual(['A']);
+    expect(result.failed).toEqual([
+      { symbol: 'B', error: limit },
+      { symbol: 'C', error: limit },
+      { symbol: 'D', error: limit },
+    ]);
+  });
+
+  it('throws a refused key: it fails every symbol alike', async () => {
+    const refused = new ProviderAuthError('p', '/quote refused the request (HTTP 401)');
+    await expect(
+      fanOut(['A', 'B'], 2, undefined, async () => {
+        throw refused;
+      }),
+    ).rejects.toBe(refused);
+  });
+
+  it('throws when the caller cancels', async () => {
+    await expect(fanOut(['A'], 1, AbortSignal.abort(), async (s) => s)).rejects.toThrow();
+  });
+});

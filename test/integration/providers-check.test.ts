@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { runProvidersCheck } from '../../src/providers/check.ts';
+import { type FakeProvider, type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
+
+const run = promisify(execFile);
+
+/** `stockstreamer providers check`, run as a user runs it: the real CLI in its own process. */
+async function checkCli(env: Record<string, string>, args: string[] = []) {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', 'providers', 'check', ...args],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 30_000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** The same command in-process (a process start costs seconds on a busy machine). */
+async function check(env: Record<string, string>, symbol?: string) {
+  let stdout = '';
+  const code = await runProvidersCheck(loadConfig(env), symbol, {
+    write: (text: string) => (stdout += text),
+  });
+  return { code, stdout };
+}
+
+let fake: FakeUpstream;
+beforeAll(async () => {
+  fake = await startFakeUpstream();
+});
+afterAll(() => fake?.close());
+
+describe('stockstreamer providers check', () => {
+  it.each(['finnhub', 'twelvedata', 'alphavantage', 'yahoo', 'polygon'] as FakeProvider[])(
+    'asks %s once per capability for the first of SYMBOLS and prints what came back, with timings',
+    async (provider) => {
+      fake.requests.length = 0;
+      // One through the real CLI process, the others in-process: the same code after argument parsing.
+      const { code, stdout } =
+        provider === 'finnhub'
+          ? await checkCli(fake.env(provider, { SYMBOLS: 'NVDA,AAPL' }))
+          : await check(fake.env(provider, { SYMBOLS: 'NVDA,AAPL' }));
+      expect(code).toBe(0);
+      expect(stdout).toContain(`provider ${provider} at ${fake.url}/${provider}`);
+      expect(stdout).toContain('symbol NVDA');
+      expect(stdout).toMatch(/\n {2}quote +ok +\d+ ms {2}138\.2 at /);
+      expect(stdout).toMatch(/\n {2}name and logo {2}ok +\d+ ms {2}NVIDIA Corporation · /);
+      expect(stdout).toMatch(/\n {2}52-week range {2}ok +\d+ ms {2}high 152\.89 · low 45\.01/);
+      expect(stdout).toContain('all capabilities answered');
+      expect(fake.requests.every((r) => r.symbols.join() === 'NVDA')).toBe(true);
+    },
+  );
+
+  it('takes --symbol, and exits 1 naming what failed when the provider does not know it', async () => {
+    const { code, stdout } = await checkCli(fake.env('yahoo'), ['--symbol', 'zzzz']);
+    expect(code).toBe(1);
+    expect(stdout).toContain('symbol ZZZZ');
+    expect(stdout).toMatch(
+      /\n {2}quote +FAILED +\d+ ms {2}yahoo: unknown symbol ZZZZ \(\/v8\/finance\/chart answered 404 Not Found/,
+    );
+    expect(stdout).toContain('3 of 3 capabilities failed');
+  });
+
+  it('says plainly when the key is refused', async () => {
+    const { code, stdout } = await check(fake.env('polygon', { POLYGON_API_KEY: 'wrong-key' }));
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      'polygon: /v2/snapshot/locale/us/markets/stocks/tickers refused the request (HTTP 403): "{\\"status\\":\\"NOT_AUTHORIZED\\"',
+    );
+    expect(stdout).not.toContain('wrong-key');
+  });
+
+  it('stops before any request when the key is missing, naming the variable', async () => {
+    const { code, stderr } = await checkCli({ PROVIDER: 'finnhub' });
+    expect(code).toBe(78);
+    expect(stderr).toMatch(
+      /^stockstreamer: FINNHUB_API_KEY=\(unset\) is not valid: wanted the API key that PROVIDER=finnhub needs/,
+    );
+  });
+});

@@ -1,0 +1,130 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ticksChannel } from '../../src/tick-channel.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { TEST_REDIS_URL } from '../helpers/services.ts';
+
+/** Opens a raw SSE subscription and collects the stream's text as it arrives. */
+async function openStream(url: string, query: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ query }),
+    signal: controller.signal,
+  });
+  let text = '';
+  let ended = false;
+  const done = (async () => {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body!) text += decoder.decode(chunk as Uint8Array, { stream: true });
+      ended = true;
+    } catch {
+      // aborted by the test
+    }
+  })();
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    text: () => text,
+    ended: () => ended,
+    done,
+    close: () => controller.abort(),
+  };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string) {
+  for (let i = 0; i < 200; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('subscriptions over SSE, served in cohorts', () => {
+  let app: TestApp;
+  let redis: Redis;
+  const subscribers = async () => {
+    const [, count] = (await redis.pubsub('NUMSUB', ticksChannel(app.prefix))) as [string, number];
+    return Number(count);
+  };
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: { MAX_SUBSCRIPTIONS_PER_CLIENT: '1000' } });
+    redis = new Redis(TEST_REDIS_URL);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await app?.stop();
+  });
+
+  it('sends the same bytes to every subscriber of one query, from one Redis subscription', async () => {
+    // The scheduler's first price job runs at start; let it finish so only our tick reaches the streams.
+    await until(
+      async () => ((await app.workers!.queues.prices.getJobCounts('completed')).completed ?? 0) >= 1,
+      'the first scheduled price job',
+    );
+    const all = 'subscription { ticks { ticker price time } }';
+    const aapl = 'subscription { ticks(tickers: ["AAPL"]) { ticker price } }';
+    const streams = await Promise.all([
+      ...Array.from({ length: 30 }, () => openStream(app.url!, all)),
+      // The same operation written differently still joins the same cohort.
+      openStream(app.url!, 'subscription{ticks{ticker price time}}'),
+      openStream(app.url!, aapl),
+      openStream(app.url!, aapl),
+    ]);
+    expect(streams.every((s) => s.status === 200 && s.contentType?.startsWith('text/event-stream'))).toBe(
+      true,
+    );
+    await until(async () => (await subscribers()) === 1, 'the API to subscribe to Redis');
+
+    app.clock.advance(5000);
+    await app.runPriceJob();
+    // A frame may arrive in more than one TCP chunk: wait for each stream's whole event.
+    await until(
+      () => streams.every((s) => s.text().includes('event: next') && s.text().endsWith('\n\n')),
+      'every stream to get the tick',
+    );
+
+    const allTexts = new Set(streams.slice(0, 31).map((s) => s.text()));
+    expect([...allTexts]).toHaveLength(1);
+    const [event] = [...allTexts];
+    const data = JSON.parse(event!.split('data: ')[1]!.split('\n')[0]!);
+    expect(data.data.ticks).toHaveLength(6);
+    const aaplData = JSON.parse(streams[31]!.text().split('data: ')[1]!.split('\n')[0]!);
+    expect(aaplData).toEqual({ data: { ticks: [{ ticker: 'AAPL', price: expect.any(Number) }] } });
+    expect(streams[32]!.text()).toBe(streams[31]!.text());
+
+    for (const stream of streams) stream.close();
+    await until(async () => (await subscribers()) === 0, 'the last unsubscribe to release Redis');
+  });
+
+  it('answers a refused subscription with its error and a clean end', async () => {
+    const stream = await openStream(app.url!, 'subscription { ticks(tickers: ["not a ticker"]) { ticker } }');
+    await stream.done;
+    expect(stream.ended()).toBe(true);
+    expect(stream.text()).toMatch(
+      /event: next\ndata: \{"errors":\[\{"message":"tickers: \\"not a ticker\\" is not a ticker/,
+    );
+    expect(stream.text()).toMatch(/event: complete\n/);
+  });
+
+  it('still answers queries asked over an event stream, through Yoga', async () => {
+    const stream = await openStream(app.url!, '{ permissions { adminMode } }');
+    await stream.done;
+    expect(stream.text()).toContain('"adminMode":"LOOPBACK"');
+  });
+});
+
+describe('shutdown', () => {
+  it('ends open subscription streams with complete', async () => {
+    const app = await startTestApp();
+    const stream = await openStream(app.url!, 'subscription { ticks { ticker } }');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await app.stop();
+    await stream.done;
+    expect(stream.ended()).toBe(true);
+    expect(stream.text()).toMatch(/event: complete\ndata:\n\n$/);
+  });
+});
