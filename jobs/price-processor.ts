@@ -3,6 +3,7 @@ import type { TickRepository } from '../src/db/tick-repository.ts';
 import type { Tick } from '../src/domain/tick.ts';
 import { ProviderError } from '../src/providers/provider.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
+import { saveForRetry, writeOrHold } from './durable-write.ts';
 import {
   callProvider,
   DEFAULT_RATE_LIMIT_WAIT_MS,
@@ -11,6 +12,7 @@ import {
   slowDown,
   sortFailures,
 } from './provider-faults.ts';
+import { scheduledSlot } from './queues.ts';
 
 /** What a price job carries once it has fetched: the observation itself, so a retry writes the same one. */
 export interface PriceJobData {
@@ -44,7 +46,7 @@ export interface PriceProcessorDeps extends ProviderJobDeps {
  * on its own: the next tick, seconds away, asks again.
  */
 export function createPriceProcessor(deps: PriceProcessorDeps) {
-  return async (job: Job<PriceJobData>, _token?: string, signal?: AbortSignal): Promise<PriceJobResult> => {
+  return async (job: Job<PriceJobData>, token?: string, signal?: AbortSignal): Promise<PriceJobResult> => {
     let quotes = job.data.quotes;
     let pending = job.data.pending;
     let waitMs = DEFAULT_RATE_LIMIT_WAIT_MS;
@@ -54,7 +56,8 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
       const symbols = pending ?? (await deps.watchlist.fetchableTickers(deps.provider.name));
       if (symbols.length === 0) return carried;
       const result = await callProvider(deps, job, symbols, () =>
-        deps.provider.getQuotes(symbols, { signal, budget: deps.budget }),
+        // asOf: the job's slot, so a late run or a retry observes what an on-time run would have.
+        deps.provider.getQuotes(symbols, { signal, budget: deps.budget, asOf: scheduledSlot(job) }),
       );
       const sorted = sortFailures(result.failed);
       await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
@@ -79,10 +82,11 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
           throw new UnrecoverableError(sorted.unknown.map((u) => u.reason).join('; '));
         }
       }
-      await job.updateData({ ...job.data, quotes, pending });
+      await saveForRetry(job, { ...job.data, quotes, pending }, deps.logger);
     }
     const ticks: Tick[] = quotes.map((q) => ({ ticker: q.ticker, price: q.price, time: new Date(q.time) }));
-    const stored = await deps.ticks.insertTicks(ticks);
+    // A database outage fails the attempt (backoff) but never drops the quotes: see durable-write.ts.
+    const stored = await writeOrHold(job, token, deps.logger, () => deps.ticks.insertTicks(ticks));
     await deps.publishTicks(stored);
     const total: PriceJobResult = {
       fetched: carried.fetched + ticks.length,

@@ -1,4 +1,4 @@
-import { type JobsOptions, Queue } from 'bullmq';
+import { type Job, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.ts';
 
@@ -56,6 +56,19 @@ export async function upsertSchedulers(queues: Queues, schedule: Config['schedul
       ),
     ),
   );
+}
+
+/**
+ * The slot a scheduler's job stands for: BullMQ names each iteration `repeat:<scheduler id>:<slot in ms>`
+ * (job-scheduler.ts `getSchedulerNextJobId`, and the Lua scripts that create the next one). A one-off job
+ * (queued by hand, or by a test) has no slot.
+ */
+export function scheduledSlot(job: Pick<Job, 'id' | 'repeatJobKey'>): Date | undefined {
+  if (!job.repeatJobKey || !job.id) return undefined;
+  const prefix = `repeat:${job.repeatJobKey}:`;
+  if (!job.id.startsWith(prefix)) return undefined;
+  const millis = job.id.slice(prefix.length);
+  return /^\d{1,15}$/.test(millis) ? new Date(Number(millis)) : undefined;
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {

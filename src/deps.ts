@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { createDatabase, type DatabaseHandle, redactUrl } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { createTickRepository, type TickRepository } from './db/tick-repository.ts';
+import { withLastKnownTickers } from './db/watchlist-fallback.ts';
 import { createWatchlistRepository, type WatchlistRepository } from './db/watchlist-repository.ts';
 import { createLogger } from './logger.ts';
 import { createProvider } from './providers/create-provider.ts';
@@ -69,10 +70,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     cleanups.push(resolvedRedis.stop);
 
     const clients: Redis[] = [];
+    const retryStrategy = reconnectDelay(config.schedule.priceIntervalMs);
     const createRedis = (purpose: string, options: RedisOptions = {}) => {
       const client = new Redis(resolvedRedis.url, {
         maxRetriesPerRequest: null,
         connectionName: `stockstreamer:${purpose}`,
+        retryStrategy,
         ...options,
       });
       // ioredis reconnects by itself; without a listener an 'error' event would crash the process.
@@ -81,12 +84,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       return client;
     };
     cleanups.push(async () => {
-      await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+      await Promise.all(clients.map((client) => closeRedis(client)));
     });
     const redis = createRedis('commands');
 
     const database = createDatabase(databaseUrl, logger);
-    cleanups.push(database.close);
+    // A query stuck on a lock (or a server that went away) must not hold a stopping process: the exit
+    // closes the sockets anyway, and Postgres rolls back what was not committed.
+    cleanups.push(async () => {
+      await settleWithin(database.close(), CLOSE_STEP_MS);
+    });
 
     let closing: Promise<void> | undefined;
     return {
@@ -102,7 +109,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       createRedis,
       provider: overrides.provider ?? createProvider(config.provider, clock),
       ticks: createTickRepository(database.db),
-      watchlist: createWatchlistRepository(database.db),
+      watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {
+        redis,
+        prefix: config.queuePrefix,
+        logger,
+      }),
       publishTicks: createTickPublisher(redis, config.queuePrefix),
       close: () => {
         closing ??= cleanup();
@@ -112,6 +123,54 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   } catch (error) {
     await cleanup();
     throw error;
+  }
+}
+
+/** How long one step of closing (a client, the pool) may take before shutdown moves on without it. */
+const CLOSE_STEP_MS = 1000;
+
+/**
+ * ioredis retries forever (good: a worker must outlive a Redis restart) but backs off to 2 s between
+ * attempts, so a pipeline on a short interval would miss a slot or two after Redis is back. Attempts are
+ * a refused TCP connect while Redis is away, so they stay cheap at a quarter of the price interval (at
+ * least 50 ms, at most the 2 s ioredis defaults to).
+ */
+export function reconnectDelay(priceIntervalMs: number): (attempt: number) => number {
+  const cap = Math.min(2000, Math.max(50, Math.floor(priceIntervalMs / 4)));
+  return (attempt) => Math.min(attempt * 50, cap);
+}
+
+/**
+ * QUIT when connected; otherwise (Redis is down, the client is reconnecting) QUIT would wait in the
+ * offline queue for a Redis that may never come back, so drop the connection instead.
+ */
+async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    const quit = client.quit().then(
+      () => true,
+      () => false,
+    );
+    if (await settleWithin(quit, CLOSE_STEP_MS)) return;
+  }
+  client.disconnect();
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise; never rejects. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -3,11 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTickPubSub } from '../graphql/pubsub.ts';
 import { createGraphqlServer } from '../graphql/yoga.ts';
+import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues } from '../jobs/queues.ts';
+import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
 import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import type { Config } from './config.ts';
 import { runMigrations } from './db/migrate.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
+import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
 import { buildApp } from './server/app.ts';
 import { createHealthCheck } from './server/health.ts';
 import { createAdminAuth } from './server/security.ts';
@@ -23,9 +26,20 @@ export interface Running {
   /** Base URL of the HTTP server, for the api and start roles. */
   url: string | undefined;
   workers: RunningWorkers | undefined;
-  /** Stops HTTP, then workers, then clients and child servers. Idempotent. */
+  /**
+   * Stops HTTP and the workers together (no new requests, no new jobs; open subscription streams are
+   * ended, jobs in flight finish or go back to their queue), then clients and child servers. Idempotent.
+   */
   close(): Promise<void>;
 }
+
+/**
+ * How long a stopping worker waits for the jobs it is running. It must leave room, inside the 10 s a stop
+ * may take (src/cli.ts), to put back what did not finish and to close the clients after it.
+ */
+export const WORKER_GRACE_MS = 6500;
+/** How long open HTTP connections get to finish after their streams were told to end. */
+export const HTTP_GRACE_MS = 1500;
 
 /**
  * The top of the composition: builds Deps once, migrates and seeds, then starts what the role asks for.
@@ -33,22 +47,28 @@ export interface Running {
  */
 export async function startRole(role: Role, config: Config, overrides: DepsOverrides = {}): Promise<Running> {
   const deps = await createDeps(config, overrides);
-  const stops: (() => Promise<void>)[] = [deps.close];
+  // Stopped together, before the clients and servers they use (deps.close).
+  const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) {
-      await stop().catch((error: unknown) => deps.logger.warn({ err: error }, 'error while stopping'));
-    }
-    stops.length = 0;
+    await Promise.all(
+      stops
+        .splice(0)
+        .map((stop) =>
+          stop().catch((error: unknown) => deps.logger.warn({ err: error }, 'error while stopping')),
+        ),
+    );
+    await deps.close();
   };
 
   try {
+    void warnIfRedisMayEvict(deps.redis, deps.logger);
     await runMigrations(deps.databaseUrl);
     await deps.watchlist.seed(config.symbols);
 
     let workers: RunningWorkers | undefined;
     if (role === 'start' || role === 'worker') {
       workers = await startWorkers(deps);
-      stops.push(workers.close);
+      stops.push(superviseWorkers(deps, workers));
     }
 
     let url: string | undefined;
@@ -71,6 +91,61 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/**
+ * What a worker process adds around its BullMQ workers: a keeper that puts the schedulers back when Redis
+ * lost them (jobs/scheduler-keeper.ts), and a bounded stop. Returns that stop.
+ */
+function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<void> {
+  const { config, logger } = deps;
+  const keeper = keepSchedulers({
+    queues: workers.queues,
+    schedule: config.schedule,
+    redis: deps.redis,
+    logger,
+    // Often enough to heal within a few intervals, rarely enough to cost nothing (three small reads).
+    everyMs: Math.min(10_000, Math.max(1000, config.schedule.priceIntervalMs)),
+  });
+  const inFlight = trackInFlight(Object.values(workers.workers));
+  return async () => {
+    keeper.stop();
+    const closed = workers.close();
+    if (await settlesWithin(closed, WORKER_GRACE_MS)) return;
+    // A job that cannot finish in time (a write stuck on a lock, a provider that hangs) goes back to its
+    // queue now, with what it fetched, rather than waiting out its lock for stalled-job recovery.
+    const running = inFlight.size;
+    const handed = await settlesWithin(inFlight.handBack(), 1000, 0);
+    logger.warn(
+      { running, handedBack: handed, graceMs: WORKER_GRACE_MS },
+      'jobs still running at the shutdown deadline were put back in their queues',
+    );
+  };
+}
+
+/**
+ * Resolves `promise`'s value, or `fallback` when it has not settled within `ms` (true/false when no value
+ * is wanted). Never rejects; the promise keeps running.
+ */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean>;
+async function settlesWithin<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T>;
+async function settlesWithin(promise: Promise<unknown>, ms: number, fallback?: unknown): Promise<unknown> {
+  const wantsValue = arguments.length > 2;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(wantsValue ? fallback : false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        (value) => (wantsValue ? value : true),
+        () => (wantsValue ? fallback : true),
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -117,14 +192,17 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   return {
     url: `http://${host}:${port}`,
     close: async () => {
-      // Subscription streams never end by themselves: end each with a GraphQL `complete` first, so clients
-      // see a clean end rather than a reset, then close idle and remaining sockets so close() can finish.
+      // No new connections; the open subscription streams are told to end, so each client gets its
+      // `complete` event and a finished response instead of a reset. Connections that are idle (or become
+      // so) close at once; whatever is still open after the grace is cut.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await subscriptions.closeAll();
+      pubSub.close();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
-      server.closeAllConnections();
+      if (!(await settlesWithin(closed, HTTP_GRACE_MS))) server.closeAllConnections();
+      clearInterval(sweep);
       await closed;
-      await closeQueues(queues);
+      await settlesWithin(closeQueues(queues), 1000);
     },
   };
 }

@@ -46,6 +46,13 @@ export interface FetchOptions {
    * batch takes one credit per symbol), and is not sent when it is used up.
    */
   budget?: RequestBudget;
+  /**
+   * The instant this fetch stands for: a price job's scheduler slot. A provider that computes its market
+   * (the simulation) answers as of this instant, so a job that runs late (a worker died, Redis or Postgres
+   * was away, a retry) observes exactly what an on-time run would have. Live providers ignore it: they
+   * report the trade time the market gave them.
+   */
+  asOf?: Date;
 }
 
 /** A budget of upstream requests counted across all workers (see request-budget.ts). */

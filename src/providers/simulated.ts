@@ -6,8 +6,8 @@ import { type BatchResult, type FetchOptions, type MarketDataProvider, throwIfAb
 /**
  * The offline default: deterministic prices for a seed (geometric Brownian motion around realistic levels),
  * company names, monogram logos served by this app, and 52-week ranges taken from the same price path.
- * Quotes are stamped with the current whole second, so two fetches within one second are the same
- * observation and the (stock_name, time) key stores it once.
+ * Quotes are stamped with the whole second of `asOf` (a price job's scheduler slot) or else of the clock, so
+ * two fetches for one second are the same observation and the (stock_name, time) key stores it once.
  */
 export function createSimulatedProvider(options: { seed: string; clock: Clock }): MarketDataProvider {
   const { seed, clock } = options;
@@ -19,12 +19,12 @@ export function createSimulatedProvider(options: { seed: string; clock: Clock })
     throwIfAborted(fetchOptions?.signal);
     return { ok: symbols.map(one), failed: [] };
   };
-  const now = () => new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
+  const now = (asOf?: Date) => new Date(Math.floor((asOf ?? clock.now()).getTime() / 1000) * 1000);
 
   return {
     name: 'simulated',
     getQuotes(symbols, fetchOptions) {
-      const time = now();
+      const time = now(fetchOptions?.asOf);
       return map(symbols, fetchOptions, (symbol) => ({
         symbol,
         price: simulatedPrice(seed, symbol, time),

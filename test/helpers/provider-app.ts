@@ -59,10 +59,11 @@ export async function runJob(
   return waitFor(
     `${queue} job ${added.id} to finish`,
     async () => {
+      const state = await app.workers!.queues[queue].getJobState(added.id!);
+      if (state !== 'completed' && state !== 'failed') return undefined;
+      // Read the job after its final state, so its fields (attempts, result) are the final ones.
       const job = await app.workers!.queues[queue].getJob(added.id!);
-      const state = await job?.getState();
-      if (job && (state === 'completed' || state === 'failed')) return { state, job };
-      return undefined;
+      return job ? { state, job } : undefined;
     },
     timeoutMs,
   );

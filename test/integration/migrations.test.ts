@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../src/db/migrate.ts';
+import { MIGRATIONS_FOLDER, runMigrations } from '../../src/db/migrate.ts';
 import { createTestDatabase } from '../helpers/services.ts';
 
 describe('migrations', () => {
@@ -26,6 +28,7 @@ describe('migrations', () => {
         'stock_highlow',
         'stock_image_urls',
         'stock_prices',
+        'stock_prices_1m',
         'symbols',
       ]);
       const keys = await client.query<{ table_name: string; columns: string }>(`
@@ -38,12 +41,17 @@ describe('migrations', () => {
         { table_name: 'stock_highlow', columns: 'stock_name' },
         { table_name: 'stock_image_urls', columns: 'stock_name' },
         { table_name: 'stock_prices', columns: 'stock_name,time' },
+        { table_name: 'stock_prices_1m', columns: 'stock_name,bucket' },
         { table_name: 'symbols', columns: 'ticker' },
       ]);
       const applied = await client.query('select count(*)::int as n from drizzle.__drizzle_migrations');
-      expect(applied.rows[0].n).toBe(1);
+      const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8'));
+      expect(applied.rows[0].n).toBe(journal.entries.length);
       const kept = await client.query('select count(*)::int as n from stock_prices');
       expect(kept.rows[0].n).toBe(1);
+      // The rollup trigger saw the row, and re-running migrations did not count it twice.
+      const rollup = await client.query('select sum(count)::int as n from stock_prices_1m');
+      expect(rollup.rows[0].n).toBe(1);
     } finally {
       await client.end();
     }

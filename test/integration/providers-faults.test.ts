@@ -198,10 +198,11 @@ describe('finnhub (one request per symbol)', () => {
       'the 52-week queue to be paused',
       async () => (await app.workers!.queues.highlow.getRateLimitTtl(1000)) > 0,
     );
-    const job = await waitFor('the rate-limited job to finish', async () => {
-      const current = await app.workers!.queues.prices.getJob(added.id!);
-      return (await current?.getState()) === 'completed' ? current : undefined;
-    });
+    const job = await waitFor('the rate-limited job to finish', async () =>
+      (await app.workers!.queues.prices.getJobState(added.id!)) === 'completed'
+        ? app.workers!.queues.prices.getJob(added.id!)
+        : undefined,
+    );
     expect(job!.attemptsMade).toBe(1);
     expect(job!.attemptsStarted).toBe(2);
     expect(job!.returnvalue).toMatchObject({ fetched: 3, stored: 3, failed: [] });

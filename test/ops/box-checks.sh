@@ -195,14 +195,20 @@ check "the include lines are in redis.conf once" test "$(grep -c '^include /etc/
 check "/healthz answers after the re-run" curl -fsS -m 5 http://127.0.0.1:4000/healthz
 check "data survived the re-run" test "$(in_root psql -X "$db_url" -tAc 'select count(*) from stock_prices' 2>/dev/null || echo 0)" -ge "${live:-1}"
 
-# The units are not started here (no systemd), but they must still be valid for the box's systemd.
+# The units are not started here (no systemd), but they must be valid for Debian 13's systemd, next to
+# the units they name (redis-server, postgresql, caddy): install systemd into the root just to verify.
+phase "systemd-analyze verify with Debian 13's systemd"
+in_root "${proxy_env[@]}" apt-get install -y -q --no-install-recommends systemd >"$WORK/systemd.log" 2>&1 ||
+  not_ok "apt-get install systemd (for systemd-analyze)" "$(tail -n 5 "$WORK/systemd.log")"
 if [ -x "$ROOT/usr/bin/systemd-analyze" ]; then
   install -m 0644 "$ROOT"/srv/stockstreamer/ops/systemd/*.service "$ROOT"/srv/stockstreamer/ops/systemd/*.timer \
     "$ROOT"/srv/stockstreamer/ops/systemd/*.target "$ROOT/etc/systemd/system/"
   verify=$(cd "$ROOT" && in_root sh -c 'cd /etc/systemd/system && systemd-analyze verify stockstreamer-api.service stockstreamer-worker.service stockstreamer-backup.service stockstreamer-backup.timer stockstreamer.target' 2>&1 || echo "exit $?")
   check "systemd-analyze verify (Debian 13's systemd) passes on the units, with their dependencies present" test -z "$verify"
   [ -z "$verify" ] || printf '%s\n' "$verify" | sed 's/^/  | /'
+  printf '  (%s)\n' "$(in_root systemd-analyze --version | head -n 1)"
 fi
+phase_end "systemd-analyze verify"
 
 printf '\n--- timings\n'
 printf '  %s\n' "${timings[@]}"

@@ -1,18 +1,40 @@
 /**
- * Queries over plain `fetch` to the same-origin GraphQL endpoint (the subscription goes through graphql-sse,
- * see tick-feed.ts). No client library: two queries do not need a cache.
+ * Queries and mutations over plain `fetch` to the same-origin GraphQL endpoint (the subscription goes through
+ * graphql-sse, see tick-feed.ts). No client library: a handful of operations do not need a cache.
  */
-import { PRICE_HISTORY_QUERY, WATCHLIST_QUERY } from './operations.ts';
-import type { PriceSeries, Stock } from './types.ts';
+import {
+  ADD_TO_WATCHLIST_MUTATION,
+  PERMISSIONS_QUERY,
+  PRICE_HISTORY_QUERY,
+  REMOVE_FROM_WATCHLIST_MUTATION,
+  WATCHLIST_QUERY,
+} from './operations.ts';
+import type { Permissions, PriceSeries, Stock } from './types.ts';
 
-/** The request reached no usable answer: network failure, an HTTP error, or GraphQL `errors`. */
+/** One entry of a GraphQL answer's `errors`, as much of it as the page uses. */
+export interface GraphQLErrorEntry {
+  message: string;
+  extensions?: { code?: string; field?: string };
+}
+
+/**
+ * The request reached no usable answer: network failure, an HTTP error, or GraphQL `errors`. `message` is
+ * prefixed with the operation (for the console); `detail` is what the server said, fit to show a person.
+ */
 export class GraphQLRequestError extends Error {
   override name = 'GraphQLRequestError';
   constructor(
     message: string,
+    readonly detail: string,
     readonly status?: number,
+    readonly errors: readonly GraphQLErrorEntry[] = [],
   ) {
     super(message);
+  }
+
+  /** The first error's `extensions.code` (`BAD_USER_INPUT`, `FORBIDDEN`, …), if any. */
+  get code(): string | undefined {
+    return this.errors[0]?.extensions?.code;
   }
 }
 
@@ -29,48 +51,68 @@ export interface PriceHistoryArgs {
 export interface GraphqlApi {
   watchlist(signal?: AbortSignal): Promise<Stock[]>;
   priceHistory(args: PriceHistoryArgs, signal?: AbortSignal): Promise<PriceSeries[]>;
+  /** Asked with the admin token when one is set, so the answer says whether that token is accepted. */
+  permissions(signal?: AbortSignal): Promise<Permissions>;
+  addToWatchlist(ticker: string): Promise<{ ticker: string; companyName: string | null }>;
+  removeFromWatchlist(ticker: string): Promise<boolean>;
 }
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 
-export function createGraphqlApi(
-  url = '/graphql',
-  fetchFn: FetchFn = (input, init) => fetch(input, init),
-): GraphqlApi {
+export interface GraphqlApiOptions {
+  url?: string;
+  fetch?: FetchFn;
+  /**
+   * The admin password the viewer typed in, sent as `Authorization: Bearer …` (what the server accepts
+   * besides HTTP Basic; a browser's Basic sign-in on /admin/queues is not sent to /graphql, see
+   * watchlist-editor.ts). Undefined: no header.
+   */
+  adminToken?: () => string | undefined;
+}
+
+export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
+  const url = options.url ?? '/graphql';
+  const fetchFn: FetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+
   async function request<T>(
     operationName: string,
     query: string,
     variables: Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<T> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+    };
+    const token = options.adminToken?.();
+    if (token) headers.authorization = `Bearer ${token}`;
     let response: Response;
     try {
       response = await fetchFn(url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json, application/json',
-        },
+        headers,
         body: JSON.stringify({ operationName, query, variables }),
         signal: signal ?? null,
+        credentials: 'same-origin',
       });
     } catch (error) {
-      throw new GraphQLRequestError(`${operationName}: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      throw new GraphQLRequestError(`${operationName}: ${reason}`, `Can't reach the server (${reason})`);
     }
-    let body: { data?: T | null; errors?: { message: string }[] } | undefined;
+    let body: { data?: T | null; errors?: GraphQLErrorEntry[] } | undefined;
     try {
       body = await response.json();
     } catch {
       body = undefined;
     }
     if (body?.errors?.length) {
-      throw new GraphQLRequestError(
-        `${operationName}: ${body.errors.map((e) => e.message).join('; ')}`,
-        response.status,
-      );
+      const detail = body.errors.map((e) => e.message).join('; ');
+      throw new GraphQLRequestError(`${operationName}: ${detail}`, detail, response.status, body.errors);
     }
     if (!response.ok || !body?.data) {
-      throw new GraphQLRequestError(`${operationName}: HTTP ${response.status}`, response.status);
+      const detail =
+        response.status === 429 ? 'Too many requests; try again in a minute' : `HTTP ${response.status}`;
+      throw new GraphQLRequestError(`${operationName}: HTTP ${response.status}`, detail, response.status);
     }
     return body.data;
   }
@@ -93,6 +135,26 @@ export function createGraphqlApi(
         signal,
       );
       return data.priceHistory;
+    },
+    async permissions(signal) {
+      const data = await request<{ permissions: Permissions }>('Permissions', PERMISSIONS_QUERY, {}, signal);
+      return data.permissions;
+    },
+    async addToWatchlist(ticker) {
+      const data = await request<{ addToWatchlist: { ticker: string; companyName: string | null } }>(
+        'AddToWatchlist',
+        ADD_TO_WATCHLIST_MUTATION,
+        { ticker },
+      );
+      return data.addToWatchlist;
+    },
+    async removeFromWatchlist(ticker) {
+      const data = await request<{ removeFromWatchlist: boolean }>(
+        'RemoveFromWatchlist',
+        REMOVE_FROM_WATCHLIST_MUTATION,
+        { ticker },
+      );
+      return data.removeFromWatchlist;
     },
   };
 }

@@ -39,3 +39,28 @@ export const TICKS_SUBSCRIPTION = /* GraphQL */ `
     }
   }
 `;
+
+/** Whether this page may edit the watchlist, and how admin access works on the server. */
+export const PERMISSIONS_QUERY = /* GraphQL */ `
+  query Permissions {
+    permissions {
+      canEditWatchlist
+      adminMode
+    }
+  }
+`;
+
+export const ADD_TO_WATCHLIST_MUTATION = /* GraphQL */ `
+  mutation AddToWatchlist($ticker: String!) {
+    addToWatchlist(ticker: $ticker) {
+      ticker
+      companyName
+    }
+  }
+`;
+
+export const REMOVE_FROM_WATCHLIST_MUTATION = /* GraphQL */ `
+  mutation RemoveFromWatchlist($ticker: String!) {
+    removeFromWatchlist(ticker: $ticker)
+  }
+`;

@@ -32,5 +32,14 @@ export interface PriceSeries {
   prices: number[];
 }
 
+/** How admin access works on the server (`Query.permissions.adminMode`). */
+export type AdminMode = 'PASSWORD' | 'LOOPBACK' | 'DISABLED';
+
+/** What the page's requests may do (`Query.permissions`). */
+export interface Permissions {
+  canEditWatchlist: boolean;
+  adminMode: AdminMode;
+}
+
 /** What the status pill shows; also the exact text the browser tests wait for. */
 export type ConnectionStatus = 'live' | 'reconnecting' | 'offline';

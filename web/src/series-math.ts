@@ -1,0 +1,169 @@
+/**
+ * Pure arithmetic on price series for drawing: what lies in the visible window, how to reduce it to what a
+ * pixel column can show, where the price changed, and how to rebase prices to a percentage. No DOM, no
+ * ApexCharts: the chart calls these on every draw, the specs table them.
+ */
+import type { Point } from './series-store.ts';
+
+/** Index of the first point at or after `time` in an ascending series (`points.length` when none). */
+export function lowerBound(points: readonly Point[], time: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid]![0] < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first point strictly after `time` (`points.length` when none). */
+export function upperBound(points: readonly Point[], time: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid]![0] <= time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The index range `[start, end)` of the points inside `[min, max]`, widened by one point on each side so a
+ * line drawn from them runs on to the plot's edges instead of stopping at the last point inside.
+ */
+export function visibleRange(points: readonly Point[], min: number, max: number): [number, number] {
+  const start = Math.max(0, lowerBound(points, min) - 1);
+  const end = Math.min(points.length, upperBound(points, max) + 1);
+  return [start, Math.max(start, end)];
+}
+
+/**
+ * M4 (Jugel et al., VLDB 2014) on the client: per pixel column of `[min, max]`, keeps only the first, last,
+ * lowest and highest point, which draws the same line at that width as every point does. The server already
+ * sends M4-reduced history; this keeps the chart at ≤ 4 points per column as live ticks pile up on top of
+ * it (a day left open adds 17k points per ticker) and after zooming merges finer history in. The points
+ * just outside the window (see {@link visibleRange}) are kept as they are.
+ */
+export function reduceM4(points: readonly Point[], min: number, max: number, columns: number): Point[] {
+  const [start, end] = visibleRange(points, min, max);
+  const cols = Math.max(1, Math.floor(columns));
+  if (end - start <= cols * 4 || !(max > min)) return points.slice(start, end);
+
+  const out: Point[] = [];
+  const scale = cols / (max - min);
+  let column = Number.NaN;
+  let first = -1;
+  let last = -1;
+  let low = -1;
+  let high = -1;
+  const flush = () => {
+    if (first === -1) return;
+    // the four indices in time order, each once
+    const picks = [first, low, high, last].sort((a, b) => a - b);
+    let previous = -1;
+    for (const index of picks) {
+      if (index !== previous) out.push(points[index]!);
+      previous = index;
+    }
+  };
+  for (let i = start; i < end; i++) {
+    const [time, price] = points[i]!;
+    if (time < min || time > max) {
+      // a neighbour outside the window: its own column, kept as is
+      flush();
+      first = -1;
+      column = Number.NaN;
+      out.push(points[i]!);
+      continue;
+    }
+    const c = Math.min(cols - 1, Math.floor((time - min) * scale));
+    if (c !== column) {
+      flush();
+      column = c;
+      first = low = high = i;
+    } else {
+      if (price < points[low]![1]) low = i;
+      if (price > points[high]![1]) high = i;
+    }
+    last = i;
+  }
+  flush();
+  return out;
+}
+
+/**
+ * The price in effect at `time`: the last point at or before it, or, when the series starts later, its
+ * first point. Undefined for an empty series. This is the "window's start" that compare mode and the
+ * cards measure change from.
+ */
+export function priceAt(points: readonly Point[], time: number): number | undefined {
+  if (points.length === 0) return undefined;
+  const after = upperBound(points, time);
+  return (after > 0 ? points[after - 1] : points[0])![1];
+}
+
+/** `price` as a percentage change from `base`: 110 from 100 is +10. */
+export function percentChange(price: number, base: number): number {
+  return ((price - base) / base) * 100;
+}
+
+/** Every point's price rebased to the % change from `base` (compare mode). Empty when `base` is not usable. */
+export function rebaseToPercent(points: readonly Point[], base: number | undefined): Point[] {
+  if (base === undefined || !Number.isFinite(base) || base === 0) return [];
+  return points.map(([time, price]) => [time, percentChange(price, base)] as const);
+}
+
+/**
+ * Where to put markers: at points whose price differs from the point before (the classic drew its dots
+ * only next to changes), inside `[min, max]`, and no closer than `minGapPx` to the previous marker at
+ * `pxPerMs`, so a stretch where every tick moves reads as a dotted line rather than a smear. A series' very
+ * first point counts as a change (a price appeared). Returns the chosen points.
+ */
+export function changeMarkers(
+  points: readonly Point[],
+  min: number,
+  max: number,
+  pxPerMs: number,
+  minGapPx: number,
+): Point[] {
+  const out: Point[] = [];
+  const start = lowerBound(points, min);
+  const end = upperBound(points, max);
+  let lastPx = Number.NEGATIVE_INFINITY;
+  for (let i = start; i < end; i++) {
+    const point = points[i]!;
+    const previous = points[i - 1];
+    if (previous && previous[1] === point[1]) continue;
+    const px = (point[0] - min) * pxPerMs;
+    if (px - lastPx < minGapPx) continue;
+    out.push(point);
+    lastPx = px;
+  }
+  return out;
+}
+
+export interface Extent {
+  min: number;
+  max: number;
+}
+
+/**
+ * The y-range that shows `values` with `padding` (a fraction of the span) above and below; a flat set gets
+ * a small span around its value so the line is not drawn on the plot's edge. Undefined when there are no
+ * finite values.
+ */
+export function valueExtent(values: Iterable<number>, padding = 0.06): Extent | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const value of values) {
+    if (!Number.isFinite(value)) continue;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (min > max) return undefined;
+  let span = max - min;
+  if (span === 0) span = Math.max(Math.abs(min) * 0.02, 0.5);
+  return { min: min - span * padding, max: max + span * padding };
+}
