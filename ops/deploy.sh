@@ -33,7 +33,7 @@ echo "== CDK bootstrap (once per account and region; a no-op when done)"
 cdk bootstrap "$@"
 
 echo "== deploying $stack (the first deploy takes about 10 minutes: the box installs itself)"
-outputs=$ops/cdk.out/$stack-outputs.json
+outputs=$repo/.data/cdk.out/$stack-outputs.json
 cdk deploy "$stack" --outputs-file "$outputs" "$@"
 
 read_output() { node -e 'const o = require(process.argv[1])[process.argv[2]] ?? {}; process.stdout.write(o[process.argv[3]] ?? "")' "$outputs" "$stack" "$1"; }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
@@ -6,6 +7,9 @@ import { describeBackends } from './deps.ts';
 import { createLogger } from './logger.ts';
 import { runProvidersCheck } from './providers/check.ts';
 import { type Role, startRole } from './start.ts';
+
+/** What systemd's TimeoutStopSec and the issue ask for: a stop takes at most 10 s. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 const COMMANDS: Record<string, string> = {
   start: 'Run everything in one process: the API, the chart page, Bull Board and the workers (the default).',
@@ -86,8 +90,12 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
-  // A stray rejection is a bug to log, not a reason to stop fetching prices for everyone.
+  // A stray rejection or throw is a bug to log, not a reason to stop fetching prices for everyone: every
+  // piece of state that matters is in Redis and Postgres, and each job and request stands alone.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  process.on('uncaughtException', (error, origin) =>
+    logger.error({ err: error, origin }, 'uncaught exception'),
+  );
 
   if (command === 'migrate') {
     const embedded = config.database.url
@@ -124,29 +132,36 @@ async function main(argv: string[]): Promise<number> {
   ];
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 
-  await new Promise<void>((resolve) => {
+  return await new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting at once');
-        process.exit(130);
+        process.exit(128 + (os.constants.signals[signal] ?? 1));
       }
       stopping = true;
-      logger.info({ signal }, 'shutting down');
-      // Bounded: a stuck job or socket must not keep a stopping service alive past systemd's patience.
+      const began = Date.now();
+      logger.info({ signal }, 'shutting down: no new jobs or requests; finishing what is in flight');
+      // Bounded: a stuck socket or server must not keep a stopping service alive past systemd's patience.
+      // The roles budget their own steps well inside this (src/start.ts), so reaching it is a fault.
       setTimeout(() => {
         logger.error('shutdown took over 10 s; exiting');
         process.exit(1);
-      }, 10_000).unref();
-      running.close().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'error during shutdown');
-        resolve();
-      });
+      }, SHUTDOWN_DEADLINE_MS).unref();
+      running.close().then(
+        () => {
+          logger.info({ ms: Date.now() - began }, 'stopped');
+          resolve(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'error during shutdown');
+          resolve(1);
+        },
+      );
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

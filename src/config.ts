@@ -244,7 +244,7 @@ const envSchema = z.object({
       return origins;
     }),
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
-  MAX_SUBSCRIPTIONS_PER_CLIENT: integer(1, 10_000).default(20),
+  MAX_SUBSCRIPTIONS_PER_CLIENT: integer(1, 1_000_000).default(20),
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'], { error: 'true or false' })
     .default('false')

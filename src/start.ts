@@ -116,7 +116,7 @@ function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<vo
     // A job that cannot finish in time (a write stuck on a lock, a provider that hangs) goes back to its
     // queue now, with what it fetched, rather than waiting out its lock for stalled-job recovery.
     const running = inFlight.size;
-    const handed = await settlesWithin(inFlight.handBack(), 1000, 0);
+    const handed = await valueWithin(inFlight.handBack(), 1000, 0);
     logger.warn(
       { running, handedBack: handed, graceMs: WORKER_GRACE_MS },
       'jobs still running at the shutdown deadline were put back in their queues',
@@ -124,29 +124,29 @@ function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<vo
   };
 }
 
-/**
- * Resolves `promise`'s value, or `fallback` when it has not settled within `ms` (true/false when no value
- * is wanted). Never rejects; the promise keeps running.
- */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean>;
-async function settlesWithin<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T>;
-async function settlesWithin(promise: Promise<unknown>, ms: number, fallback?: unknown): Promise<unknown> {
-  const wantsValue = arguments.length > 2;
+/** Resolves `promise`'s value, or `fallback` when it has not settled within `ms`. Never rejects. */
+async function valueWithin<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(wantsValue ? fallback : false), ms);
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
   });
   try {
-    return await Promise.race([
-      promise.then(
-        (value) => (wantsValue ? value : true),
-        () => (wantsValue ? fallback : true),
-      ),
-      timeout,
-    ]);
+    return await Promise.race([promise.catch(() => fallback), timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** True when `promise` settles (either way) within `ms`. The promise keeps running regardless. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return valueWithin(
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    ms,
+    false,
+  );
 }
 
 async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<void> }> {

@@ -104,7 +104,7 @@ export function checkAdminCidr(cidr: string): string {
   if (prefix > (ipv6 ? 128 : 32)) throw new Error(`adminCidr has an impossible prefix: ${cidr}`);
   if (prefix === 0) {
     throw new Error(
-      `adminCidr ${cidr} would open SSH to the whole internet; pass your own address (e.g. $(curl -s ifconfig.me)/32) or leave it unset to use SSM Session Manager`,
+      `adminCidr ${cidr} would open SSH to the whole internet; pass your own address as a /32 (e.g. 203.0.113.7/32), or leave it unset to use SSM Session Manager`,
     );
   }
   return cidr.trim();

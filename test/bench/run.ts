@@ -8,10 +8,11 @@
  *   npm run bench -- --write      also rewrite the table in docs/BENCHMARKS.md
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { fanoutBench, fanoutTenThousandBench } from './fanout.ts';
 import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
 import { historyReadBench } from './history-read.ts';
 
-const BENCHES: Bench[] = [historyReadBench];
+const BENCHES: Bench[] = [fanoutBench, fanoutTenThousandBench, historyReadBench];
 
 const args = process.argv.slice(2);
 const write = args.includes('--write');

@@ -48,6 +48,7 @@ trap cleanup_inner EXIT
 mount -t proc proc /proc
 ip link set lo up
 node --import tsx "$REPO/test/ops/egress-proxy.ts" bridge 3128 "$SOCKET" >"$WORK/bridge.log" 2>&1 &
+bridge_pid=$!
 mount -t proc proc "$ROOT/proc"
 mkdir -p "$ROOT/dev/shm" "$ROOT/dev/pts"
 mount -t tmpfs -o mode=1777,size=256m tmpfs "$ROOT/dev/shm"
@@ -94,11 +95,18 @@ issuer=$(curl -sS -m 10 -k -v -o /dev/null https://localhost/ 2>&1 | sed -n 's/^
 check "the certificate comes from Caddy's local CA: $issuer" grep -q 'Caddy Local Authority' <<<"$issuer"
 redirect=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' http://localhost/ 2>&1 || true)
 check "plain HTTP redirects to HTTPS: $redirect" grep -Eq '^30[18] https://localhost/' <<<"$redirect"
+# Live ticks stream through Caddy as they happen (server-sent events, asked for compressed as a browser
+# does): a proxy or an encoder that buffers would hold them back until the stream ends.
+stream=$(curl -sSkN -m 14 --compressed -H 'accept: text/event-stream' \
+  'https://localhost/graphql?query=subscription%7Bticks%7Bticker%20price%7D%7D' 2>/dev/null || true)
+events=$(grep -c '^event: next' <<<"$stream" || true)
+check "the tick subscription streams through Caddy ($events events in 14 s)" test "$events" -ge 1
 page=$(curl -fsS -m 10 -k https://localhost/ 2>&1 || true)
 check "the chart page is served through Caddy" grep -qi '<!doctype html' <<<"$page"
 
 # Every listening TCP socket in the box's namespace, with its owner. Only Caddy may face the network.
-listeners=$(ss -Hltnp | awk '{ print $4, $6 }')
+# (The test's own bridge to the egress proxy listens here too; it is not part of the box.)
+listeners=$(ss -Hltnp | awk '{ print $4, $6 }' | grep -v "pid=$bridge_pid," || true)
 printf '  listening sockets:\n'
 printf '    %s\n' "${listeners//$'\n'/$'\n'    }"
 is_loopback() { [[ "$1" =~ ^(127\.[0-9.]+|\[::1\]|\[::ffff:127\.[0-9.]+\]):[0-9]+$ ]]; }

@@ -71,3 +71,64 @@ export function formatClock(ms: number | null | undefined, timeZone?: string, lo
     timeZone,
   }).format(ms);
 }
+
+/** A signed dollar change with cents: `+$1.23`, `−$0.50`, `$0.00`; {@link MISSING} when not a number. */
+export function formatSignedDollars(value: number | null | undefined): string {
+  if (!isNumber(value)) return MISSING;
+  const rounded = Math.round(value * 100) / 100;
+  if (rounded === 0) return dollars.format(0);
+  return `${rounded > 0 ? '+' : '−'}${dollars.format(Math.abs(rounded))}`;
+}
+
+/** A signed percentage with two decimals: `+1.23%`, `−0.50%`, `0.00%` (no sign when it rounds to zero). */
+export function formatPercent(value: number | null | undefined): string {
+  if (!isNumber(value)) return MISSING;
+  const rounded = Math.round(value * 100) / 100;
+  if (rounded === 0) return '0.00%';
+  return `${rounded > 0 ? '+' : '−'}${Math.abs(rounded).toFixed(2)}%`;
+}
+
+/**
+ * A y-axis label in compare mode: signed, as many decimals as the tick needs and no more (`+5%`, `−2.5%`,
+ * `0%`, `+0.25%`).
+ */
+export function formatAxisPercent(value: number | null | undefined): string {
+  if (!isNumber(value)) return '';
+  const rounded = Math.round(value * 100) / 100;
+  if (rounded === 0) return '0%';
+  const text = Math.abs(rounded).toFixed(2).replace(/\.?0+$/, '');
+  return `${rounded > 0 ? '+' : '−'}${text}%`;
+}
+
+/**
+ * The tooltip's time: weekday, day, month and the clock to the second, e.g. `Mon 30 Nov, 14:05:03`, in the
+ * viewer's time zone unless one is given.
+ */
+export function formatTooltipTime(ms: number | null | undefined, timeZone?: string, locale = 'en-GB'): string {
+  if (!isNumber(ms)) return MISSING;
+  const parts = new Intl.DateTimeFormat(locale, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+  }).formatToParts(ms);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('weekday')} ${part('day')} ${part('month')}, ${part('hour')}:${part('minute')}:${part('second')}`;
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Text made safe to put into HTML (ApexCharts' custom tooltip takes a string of markup). */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}

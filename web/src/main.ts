@@ -1,39 +1,35 @@
 /**
- * The page's composition root: builds the store, the views and the two connections, and wires them.
+ * The page's composition root: builds the store, the views and the connections, and wires them.
  *
  * Order matters for not missing a tick: the live subscription opens first and its ticks go into the store
- * straight away; the 7-day history is fetched after, and merging is idempotent, so whatever arrived in
- * between is neither lost nor doubled. After a reconnect, the ticks missed while away are fetched as history
- * from the store's last point on.
+ * straight away; the history of the picked range is fetched after, and merging is idempotent, so whatever
+ * arrived in between is neither lost nor doubled. After a reconnect, the ticks missed while away are
+ * fetched as history from the store's last point on. Zooming in fetches that window's history at the
+ * chart's width, so a zoomed line is as exact as the full view.
  */
+import { createChartLegend } from './chart-legend.ts';
 import { showConnectionStatus } from './connection-status.ts';
 import { formatClock } from './format.ts';
 import { createGraphqlApi } from './graphql-api.ts';
-import { createPriceChart } from './price-chart.ts';
+import { assignSeriesColors, seriesColor } from './palette.ts';
+import { type ChartMode, type ChartStock, createPriceChart } from './price-chart.ts';
+import { DEFAULT_RANGE, historyFrom, isRangeKey, liveWindow, type RangeKey, rangeChoice } from './ranges.ts';
 import { retryDelayMs } from './reconnect-policy.ts';
 import { createSeriesStore, type SeriesChange } from './series-store.ts';
 import { installTestHook } from './test-hook.ts';
 import { startTickFeed } from './tick-feed.ts';
 import { createTickerCards } from './ticker-cards.ts';
 import type { Stock } from './types.ts';
+import { createAdminSession, createWatchlistEditor } from './watchlist-editor.ts';
 
-/** The chart's default window: the last 7 days. */
-const HISTORY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 /** A backfill re-reads this much before the last point it has, in case the last fetch was partial. */
 const BACKFILL_OVERLAP_MS = 60 * 1000;
 /** How often the page forgets points that slid out of the window. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 /** At most one watchlist reload per this long, however many unknown tickers come in. */
 const WATCHLIST_RELOAD_MS = 30 * 1000;
-
-/**
- * The width to ask history for: the chart's own, in CSS pixels, within what the server accepts. Undefined
- * (the server's default) while the chart has no layout yet.
- */
-function chartWidth(el: HTMLElement): number | undefined {
-  const width = Math.round(el.clientWidth);
-  return width > 0 ? Math.min(5000, Math.max(10, width)) : undefined;
-}
+/** Wait this long after a zoom or pan settles before fetching its detail (a wheel zoom is many steps). */
+const DETAIL_DELAY_MS = 250;
 
 function required<T extends HTMLElement = HTMLElement>(testid: string): T {
   const el = document.querySelector<T>(`[data-testid="${testid}"]`);
@@ -41,30 +37,101 @@ function required<T extends HTMLElement = HTMLElement>(testid: string): T {
   return el;
 }
 
+/** The width to ask history for: the chart's own, in CSS pixels, within what the server accepts. */
+function chartWidth(el: HTMLElement): number | undefined {
+  const width = Math.round(el.clientWidth);
+  return width > 0 ? Math.min(5000, Math.max(10, width)) : undefined;
+}
+
 function main(): void {
   const statusEl = required('connection-status');
   const updatedEl = required<HTMLTimeElement>('last-update');
+  const taglineEl = required('tagline');
+  const chartTitleEl = required('chart-title');
+  const liveButton = required<HTMLButtonElement>('back-to-live');
+  const rangePicker = required<HTMLFieldSetElement>('range-picker');
+  const modePicker = required<HTMLFieldSetElement>('mode-picker');
+  const chartEl = required('price-chart');
+
   const store = createSeriesStore();
-  const api = createGraphqlApi('/graphql');
+  const session = createAdminSession(safeSessionStorage());
+  const api = createGraphqlApi({ url: '/graphql', adminToken: () => session.token() });
+  /** Enabled tickers by ticker, in watchlist order. */
   let stocks = new Map<string, Stock>();
+  let colors = new Map<string, string>();
+  // the browser may restore a previous choice of the radios on a reload: start from what they show
+  const checkedRange = rangePicker.querySelector<HTMLInputElement>('input:checked')?.value;
+  let range: RangeKey = isRangeKey(checkedRange) ? checkedRange : DEFAULT_RANGE;
   let loaded = false;
   /** Ends the first load's wait between attempts early. */
   let retryLoadNow: (() => void) | undefined;
   /** A reconnect happened while the first load was in flight: backfill once it is done. */
   let backfillAfterLoad = false;
 
-  const chartEl = required('price-chart');
+  const colorOf = (ticker: string) => colors.get(ticker) ?? seriesColor(0);
+
   const chart = createPriceChart(chartEl, store, {
-    describe: (ticker) => {
-      const name = stocks.get(ticker)?.companyName;
-      return name ? `${ticker} · ${name}` : ticker;
+    onViewChange(view, detailWanted) {
+      liveButton.hidden = view.following;
+      if (detailWanted && !view.following && view.window) scheduleDetail(view.window);
     },
-    onVisibilityChange: (ticker, hidden) => cards.setHidden(ticker, hidden),
   });
+  const legend = createChartLegend(required('chart-legend'), { onToggle: (ticker) => toggle(ticker) });
   const cards = createTickerCards(required('ticker-cards'), store, {
-    onToggle: (ticker) => chart.toggle(ticker),
+    colorOf,
+    windowStart: () => {
+      const view = chart.view();
+      return view.window && view.following ? view.window.min : liveWindowNow().min;
+    },
+    onRemove: (ticker) => void editor.remove(ticker),
   });
-  installTestHook(window, chart);
+  const editor = createWatchlistEditor(required('watchlist-editor'), {
+    api,
+    session,
+    onChanged: () => reloadWatchlist(),
+    onEditingChange: (editing) => cards.setEditing(editing),
+    onBusy: (ticker, busy) => cards.setBusy(ticker, busy),
+  });
+
+  function liveWindowNow() {
+    const firsts = store.tickers().map((t) => store.first(t)?.[0] ?? Number.POSITIVE_INFINITY);
+    const first = Math.min(...firsts);
+    return liveWindow(range, Date.now(), Number.isFinite(first) ? first : undefined);
+  }
+
+  function toggle(ticker: string): void {
+    const hidden = !chart.isHidden(ticker);
+    chart.setHidden(ticker, hidden);
+    legend.setHidden(ticker, hidden);
+    cards.setHidden(ticker, hidden);
+  }
+
+  installTestHook(window, {
+    seriesCount: () => chart.snapshot().series.length,
+    pointCount: (ticker) => store.pointCount(ticker),
+    drawnTickers: () => chart.snapshot().series.map((s) => s.ticker),
+    lastDrawnPoint: (ticker) => {
+      const drawn = chart.snapshot().series.find((s) => s.ticker === ticker);
+      const last = drawn?.points[drawn.points.length - 1];
+      return last ? [last[0], last[1]] : null;
+    },
+    markerCount: (ticker) => chart.snapshot().series.find((s) => s.ticker === ticker)?.markers ?? 0,
+    bands: () =>
+      chart
+        .snapshot()
+        .series.flatMap((s) => (s.band ? [{ ticker: s.ticker, low: s.band.low, high: s.band.high }] : [])),
+    isHidden: (ticker) => chart.isHidden(ticker),
+    view: () => chart.view(),
+    yRange: () => chart.snapshot().yRange,
+    timings: () => {
+      const snapshot = chart.snapshot();
+      return {
+        firstDataDrawMs: snapshot.firstDataDrawAt,
+        lastDrawMs: snapshot.lastDrawMs,
+        draws: snapshot.draws,
+      };
+    },
+  });
 
   function apply(change: SeriesChange): void {
     if (change.unknown.size > 0) scheduleWatchlistReload();
@@ -78,28 +145,59 @@ function main(): void {
     updatedEl.dateTime = new Date(ms).toISOString();
   }
 
-  /** Watchlist into store and cards. Returns the enabled tickers that are new to the page. */
+  /** Watchlist into store, chart, legend and cards. Returns the enabled tickers that are new to the page. */
   function useWatchlist(watchlist: readonly Stock[]): string[] {
     const enabled = watchlist.filter((stock) => stock.enabled);
     const added = enabled.map((s) => s.ticker).filter((ticker) => !store.has(ticker));
     stocks = new Map(enabled.map((stock) => [stock.ticker, stock]));
+    colors = assignSeriesColors(
+      watchlist.map((s) => s.ticker),
+      enabled.map((s) => s.ticker),
+    );
     const change = store.setTickers(enabled.map((stock) => stock.ticker));
-    if (change.structural) cards.render(enabled);
+    const chartStocks: ChartStock[] = enabled.map((stock) => ({
+      ticker: stock.ticker,
+      companyName: stock.companyName ?? stock.ticker,
+      color: colorOf(stock.ticker),
+      low52Week: stock.low52Week,
+      high52Week: stock.high52Week,
+    }));
+    chart.setStocks(chartStocks);
+    legend.render(chartStocks.map((s) => ({ ...s, logoUrl: stocks.get(s.ticker)?.logoUrl ?? null })));
+    for (const stock of enabled) legend.setHidden(stock.ticker, chart.isHidden(stock.ticker));
+    cards.render(enabled);
+    for (const stock of enabled) cards.setHidden(stock.ticker, chart.isHidden(stock.ticker));
     apply(change);
+    if (enabled.length === 0) chart.setMessage('The watchlist is empty');
     return added;
   }
 
-  async function loadHistory(tickers: readonly string[], from: Date): Promise<void> {
+  async function loadHistory(
+    tickers: readonly string[],
+    from: number,
+    to?: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     if (tickers.length === 0) return;
-    apply(store.mergeHistory(await api.priceHistory({ tickers, from, width: chartWidth(chartEl) })));
+    const history = await api.priceHistory(
+      {
+        tickers,
+        from: new Date(from),
+        ...(to !== undefined ? { to: new Date(to) } : {}),
+        width: chartWidth(chartEl),
+      },
+      signal,
+    );
+    apply(store.mergeHistory(history));
   }
 
   /** First load, retried with backoff until the server answers (it may still be starting). */
   async function initialLoad(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const tickers = useWatchlist(await api.watchlist());
-        await loadHistory(tickers, new Date(Date.now() - HISTORY_WINDOW_MS));
+        const [watchlist] = await Promise.all([api.watchlist(), editor.refreshPermissions()]);
+        const tickers = useWatchlist(watchlist);
+        await loadHistory(tickers, historyFrom(range, Date.now()));
         loaded = true;
         chart.update({ structural: true, rewritten: new Set(), appended: new Map(), unknown: new Set() });
         cards.refresh();
@@ -108,7 +206,6 @@ function main(): void {
         );
         if (Number.isFinite(newest)) showLastUpdate(newest);
         if (backfillAfterLoad) void backfill();
-        if (store.tickers().length === 0) chart.setMessage('The watchlist is empty');
         return;
       } catch (error) {
         const delay = retryDelayMs(attempt);
@@ -131,14 +228,19 @@ function main(): void {
   async function backfill(): Promise<void> {
     backfillAfterLoad = !loaded;
     if (!loaded) return;
-    const windowStart = Date.now() - HISTORY_WINDOW_MS;
+    const windowStart = historyFrom(range, Date.now());
     const resume = store.resumeFrom();
     const from = resume === null ? windowStart : Math.max(windowStart, resume - BACKFILL_OVERLAP_MS);
     try {
-      await loadHistory(store.tickers(), new Date(from));
+      await loadHistory(store.tickers(), from);
     } catch (error) {
       console.warn('stockstreamer: backfill after reconnect failed:', error);
     }
+  }
+
+  async function reloadWatchlist(): Promise<void> {
+    const added = useWatchlist(await api.watchlist());
+    if (loaded) await loadHistory(added, historyFrom(range, Date.now()));
   }
 
   let reloadTimer: ReturnType<typeof setTimeout> | undefined;
@@ -149,8 +251,7 @@ function main(): void {
     reloadTimer = setTimeout(async () => {
       lastReload = Date.now();
       try {
-        const added = useWatchlist(await api.watchlist());
-        await loadHistory(added, new Date(Date.now() - HISTORY_WINDOW_MS));
+        await reloadWatchlist();
       } catch (error) {
         console.warn('stockstreamer: reloading the watchlist failed:', error);
       } finally {
@@ -158,6 +259,68 @@ function main(): void {
       }
     }, wait);
   }
+
+  // ---- range, compare mode, back to live ----------------------------------------------------------------
+
+  let rangeLoad: AbortController | undefined;
+  async function pickRange(next: RangeKey): Promise<void> {
+    range = next;
+    const choice = rangeChoice(next);
+    taglineEl.textContent = `Live prices · ${choice.description}`;
+    chart.setRange(next);
+    liveButton.hidden = true;
+    cards.refresh();
+    if (!loaded) return; // the first load asks for the current range
+    rangeLoad?.abort();
+    const controller = new AbortController();
+    rangeLoad = controller;
+    const from = historyFrom(next, Date.now());
+    try {
+      await loadHistory(store.tickers(), from, undefined, controller.signal);
+      if (controller.signal.aborted) return;
+      apply(store.pruneBefore(from));
+      cards.refresh();
+    } catch (error) {
+      if (!controller.signal.aborted) console.warn('stockstreamer: loading the range failed:', error);
+    }
+  }
+
+  rangePicker.addEventListener('change', (event) => {
+    const value = (event.target as HTMLInputElement).value;
+    if (isRangeKey(value)) void pickRange(value);
+  });
+
+  function setMode(mode: ChartMode): void {
+    chart.setMode(mode);
+    chartTitleEl.textContent =
+      mode === 'percent' ? 'Change since the start of the window, %' : 'Price, US dollars';
+  }
+  modePicker.addEventListener('change', (event) => {
+    const value = (event.target as HTMLInputElement).value;
+    if (value === 'price' || value === 'percent') setMode(value);
+  });
+
+  liveButton.addEventListener('click', () => {
+    chart.backToLive();
+    liveButton.hidden = true;
+  });
+
+  let detailTimer: ReturnType<typeof setTimeout> | undefined;
+  let detailLoad: AbortController | undefined;
+  function scheduleDetail(window: { min: number; max: number }): void {
+    clearTimeout(detailTimer);
+    detailTimer = setTimeout(() => {
+      detailLoad?.abort();
+      const controller = new AbortController();
+      detailLoad = controller;
+      const tickers = store.tickers().filter((ticker) => !chart.isHidden(ticker));
+      loadHistory(tickers, window.min, window.max, controller.signal).catch((error) => {
+        if (!controller.signal.aborted) console.warn('stockstreamer: loading the zoomed window failed:', error);
+      });
+    }, DETAIL_DELAY_MS);
+  }
+
+  // ---- live ticks ---------------------------------------------------------------------------------------
 
   const feed = startTickFeed({
     url: '/graphql',
@@ -178,9 +341,21 @@ function main(): void {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') feed.retryNow();
   });
-  setInterval(() => apply(store.pruneBefore(Date.now() - HISTORY_WINDOW_MS)), PRUNE_EVERY_MS);
+  setInterval(() => apply(store.pruneBefore(historyFrom(range, Date.now()))), PRUNE_EVERY_MS);
+
+  // a restored radio state (see `range` above) is applied before the first load
+  if (range !== DEFAULT_RANGE) void pickRange(range);
+  if (modePicker.querySelector<HTMLInputElement>('input:checked')?.value === 'percent') setMode('percent');
 
   void initialLoad();
+}
+
+function safeSessionStorage(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
 }
 
 main();

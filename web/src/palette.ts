@@ -44,3 +44,23 @@ export function contrastRatio(a: string, b: string): number {
   const lb = relativeLuminance(b);
   return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
 }
+
+/**
+ * Colours for the watched tickers that stay put while the watchlist changes: each ticker prefers the slot of
+ * its place in the whole watchlist (`all`, removed entries included, in the order they were added), so
+ * removing one line does not repaint the others; a ticker whose slot is taken by an earlier one gets the
+ * next free slot, so no two visible lines share a colour while the palette lasts.
+ */
+export function assignSeriesColors(all: readonly string[], watched: readonly string[]): Map<string, string> {
+  const n = SERIES_PALETTE.length;
+  const taken = new Set<number>();
+  const colors = new Map<string, string>();
+  for (const ticker of watched) {
+    const at = all.indexOf(ticker);
+    let slot = ((at === -1 ? colors.size : at) % n + n) % n;
+    for (let tries = 0; tries < n && taken.has(slot); tries++) slot = (slot + 1) % n;
+    if (taken.size < n) taken.add(slot);
+    colors.set(ticker, SERIES_PALETTE[slot]!);
+  }
+  return colors;
+}

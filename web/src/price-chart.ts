@@ -1,99 +1,147 @@
 /**
- * The ApexCharts line chart: one series per watched ticker, drawn from the series store.
+ * The ApexCharts line chart: one line per watched ticker, its 52-week range as a shaded band in its colour,
+ * markers where the price changed, and a view that follows live prices until the viewer zooms or pans away.
  *
- * Store changes are queued and drawn at most once per animation frame, one ApexCharts call at a time. A
- * change that only adds points after each series' end (every live tick, and the backfill after a reconnect)
- * goes through `appendData`, which keeps the viewer's zoom; anything else (first load, a rewritten or added
- * series) replaces the series with `updateSeries` and then puts the zoom and the hidden series back.
+ * The page owns the view, not ApexCharts: every draw works out the time window (the picked range ending
+ * now while following live, else the viewer's zoom), reduces each series to at most four points per pixel
+ * column of that window (M4, as the server does), rebases to % in compare mode, picks the y-range from what
+ * is visible, and hands ApexCharts one `updateOptions` with all of it. Draws are coalesced to one per
+ * animation frame and run one at a time, so a burst of ticks costs one render. ApexCharts' own zoom, pan,
+ * wheel zoom and reset still drive it: their events feed the view, and the next draw redraws it properly.
  */
 import ApexCharts from 'apexcharts/core';
 import 'apexcharts/line';
-import 'apexcharts/features/legend';
+import 'apexcharts/features/annotations';
 import 'apexcharts/features/toolbar';
 import 'apexcharts/features/facet';
-import { formatAxisDollars, formatDollars } from './format.ts';
-import { SERIES_PALETTE } from './palette.ts';
-import {
-  combineChanges,
-  emptyChange,
-  isEmptyChange,
-  type Point,
-  type SeriesChange,
-  type SeriesStore,
-} from './series-store.ts';
-
-/**
- * ApexCharts' data reducer measures the data's x-range on a full draw only, not on `appendData`, and pans are
- * clamped to that range: redraw in full now and then so the viewer can always pan to the newest points.
- */
-const FULL_REDRAW_EVERY_MS = 5 * 60 * 1000;
+import { escapeHtml, formatAxisDollars, formatAxisPercent, formatDollars, formatPercent, formatTooltipTime } from './format.ts';
+import { liveWindow, type RangeKey, type TimeWindow } from './ranges.ts';
+import { changeMarkers, percentChange, priceAt, reduceM4, valueExtent } from './series-math.ts';
+import { type Point, type SeriesChange, type SeriesStore } from './series-store.ts';
 
 /** The page's font stack (no web fonts: the build must not fetch anything from elsewhere). */
 const FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
+/** Markers closer than this to the previous one on the same line are skipped (see `changeMarkers`). */
+const MARKER_GAP_PX = 7;
+/** Marker radius in px. */
+const MARKER_RADIUS = 2.6;
+/** How opaque a 52-week band is; six of them overlap, so each is faint. */
+const BAND_OPACITY = 0.09;
+
+export type ChartMode = 'price' | 'percent';
+
+/** What the chart needs to know about a ticker besides its prices. */
+export interface ChartStock {
+  ticker: string;
+  companyName: string;
+  color: string;
+  low52Week: number | null;
+  high52Week: number | null;
+}
+
+/** The view: which range, whether it follows live, and the window when it does not. */
+export interface ChartView {
+  range: RangeKey;
+  mode: ChartMode;
+  /** True while the window ends at the newest tick and slides along with it. */
+  following: boolean;
+  /** The window drawn last. */
+  window: TimeWindow | null;
+}
+
 export interface PriceChartOptions {
-  /** The tooltip title for a ticker, e.g. "AAPL · Apple Inc.". */
-  describe(ticker: string): string;
-  /** A series was shown or hidden (from the chart's own legend or through `toggle`). */
-  onVisibilityChange?(ticker: string, hidden: boolean): void;
+  /** The viewer zoomed, panned, reset or went back to live; `detailWanted` asks for finer history there. */
+  onViewChange?(view: ChartView, detailWanted: boolean): void;
+}
+
+/** One drawn line, as the test hook and the tooltip read it. */
+export interface DrawnSeries {
+  ticker: string;
+  color: string;
+  /** The points handed to ApexCharts, in dollars. */
+  points: Point[];
+  /** The same in the drawn unit (dollars, or % in compare mode). */
+  values: Point[];
+  /** The price at the window's start, which compare mode rebases to. */
+  base: number | undefined;
+  markers: number;
+  band: { low: number; high: number } | null;
+}
+
+export interface ChartSnapshot {
+  view: ChartView;
+  series: readonly DrawnSeries[];
+  yRange: { min: number; max: number } | null;
+  draws: number;
+  lastDrawMs: number;
+  /** `performance.now()` when the first draw with data finished. */
+  firstDataDrawAt: number | null;
 }
 
 export interface PriceChart {
-  /** Queues the store change for drawing. Cheap: call it for every write. */
+  /** Queues a store change for drawing. Cheap: call it for every write. */
   update(change: SeriesChange): void;
+  /** The tickers to draw, in order, with colours and 52-week ranges. */
+  setStocks(stocks: readonly ChartStock[]): void;
+  setHidden(ticker: string, hidden: boolean): void;
+  isHidden(ticker: string): boolean;
+  /** Picks a range and follows live in it. */
+  setRange(range: RangeKey): void;
+  setMode(mode: ChartMode): void;
+  /** Back to the picked range, ending now, following new ticks. */
+  backToLive(): void;
+  view(): ChartView;
   /** Shows `text` over an empty chart (loading, errors). */
   setMessage(text: string): void;
-  /** Shows or hides a ticker's line. */
-  toggle(ticker: string): void;
-  isHidden(ticker: string): boolean;
-  /** How many series the chart holds. */
-  seriesCount(): number;
-  /** How many points the chart holds for `ticker` (0 when it has no such series). */
-  pointCount(ticker: string): number;
+  snapshot(): ChartSnapshot;
   destroy(): void;
 }
 
-/**
- * Whether ApexCharts currently hides `ticker`'s series. Its typings promise a boolean, but 7.9.1 returns
- * `{ isHidden, realIndex }` (an object, so always truthy), and throws for a name it has not drawn: read both.
- */
-function seriesHidden(chart: ApexCharts, ticker: string): boolean {
-  try {
-    const answer: unknown = chart.isSeriesHidden(ticker);
-    if (typeof answer === 'object' && answer !== null)
-      return (answer as { isHidden?: unknown }).isHidden === true;
-    return answer === true;
-  } catch {
-    return false;
-  }
+/** The few ApexCharts internals read here: the drawn scale and the plot's size (not in its public typings). */
+interface ApexInternals {
+  w?: {
+    globals: { minX: number; maxX: number; minY: number; maxY: number };
+    layout: { gridWidth: number; gridHeight: number };
+  };
 }
 
-type DrawPlan =
-  | { kind: 'full'; tickers: string[]; series: { name: string; data: Point[] }[] }
-  | { kind: 'append'; tickers: string[]; appended: Map<string, Point[]> };
+function internals(chart: ApexCharts): ApexInternals['w'] {
+  return (chart as unknown as ApexInternals).w;
+}
 
-interface XWindow {
-  min: number;
-  max: number;
+interface Frame {
+  window: TimeWindow;
+  series: DrawnSeries[];
+  extent: { min: number; max: number } | null;
+  /** Marker points per drawn series, in the drawn unit. */
+  markerPoints: Point[][];
 }
 
 export function createPriceChart(
   el: HTMLElement,
   store: SeriesStore,
-  options: PriceChartOptions,
+  options: PriceChartOptions = {},
 ): PriceChart {
-  /** The series order of the last planned draw (it may still be waiting for an earlier one to finish). */
-  let planned: string[] = [];
-  let lastFullPlan = 0;
-  /** The tickers the chart holds, in series order, and how many points each has: the test hook reads this. */
-  let drawn: string[] = [];
-  const drawnCounts = new Map<string, number>();
-  /** The viewer's zoom/pan window, to restore after an `updateSeries` (which resets it). */
-  let zoom: XWindow | null = null;
+  let stocks: ChartStock[] = [];
+  const hidden = new Set<string>();
+  const view: ChartView = { range: '7d', mode: 'price', following: true, window: null };
+  let frame: Frame | null = null;
+  let message = 'Loading prices…';
 
-  let pending = emptyChange();
+  let draws = 0;
+  let lastDrawMs = 0;
+  let firstDataDrawAt: number | null = null;
+
+  let dirty = false;
   let scheduled = false;
-  let queue: Promise<void> = Promise.resolve();
+  let drawing: Promise<void> = Promise.resolve();
+  /** Set while our own `updateOptions` runs, so its events are not mistaken for the viewer's. */
+  let ownUpdate = false;
+  /** Set between ApexCharts' reset button and the `zoomed` event it fires. */
+  let resetting = false;
+
+  const stockOf = (ticker: string) => stocks.find((s) => s.ticker === ticker);
 
   const chart = new ApexCharts(el, {
     chart: {
@@ -102,14 +150,15 @@ export function createPriceChart(
       fontFamily: FONT_STACK,
       background: 'transparent',
       parentHeightOffset: 0,
-      // Off: ApexCharts animates every appendData (a "streaming scroll") even with dynamicAnimation off, which
-      // tripled the cost of a tick in Chromium; a live chart that moves every few seconds needs no tweening.
+      // A live chart redraws every few seconds; tweening each redraw costs CPU and reads as jitter.
       animations: { enabled: false },
-      zoom: { enabled: true, type: 'x', autoScaleYaxis: true },
-      // Draw at most 2000 points per line, about two per pixel (LTTB, re-reduced for the zoom window): a day of
-      // 5-second ticks is 17k points a ticker; drawing them all made each tick's redraw ~4x slower in Chromium,
-      // and 4000 (all of a 1000-px M4 answer) ~3x slower than 2000.
-      dataReducer: { enabled: true, algorithm: 'lttb', targetPoints: 2000, threshold: 3000 },
+      zoom: {
+        enabled: true,
+        type: 'x',
+        autoScaleYaxis: false, // the next draw picks the y-range from what is visible
+        allowMouseWheelZoom: true,
+        resetControl: false,
+      },
       toolbar: {
         show: true,
         autoSelected: 'zoom',
@@ -123,65 +172,241 @@ export function createPriceChart(
           reset: true,
         },
       },
+      accessibility: { enabled: true, description: 'Stock prices over time, one line per ticker' },
       events: {
+        mounted: () => drawOverlay(),
+        updated: () => drawOverlay(),
         zoomed: (_chart, range) => {
-          zoom = range?.xaxis && Number.isFinite(range.xaxis.min) ? { ...range.xaxis } : null;
+          if (ownUpdate) return;
+          if (resetting) {
+            resetting = false;
+            return;
+          }
+          const min = range?.xaxis?.min;
+          const max = range?.xaxis?.max;
+          if (typeof min !== 'number' || typeof max !== 'number' || !(max > min)) return;
+          leaveLive({ min, max });
         },
         scrolled: (_chart, range) => {
-          if (range?.xaxis) zoom = { ...range.xaxis };
+          if (ownUpdate) return;
+          const min = range?.xaxis?.min;
+          const max = range?.xaxis?.max;
+          if (typeof min !== 'number' || typeof max !== 'number' || !(max > min)) return;
+          // a pan drag: remember where it is; drawing waits for the pointer to come up
+          view.following = false;
+          view.window = { min, max };
+          panned = true;
         },
         beforeResetZoom: () => {
-          zoom = null;
-        },
-        legendClick: (_chart, seriesIndex) => {
-          const ticker = seriesIndex === undefined ? undefined : drawn[seriesIndex];
-          // the legend toggles after this handler returns
-          if (ticker) queueMicrotask(() => options.onVisibilityChange?.(ticker, seriesHidden(chart, ticker)));
+          resetting = true;
+          view.following = true;
+          const window = currentWindow();
+          view.window = window;
+          queueMicrotask(() => {
+            resetting = false;
+            options.onViewChange?.(viewCopy(), false);
+            schedule();
+          });
+          return { xaxis: { min: window.min, max: window.max } };
         },
       },
     },
     // OS light/dark is followed by the facet feature; --apx-fore / --apx-grid in styles.css set the chrome.
     theme: { follow: 'os' },
-    colors: [...SERIES_PALETTE],
     series: [],
     stroke: { width: 2, curve: 'straight', lineCap: 'round' },
-    // no stroke: ApexCharts parks zero-size hover markers at the plot's corner, and a stroke shows them there
     markers: { size: 0, strokeWidth: 0, hover: { size: 5 } },
     dataLabels: { enabled: false },
-    grid: { strokeDashArray: 3, padding: { left: 8, right: 8 } },
+    legend: { show: false }, // the page draws its own, with logos (chart-legend.ts)
+    grid: { strokeDashArray: 3, padding: { left: 8, right: 12 } },
     xaxis: {
       type: 'datetime',
-      labels: { datetimeUTC: false },
+      labels: { datetimeUTC: false, datetimeFormatter: { hour: 'HH:mm', minute: 'HH:mm' } },
       tooltip: { enabled: false },
     },
     yaxis: {
-      labels: { formatter: (value: number) => formatAxisDollars(value), minWidth: 48 },
-    },
-    legend: {
-      show: true,
-      position: 'bottom',
-      horizontalAlign: 'center',
-      itemMargin: { horizontal: 10 },
-      markers: { strokeWidth: 0 },
+      labels: { formatter: (value: number) => axisLabel(value), minWidth: 52 },
     },
     tooltip: {
       shared: false,
       intersect: false,
-      x: { format: 'ddd d MMM, HH:mm:ss' },
-      y: {
-        formatter: (value: number | null) => formatDollars(value),
-        title: { formatter: (seriesName: string) => options.describe(seriesName) },
-      },
+      custom: ({ seriesIndex, dataPointIndex }) => tooltipHtml(seriesIndex, dataPointIndex),
     },
-    noData: { text: 'Loading prices…' },
+    noData: { text: message },
   });
   const rendered = chart.render();
+
+  function axisLabel(value: number): string {
+    return view.mode === 'percent' ? formatAxisPercent(value) : formatAxisDollars(value);
+  }
+
+  function tooltipHtml(seriesIndex: number, dataPointIndex: number): string {
+    const drawn = frame?.series[seriesIndex];
+    const point = drawn?.points[dataPointIndex];
+    if (!drawn || !point) return '';
+    const stock = stockOf(drawn.ticker);
+    const [time, price] = point;
+    const change =
+      drawn.base !== undefined && drawn.base !== 0 ? formatPercent(percentChange(price, drawn.base)) : '';
+    return [
+      `<div class="tip" data-testid="chart-tooltip" style="--series:${drawn.color}">`,
+      '<div class="tip-head"><span class="tip-swatch"></span>',
+      `<strong class="tip-ticker">${escapeHtml(drawn.ticker)}</strong>`,
+      `<span class="tip-name">${escapeHtml(stock?.companyName ?? drawn.ticker)}</span></div>`,
+      `<div class="tip-time">${escapeHtml(formatTooltipTime(time))}</div>`,
+      `<div class="tip-price"><span class="tip-dollars">${escapeHtml(formatDollars(price))}</span>`,
+      change ? `<span class="tip-change">${escapeHtml(change)} in view</span>` : '',
+      '</div></div>',
+    ].join('');
+  }
+
+  function viewCopy(): ChartView {
+    return { ...view, window: view.window ? { ...view.window } : null };
+  }
+
+  function visibleStocks(): ChartStock[] {
+    return stocks.filter((stock) => !hidden.has(stock.ticker) && store.has(stock.ticker));
+  }
+
+  /** The live window for the picked range, from the data there is. */
+  function currentWindow(): TimeWindow {
+    if (!view.following && view.window) return view.window;
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const stock of stocks) {
+      const f = store.first(stock.ticker);
+      const l = store.latest(stock.ticker);
+      if (f && f[0] < first) first = f[0];
+      if (l && l[0] > last) last = l[0];
+    }
+    return liveWindow(
+      view.range,
+      Date.now(),
+      Number.isFinite(first) ? first : undefined,
+      Number.isFinite(last) ? last : undefined,
+    );
+  }
+
+  /** The plot's width in px: the M4 column count and the marker spacing depend on it. */
+  function plotWidth(): number {
+    const gridWidth = internals(chart)?.layout.gridWidth;
+    return Math.max(10, Math.round(gridWidth && gridWidth > 0 ? gridWidth : el.clientWidth - 70));
+  }
+
+  function buildFrame(): Frame {
+    const window = currentWindow();
+    const width = plotWidth();
+    const pxPerMs = width / (window.max - window.min);
+    const series: DrawnSeries[] = [];
+    const markerPoints: Point[][] = [];
+    const inView: number[] = [];
+    for (const stock of visibleStocks()) {
+      const all = store.points(stock.ticker);
+      const points = reduceM4(all, window.min, window.max, width);
+      if (points.length === 0) continue;
+      const base = priceAt(all, window.min);
+      const percent = view.mode === 'percent';
+      if (percent && (base === undefined || base === 0)) continue;
+      const toValue = percent ? (price: number) => percentChange(price, base!) : (price: number) => price;
+      const values = points.map(([time, price]) => [time, toValue(price)] as const);
+      for (const [time, value] of values) if (time >= window.min && time <= window.max) inView.push(value);
+      const markers = changeMarkers(all, window.min, window.max, pxPerMs, MARKER_GAP_PX).map(
+        ([time, price]) => [time, toValue(price)] as const,
+      );
+      markerPoints.push(markers);
+      const { low52Week: low, high52Week: high } = stock;
+      const band =
+        typeof low === 'number' && typeof high === 'number' && high >= low
+          ? { low: toValue(low), high: toValue(high) }
+          : null;
+      series.push({ ticker: stock.ticker, color: stock.color, points, values, base, markers: markers.length, band });
+    }
+    return { window, series, extent: valueExtent(inView) ?? null, markerPoints };
+  }
+
+  function apexOptions(next: Frame): ApexCharts.ApexOptions {
+    return {
+      series: next.series.map((s) => ({ name: s.ticker, data: s.values as [number, number][] })),
+      colors: next.series.map((s) => s.color),
+      xaxis: { min: next.window.min, max: next.window.max },
+      yaxis: {
+        min: next.extent?.min,
+        max: next.extent?.max,
+        forceNiceScale: true,
+        labels: { formatter: (value: number) => axisLabel(value), minWidth: 52 },
+      },
+      annotations: {
+        yaxis: next.series.flatMap((s) =>
+          s.band
+            ? [
+                {
+                  id: `band-${s.ticker.replace(/[^A-Za-z0-9-]/g, '_')}`,
+                  y: s.band.low,
+                  y2: s.band.high,
+                  fillColor: s.color,
+                  opacity: BAND_OPACITY,
+                  borderColor: 'transparent',
+                  borderWidth: 0,
+                  strokeDashArray: 0,
+                  label: { text: '' },
+                },
+              ]
+            : [],
+        ),
+      },
+      noData: { text: hiddenMessage() },
+    };
+  }
+
+  function hiddenMessage(): string {
+    if (stocks.length > 0 && stocks.every((s) => hidden.has(s.ticker))) {
+      return 'Every line is hidden: pick a ticker below to show it';
+    }
+    return message;
+  }
+
+  /** Markers where the price changed, drawn into ApexCharts' plot group after each of its renders. */
+  function drawOverlay(): void {
+    const plot = el.querySelector('.apexcharts-graphical');
+    if (!plot) return;
+    plot.querySelector(':scope > .ss-markers')?.remove();
+    if (!frame || frame.series.length === 0) return;
+    const w = internals(chart);
+    if (!w) return;
+    const { minX, maxX, minY, maxY } = w.globals;
+    const { gridWidth, gridHeight } = w.layout;
+    if (!(maxX > minX) || !(maxY > minY) || !(gridWidth > 0) || !(gridHeight > 0)) return;
+    const sx = gridWidth / (maxX - minX);
+    const sy = gridHeight / (maxY - minY);
+    const group = document.createElementNS('http://www.w3.org/2000/svg', 'g');
+    group.setAttribute('class', 'ss-markers');
+    group.setAttribute('aria-hidden', 'true');
+    const r = MARKER_RADIUS;
+    frame.series.forEach((series, i) => {
+      const markers = frame?.markerPoints[i] ?? [];
+      if (markers.length === 0) return;
+      let d = '';
+      for (const [time, value] of markers) {
+        const x = (time - minX) * sx;
+        const y = gridHeight - (value - minY) * sy;
+        if (x < -r || x > gridWidth + r || y < -r || y > gridHeight + r) continue;
+        d += `M${(x - r).toFixed(1)} ${y.toFixed(1)}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`;
+      }
+      const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+      path.setAttribute('class', 'ss-marker');
+      path.setAttribute('data-ticker', series.ticker);
+      path.setAttribute('d', d);
+      path.style.setProperty('--series', series.color);
+      group.append(path);
+    });
+    plot.append(group);
+  }
 
   // Every ApexCharts update re-renders the plot and drops the hover tooltip; with a tick every few seconds,
   // a reader holding the pointer still would see it vanish. Remember where the pointer is and replay it.
   let pointer: { x: number; y: number } | null = null;
   el.addEventListener('mousemove', (e) => {
-    pointer = { x: e.clientX, y: e.clientY };
+    if (e.isTrusted) pointer = { x: e.clientX, y: e.clientY };
   });
   el.addEventListener('mouseleave', () => {
     pointer = null;
@@ -191,58 +416,45 @@ export function createPriceChart(
     const target = document.elementFromPoint(pointer.x, pointer.y);
     if (!target || !el.contains(target)) return;
     target.dispatchEvent(
-      new MouseEvent('mousemove', {
-        clientX: pointer.x,
-        clientY: pointer.y,
-        bubbles: true,
-        cancelable: true,
-      }),
+      new MouseEvent('mousemove', { clientX: pointer.x, clientY: pointer.y, bubbles: true, cancelable: true }),
     );
   }
 
-  /**
-   * Decides, synchronously, what to hand ApexCharts for `change`. Synchronously matters: a full redraw copies
-   * the store as it is now, and every later write lands in a fresh `pending`, so no point is drawn twice
-   * even when a slow draw is still running as the next tick comes in.
-   */
-  function plan(change: SeriesChange): DrawPlan | null {
-    const tickers = store.tickers();
-    const sameSeries =
-      tickers.length === planned.length && tickers.every((ticker, i) => ticker === planned[i]);
-    const stale = Date.now() - lastFullPlan > FULL_REDRAW_EVERY_MS;
-    if (!sameSeries || change.structural || change.rewritten.size > 0 || stale) {
-      planned = [...tickers];
-      lastFullPlan = Date.now();
-      // copies: ApexCharts keeps the arrays it is given, the store keeps growing its own
-      const series = tickers.map((ticker) => ({ name: ticker, data: store.points(ticker).slice() }));
-      return { kind: 'full', tickers: planned, series };
-    }
-    if (change.appended.size === 0) return null;
-    return { kind: 'append', tickers: planned, appended: change.appended };
+  /** The toolbar is rebuilt by every render: note which button had focus so keyboard users keep their place. */
+  function focusedTool(): string | null {
+    const active = document.activeElement;
+    if (!(active instanceof HTMLElement) || !el.contains(active)) return null;
+    const cls = [...active.classList].find((c) => c.startsWith('apexcharts-') && c.endsWith('-icon'));
+    return cls ?? null;
   }
 
-  async function draw(next: DrawPlan): Promise<void> {
+  async function draw(): Promise<void> {
     await rendered;
-    if (next.kind === 'full') {
-      const hidden = drawn.filter((ticker) => seriesHidden(chart, ticker));
-      await chart.updateSeries(next.series, false);
-      drawn = next.tickers;
-      drawnCounts.clear();
-      for (const s of next.series) drawnCounts.set(s.name, s.data.length);
-      for (const ticker of hidden) if (drawn.includes(ticker)) chart.hideSeries(ticker);
-      if (zoom) chart.zoomX(zoom.min, zoom.max);
-    } else {
-      await chart.appendData(next.tickers.map((ticker) => ({ data: next.appended.get(ticker) ?? [] })));
-      for (const [ticker, points] of next.appended) {
-        drawnCounts.set(ticker, (drawnCounts.get(ticker) ?? 0) + points.length);
-      }
+    const next = buildFrame();
+    const started = performance.now();
+    const tool = focusedTool();
+    frame = next;
+    view.window = next.window;
+    ownUpdate = true;
+    try {
+      await chart.updateOptions(apexOptions(next), false, false, false, true);
+    } finally {
+      ownUpdate = false;
     }
+    lastDrawMs = performance.now() - started;
+    draws++;
+    if (firstDataDrawAt === null && next.series.length > 0) {
+      firstDataDrawAt = performance.now();
+      performance.mark('stockstreamer:first-data-draw');
+    }
+    if (tool) el.querySelector<HTMLElement>(`.apexcharts-toolbar .${tool}`)?.focus({ preventScroll: true });
     restoreHover();
   }
 
   // A re-render under a drag (zoom selection, pan) would cut the gesture short: hold drawing until it ends.
   // (The timer is a backstop for a pointerup the page never hears, e.g. released outside the window.)
   let holding = false;
+  let panned = false;
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
   el.addEventListener('pointerdown', () => {
     holding = true;
@@ -253,12 +465,25 @@ export function createPriceChart(
     clearTimeout(holdTimer);
     if (!holding) return;
     holding = false;
-    if (!isEmptyChange(pending)) schedule();
+    if (panned) {
+      panned = false;
+      options.onViewChange?.(viewCopy(), true);
+      dirty = true;
+    }
+    if (dirty) schedule();
   };
   window.addEventListener('pointerup', release);
   window.addEventListener('pointercancel', release);
 
+  function leaveLive(window: TimeWindow): void {
+    view.following = false;
+    view.window = window;
+    options.onViewChange?.(viewCopy(), true);
+    schedule();
+  }
+
   function schedule(): void {
+    dirty = true;
     if (scheduled) return;
     scheduled = true;
     // one draw per frame at most; a hidden tab draws when it comes back
@@ -267,31 +492,67 @@ export function createPriceChart(
 
   function flush(): void {
     scheduled = false;
-    if (holding) return; // release() schedules again
-    const next = plan(pending);
-    pending = emptyChange();
-    if (!next) return;
-    queue = queue.then(() => draw(next)).catch((error) => console.error('stockstreamer: chart:', error));
+    if (holding || !dirty) return; // release() schedules again
+    dirty = false;
+    drawing = drawing.then(draw).catch((error) => console.error('stockstreamer: chart:', error));
   }
+
+  // The M4 column count follows the plot's width.
+  let lastWidth = el.clientWidth;
+  const resizeObserver = new ResizeObserver(() => {
+    if (Math.abs(el.clientWidth - lastWidth) < 8) return;
+    lastWidth = el.clientWidth;
+    schedule();
+  });
+  resizeObserver.observe(el);
 
   return {
     update(change) {
-      if (isEmptyChange(change)) return;
-      combineChanges(pending, change);
+      if (!change.structural && change.rewritten.size === 0 && change.appended.size === 0) return;
       schedule();
     },
+    setStocks(next) {
+      stocks = next.map((s) => ({ ...s }));
+      for (const ticker of hidden) if (!stocks.some((s) => s.ticker === ticker)) hidden.delete(ticker);
+      schedule();
+    },
+    setHidden(ticker, isHidden) {
+      if (isHidden === hidden.has(ticker)) return;
+      if (isHidden) hidden.add(ticker);
+      else hidden.delete(ticker);
+      schedule();
+    },
+    isHidden: (ticker) => hidden.has(ticker),
+    setRange(range) {
+      view.range = range;
+      view.following = true;
+      schedule();
+    },
+    setMode(mode) {
+      if (view.mode === mode) return;
+      view.mode = mode;
+      schedule();
+    },
+    backToLive() {
+      view.following = true;
+      options.onViewChange?.(viewCopy(), false);
+      schedule();
+    },
+    view: viewCopy,
     setMessage(text) {
-      void rendered.then(() => chart.updateOptions({ noData: { text } }, false, false));
+      message = text;
+      void rendered.then(() => chart.updateOptions({ noData: { text: hiddenMessage() } }, false, false));
     },
-    toggle(ticker) {
-      if (!drawn.includes(ticker)) return;
-      chart.toggleSeries(ticker);
-      options.onVisibilityChange?.(ticker, seriesHidden(chart, ticker));
-    },
-    isHidden: (ticker) => drawn.includes(ticker) && seriesHidden(chart, ticker),
-    seriesCount: () => drawn.length,
-    pointCount: (ticker) => drawnCounts.get(ticker) ?? 0,
+    snapshot: () => ({
+      view: viewCopy(),
+      series: frame?.series ?? [],
+      yRange: frame && internals(chart) ? { min: internals(chart)!.globals.minY, max: internals(chart)!.globals.maxY } : null,
+      draws,
+      lastDrawMs,
+      firstDataDrawAt,
+    }),
     destroy() {
+      resizeObserver.disconnect();
       chart.destroy();
     },
   };

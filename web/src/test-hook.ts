@@ -1,17 +1,41 @@
 /**
- * `window.__stockstreamer`: a read-only window onto what the chart holds, for the browser tests.
+ * `window.__stockstreamer`: a read-only window onto what the page holds and drew, for the browser tests.
  *
- * Why it exists: the e2e tests (test/e2e, real Chromium) must check that history loaded and that live ticks
- * arrive, without scraping ApexCharts' SVG — path data is an implementation detail that changes with
- * zoom, width, theme and library version, while these counts are what the page promised to draw. It only
- * reads; it cannot change the page, and it costs nothing when no one calls it.
+ * Why it exists: the e2e tests (test/e2e, real Chromium) must check that history loaded, that live ticks
+ * arrive, which window and unit the chart shows, and where its bands are, without scraping ApexCharts'
+ * SVG for numbers — path data is an implementation detail that changes with zoom, width, theme and library
+ * version, while these are what the page promised to draw. It only reads: every answer is a fresh copy,
+ * nothing here can change the page, and it costs nothing when no one calls it.
  */
+import type { ChartMode } from './price-chart.ts';
+import type { RangeKey } from './ranges.ts';
+
+export interface HookView {
+  range: RangeKey;
+  mode: ChartMode;
+  following: boolean;
+  window: { min: number; max: number } | null;
+}
 
 export interface StockstreamerTestHook {
-  /** How many series (lines) the chart holds. */
+  /** How many lines the chart draws (hidden ones do not count). */
   seriesCount(): number;
-  /** How many points the chart holds for `ticker`; 0 when it has no such series. */
+  /** How many points the page holds for `ticker` (history plus live ticks); 0 when it has no such series. */
   pointCount(ticker: string): number;
+  /** The tickers whose lines are drawn, in order. */
+  drawnTickers(): string[];
+  /** The newest point drawn for `ticker`, `[ms, dollars]`, or null. */
+  lastDrawnPoint(ticker: string): [number, number] | null;
+  /** How many change markers are drawn on `ticker`'s line. */
+  markerCount(ticker: string): number;
+  /** The 52-week bands drawn, in the chart's unit (dollars, or % in compare mode). */
+  bands(): { ticker: string; low: number; high: number }[];
+  isHidden(ticker: string): boolean;
+  view(): HookView;
+  /** The y-axis range ApexCharts drew. */
+  yRange(): { min: number; max: number } | null;
+  /** When the first draw with data finished (ms since navigation start), and the last draw's cost. */
+  timings(): { firstDataDrawMs: number | null; lastDrawMs: number; draws: number };
 }
 
 declare global {
@@ -24,6 +48,20 @@ export function installTestHook(target: Window, source: StockstreamerTestHook): 
   const hook: StockstreamerTestHook = Object.freeze({
     seriesCount: () => source.seriesCount(),
     pointCount: (ticker: string) => source.pointCount(String(ticker)),
+    drawnTickers: () => [...source.drawnTickers()],
+    lastDrawnPoint: (ticker: string) => {
+      const point = source.lastDrawnPoint(String(ticker));
+      return point ? [point[0], point[1]] : null;
+    },
+    markerCount: (ticker: string) => source.markerCount(String(ticker)),
+    bands: () => source.bands().map((band) => ({ ...band })),
+    isHidden: (ticker: string) => source.isHidden(String(ticker)),
+    view: () => structuredClone(source.view()),
+    yRange: () => {
+      const range = source.yRange();
+      return range ? { ...range } : null;
+    },
+    timings: () => ({ ...source.timings() }),
   });
   Object.defineProperty(target, '__stockstreamer', {
     value: hook,

@@ -1,14 +1,21 @@
 /**
- * The row of ticker cards above the chart: logo, ticker, company, latest price and the change over the
- * window, in the ticker's series colour. A card is also a toggle for its line (like the chart's legend).
+ * The latest-price cards above the chart, one per watched ticker in its series colour: logo, ticker and
+ * company, last price, the change over the chart's window in dollars and percent, and where the price sits
+ * in its 52-week range. While the watchlist is being edited each card also gets a remove button.
  */
-import { type Direction, formatChange, formatDollars } from './format.ts';
-import { seriesColor } from './palette.ts';
+import { formatDollars, formatPercent, formatSignedDollars } from './format.ts';
+import { rangePosition, safeLogoUrl, windowChange } from './quote-math.ts';
+import { priceAt } from './series-math.ts';
 import type { SeriesStore } from './series-store.ts';
 import type { Stock } from './types.ts';
 
 export interface TickerCardsOptions {
-  onToggle(ticker: string): void;
+  /** The colour of the ticker's line. */
+  colorOf(ticker: string): string;
+  /** Where "the window" starts, for the change figures (the chart's range, ending now). */
+  windowStart(): number;
+  /** The remove button was pressed (only shown while editing). */
+  onRemove?(ticker: string): void;
 }
 
 export interface TickerCards {
@@ -16,18 +23,24 @@ export interface TickerCards {
   render(stocks: readonly Stock[]): void;
   /** Refreshes the price and change of the given tickers (all when omitted) from the store. */
   refresh(tickers?: Iterable<string>): void;
+  /** Dims a card whose line is hidden. */
   setHidden(ticker: string, hidden: boolean): void;
+  /** Shows or hides the remove buttons. */
+  setEditing(editing: boolean): void;
+  /** Marks a card as being removed (its button disabled) or not. */
+  setBusy(ticker: string, busy: boolean): void;
 }
 
 interface CardParts {
-  card: HTMLButtonElement;
+  stock: Stock;
+  card: HTMLElement;
   price: HTMLElement;
   change: HTMLElement;
-  fallbackPrice: number | null;
+  range: HTMLElement;
+  rangeMarker: HTMLElement;
+  remove: HTMLButtonElement;
   lastPrice: number | null;
 }
-
-const ARROWS: Record<Direction, string> = { up: '▲', down: '▼', flat: '' };
 
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -40,23 +53,20 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** The logo, or the ticker's first letter on its colour when there is no logo or it fails to load. */
+/** The logo, or the ticker's first letter on its colour when the logo fails to load. */
 function logo(stock: Stock): HTMLElement {
   const holder = element('span', 'card-logo');
-  const monogram = () => {
-    holder.replaceChildren(element('span', 'card-monogram', stock.ticker.charAt(0)));
-  };
-  if (!stock.logoUrl) {
-    monogram();
-    return holder;
-  }
   const img = document.createElement('img');
-  img.src = stock.logoUrl;
+  img.src = safeLogoUrl(stock.logoUrl, stock.ticker);
   img.alt = '';
-  img.width = 32;
-  img.height = 32;
+  img.width = 36;
+  img.height = 36;
   img.decoding = 'async';
-  img.addEventListener('error', monogram, { once: true });
+  img.addEventListener(
+    'error',
+    () => holder.replaceChildren(element('span', 'card-monogram', stock.ticker.charAt(0))),
+    { once: true },
+  );
   holder.append(img);
   return holder;
 }
@@ -67,17 +77,35 @@ export function createTickerCards(
   options: TickerCardsOptions,
 ): TickerCards {
   const cards = new Map<string, CardParts>();
+  let editing = false;
 
   function refreshOne(ticker: string): void {
     const parts = cards.get(ticker);
     if (!parts) return;
-    const latest = store.latest(ticker);
-    const price = latest?.[1] ?? parts.fallbackPrice;
+    const { stock } = parts;
+    const points = store.points(ticker);
+    const latest = points[points.length - 1];
+    const price = latest?.[1] ?? stock.latestPrice;
     parts.price.textContent = formatDollars(price);
 
-    const change = formatChange(store.first(ticker)?.[1], latest?.[1]);
-    parts.change.textContent = `${ARROWS[change.direction]} ${change.text}`.trim();
-    parts.change.dataset.direction = change.direction;
+    const change = windowChange(priceAt(points, options.windowStart()), latest?.[1]);
+    const direction = !change || Math.round(change.percent * 100) === 0 ? 'flat' : change.percent > 0 ? 'up' : 'down';
+    parts.change.textContent = change
+      ? `${formatSignedDollars(change.absolute)} (${formatPercent(change.percent)})`
+      : '—';
+    parts.change.dataset.direction = direction;
+
+    const position = rangePosition(price, stock.low52Week, stock.high52Week);
+    parts.range.hidden = position === undefined;
+    if (position !== undefined) {
+      parts.rangeMarker.style.setProperty('--at', `${(position * 100).toFixed(1)}%`);
+      parts.range.setAttribute(
+        'aria-label',
+        `52-week range ${formatDollars(stock.low52Week)} to ${formatDollars(stock.high52Week)}; ` +
+          `the price is ${Math.round(position * 100)}% of the way up`,
+      );
+      parts.range.dataset.position = position.toFixed(3);
+    }
 
     if (price !== null && parts.lastPrice !== null && price !== parts.lastPrice) {
       // restart the flash animation: drop the attribute, force a style flush, set it again
@@ -88,34 +116,64 @@ export function createTickerCards(
     parts.lastPrice = price;
   }
 
+  function build(stock: Stock): CardParts {
+    const card = element('article', 'card');
+    card.dataset.testid = 'ticker-card';
+    card.dataset.ticker = stock.ticker;
+    card.style.setProperty('--series', options.colorOf(stock.ticker));
+    card.setAttribute('aria-label', `${stock.ticker}, ${stock.companyName ?? stock.ticker}`);
+
+    const ident = element('span', 'card-ident');
+    ident.append(
+      element('span', 'card-ticker', stock.ticker),
+      element('span', 'card-name', stock.companyName ?? stock.ticker),
+    );
+    ident.lastElementChild?.setAttribute('title', stock.companyName ?? stock.ticker);
+
+    const price = element('span', 'card-price');
+    price.dataset.testid = 'latest-price';
+    const change = element('span', 'card-change');
+    change.dataset.testid = 'window-change';
+    change.title = 'Change over the chart window';
+    const quote = element('span', 'card-quote');
+    quote.append(price, change);
+
+    const range = element('div', 'card-range');
+    range.dataset.testid = 'range-52w';
+    range.setAttribute('role', 'img');
+    const track = element('span', 'range-track');
+    const rangeMarker = element('span', 'range-marker');
+    track.append(rangeMarker);
+    range.append(
+      element('span', 'range-low', formatDollars(stock.low52Week)),
+      track,
+      element('span', 'range-high', formatDollars(stock.high52Week)),
+    );
+    range.title = '52-week low, where the price is now, and 52-week high';
+
+    const remove = element('button', 'card-remove');
+    remove.type = 'button';
+    remove.dataset.testid = 'remove-ticker';
+    remove.setAttribute('aria-label', `Remove ${stock.ticker} from the watchlist`);
+    remove.title = `Remove ${stock.ticker} from the watchlist`;
+    remove.textContent = '×';
+    remove.hidden = !editing;
+    remove.addEventListener('click', () => options.onRemove?.(stock.ticker));
+
+    card.append(logo(stock), ident, remove, quote, range);
+    return { stock, card, price, change, range, rangeMarker, remove, lastPrice: null };
+  }
+
   return {
     render(stocks) {
+      const previous = new Map(cards);
       cards.clear();
-      const nodes = stocks.map((stock, index) => {
-        const card = element('button', 'card');
-        card.type = 'button';
-        card.dataset.testid = 'ticker-card';
-        card.dataset.ticker = stock.ticker;
-        card.style.setProperty('--series', seriesColor(index));
-        card.setAttribute('aria-pressed', 'true');
-        card.title = `Show or hide ${stock.ticker} on the chart`;
-
-        const ident = element('span', 'card-ident');
-        ident.append(
-          element('span', 'card-ticker', stock.ticker),
-          element('span', 'card-name', stock.companyName ?? stock.ticker),
-        );
-        const price = element('span', 'card-price');
-        price.dataset.testid = 'latest-price';
-        const change = element('span', 'card-change');
-        change.title = 'Change over the chart window';
-        const quote = element('span', 'card-quote');
-        quote.append(price, change);
-        card.append(logo(stock), ident, quote);
-        card.addEventListener('click', () => options.onToggle(stock.ticker));
-
-        cards.set(stock.ticker, { card, price, change, fallbackPrice: stock.latestPrice, lastPrice: null });
-        return card;
+      const nodes = stocks.map((stock) => {
+        const parts = build(stock);
+        parts.lastPrice = previous.get(stock.ticker)?.lastPrice ?? null;
+        if (previous.get(stock.ticker)?.card.classList.contains('is-hidden')) parts.card.classList.add('is-hidden');
+        cards.set(stock.ticker, parts);
+        return parts.card;
       });
       container.replaceChildren(...nodes);
       for (const ticker of cards.keys()) refreshOne(ticker);
@@ -124,7 +182,17 @@ export function createTickerCards(
       for (const ticker of tickers ?? cards.keys()) refreshOne(ticker);
     },
     setHidden(ticker, hidden) {
-      cards.get(ticker)?.card.setAttribute('aria-pressed', String(!hidden));
+      cards.get(ticker)?.card.classList.toggle('is-hidden', hidden);
+    },
+    setEditing(next) {
+      editing = next;
+      for (const parts of cards.values()) parts.remove.hidden = !next;
+    },
+    setBusy(ticker, busy) {
+      const parts = cards.get(ticker);
+      if (!parts) return;
+      parts.remove.disabled = busy;
+      parts.card.classList.toggle('is-busy', busy);
     },
   };
 }

@@ -1,0 +1,264 @@
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { createDatabase } from '../../src/db/client.ts';
+import { createTickRepository } from '../../src/db/tick-repository.ts';
+import { serializeTicks } from '../../src/domain/tick.ts';
+import { ticksChannel } from '../../src/tick-channel.ts';
+import {
+  createTestDatabase,
+  removeRedisPrefix,
+  silentLogger,
+  TEST_REDIS_URL,
+  uniqueName,
+} from '../helpers/services.ts';
+import { type Bench, type BenchRow, bytes, median, ms, percentile } from './harness.ts';
+
+const ROUNDS = 15;
+const ROUND_MS = 1000;
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const QUERY = 'subscription { ticks(tickers: ["BENCH"]) { ticker price time } }';
+
+/** Peak and current resident memory of a process, from /proc (Linux). */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+function message<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string; message?: string }) => {
+      if (m.type === type) {
+        child.off('message', onMessage);
+        resolve(m as T);
+      } else if (m.type === 'error') reject(new Error(m.message));
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`child exited with ${code} before "${type}"`)));
+  });
+}
+
+async function stop(child: ChildProcess | undefined) {
+  if (!child || child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const exited = once(child, 'exit');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Run {
+  latencies: number[];
+  missing: number;
+  rss: number;
+  peak: number;
+}
+
+/**
+ * Opens `count` streams from a client process, then sends ROUNDS ticks a second apart with `send`, which
+ * returns each tick's start instant (the commit, for the app); answers every stream's latency per tick.
+ */
+async function measure(
+  count: number,
+  url: string,
+  method: 'GET' | 'POST',
+  body: string | undefined,
+  serverPid: number,
+  waitSubscribed: () => Promise<void>,
+  send: (round: number) => Promise<number>,
+): Promise<Run> {
+  const clients = fork(new URL('./sse-clients.ts', import.meta.url), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const ready = message<{ opened: number }>(clients, 'ready');
+    clients.send({ type: 'start', url, count, method, body });
+    await ready;
+    await waitSubscribed();
+    await sleep(500);
+    const sent: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const started = now();
+      sent.push(await send(round));
+      await sleep(Math.max(0, ROUND_MS - (now() - started)));
+    }
+    await sleep(1500);
+    const memory = memoryOf(serverPid);
+    const results = message<{ latencies: number[]; missing: number }>(clients, 'results');
+    clients.send({ type: 'results', sent });
+    const { latencies, missing } = await results;
+    return { latencies, missing, ...memory };
+  } finally {
+    clients.send({ type: 'exit' });
+    await stop(clients);
+  }
+}
+
+async function waitForHealth(url: string) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {}
+    await sleep(100);
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+async function subscribedCount(redis: Redis, channel: string): Promise<number> {
+  const [, count] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
+  return Number(count);
+}
+
+async function fanout(count: number): Promise<{ app: Run; raw: Run }> {
+  const database = await createTestDatabase();
+  const prefix = uniqueName('fanout');
+  const channel = ticksChannel(prefix);
+  const redis = new Redis(TEST_REDIS_URL);
+  const handle = createDatabase(database.url, silentLogger);
+  const ticks = createTickRepository(handle.db);
+  let app: ChildProcess | undefined;
+  let raw: ChildProcess | undefined;
+  try {
+    // The app: the real API role in its own process, as deployed.
+    const port = 42_000 + Math.floor(Math.random() * 2000);
+    app = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: database.url,
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        MAX_SUBSCRIPTIONS_PER_CLIENT: '50000',
+        RATE_LIMIT_PER_MINUTE: '1000000',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const appUrl = `http://127.0.0.1:${port}`;
+    await waitForHealth(appUrl);
+    const body = JSON.stringify({ query: QUERY });
+    const appRun = await measure(
+      count,
+      `${appUrl}/graphql`,
+      'POST',
+      body,
+      app.pid!,
+      async () => {
+        while ((await subscribedCount(redis, channel)) < 1) await sleep(50);
+      },
+      async (round) => {
+        const tick = {
+          ticker: 'BENCH',
+          price: 100 + round / 100,
+          time: new Date(Date.UTC(2026, 0, 1, 0, 0, round)),
+        };
+        const stored = await ticks.insertTicks([tick]);
+        const committed = now();
+        await redis.publish(channel, serializeTicks(stored));
+        return committed;
+      },
+    );
+    await stop(app);
+    app = undefined;
+
+    // The baseline: the same frame, written as-is to every stream by a bare Node server.
+    raw = fork(new URL('./raw-sse-server.ts', import.meta.url), [TEST_REDIS_URL, `${channel}:raw`], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const { port: rawPort } = await message<{ port: number }>(raw, 'listening');
+    const rawRun = await measure(
+      count,
+      `http://127.0.0.1:${rawPort}/`,
+      'GET',
+      undefined,
+      raw.pid!,
+      async () => {
+        while ((await subscribedCount(redis, `${channel}:raw`)) < 1) await sleep(50);
+      },
+      async (round) => {
+        const payload = JSON.stringify({
+          data: {
+            ticks: [
+              {
+                ticker: 'BENCH',
+                price: 100 + round / 100,
+                time: new Date(Date.UTC(2026, 0, 1, 0, 0, round)).toISOString(),
+              },
+            ],
+          },
+        });
+        const sent = now();
+        await redis.publish(`${channel}:raw`, payload);
+        return sent;
+      },
+    );
+    return { app: appRun, raw: rawRun };
+  } finally {
+    await stop(app);
+    await stop(raw);
+    redis.disconnect();
+    await handle.close();
+    await removeRedisPrefix(prefix);
+    await database.drop();
+  }
+}
+
+function rows(
+  id: string,
+  count: number,
+  app: Run,
+  raw: Run,
+  targets: { latency: number; memory?: number },
+): BenchRow[] {
+  const appP99 = percentile(app.latencies, 99);
+  const rawP99 = percentile(raw.latencies, 99);
+  const latencyRatio = appP99 / rawP99;
+  const result: BenchRow[] = [
+    {
+      id,
+      measure: `tick → ${count.toLocaleString('en')} SSE subscribers, commit to parsed event`,
+      figure: `p50 ${ms(median(app.latencies))}, p99 ${ms(appP99)}${app.missing ? `, ${app.missing} missed` : ''}`,
+      baseline: `raw SSE p50 ${ms(median(raw.latencies))}, p99 ${ms(rawP99)}`,
+      ratio: 1 / latencyRatio,
+      target: `p99 ≤ 1.5× raw (${ms(rawP99 * 1.5)})`,
+      met: latencyRatio <= 1.5 && app.missing === 0,
+      note: `${id} latency: ${ROUNDS} ticks 1 s apart; ratio column is raw ÷ app (1.0 = as fast as the raw server); clients in a second process on this machine`,
+    },
+  ];
+  if (targets.memory) {
+    const memoryRatio = app.peak / raw.peak;
+    result.push({
+      id,
+      measure: `server memory holding ${count.toLocaleString('en')} subscriptions (peak RSS)`,
+      figure: bytes(app.peak),
+      baseline: `raw SSE ${bytes(raw.peak)}`,
+      ratio: 1 / memoryRatio,
+      target: `≤ ${targets.memory}× raw`,
+      met: memoryRatio <= targets.memory,
+    });
+  }
+  return result;
+}
+
+export const fanoutBench: Bench = {
+  id: 'P1',
+  title: 'tick → subscriber latency, 1,000 SSE subscribers',
+  async run() {
+    const { app, raw } = await fanout(1000);
+    return rows('P1', 1000, app, raw, { latency: 1.5 });
+  },
+};
+
+export const fanoutTenThousandBench: Bench = {
+  id: 'P2',
+  title: '10,000 concurrent SSE subscribers on one API process',
+  async run() {
+    const { app, raw } = await fanout(10_000);
+    return rows('P2', 10_000, app, raw, { latency: 1.5, memory: 2 });
+  },
+};

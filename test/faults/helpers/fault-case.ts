@@ -1,0 +1,144 @@
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DEFAULT_SYMBOLS } from '../../../src/domain/symbols.ts';
+import { createTestDatabase, uniqueName } from '../../helpers/services.ts';
+import { type Tally, tally, watchSlots } from './observe.ts';
+import { caseDir, type Exit, type RoleProcess, spawnRole } from './roles.ts';
+import {
+  createPrivatePostgres,
+  createPrivateRedis,
+  freePort,
+  type PrivatePostgres,
+  type PrivateRedis,
+  sleep,
+} from './servers.ts';
+
+/** Short, so that a case sees many slots in little time; every figure is in slots, not seconds. */
+export const INTERVAL_MS = 1000;
+export const SEED = 'fault-suite';
+export const SYMBOLS = DEFAULT_SYMBOLS;
+
+/**
+ * One case's world: its own redis-server (always: cases stop and empty it), a database (a private
+ * PostgreSQL when the case restarts it, otherwise a fresh database on the machine's server), a BullMQ prefix,
+ * the app processes it spawned, and the ledger of scheduler slots. `dispose()` ends exactly what it started.
+ */
+export async function createFaultCase(name: string, options: { privatePostgres?: boolean } = {}) {
+  const folder = await caseDir(name);
+  const processes: RoleProcess[] = [];
+  const exits: { role: string; pid: number; exit: Exit }[] = [];
+  let redis: PrivateRedis | undefined;
+  let postgres: PrivatePostgres | undefined;
+  let sharedDatabase: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let ledger: ReturnType<typeof watchSlots> | undefined;
+  const dispose = async () => {
+    await ledger?.stop();
+    await Promise.all(processes.map((p) => p.dispose()));
+    await redis?.dispose();
+    await postgres?.dispose();
+    await sharedDatabase?.drop().catch(() => {});
+    await folder.remove();
+  };
+  try {
+    redis = await createPrivateRedis(path.join(folder.dir, 'redis'));
+    let databaseUrl: string;
+    if (options.privatePostgres) {
+      postgres = await createPrivatePostgres(path.join(folder.dir, 'postgres'));
+      databaseUrl = postgres.url;
+    } else {
+      sharedDatabase = await createTestDatabase({ migrate: false });
+      databaseUrl = sharedDatabase.url;
+    }
+    const prefix = uniqueName('faults');
+    ledger = watchSlots(redis.url, prefix);
+    const slots = ledger;
+    let count = 0;
+
+    const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redis!.url,
+      QUEUE_PREFIX: prefix,
+      PRICE_INTERVAL_MS: String(INTERVAL_MS),
+      LOGO_INTERVAL_MS: '3600000',
+      HIGHLOW_INTERVAL_MS: '3600000',
+      SIMULATED_SEED: SEED,
+      SYMBOLS: SYMBOLS.join(','),
+      LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'info',
+      DATA_DIR: path.join(folder.dir, 'data'),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ...extra,
+    });
+
+    return {
+      dir: folder.dir,
+      redis,
+      postgres,
+      databaseUrl,
+      prefix,
+      slots,
+      exits,
+      /** Starts `node bin/stockstreamer.js <role>`; an `api` or `start` gets a port of its own. */
+      async spawn(role: 'worker' | 'api' | 'start', extra: Record<string, string> = {}) {
+        const port = role === 'worker' ? '0' : String(await freePort());
+        const logFile = path.join(folder.dir, `${role}-${++count}.log`);
+        const child = spawnRole(role, env({ PORT: port, ...extra }), logFile);
+        processes.push(child);
+        void child.exited.then((exit) => exits.push({ role, pid: child.pid, exit }));
+        return Object.assign(child, { url: role === 'worker' ? undefined : `http://127.0.0.1:${port}` });
+      },
+      /** Counts what was stored against every slot seen with its second in [from, to]. */
+      async tally(from: number, to: number): Promise<Tally> {
+        await slots.poll();
+        return tally({
+          databaseUrl,
+          slots: slots.slots,
+          fetched: slots.fetched,
+          from,
+          to,
+          intervalMs: INTERVAL_MS,
+          seed: SEED,
+          symbols: SYMBOLS,
+        });
+      },
+      /**
+       * Waits until every slot in [from, to] has its ticks stored, or until no job of those slots is left
+       * to run (waiting, delayed, active) for a few seconds in a row; then counts. Bounded by `timeoutMs`.
+       */
+      async settle(from: number, to: number, timeoutMs: number): Promise<Tally> {
+        const connection = new Redis(redis!.url, { maxRetriesPerRequest: null });
+        connection.on('error', () => {});
+        const queue = new Queue('prices', { connection, prefix });
+        try {
+          const deadline = Date.now() + timeoutMs;
+          let idle = 0;
+          for (;;) {
+            const counted = await this.tally(from, to);
+            if (counted.slotsWithoutTick === 0 || Date.now() > deadline) return counted;
+            const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+            const pending = jobs.filter((job) => {
+              const slot = Number(/:(\d+)$/.exec(job.id ?? '')?.[1]);
+              return Number.isFinite(slot) && slot <= to;
+            });
+            idle = pending.length === 0 ? idle + 1 : 0;
+            if (idle >= 3) return counted;
+            await sleep(1000);
+          }
+        } finally {
+          await queue.close();
+          connection.disconnect();
+        }
+      },
+      exitCodes(): string {
+        return exits.map((e) => `${e.role}:${e.exit.code ?? e.exit.signal}`).join(' ');
+      },
+      dispose,
+    };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+export type FaultCase = Awaited<ReturnType<typeof createFaultCase>>;
