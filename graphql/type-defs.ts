@@ -25,7 +25,7 @@ export const typeDefs = /* GraphQL */ `
     addedAt: DateTime!
     """
     Why the market-data provider refused this ticker (it does not know it), or null when it is fetched
-    normally. Prices are not requested for it until a later logo or 52-week check succeeds.
+    normally. Prices are not requested for it until a later 52-week check finds it.
     """
     unknownReason: String
     "When the provider first refused it."

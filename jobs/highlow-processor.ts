@@ -20,5 +20,6 @@ export function createHighLowProcessor(deps: RefreshProcessorDeps) {
         new Date(fallbackDeps.clock.now().getTime() - FIFTY_TWO_WEEKS_MS),
       ),
     symbolOf: (range) => range.symbol,
+    provesKnown: true,
   });
 }

@@ -12,5 +12,6 @@ export function createLogoProcessor(deps: RefreshProcessorDeps) {
     fetch: (provider, symbols, options) => provider.getProfiles(symbols, options),
     save: (watchlist, profiles) => watchlist.saveProfiles(profiles),
     symbolOf: (profile) => profile.symbol,
+    provesKnown: false,
   });
 }

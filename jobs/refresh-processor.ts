@@ -46,6 +46,11 @@ export interface RefreshKind<T> {
   /** For symbols the provider has no such data for (MissingDataError): what the app can offer instead. */
   fallback?(deps: RefreshProcessorDeps, symbols: readonly string[]): Promise<T[]>;
   symbolOf(item: T): string;
+  /**
+   * Whether an answer proves the provider knows the symbol, so its "unknown" mark can go. Not for logos:
+   * some providers answer a ticker they do not know with an empty profile, which becomes a monogram.
+   */
+  provesKnown: boolean;
 }
 
 /**
@@ -53,7 +58,7 @@ export interface RefreshKind<T> {
  * one so that one bad ticker never costs the others. These run every 83 minutes, so unlike prices a symbol
  * that failed transiently is retried on its own with backoff (the job keeps it as `pending`); a rate limit
  * pauses the queues and reruns the job for the rest without spending an attempt; an unknown symbol is
- * marked on the watchlist, and any symbol that answers clears its mark.
+ * marked on the watchlist, and a 52-week range that comes back for it later clears the mark.
  */
 export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: RefreshKind<T>) {
   return async (
@@ -79,7 +84,7 @@ export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: Refr
           )
         : [];
     await kind.save(deps.watchlist, [...result.ok, ...fallback]);
-    await deps.watchlist.clearUnknown(result.ok.map(kind.symbolOf));
+    if (kind.provesKnown) await deps.watchlist.clearUnknown(result.ok.map(kind.symbolOf));
     await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
 
     const fellBack = new Set(fallback.map(kind.symbolOf));

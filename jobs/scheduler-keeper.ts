@@ -6,9 +6,10 @@ import { intervalFor, QUEUE_NAMES, type Queues, SCHEDULER_IDS, upsertSchedulers 
 export interface SchedulerKeeper {
   /**
    * Checks once; resolves true when the schedulers had to be put back. Never rejects: while Redis is away
-   * there is nothing to check, and the next check or reconnect will look again.
+   * there is nothing to check, and the next check or reconnect will look again. A broken chain is repaired
+   * on its second sighting; `lookForStuck: false` checks only that the schedulers exist.
    */
-  check(): Promise<boolean>;
+  check(lookForStuck?: boolean): Promise<boolean>;
   stop(): void;
 }
 
@@ -26,7 +27,8 @@ type Repair = { reason: 'missing'; queues: string[] } | { reason: 'stuck'; slot:
  * - The chain of iterations broke: BullMQ creates a scheduler's next job only after a worker has taken the
  *   current one, so a worker killed between those two steps leaves the scheduler pointing at a job that is
  *   no longer waiting, and nothing new is queued until stalled-job recovery (30 to 60 s later). Seen as the
- *   price scheduler's next slot lying over an interval in the past with its job not waiting to run.
+ *   price scheduler's next slot lying over an interval in the past with its job not waiting to run, on two
+ *   checks in a row.
  */
 export function keepSchedulers(options: {
   queues: Queues;
@@ -40,26 +42,40 @@ export function keepSchedulers(options: {
   const now = options.now ?? Date.now;
   let running: Promise<boolean> | undefined;
   let stopped = false;
+  // A worker takes a job a moment before it queues the next one; a check landing in that moment sees the
+  // same picture as a broken chain. A broken chain stays broken, so it is repaired on the second sighting.
+  let suspect: number | undefined;
 
-  async function diagnose(): Promise<Repair> {
+  async function diagnose(lookForStuck: boolean): Promise<Repair> {
     const missing: string[] = [];
     for (const name of QUEUE_NAMES) {
       if (!(await queues[name].getJobScheduler(SCHEDULER_IDS[name]))) missing.push(name);
     }
     if (missing.length > 0) return { reason: 'missing', queues: missing };
 
+    if (!lookForStuck) return undefined;
     const prices = await queues.prices.getJobScheduler(SCHEDULER_IDS.prices);
     const next = prices?.next;
-    if (typeof next !== 'number' || next + intervalFor('prices', schedule) > now()) return undefined;
-    const state = await queues.prices.getJobState(`repeat:${SCHEDULER_IDS.prices}:${next}`);
-    return ['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(state)
-      ? undefined
-      : { reason: 'stuck', slot: next };
+    let stuck = false;
+    if (typeof next === 'number' && next + intervalFor('prices', schedule) < now()) {
+      const state = await queues.prices.getJobState(`repeat:${SCHEDULER_IDS.prices}:${next}`);
+      stuck = !['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(state);
+    }
+    if (!stuck || typeof next !== 'number') {
+      suspect = undefined;
+      return undefined;
+    }
+    if (suspect !== next) {
+      suspect = next;
+      return undefined;
+    }
+    suspect = undefined;
+    return { reason: 'stuck', slot: next };
   }
 
-  async function checkOnce(): Promise<boolean> {
+  async function checkOnce(lookForStuck: boolean): Promise<boolean> {
     try {
-      const repair = await diagnose();
+      const repair = await diagnose(lookForStuck);
       if (!repair || stopped) return false;
       await upsertSchedulers(queues, schedule);
       if (repair.reason === 'missing') {
@@ -80,16 +96,16 @@ export function keepSchedulers(options: {
     }
   }
 
-  const check = () => {
-    running ??= checkOnce().finally(() => {
+  const check = (lookForStuck = true) => {
+    running ??= checkOnce(lookForStuck).finally(() => {
       running = undefined;
     });
     return running;
   };
 
-  // 'ready' also fires for the first connection; a check then is harmless (the schedulers were just upserted).
+  // Right after a reconnect the workers are busy catching up, so only the schedulers' presence is checked.
   const onReady = () => {
-    if (!stopped) void check();
+    if (!stopped) void check(false);
   };
   redis.on('ready', onReady);
   const timer = setInterval(() => void check(), options.everyMs);

@@ -1,6 +1,7 @@
 import { type Processor, Worker } from 'bullmq';
 import type { Deps } from '../src/deps.ts';
 import { createRedisRequestBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
+import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
@@ -55,7 +56,12 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     worker.on('failed', (job, error) =>
       logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'),
     );
-    worker.on('error', (error) => logger.error({ queue: name, err: error }, 'worker error'));
+    // While Redis is away this fires several times a second; the outage itself is logged once (deps.ts).
+    worker.on('error', (error) =>
+      isRedisConnectionError(error)
+        ? logger.debug({ queue: name, err: error }, 'worker: redis connection error')
+        : logger.error({ queue: name, err: error }, 'worker error'),
+    );
     return worker;
   };
   const workers = {

@@ -23,14 +23,17 @@ cdk() { "$repo/node_modules/.bin/cdk" "$@"; }
 # The stack name is a context value too (-c stackName=…); outputs and the pin are kept per stack.
 stack=Stockstreamer
 args=("$@")
+context=()
 for ((i = 0; i < ${#args[@]}; i++)); do
   if [ "${args[i]}" = -c ] || [ "${args[i]}" = --context ]; then
+    context+=(-c "${args[i + 1]:-}")
     case "${args[i + 1]:-}" in stackName=*) stack=${args[i + 1]#stackName=} ;; esac
   fi
 done
 
 echo "== CDK bootstrap (once per account and region; a no-op when done)"
-cdk bootstrap "$@"
+# Only the settings: the other arguments are for `cdk deploy`.
+cdk bootstrap ${context[@]+"${context[@]}"}
 
 echo "== deploying $stack (the first deploy takes about 10 minutes: the box installs itself)"
 outputs=$repo/.data/cdk.out/$stack-outputs.json

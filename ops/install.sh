@@ -116,9 +116,19 @@ log "stockstreamer install from $SRC_DIR (init: $init_mode)"
 # -------------------------------------------------------------------------------------------- packages
 log "Debian packages"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
+# On a fresh box apt's own daily timers may hold the locks for a while: wait for them, then retry.
+apt_get() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    apt-get -o DPkg::Lock::Timeout=300 "$@" && return 0
+    note "apt-get $1 failed (attempt $attempt); retrying in 15 s"
+    sleep 15
+  done
+  return 1
+}
+apt_get update -q
 # `install` also upgrades these packages when Debian has newer versions: re-running is the upgrade path.
-apt-get install -y -q --no-install-recommends \
+apt_get install -y -q --no-install-recommends \
   nodejs postgresql redis-server caddy curl ca-certificates unattended-upgrades >/dev/null
 note "node $(node --version), $(redis-server --version | cut -d' ' -f1-3), caddy $(caddy version | cut -d' ' -f1)"
 

@@ -69,6 +69,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     const resolvedRedis = await resolveRedis({ url: config.redis.url, dataDir: config.dataDir, logger });
     cleanups.push(resolvedRedis.stop);
 
+    let closing: Promise<void> | undefined;
     const clients: Redis[] = [];
     const retryStrategy = reconnectDelay(config.schedule.priceIntervalMs);
     const createRedis = (purpose: string, options: RedisOptions = {}) => {
@@ -87,6 +88,18 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       await Promise.all(clients.map((client) => closeRedis(client)));
     });
     const redis = createRedis('commands');
+    // Every client reconnects by itself; this one speaks for all of them in the log, once per outage.
+    let lostAt: number | undefined;
+    redis.on('close', () => {
+      if (lostAt !== undefined || closing) return;
+      lostAt = Date.now();
+      logger.warn({ url: redactUrl(resolvedRedis.url) }, 'redis connection lost; reconnecting');
+    });
+    redis.on('ready', () => {
+      if (lostAt === undefined) return;
+      logger.info({ downMs: Date.now() - lostAt }, 'redis connection back');
+      lostAt = undefined;
+    });
 
     const database = createDatabase(databaseUrl, logger);
     // A query stuck on a lock (or a server that went away) must not hold a stopping process: the exit
@@ -95,7 +108,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       await settleWithin(database.close(), CLOSE_STEP_MS);
     });
 
-    let closing: Promise<void> | undefined;
     return {
       config,
       logger,

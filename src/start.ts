@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createTickPubSub } from '../graphql/pubsub.ts';
 import { createGraphqlServer } from '../graphql/yoga.ts';
 import { trackInFlight } from '../jobs/in-flight.ts';
-import { closeQueues, createQueues } from '../jobs/queues.ts';
+import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
 import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import type { Config } from './config.ts';
@@ -109,6 +109,7 @@ function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<vo
     everyMs: Math.min(10_000, Math.max(1000, config.schedule.priceIntervalMs)),
   });
   const inFlight = trackInFlight(Object.values(workers.workers));
+  quietQueueErrors(workers.queues, logger);
   return async () => {
     keeper.stop();
     const closed = workers.close();
@@ -122,6 +123,16 @@ function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<vo
       'jobs still running at the shutdown deadline were put back in their queues',
     );
   };
+}
+
+/**
+ * A BullMQ Queue without an 'error' listener prints each of its connection's errors to stderr, several a
+ * second while Redis is away. The client already logs them (deps.ts); these go to debug.
+ */
+function quietQueueErrors(queues: Queues, logger: Deps['logger']): void {
+  for (const [name, queue] of Object.entries(queues)) {
+    queue.on('error', (error) => logger.debug({ queue: name, err: error }, 'queue: redis connection error'));
+  }
 }
 
 /** Resolves `promise`'s value, or `fallback` when it has not settled within `ms`. Never rejects. */
@@ -152,6 +163,7 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
 async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<void> }> {
   const { config } = deps;
   const queues = createQueues(deps.createRedis('bull-board'), config.queuePrefix);
+  quietQueueErrors(queues, deps.logger);
   const adminAuth = createAdminAuth(config);
   const pubSub = createTickPubSub({
     publishClient: deps.redis,

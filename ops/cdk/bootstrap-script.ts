@@ -28,9 +28,10 @@ export function shellQuote(word: string): string {
 }
 
 /**
- * The user-data script. cloud-init runs it at every boot (see the stack); it does real work only when the
- * source bundle changed, so a reboot costs a second and a `cdk deploy` with new code upgrades the box in
- * place. It reports the outcome to CloudFormation, so `cdk deploy` ends when the dashboard answers.
+ * The user-data script. cloud-init runs it at the first boot; from then on ops/ec2/boot-hook.sh fetches the
+ * instance's current user data and runs it at every boot. It does real work only when the source bundle
+ * changed, so a reboot costs a second and a `cdk deploy` with new code upgrades the box in place. It
+ * reports the outcome to CloudFormation, so `cdk deploy` ends when the dashboard answers.
  */
 export function renderBootstrapScript(options: BootstrapOptions): string {
   const q = shellQuote;
@@ -70,15 +71,27 @@ if [ "$(cat "$MARKER" 2>/dev/null || true)" = "$RELEASE" ]; then
   exit 0
 fi
 
-apt-get update -q
-apt-get install -y -q --no-install-recommends awscli unzip curl ca-certificates
 trap 'signal FAILURE' ERR
+# apt's daily timers may hold the locks on a fresh box: wait for them.
+for attempt in 1 2 3 4 5; do
+  apt-get -o DPkg::Lock::Timeout=300 update -q &&
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends awscli unzip curl ca-certificates &&
+    break
+  [ "$attempt" -lt 5 ] || false
+  sleep 15
+done
 ${ssmAgent}
 WORK=/var/tmp/stockstreamer-$RELEASE
 rm -rf "$WORK" "$WORK.zip"
 aws s3 cp --region "$REGION" ${q(`s3://${options.bucket}/${options.key}`)} "$WORK.zip"
 unzip -q "$WORK.zip" -d "$WORK"
 bash "$WORK/ops/install.sh" ${options.installArgs.map(q).join(' ')}
+
+# Later boots: run the user data again (cloud-init would not), so that new user data means a new release.
+install -m 0755 "$WORK/ops/ec2/boot-hook.sh" /usr/local/sbin/stockstreamer-boot-hook
+install -m 0644 "$WORK/ops/ec2/stockstreamer-bootstrap.service" /etc/systemd/system/
+systemctl daemon-reload
+systemctl enable --quiet stockstreamer-bootstrap.service
 
 mkdir -p "$(dirname "$MARKER")"
 echo "$RELEASE" > "$MARKER"

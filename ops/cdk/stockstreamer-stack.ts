@@ -181,9 +181,8 @@ export class StockstreamerStack extends Stack {
       tags: [{ key: 'Name', value: `${id}-dashboard` }],
     });
 
-    // cloud-init runs user data once per instance; the cloud-config part makes it run at every boot, so
-    // that a `cdk deploy` with new code (which changes the user data and restarts the box) upgrades in place.
-    const userData = new ec2.MultipartUserData();
+    // Rendered below, once the instance's logical id (which the script signals) is known.
+    const userData = ec2.UserData.forLinux();
     this.instance = new ec2.Instance(this, 'Box', {
       vpc,
       vpcSubnets,
@@ -231,14 +230,7 @@ export class StockstreamerStack extends Stack {
       ...(props.acmeEmail ? ['--email', props.acmeEmail] : []),
       ...Object.entries(props.appEnv ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
     ];
-    userData.addPart(
-      ec2.MultipartBody.fromRawBody({
-        contentType: 'text/cloud-config; charset="utf-8"',
-        body: '#cloud-config\ncloud_final_modules:\n  - [scripts-user, always]\n',
-      }),
-    );
-    const script = ec2.UserData.forLinux();
-    script.addCommands(
+    userData.addCommands(
       renderBootstrapScript({
         bucket: source.s3BucketName,
         key: source.s3ObjectKey,
@@ -251,7 +243,6 @@ export class StockstreamerStack extends Stack {
         architecture: arm ? 'arm64' : 'amd64',
       }),
     );
-    userData.addUserDataPart(script, ec2.MultipartBody.SHELL_SCRIPT, true);
 
     new ec2.CfnEIPAssociation(this, 'ElasticIpAssociation', {
       allocationId: this.elasticIp.attrAllocationId,

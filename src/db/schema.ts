@@ -37,8 +37,8 @@ export const symbols = pgTable('symbols', {
   addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`now()`),
   /**
    * Set when the market-data provider named in `unknown_provider` said it does not know the ticker: the
-   * price job stops asking that provider for it (the slow logo/52-week jobs still try, and a success clears
-   * the mark). Another provider is not bound by it. Shown in GraphQL as `Stock.unknownReason`.
+   * price job stops asking that provider for it (the slow 52-week job still asks, and an answer clears the
+   * mark). Another provider is not bound by it. Shown in GraphQL as `Stock.unknownReason`.
    */
   unknownReason: text('unknown_reason'),
   unknownProvider: text('unknown_provider'),

@@ -110,7 +110,13 @@ export function createTwelveDataProvider(options: LiveProviderOptions): MarketDa
         fetchOptions.signal,
         async (symbol) => {
           const { body } = await http.getJson('/logo', { symbol }, fetchOptions);
-          throwIfError(http, '/logo', body, now().getTime(), symbol);
+          try {
+            throwIfError(http, '/logo', body, now().getTime(), symbol);
+          } catch (error) {
+            // The quote knew the symbol; no logo for it is not an unknown symbol, just the monogram.
+            if (error instanceof UnknownSymbolError) return { symbol, url: undefined };
+            throw error;
+          }
           const { url } = parseShape(http, '/logo', logoShape, body);
           return { symbol, url: url && /^https?:\/\/\S+$/.test(url) ? url : undefined };
         },

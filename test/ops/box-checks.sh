@@ -210,8 +210,8 @@ in_root "${proxy_env[@]}" apt-get install -y -q --no-install-recommends systemd 
   not_ok "apt-get install systemd (for systemd-analyze)" "$(tail -n 5 "$WORK/systemd.log")"
 if [ -x "$ROOT/usr/bin/systemd-analyze" ]; then
   install -m 0644 "$ROOT"/srv/stockstreamer/ops/systemd/*.service "$ROOT"/srv/stockstreamer/ops/systemd/*.timer \
-    "$ROOT"/srv/stockstreamer/ops/systemd/*.target "$ROOT/etc/systemd/system/"
-  verify=$(cd "$ROOT" && in_root sh -c 'cd /etc/systemd/system && systemd-analyze verify stockstreamer-api.service stockstreamer-worker.service stockstreamer-backup.service stockstreamer-backup.timer stockstreamer.target' 2>&1 || echo "exit $?")
+    "$ROOT"/srv/stockstreamer/ops/systemd/*.target "$ROOT"/srv/stockstreamer/ops/ec2/*.service "$ROOT/etc/systemd/system/"
+  verify=$(cd "$ROOT" && in_root sh -c 'cd /etc/systemd/system && systemd-analyze verify stockstreamer-api.service stockstreamer-worker.service stockstreamer-backup.service stockstreamer-backup.timer stockstreamer.target stockstreamer-bootstrap.service' 2>&1 || echo "exit $?")
   check "systemd-analyze verify (Debian 13's systemd) passes on the units, with their dependencies present" test -z "$verify"
   [ -z "$verify" ] || printf '%s\n' "$verify" | sed 's/^/  | /'
   printf '  (%s)\n' "$(in_root systemd-analyze --version | head -n 1)"

@@ -23,6 +23,9 @@ const shellScripts = [
   ...readdirSync(path.join(repo, 'ops'))
     .filter((name) => name.endsWith('.sh'))
     .map((name) => `ops/${name}`),
+  ...readdirSync(path.join(repo, 'ops/ec2'))
+    .filter((name) => name.endsWith('.sh'))
+    .map((name) => `ops/ec2/${name}`),
   ...readdirSync(path.join(repo, 'test/ops'))
     .filter((name) => name.endsWith('.sh'))
     .map((name) => `test/ops/${name}`),
@@ -39,6 +42,8 @@ describe('shell scripts', () => {
         'ops/install.sh',
         'ops/restore.sh',
         'ops/backup.sh',
+        'ops/deploy.sh',
+        'ops/ec2/boot-hook.sh',
         'test/ops/install-in-chroot.sh',
       ]),
     );
@@ -103,9 +108,10 @@ describe('shellQuote', () => {
   });
 });
 
-const units = readdirSync(path.join(repo, 'ops/systemd')).filter((name) =>
-  /\.(service|timer|target)$/.test(name),
-);
+const units = [
+  ...readdirSync(path.join(repo, 'ops/systemd')).map((name) => `ops/systemd/${name}`),
+  ...readdirSync(path.join(repo, 'ops/ec2')).map((name) => `ops/ec2/${name}`),
+].filter((name) => /\.(service|timer|target)$/.test(name));
 // The units name /usr/bin/node and /bin/bash, as on the Debian box; verify checks that those exist.
 const canVerify = available('systemd-analyze', ['--version']) && existsSync('/usr/bin/node');
 if (!canVerify) {
@@ -118,16 +124,17 @@ if (!canVerify) {
 describe('systemd units', () => {
   it('ships the API, worker, target, backup service and timer', () => {
     expect(units.sort()).toEqual([
-      'stockstreamer-api.service',
-      'stockstreamer-backup.service',
-      'stockstreamer-backup.timer',
-      'stockstreamer-worker.service',
-      'stockstreamer.target',
+      'ops/ec2/stockstreamer-bootstrap.service',
+      'ops/systemd/stockstreamer-api.service',
+      'ops/systemd/stockstreamer-backup.service',
+      'ops/systemd/stockstreamer-backup.timer',
+      'ops/systemd/stockstreamer-worker.service',
+      'ops/systemd/stockstreamer.target',
     ]);
   });
 
   it.skipIf(!canVerify)('pass systemd-analyze verify with no warnings', () => {
-    const result = spawnSync('systemd-analyze', ['verify', ...units.map((unit) => `ops/systemd/${unit}`)], {
+    const result = spawnSync('systemd-analyze', ['verify', ...units], {
       cwd: repo,
       encoding: 'utf8',
     });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   DEBIAN_13_AMI_PARAMETER,
   PRIVATE_PORTS,
@@ -12,12 +12,10 @@ import {
 } from '../../ops/cdk/stockstreamer-stack.ts';
 
 // Most stacks ship a tiny stand-in tree; one test ships the real repository and looks inside the bundle.
-let fixture: string;
-beforeAll(() => {
-  fixture = mkdtempSync(path.join(tmpdir(), 'stockstreamer-cdk-'));
-  mkdirSync(path.join(fixture, 'ops'));
-  writeFileSync(path.join(fixture, 'ops', 'install.sh'), '#!/usr/bin/env bash\n');
-});
+// Made at load time: the describe blocks below synthesize while vitest collects them, before any hook.
+const fixture = mkdtempSync(path.join(tmpdir(), 'stockstreamer-cdk-'));
+mkdirSync(path.join(fixture, 'ops'));
+writeFileSync(path.join(fixture, 'ops', 'install.sh'), '#!/usr/bin/env bash\n');
 afterAll(() => rmSync(fixture, { recursive: true, force: true }));
 
 function synth(props: StockstreamerStackProps = {}) {
@@ -160,12 +158,24 @@ describe('the EC2 stack (SSM access, self-signed HTTPS: the defaults)', () => {
     });
   });
 
-  it('runs ops/install.sh from the source bundle at every boot, self-signed on the Elastic IP', () => {
+  it('runs ops/install.sh from the source bundle, self-signed on the Elastic IP, and again on new user data', () => {
     const script = userData(template);
-    expect(script).toContain('cloud_final_modules');
-    expect(script).toContain('[scripts-user, always]');
     expect(script).toContain('bash \\"$WORK/ops/install.sh\\" --public-ip');
     expect(script).toContain('signal SUCCESS');
+    expect(script).toContain('systemctl enable --quiet stockstreamer-bootstrap.service');
+  });
+
+  it('names the source bundle by content, so new code means new user data (and an upgrade)', () => {
+    const other = mkdtempSync(path.join(tmpdir(), 'stockstreamer-cdk-'));
+    try {
+      mkdirSync(path.join(other, 'ops'));
+      writeFileSync(path.join(other, 'ops', 'install.sh'), '#!/usr/bin/env bash\n# a newer release\n');
+      const changed = synth({ sourceDir: other }).template;
+      expect(userData(changed)).not.toEqual(userData(template));
+      expect(userData(synth().template)).toEqual(userData(template));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('gets a public address at launch (the first boot downloads before the Elastic IP is attached)', () => {

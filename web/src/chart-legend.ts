@@ -50,10 +50,8 @@ export function createChartLegend(
         const ticker = document.createElement('span');
         ticker.className = 'legend-ticker';
         ticker.textContent = entry.ticker;
-        const name = document.createElement('span');
-        name.className = 'legend-name';
-        name.textContent = entry.companyName;
-        button.append(swatch, logo, ticker, name);
+        button.setAttribute('aria-label', `${entry.ticker}, ${entry.companyName}`);
+        button.append(swatch, logo, ticker);
         button.addEventListener('click', () => options.onToggle(entry.ticker));
         buttons.set(entry.ticker, button);
 

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { formatAxisDollars, formatChange, formatClock, formatDollars, MISSING } from './format.ts';
+import {
+  escapeHtml,
+  formatAxisDollars,
+  formatAxisPercent,
+  formatChange,
+  formatClock,
+  formatDollars,
+  formatPercent,
+  formatSignedDollars,
+  formatTooltipTime,
+  MISSING,
+} from './format.ts';
 
 describe('formatDollars', () => {
   it.each([
@@ -61,5 +72,57 @@ describe('formatClock', () => {
 
   it('shows the missing mark for no time', () => {
     expect(formatClock(null)).toBe(MISSING);
+  });
+});
+
+describe('formatSignedDollars', () => {
+  it.each([
+    [1.234, '+$1.23'],
+    [-0.5, '−$0.50'],
+    [0.004, '$0.00'],
+    [1234.5, '+$1,234.50'],
+    [null, MISSING],
+  ])('%s → %s', (value, expected) => {
+    expect(formatSignedDollars(value)).toBe(expected);
+  });
+});
+
+describe('formatPercent', () => {
+  it.each([
+    [1.234, '+1.23%'],
+    [-0.5, '−0.50%'],
+    [0.004, '0.00%'],
+    [undefined, MISSING],
+  ])('%s → %s', (value, expected) => {
+    expect(formatPercent(value)).toBe(expected);
+  });
+});
+
+describe('formatAxisPercent', () => {
+  it.each([
+    [0, '0%'],
+    [5, '+5%'],
+    [-2.5, '−2.5%'],
+    [0.25, '+0.25%'],
+    [10.000_000_1, '+10%'],
+    [Number.NaN, ''],
+  ])('%s → %s', (value, expected) => {
+    expect(formatAxisPercent(value)).toBe(expected);
+  });
+});
+
+describe('formatTooltipTime', () => {
+  it('names the day and gives the clock to the second', () => {
+    expect(formatTooltipTime(Date.UTC(2026, 10, 30, 14, 5, 3), 'UTC')).toBe('Mon 30 Nov, 14:05:03');
+    expect(formatTooltipTime(Date.UTC(2026, 10, 30, 0, 0, 9), 'UTC')).toBe('Mon 30 Nov, 00:00:09');
+    expect(formatTooltipTime(null)).toBe(MISSING);
+  });
+});
+
+describe('escapeHtml', () => {
+  it('makes markup inert', () => {
+    expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe(
+      '&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;',
+    );
   });
 });

@@ -96,7 +96,9 @@ export function formatAxisPercent(value: number | null | undefined): string {
   if (!isNumber(value)) return '';
   const rounded = Math.round(value * 100) / 100;
   if (rounded === 0) return '0%';
-  const text = Math.abs(rounded).toFixed(2).replace(/\.?0+$/, '');
+  const text = Math.abs(rounded)
+    .toFixed(2)
+    .replace(/\.?0+$/, '');
   return `${rounded > 0 ? '+' : '−'}${text}%`;
 }
 
@@ -104,7 +106,11 @@ export function formatAxisPercent(value: number | null | undefined): string {
  * The tooltip's time: weekday, day, month and the clock to the second, e.g. `Mon 30 Nov, 14:05:03`, in the
  * viewer's time zone unless one is given.
  */
-export function formatTooltipTime(ms: number | null | undefined, timeZone?: string, locale = 'en-GB'): string {
+export function formatTooltipTime(
+  ms: number | null | undefined,
+  timeZone?: string,
+  locale = 'en-GB',
+): string {
   if (!isNumber(ms)) return MISSING;
   const parts = new Intl.DateTimeFormat(locale, {
     weekday: 'short',

@@ -191,13 +191,22 @@ function main(): void {
     apply(store.mergeHistory(history));
   }
 
-  /** First load, retried with backoff until the server answers (it may still be starting). */
+  /**
+   * First load, retried with backoff until the server answers (it may still be starting). The watchlist,
+   * the history of every watched ticker and the permissions are asked for at once: one round trip, not
+   * two, before the first draw.
+   */
   async function initialLoad(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const [watchlist] = await Promise.all([api.watchlist(), editor.refreshPermissions()]);
-        const tickers = useWatchlist(watchlist);
-        await loadHistory(tickers, historyFrom(range, Date.now()));
+        const from = new Date(historyFrom(range, Date.now()));
+        const [watchlist, history] = await Promise.all([
+          api.watchlist(),
+          api.priceHistory({ from, width: chartWidth(chartEl) }),
+          editor.refreshPermissions(),
+        ]);
+        useWatchlist(watchlist);
+        store.mergeHistory(history);
         loaded = true;
         chart.update({ structural: true, rewritten: new Set(), appended: new Map(), unknown: new Set() });
         cards.refresh();
@@ -315,7 +324,8 @@ function main(): void {
       detailLoad = controller;
       const tickers = store.tickers().filter((ticker) => !chart.isHidden(ticker));
       loadHistory(tickers, window.min, window.max, controller.signal).catch((error) => {
-        if (!controller.signal.aborted) console.warn('stockstreamer: loading the zoomed window failed:', error);
+        if (!controller.signal.aborted)
+          console.warn('stockstreamer: loading the zoomed window failed:', error);
       });
     }, DETAIL_DELAY_MS);
   }

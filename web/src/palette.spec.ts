@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { contrastRatio, DARK_SURFACE, LIGHT_SURFACE, SERIES_PALETTE, seriesColor } from './palette.ts';
+import {
+  assignSeriesColors,
+  contrastRatio,
+  DARK_SURFACE,
+  LIGHT_SURFACE,
+  SERIES_PALETTE,
+  seriesColor,
+} from './palette.ts';
 
 describe('contrastRatio', () => {
   it.each([
@@ -41,5 +48,29 @@ describe('seriesColor', () => {
     [n + 2, SERIES_PALETTE[2]],
   ])('series %s gets %s', (index, expected) => {
     expect(seriesColor(index)).toBe(expected);
+  });
+});
+
+describe('assignSeriesColors', () => {
+  const all = ['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX'];
+
+  it('gives each ticker the colour of its place in the watchlist', () => {
+    const colors = assignSeriesColors(all, all);
+    expect(all.map((t) => colors.get(t))).toEqual(SERIES_PALETTE.slice(0, 6));
+  });
+
+  it('keeps the other lines’ colours when one is removed', () => {
+    const withoutNvda = all.filter((t) => t !== 'NVDA');
+    const before = assignSeriesColors(all, all);
+    const after = assignSeriesColors(all, withoutNvda);
+    for (const ticker of withoutNvda) expect(after.get(ticker)).toBe(before.get(ticker));
+  });
+
+  it('never gives two watched tickers the same colour while the palette lasts', () => {
+    const many = Array.from({ length: SERIES_PALETTE.length + 3 }, (_, i) => `T${i}`);
+    // watch the first and the ones whose preferred slot repeats it
+    const watched = [many[0]!, many[SERIES_PALETTE.length]!, many[SERIES_PALETTE.length + 1]!, many[1]!];
+    const colors = assignSeriesColors(many, watched);
+    expect(new Set(watched.map((t) => colors.get(t))).size).toBe(watched.length);
   });
 });

@@ -57,7 +57,7 @@ export function assignSeriesColors(all: readonly string[], watched: readonly str
   const colors = new Map<string, string>();
   for (const ticker of watched) {
     const at = all.indexOf(ticker);
-    let slot = ((at === -1 ? colors.size : at) % n + n) % n;
+    let slot = (((at === -1 ? colors.size : at) % n) + n) % n;
     for (let tries = 0; tries < n && taken.has(slot); tries++) slot = (slot + 1) % n;
     if (taken.size < n) taken.add(slot);
     colors.set(ticker, SERIES_PALETTE[slot]!);

@@ -51,12 +51,7 @@ export interface TimeWindow {
  * than the first point there is (`firstTime`): a week-old install shows its week, not a year of blank.
  * A window never shrinks below a minute, so a first tick is not drawn on a zero-width axis.
  */
-export function liveWindow(
-  key: RangeKey,
-  now: number,
-  firstTime?: number,
-  lastTime?: number,
-): TimeWindow {
+export function liveWindow(key: RangeKey, now: number, firstTime?: number, lastTime?: number): TimeWindow {
   const max = Math.max(now, lastTime ?? Number.NEGATIVE_INFINITY);
   let min = max - rangeChoice(key).ms;
   if (firstTime !== undefined && Number.isFinite(firstTime) && firstTime > min) min = firstTime;

@@ -116,10 +116,12 @@ export function rebaseToPercent(points: readonly Point[], base: number | undefin
 }
 
 /**
- * Where to put markers: at points whose price differs from the point before (the classic drew its dots
- * only next to changes), inside `[min, max]`, and no closer than `minGapPx` to the previous marker at
- * `pxPerMs`, so a stretch where every tick moves reads as a dotted line rather than a smear. A series' very
- * first point counts as a change (a price appeared). Returns the chosen points.
+ * Where to put markers: at the points whose price differs from the point before (the classic drew its dots
+ * only next to changes; a stretch where the price stands still gets none), inside `[min, max]`. A change
+ * gets its dot only when it has room, i.e. the changes before and after it are at least `minGapPx` away at
+ * `pxPerMs`: where every tick moves the price the line itself shows it and dots would smear into a bead
+ * chain, while zoomed in, or where the price moves now and then, every change is marked. A series' very
+ * first point counts as a change (a price appeared). Returns the marked points.
  */
 export function changeMarkers(
   points: readonly Point[],
@@ -128,20 +130,45 @@ export function changeMarkers(
   pxPerMs: number,
   minGapPx: number,
 ): Point[] {
-  const out: Point[] = [];
   const start = lowerBound(points, min);
   const end = upperBound(points, max);
-  let lastPx = Number.NEGATIVE_INFINITY;
+  const changes: Point[] = [];
   for (let i = start; i < end; i++) {
     const point = points[i]!;
     const previous = points[i - 1];
-    if (previous && previous[1] === point[1]) continue;
-    const px = (point[0] - min) * pxPerMs;
-    if (px - lastPx < minGapPx) continue;
-    out.push(point);
-    lastPx = px;
+    if (!previous || previous[1] !== point[1]) changes.push(point);
+  }
+  // the nearest changes just outside the window count as neighbours too
+  const before = previousChange(points, start);
+  const after = nextChange(points, end);
+  const minGapMs = minGapPx / pxPerMs;
+  const out: Point[] = [];
+  for (let i = 0; i < changes.length; i++) {
+    const time = changes[i]![0];
+    const prev = i > 0 ? changes[i - 1]![0] : before;
+    const next = i < changes.length - 1 ? changes[i + 1]![0] : after;
+    if (prev !== undefined && time - prev < minGapMs) continue;
+    if (next !== undefined && next - time < minGapMs) continue;
+    out.push(changes[i]!);
   }
   return out;
+}
+
+/** The time of the last change before index `start`, if any. */
+function previousChange(points: readonly Point[], start: number): number | undefined {
+  for (let i = start - 1; i >= 0; i--) {
+    const previous = points[i - 1];
+    if (!previous || previous[1] !== points[i]![1]) return points[i]![0];
+  }
+  return undefined;
+}
+
+/** The time of the first change at or after index `end`, if any. */
+function nextChange(points: readonly Point[], end: number): number | undefined {
+  for (let i = Math.max(1, end); i < points.length; i++) {
+    if (points[i - 1]![1] !== points[i]![1]) return points[i]![0];
+  }
+  return undefined;
 }
 
 export interface Extent {
@@ -166,4 +193,39 @@ export function valueExtent(values: Iterable<number>, padding = 0.06): Extent | 
   let span = max - min;
   if (span === 0) span = Math.max(Math.abs(min) * 0.02, 0.5);
   return { min: min - span * padding, max: max + span * padding };
+}
+
+export interface NiceScale {
+  min: number;
+  max: number;
+  step: number;
+  /** Intervals between min and max (ApexCharts' `tickAmount`). */
+  ticks: number;
+}
+
+/** 1, 2, 2.5 or 5 times a power of ten: the steps an axis reads easily. */
+function niceStep(rough: number): number {
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const fraction = rough / power;
+  const nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 2.5 ? 2.5 : fraction <= 5 ? 5 : 10;
+  return nice * power;
+}
+
+/**
+ * Axis bounds on round numbers around `[min, max]` with at most `maxTicks` intervals: $0…$400 by 100 rather
+ * than $7.79…$333.91. Undefined for an empty or non-finite range.
+ */
+export function niceScale(min: number, max: number, maxTicks = 6): NiceScale | undefined {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || !(max > min)) return undefined;
+  let step = niceStep((max - min) / Math.max(1, maxTicks));
+  let lo = Math.floor(min / step) * step;
+  let hi = Math.ceil(max / step) * step;
+  // rounding both ends outward can add an interval: take the next step up if it went over
+  while ((hi - lo) / step > maxTicks + 1e-9) {
+    step = niceStep(step * 1.01);
+    lo = Math.floor(min / step) * step;
+    hi = Math.ceil(max / step) * step;
+  }
+  const round = (value: number) => Number.parseFloat(value.toPrecision(12));
+  return { min: round(lo), max: round(hi), step, ticks: Math.round((hi - lo) / step) };
 }

@@ -51,7 +51,7 @@ export function installTestHook(target: Window, source: StockstreamerTestHook): 
     drawnTickers: () => [...source.drawnTickers()],
     lastDrawnPoint: (ticker: string) => {
       const point = source.lastDrawnPoint(String(ticker));
-      return point ? [point[0], point[1]] : null;
+      return point ? ([point[0], point[1]] as [number, number]) : null;
     },
     markerCount: (ticker: string) => source.markerCount(String(ticker)),
     bands: () => source.bands().map((band) => ({ ...band })),

@@ -89,7 +89,8 @@ export function createTickerCards(
     parts.price.textContent = formatDollars(price);
 
     const change = windowChange(priceAt(points, options.windowStart()), latest?.[1]);
-    const direction = !change || Math.round(change.percent * 100) === 0 ? 'flat' : change.percent > 0 ? 'up' : 'down';
+    const direction =
+      !change || Math.round(change.percent * 100) === 0 ? 'flat' : change.percent > 0 ? 'up' : 'down';
     parts.change.textContent = change
       ? `${formatSignedDollars(change.absolute)} (${formatPercent(change.percent)})`
       : '—';
@@ -171,7 +172,8 @@ export function createTickerCards(
       const nodes = stocks.map((stock) => {
         const parts = build(stock);
         parts.lastPrice = previous.get(stock.ticker)?.lastPrice ?? null;
-        if (previous.get(stock.ticker)?.card.classList.contains('is-hidden')) parts.card.classList.add('is-hidden');
+        if (previous.get(stock.ticker)?.card.classList.contains('is-hidden'))
+          parts.card.classList.add('is-hidden');
         cards.set(stock.ticker, parts);
         return parts.card;
       });

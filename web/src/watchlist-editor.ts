@@ -26,7 +26,9 @@ export interface AdminSession {
   clear(): void;
 }
 
-export function createAdminSession(storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null): AdminSession {
+export function createAdminSession(
+  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null,
+): AdminSession {
   let memory: string | undefined;
   const read = () => {
     try {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -129,6 +130,19 @@ export async function createFaultCase(name: string, options: { privatePostgres?:
           await queue.close();
           connection.disconnect();
         }
+      },
+      /** How many log lines of all the processes so far carry a message matching `pattern`. */
+      async logCount(pattern: RegExp): Promise<number> {
+        let count = 0;
+        for (const child of processes) {
+          const text = await readFile(child.logFile, 'utf8').catch(() => '');
+          for (const line of text.split('\n')) {
+            if (!line.startsWith('{')) continue;
+            const msg = (JSON.parse(line) as { msg?: string }).msg;
+            if (msg && pattern.test(msg)) count++;
+          }
+        }
+        return count;
       },
       exitCodes(): string {
         return exits.map((e) => `${e.role}:${e.exit.code ?? e.exit.signal}`).join(' ');

@@ -1,0 +1,91 @@
+import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFaultCase, type FaultCase, INTERVAL_MS } from './helpers/fault-case.ts';
+import { recordRow } from './helpers/report.ts';
+import type { RoleProcess } from './helpers/roles.ts';
+import { sleep } from './helpers/servers.ts';
+
+const KILLS = 20;
+
+/**
+ * Case 1: two worker processes share the queues; one of them is killed with SIGKILL twenty times (and
+ * started again each time, as systemd would), alternately. Two kills in three come the instant a price job
+ * starts, so that many land mid-job (after the fetch, before or during the write, or between BullMQ taking
+ * the job and queueing the next slot); the others at a random moment.
+ *
+ * Expected: every slot's ticks are stored exactly once with the provider's price for that slot. A job
+ * killed mid-way is recovered as stalled (after its 30 s lock) and run again with the quotes it kept; a
+ * scheduler chain broken by a kill is put back by the surviving worker's keeper.
+ */
+describe('fault: kill -9 a worker', () => {
+  let world: FaultCase | undefined;
+  afterEach(async () => {
+    await world?.dispose();
+    world = undefined;
+  });
+
+  it(`1: a worker killed with SIGKILL ${KILLS} times during a run`, async () => {
+    world = await createFaultCase('kill');
+    const workers: RoleProcess[] = [await world.spawn('worker'), await world.spawn('worker')];
+    await Promise.all(workers.map((w) => w.ready));
+    const connection = new Redis(world.redis.url, { maxRetriesPerRequest: null });
+    const events = new QueueEvents('prices', { connection, prefix: world.prefix });
+    let stalled = 0;
+    let onActive: (() => void) | undefined;
+    events.on('stalled', () => stalled++);
+    events.on('active', () => onActive?.());
+    try {
+      await events.waitUntilReady();
+      await sleep(3 * INTERVAL_MS);
+      const from = Math.min(...world.slots.slots);
+
+      let midJob = 0;
+      for (let i = 0; i < KILLS; i++) {
+        const index = i % 2;
+        if (i % 3 !== 2) {
+          await new Promise<void>((resolve) => {
+            onActive = resolve;
+          });
+          onActive = undefined;
+          midJob++;
+        } else {
+          await sleep(200 + Math.random() * 1000);
+        }
+        workers[index]!.signal('SIGKILL');
+        await workers[index]!.exited;
+        workers[index] = await world.spawn('worker');
+        await workers[index]!.ready;
+        await sleep(Math.random() * 500);
+      }
+
+      await sleep(3 * INTERVAL_MS);
+      const to = Date.now();
+      // A job killed mid-way waits out its lock (30 s) and the stalled check (every 30 s).
+      const figures = await world.settle(from, to, 150_000);
+      const repaired = await world.logCount(/price scheduler stopped at a job/);
+      for (const worker of workers) worker.signal('SIGTERM');
+      const exits = await Promise.all(workers.map((w) => w.exited));
+
+      recordRow({
+        case: `1 kill -9 a worker ${KILLS}×`,
+        ...figures,
+        resume: '–',
+        exitCodes: `${KILLS}× SIGKILL, last two: ${exits.map((e) => e.code).join(' ')}`,
+        notes:
+          `${midJob} kills at a job's start; ${stalled} jobs recovered as stalled; ` +
+          `scheduler chain put back ${repaired}×`,
+      });
+
+      expect(world.exits.filter((e) => e.exit.signal === 'SIGKILL')).toHaveLength(KILLS);
+      expect(figures.lostFetched).toBe(0);
+      expect(figures.slotsWithoutTick).toBe(0);
+      expect(figures.duplicated).toBe(0);
+      expect(figures.wrongPrice).toBe(0);
+      expect(exits.map((e) => e.code)).toEqual([0, 0]);
+    } finally {
+      await events.close();
+      connection.disconnect();
+    }
+  });
+});

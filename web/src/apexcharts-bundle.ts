@@ -1,0 +1,13 @@
+/**
+ * ApexCharts with only what the chart uses: the line type, y-axis annotations (the 52-week bands), the
+ * zoom/pan toolbar and the OS-following theme tokens. Loaded with a dynamic `import()` by price-chart.ts,
+ * so the page's first requests for data go out while this, by far the largest part of the page's code,
+ * is still downloading and compiling.
+ */
+import ApexCharts from 'apexcharts/core';
+import 'apexcharts/line';
+import 'apexcharts/features/annotations';
+import 'apexcharts/features/toolbar';
+import 'apexcharts/features/facet';
+
+export { ApexCharts };
