@@ -115,7 +115,10 @@ function main(): void {
       const last = drawn?.points[drawn.points.length - 1];
       return last ? [last[0], last[1]] : null;
     },
-    markerCount: (ticker) => chart.snapshot().series.find((s) => s.ticker === ticker)?.markers ?? 0,
+    markers: (ticker) =>
+      (chart.snapshot().series.find((s) => s.ticker === ticker)?.markers ?? []).map(
+        ([time, price]) => [time, price] as [number, number],
+      ),
     bands: () =>
       chart
         .snapshot()

@@ -36,6 +36,9 @@ const MARKER_RADIUS = 2.6;
  * comes from the server at four points a pixel, so zooming in twofold needs no new fetch.
  */
 const M4_COLUMN_PX = 2;
+/** ApexCharts' reset icon, for the page's own reset button. */
+const RESET_ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M3 12a9 9 0 1 0 9-9 9.75 9.75 0 0 0-6.74 2.74L3 8"/><path d="M3 3v5h5"/></svg>';
 /** How opaque a 52-week band is; six of them overlap, so each is faint. */
 const BAND_OPACITY = 0.09;
 
@@ -75,7 +78,8 @@ export interface DrawnSeries {
   values: Point[];
   /** The price at the window's start, which compare mode rebases to. */
   base: number | undefined;
-  markers: number;
+  /** Where change markers are drawn, `[ms, dollars]`. */
+  markers: Point[];
   band: { low: number; high: number } | null;
 }
 
@@ -150,8 +154,6 @@ export function createPriceChart(
   let drawing: Promise<void> = Promise.resolve();
   /** Set while our own `updateOptions` runs, so its events are not mistaken for the viewer's. */
   let ownUpdate = false;
-  /** Set between ApexCharts' reset button and the `zoomed` event it fires. */
-  let resetting = false;
 
   const stockOf = (ticker: string) => stocks.find((s) => s.ticker === ticker);
 
@@ -181,7 +183,17 @@ export function createPriceChart(
           zoomin: true,
           zoomout: true,
           pan: true,
-          reset: true,
+          // The page's own reset (back to the live window): ApexCharts' would first redraw the series it
+          // was created with, then ours, a visible flash on every reset.
+          reset: false,
+          customIcons: [
+            {
+              icon: RESET_ICON,
+              title: 'Reset zoom and follow live prices',
+              class: 'ss-reset-icon',
+              click: () => backToLive(),
+            },
+          ],
         },
       },
       accessibility: { enabled: true, description: 'Stock prices over time, one line per ticker' },
@@ -190,10 +202,6 @@ export function createPriceChart(
         updated: () => drawOverlay(),
         zoomed: (_chart, range) => {
           if (ownUpdate) return;
-          if (resetting) {
-            resetting = false;
-            return;
-          }
           const min = range?.xaxis?.min;
           const max = range?.xaxis?.max;
           if (typeof min !== 'number' || typeof max !== 'number' || !(max > min)) return;
@@ -210,18 +218,6 @@ export function createPriceChart(
           panned = true;
         },
         // ApexCharts uses a returned range as the reset window, though its typings only allow a boolean
-        beforeResetZoom: (() => {
-          resetting = true;
-          view.following = true;
-          const window = currentWindow();
-          view.window = window;
-          queueMicrotask(() => {
-            resetting = false;
-            options.onViewChange?.(viewCopy(), false);
-            schedule();
-          });
-          return { xaxis: { min: window.min, max: window.max } };
-        }) as unknown as () => boolean,
       },
     },
     // OS light/dark is followed by the facet feature; --apx-fore / --apx-grid in styles.css set the chrome.
@@ -275,7 +271,7 @@ export function createPriceChart(
       `<span class="tip-name">${escapeHtml(stock?.companyName ?? drawn.ticker)}</span></div>`,
       `<div class="tip-time">${escapeHtml(formatTooltipTime(time))}</div>`,
       `<div class="tip-price"><span class="tip-dollars">${escapeHtml(formatDollars(price))}</span>`,
-      change ? `<span class="tip-change">${escapeHtml(change)} in view</span>` : '',
+      change ? `<span class="tip-change">${escapeHtml(change)} since the window's start</span>` : '',
       '</div></div>',
     ].join('');
   }
@@ -330,10 +326,8 @@ export function createPriceChart(
       const toValue = percent ? (price: number) => percentChange(price, base!) : (price: number) => price;
       const values = points.map(([time, price]) => [time, toValue(price)] as const);
       for (const [time, value] of values) if (time >= window.min && time <= window.max) inView.push(value);
-      const markers = changeMarkers(all, window.min, window.max, pxPerMs, MARKER_GAP_PX).map(
-        ([time, price]) => [time, toValue(price)] as const,
-      );
-      markerPoints.push(markers);
+      const markers = changeMarkers(all, window.min, window.max, pxPerMs, MARKER_GAP_PX);
+      markerPoints.push(markers.map(([time, price]) => [time, toValue(price)] as const));
       const { low52Week: low, high52Week: high } = stock;
       const band =
         typeof low === 'number' && typeof high === 'number' && high >= low
@@ -345,7 +339,7 @@ export function createPriceChart(
         points,
         values,
         base,
-        markers: markers.length,
+        markers,
         band,
       });
     }
@@ -523,6 +517,18 @@ export function createPriceChart(
   window.addEventListener('pointerup', release);
   window.addEventListener('pointercancel', release);
 
+  function backToLive(): void {
+    if (view.following) return;
+    view.following = true;
+    options.onViewChange?.(viewCopy(), false);
+    schedule();
+  }
+
+  // Escape is the keyboard's way back to live (ApexCharts' own Escape-resets-zoom is off with its reset).
+  el.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !view.following) backToLive();
+  });
+
   function leaveLive(window: TimeWindow): void {
     view.following = false;
     view.window = window;
@@ -581,11 +587,7 @@ export function createPriceChart(
       view.mode = mode;
       schedule();
     },
-    backToLive() {
-      view.following = true;
-      options.onViewChange?.(viewCopy(), false);
-      schedule();
-    },
+    backToLive,
     view: viewCopy,
     setMessage(text) {
       message = text;

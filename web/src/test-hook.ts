@@ -26,8 +26,8 @@ export interface StockstreamerTestHook {
   drawnTickers(): string[];
   /** The newest point drawn for `ticker`, `[ms, dollars]`, or null. */
   lastDrawnPoint(ticker: string): [number, number] | null;
-  /** How many change markers are drawn on `ticker`'s line. */
-  markerCount(ticker: string): number;
+  /** Where change markers are drawn on `ticker`'s line, `[ms, dollars]` each. */
+  markers(ticker: string): [number, number][];
   /** The 52-week bands drawn, in the chart's unit (dollars, or % in compare mode). */
   bands(): { ticker: string; low: number; high: number }[];
   isHidden(ticker: string): boolean;
@@ -53,7 +53,7 @@ export function installTestHook(target: Window, source: StockstreamerTestHook): 
       const point = source.lastDrawnPoint(String(ticker));
       return point ? ([point[0], point[1]] as [number, number]) : null;
     },
-    markerCount: (ticker: string) => source.markerCount(String(ticker)),
+    markers: (ticker: string) => source.markers(String(ticker)).map(([t, p]) => [t, p] as [number, number]),
     bands: () => source.bands().map((band) => ({ ...band })),
     isHidden: (ticker: string) => source.isHidden(String(ticker)),
     view: () => structuredClone(source.view()),
