@@ -47,7 +47,7 @@ describe('simulatedPrice', () => {
 });
 
 describe('simulatedFiftyTwoWeekRange', () => {
-  it('contains the current price and hourly prices of the past year', () => {
+  it('contains the current price and 4-hourly prices of the past year', () => {
     const { high, low } = simulatedFiftyTwoWeekRange('s', 'INTC', at);
     const now = simulatedPrice('s', 'INTC', at);
     expect(low).toBeLessThanOrEqual(now);

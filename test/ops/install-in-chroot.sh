@@ -100,6 +100,7 @@ printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$ROOT
 # box needs nothing of this).
 host_ca=''
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  mkdir -p "$ROOT/etc/ssl"
   cp "$NODE_EXTRA_CA_CERTS" "$ROOT/etc/ssl/ops-test-host-ca.crt"
   host_ca=/etc/ssl/ops-test-host-ca.crt
 fi
