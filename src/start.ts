@@ -1,8 +1,6 @@
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTickPubSub } from '../graphql/pubsub.ts';
-import { createGraphqlServer } from '../graphql/yoga.ts';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
@@ -11,9 +9,6 @@ import type { Config } from './config.ts';
 import { runMigrations } from './db/migrate.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
-import { buildApp } from './server/app.ts';
-import { createHealthCheck } from './server/health.ts';
-import { createAdminAuth } from './server/security.ts';
 import { ticksChannel } from './tick-channel.ts';
 
 /** Which parts run in this process: the API, the workers, or both (the newcomer's default). */
@@ -162,6 +157,21 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
 
 async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<void> }> {
   const { config } = deps;
+  // Loaded here, not at the top: a worker never needs the HTTP side, and skipping Yoga, Koa and Bull Board
+  // takes seconds off every worker (re)start, which is how long its share of slots waits after a crash.
+  const [
+    { createTickPubSub },
+    { createGraphqlServer },
+    { buildApp },
+    { createHealthCheck },
+    { createAdminAuth },
+  ] = await Promise.all([
+    import('../graphql/pubsub.ts'),
+    import('../graphql/yoga.ts'),
+    import('./server/app.ts'),
+    import('./server/health.ts'),
+    import('./server/security.ts'),
+  ]);
   const queues = createQueues(deps.createRedis('bull-board'), config.queuePrefix);
   quietQueueErrors(queues, deps.logger);
   const adminAuth = createAdminAuth(config);
@@ -209,6 +219,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
       // so) close at once; whatever is still open after the grace is cut.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       pubSub.close();
+      await settlesWithin(subscriptions.closeAll(), 500);
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       if (!(await settlesWithin(closed, HTTP_GRACE_MS))) server.closeAllConnections();

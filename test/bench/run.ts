@@ -11,8 +11,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fanoutBench, fanoutTenThousandBench } from './fanout.ts';
 import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
 import { historyReadBench } from './history-read.ts';
+import { ingestBench } from './ingest.ts';
 
-const BENCHES: Bench[] = [fanoutBench, fanoutTenThousandBench, historyReadBench];
+const BENCHES: Bench[] = [fanoutBench, fanoutTenThousandBench, ingestBench, historyReadBench];
 
 const args = process.argv.slice(2);
 const write = args.includes('--write');

@@ -1,29 +1,77 @@
+/**
+ * The live chart page in Chromium against the real app (Postgres, Redis, BullMQ, Yoga) with ten days of the
+ * simulated market's history: everything the classic Bokeh chart did, and what this page adds.
+ */
 import { mkdirSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { simulatedPrice } from '../../src/domain/simulated-market.ts';
 import { browserAvailable, launchChromium } from '../helpers/browser.ts';
+import {
+  DAY_MS,
+  graphql,
+  type PageWatch,
+  SEEDED_DAYS,
+  type SeededApp,
+  startSeededApp,
+  TICKERS,
+  watchContext,
+} from './harness.ts';
 
-const TICKERS = ['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX'];
 const ARTIFACTS = 'test-results';
+const HOUR_MS = 3_600_000;
+
+type Hook = NonNullable<Window['__stockstreamer']>;
 
 describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
-  let app: TestApp;
+  let app: SeededApp;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
-  const requests: string[] = [];
+  let watch: PageWatch;
+  let origin: string;
+
+  /** Calls the page's read-only test hook. */
+  const hook = <T>(fn: (h: Hook, arg: string) => T, arg = ''): Promise<T> =>
+    page.evaluate(
+      ([source, a]) => {
+        const h = window.__stockstreamer;
+        if (!h) throw new Error('no test hook');
+        // biome-ignore lint/security/noGlobalEval: the function's source crosses into the page as text
+        return (0, eval)(`(${source})`)(h, a);
+      },
+      [fn.toString(), arg] as const,
+    ) as Promise<T>;
+  const view = () => hook((h) => h.view());
+  const yLabels = () => page.locator('.apexcharts-yaxis-label').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+
+  /** The screen position of a (time, value) in the plot, from what the hook says was drawn. */
+  async function pixelOf(time: number, value: number): Promise<{ x: number; y: number }> {
+    const [area, v, y] = await Promise.all([
+      hook((h) => h.plotArea()),
+      view(),
+      hook((h) => h.yRange()),
+    ]);
+    if (!area || !v.window || !y) throw new Error('nothing drawn yet');
+    return {
+      x: area.left + ((time - v.window.min) / (v.window.max - v.window.min)) * area.width,
+      y: area.top + (1 - (value - y.min) / (y.max - y.min)) * area.height,
+    };
+  }
+
+  async function pickRange(label: string): Promise<void> {
+    await page.getByRole('radio', { name: label, exact: true }).check();
+  }
 
   beforeAll(async () => {
-    app = await startTestApp();
-    // A few minutes of history before the page opens: one tick per ticker every 5 s.
-    for (let i = 0; i < 12; i++) {
-      app.clock.advance(5000);
-      await app.runPriceJob();
-    }
+    app = await startSeededApp();
+    origin = new URL(app.url!).origin;
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('request', (request) => requests.push(request.url()));
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+    watch = await watchContext(context, origin);
+    page = await context.newPage();
     await page.goto(`${app.url}/`);
+    await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6, undefined, { timeout: 30_000 });
   });
 
   afterAll(async () => {
@@ -31,38 +79,353 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     await app?.stop();
   });
 
-  const pointCount = (ticker: string) =>
-    page.evaluate((t) => window.__stockstreamer?.pointCount(t) ?? 0, ticker);
+  it('draws six lines with their history on a dollar axis over the last 7 days, live', async () => {
+    for (const ticker of TICKERS) expect(await hook((h, t) => h.pointCount(t), ticker)).toBeGreaterThan(100);
+    expect(await hook((h) => h.drawnTickers())).toEqual([...TICKERS]);
+    // six SVG lines, each with a real path
+    const paths = await page
+      .locator('.apexcharts-line-series .apexcharts-series path.apexcharts-line')
+      .evaluateAll((els) => els.map((e) => (e.getAttribute('d') ?? '').length));
+    expect(paths).toHaveLength(6);
+    for (const length of paths) expect(length).toBeGreaterThan(500);
 
-  it('draws one series per watched ticker with its history', async () => {
-    await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6, undefined, {
-      timeout: 20_000,
-    });
-    // A minute of ticks falls into one 9-minute M4 column of the 7-day view: its first, last, low and high.
-    for (const ticker of TICKERS) {
-      await page.waitForFunction((t) => (window.__stockstreamer?.pointCount(t) ?? 0) >= 2, ticker);
-    }
-    await expect.poll(() => page.getByTestId('connection-status').textContent()).toMatch(/live/i);
+    const v = await view();
+    expect(v).toMatchObject({ range: '7d', mode: 'price', following: true });
+    expect(v.window!.max - v.window!.min).toBeGreaterThan(7 * DAY_MS - 60_000);
+    expect(v.window!.max - v.window!.min).toBeLessThan(7 * DAY_MS + 60_000);
+    expect(Math.abs(v.window!.max - Date.now())).toBeLessThan(60_000);
+
+    const labels = await yLabels();
+    expect(labels.length).toBeGreaterThan(2);
+    for (const label of labels) expect(label).toMatch(/^\$\d[\d,]*(\.\d\d)?$/);
+    expect(await page.locator('.apexcharts-xaxis-label').count()).toBeGreaterThan(3);
+
+    await expect.poll(() => page.getByTestId('connection-status').textContent()).toBe('live');
+    expect(await page.locator('h1').textContent()).toBe('stockstreamer');
+    expect(await page.getByTestId('chart-title').textContent()).toBe('Price, US dollars');
+    expect(await page.getByTestId('tagline').textContent()).toContain('last 7 days');
+
+    const timings = await hook((h) => h.timings());
+    console.info(`first draw with 10 days of data: ${Math.round(timings.firstDataDrawMs ?? -1)} ms after navigation start`);
+    expect(timings.firstDataDrawMs).not.toBeNull();
+
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: `${ARTIFACTS}/chart.png` });
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: `${ARTIFACTS}/chart-desktop-light.png`, fullPage: true });
+  });
+
+  it('shows latest-price cards: logo, name, last price, change over the window, place in the 52-week range', async () => {
+    const cards = page.getByTestId('ticker-card');
+    expect(await cards.count()).toBe(6);
+    const aapl = page.locator('[data-testid=ticker-card][data-ticker=AAPL]');
+    expect(await aapl.locator('.card-name').textContent()).toBe('Apple Inc.');
+    expect(await aapl.locator('img').getAttribute('src')).toBe('/logos/AAPL.svg');
+    expect(await aapl.getByTestId('latest-price').textContent()).toMatch(/^\$\d{2,3}\.\d\d$/);
+    expect(await aapl.getByTestId('window-change').textContent()).toMatch(/^([+−]\$[\d,]+\.\d\d|\$0\.00) \(([+−]\d+\.\d\d|0\.00)%\)$/);
+    const position = Number(await aapl.getByTestId('range-52w').getAttribute('data-position'));
+    expect(position).toBeGreaterThanOrEqual(0);
+    expect(position).toBeLessThanOrEqual(1);
+    expect(await aapl.getByTestId('range-52w').getAttribute('aria-label')).toMatch(/^52-week range \$/);
+  });
+
+  it('hovering a line shows its company, the time and the price in dollars', async () => {
+    const [time, price] = (await hook((h) => h.lastDrawnPoint('AAPL')))!;
+    const v = await view();
+    // a point a little way in from the right edge, on AAPL's line
+    const at = v.window!.max - (v.window!.max - v.window!.min) * 0.2;
+    const points = await hook((h) => h.lastDrawnPoint('AAPL'));
+    expect(points).not.toBeNull();
+    const target = await pixelOf(at, price);
+    // sweep a few px up and down: the line may have moved a little since its last point
+    let text = '';
+    for (const dy of [0, -6, 6, -12, 12]) {
+      await page.mouse.move(target.x, target.y + dy);
+      const tooltip = page.getByTestId('chart-tooltip');
+      if (await tooltip.isVisible().catch(() => false)) {
+        text = (await tooltip.textContent()) ?? '';
+        if (text.includes('AAPL')) break;
+      }
+    }
+    expect(text).toContain('AAPL');
+    expect(text).toContain('Apple Inc.');
+    expect(text).toMatch(/\$\d{3}\.\d\d/);
+    expect(text).toMatch(/\w{3} \d{1,2} \w{3}, \d\d:\d\d:\d\d/);
+    expect(time).toBeGreaterThan(Date.now() - HOUR_MS);
+    await page.screenshot({ path: `${ARTIFACTS}/chart-tooltip.png` });
+    await page.mouse.move(0, 0);
+  });
+
+  it('shades each stock’s 52-week range as a band in its colour, explained under the chart', async () => {
+    const { watchlist } = await graphql<{ watchlist: { ticker: string; low52Week: number; high52Week: number }[] }>(
+      app,
+      '{ watchlist { ticker low52Week high52Week } }',
+    );
+    const bands = await hook((h) => h.bands());
+    expect(bands.map((b) => b.ticker)).toEqual([...TICKERS]);
+    for (const band of bands) {
+      const stock = watchlist.find((s) => s.ticker === band.ticker)!;
+      expect(band.low).toBeCloseTo(stock.low52Week, 6);
+      expect(band.high).toBeCloseTo(stock.high52Week, 6);
+    }
+    const fills = await page
+      .locator('.apexcharts-yaxis-annotations rect.apexcharts-annotation-rect')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('fill')?.toLowerCase()));
+    expect(fills).toHaveLength(6);
+    const colours = await page
+      .getByTestId('legend-entry')
+      .evaluateAll((els) => els.map((e) => (e as HTMLElement).style.getPropertyValue('--series').toLowerCase()));
+    expect(new Set(fills)).toEqual(new Set(colours));
+    expect(await page.getByTestId('bands-note').textContent()).toMatch(/52-week range/);
+  });
+
+  it('clicking a legend entry hides its line and band; clicking again shows them', async () => {
+    const entry = page.locator('[data-testid=legend-entry][data-ticker=NVDA]');
+    expect(await entry.locator('img').getAttribute('src')).toBe('/logos/NVDA.svg');
+    await entry.click();
+    await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 5);
+    expect(await hook((h) => h.drawnTickers())).not.toContain('NVDA');
+    expect(await hook((h) => h.bands().map((b) => b.ticker))).not.toContain('NVDA');
+    expect(await entry.getAttribute('aria-pressed')).toBe('false');
+    expect(await page.locator('[data-testid=ticker-card][data-ticker=NVDA]').getAttribute('class')).toContain(
+      'is-hidden',
+    );
+    await entry.click();
+    await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6);
+    expect(await entry.getAttribute('aria-pressed')).toBe('true');
   });
 
   it('extends a line when a tick is stored and published on the server, without a reload', async () => {
-    const before = await pointCount('AAPL');
-    app.clock.advance(5000);
-    const result = await app.runPriceJob();
+    const before = await hook((h) => h.pointCount('AAPL'));
+    const [lastTime] = (await hook((h) => h.lastDrawnPoint('AAPL')))!;
+    const result = await app.tick();
     expect(result.stored).toBe(6);
+    const tickTime = app.clock.now().getTime();
     await page.waitForFunction(
-      ([t, n]) => (window.__stockstreamer?.pointCount(t as string) ?? 0) > (n as number),
-      ['AAPL', before] as const,
+      (t) => (window.__stockstreamer?.lastDrawnPoint('AAPL')?.[0] ?? 0) >= t,
+      tickTime,
       { timeout: 15_000 },
     );
-    expect(await pointCount('AAPL')).toBe(before + 1);
+    expect(tickTime).toBeGreaterThan(lastTime);
+    expect(await hook((h) => h.pointCount('AAPL'))).toBe(before + 1);
+    const [time, price] = (await hook((h) => h.lastDrawnPoint('AAPL')))!;
+    expect(time).toBe(tickTime);
+    expect(price).toBe(simulatedPrice('stockstreamer', 'AAPL', new Date(tickTime)));
+    expect((await view()).window!.max).toBeGreaterThanOrEqual(tickTime);
+    const card = page.locator('[data-testid=ticker-card][data-ticker=AAPL]').getByTestId('latest-price');
+    await expect.poll(() => card.textContent()).toBe(`$${price.toFixed(2)}`);
+    expect(await page.getByTestId('last-update').textContent()).toMatch(/^Last tick \d\d:\d\d:\d\d$/);
   });
 
-  it('loads everything from its own origin', () => {
-    const origin = new URL(app.url!).origin;
-    expect(requests.length).toBeGreaterThan(0);
-    expect(requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'))).toEqual([]);
+  it('the range picker changes the window: 1 hour, 1 day, 7 days, 30 days, all', async () => {
+    const span = async () => {
+      const v = await view();
+      return v.window!.max - v.window!.min;
+    };
+    await pickRange('1H');
+    await expect.poll(async () => (await view()).range).toBe('1h');
+    await expect.poll(span).toBeLessThanOrEqual(HOUR_MS + 60_000);
+    expect(await span()).toBeGreaterThan(HOUR_MS - 60_000);
+    expect(await page.getByTestId('tagline').textContent()).toContain('last hour');
+    // an hour's axis reads in clock times
+    for (const label of await page.locator('.apexcharts-xaxis-label').evaluateAll((els) => els.map((e) => e.textContent)))
+      expect(label).toMatch(/^\d\d:\d\d$/);
+
+    await pickRange('1D');
+    await expect.poll(span).toBeGreaterThan(DAY_MS - 60_000);
+    expect(await span()).toBeLessThan(DAY_MS + 60_000);
+
+    // 30 days and "all" start where the data starts, ten days back
+    await pickRange('30D');
+    await expect.poll(async () => (await view()).range).toBe('30d');
+    await expect.poll(span).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
+    expect(await span()).toBeLessThan((SEEDED_DAYS + 0.1) * DAY_MS);
+    await pickRange('All');
+    await expect.poll(async () => (await view()).range).toBe('all');
+    expect(await span()).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
+
+    await pickRange('7D');
+    await expect.poll(span).toBeLessThan(7 * DAY_MS + 60_000);
+    expect(await span()).toBeGreaterThan(7 * DAY_MS - 60_000);
+  });
+
+  it('compare mode rebases every line to % change from the window’s start, on a % axis', async () => {
+    await page.getByRole('radio', { name: '% Compare' }).check();
+    await expect.poll(async () => (await view()).mode).toBe('percent');
+    await expect.poll(async () => (await yLabels()).every((l) => /^([+−]?[\d.]+%|0%)$/.test(l))).toBe(true);
+    expect(await page.getByTestId('chart-title').textContent()).toContain('%');
+    const y = (await hook((h) => h.yRange()))!;
+    expect(y.min).toBeLessThan(0);
+    expect(y.max).toBeGreaterThan(0);
+    // the bands are rebased with the lines: a 52-week low is below the start, a high above (in %)
+    for (const band of await hook((h) => h.bands())) {
+      expect(band.low).toBeLessThan(5);
+      expect(band.high).toBeGreaterThan(-5);
+      expect(Math.abs(band.high)).toBeLessThan(500);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}/chart-compare.png` });
+    await page.getByRole('radio', { name: '$ Price' }).check();
+    await expect.poll(async () => (await yLabels()).every((l) => l.startsWith('$'))).toBe(true);
+  });
+
+  it('box zoom, then back to live in one click; markers only where the price changed', async () => {
+    await pickRange('1H');
+    await expect.poll(async () => (await view()).range).toBe('1h');
+    const area = (await hook((h) => h.plotArea()))!;
+    // drag across the last 8% of the hour: about five minutes of 5-second ticks
+    await page.mouse.move(area.left + area.width * 0.9, area.top + 40);
+    await page.mouse.down();
+    await page.mouse.move(area.left + area.width * 0.98, area.top + 60, { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(async () => (await view()).following).toBe(false);
+    const zoomed = (await view()).window!;
+    expect(zoomed.max - zoomed.min).toBeLessThan(10 * 60_000);
+    expect(await page.getByTestId('back-to-live').isVisible()).toBe(true);
+
+    // zoomed in this far every change has room for its dot; check each one against the stored ticks
+    await expect.poll(() => hook((h) => h.markers('AAPL').length)).toBeGreaterThan(0);
+    const raw = await graphql<{ priceHistory: { ticker: string; times: number[]; prices: number[] }[] }>(
+      app,
+      'query($from: DateTime, $to: DateTime) { priceHistory(tickers: ["AAPL", "INTC"], from: $from, to: $to, width: 5000) { ticker times prices } }',
+      { from: new Date(zoomed.min - 60_000).toISOString(), to: new Date(zoomed.max + 60_000).toISOString() },
+    );
+    for (const series of raw.priceHistory) {
+      const markers = await hook((h, t) => h.markers(t), series.ticker);
+      for (const [time, price] of markers) {
+        const i = series.times.indexOf(time);
+        expect(i, `marker at ${time} is a stored tick`).toBeGreaterThan(0);
+        expect(series.prices[i]).toBe(price);
+        expect(series.prices[i - 1], `marker at ${time} follows a different price`).not.toBe(price);
+      }
+      // and every change in view has its dot
+      const changes = series.times.filter(
+        (t, i) => i > 0 && t >= zoomed.min && t <= zoomed.max && series.prices[i] !== series.prices[i - 1],
+      );
+      expect(markers.map(([t]) => t)).toEqual(changes);
+    }
+    expect(await page.locator('.ss-marker[data-ticker=AAPL]').getAttribute('d')).toMatch(/^M/);
+    await page.screenshot({ path: `${ARTIFACTS}/chart-zoomed-markers.png` });
+
+    await page.getByTestId('back-to-live').click();
+    await expect.poll(async () => (await view()).following).toBe(true);
+    expect(await page.getByTestId('back-to-live').isHidden()).toBe(true);
+    const live = (await view()).window!;
+    expect(live.max - live.min).toBeGreaterThan(HOUR_MS - 60_000);
+  });
+
+  it('wheel zoom, pan and reset', async () => {
+    const area = (await hook((h) => h.plotArea()))!;
+    const before = (await view()).window!;
+    await page.mouse.move(area.left + area.width * 0.5, area.top + area.height * 0.5);
+    await page.mouse.wheel(0, -400);
+    await expect.poll(async () => (await view()).following).toBe(false);
+    await expect.poll(async () => {
+      const w = (await view()).window!;
+      return w.max - w.min;
+    }).toBeLessThan((before.max - before.min) * 0.9);
+
+    // pan: pick the toolbar's pan tool and drag to the right, towards earlier times
+    const zoomed = (await view()).window!;
+    await page.locator('.apexcharts-pan-icon').click();
+    await page.mouse.move(area.left + area.width * 0.3, area.top + area.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(area.left + area.width * 0.6, area.top + area.height * 0.5, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(async () => (await view()).window!.min).toBeLessThan(zoomed.min);
+
+    // the toolbar's reset puts the live window back
+    await page.locator('.ss-reset-icon').click();
+    await expect.poll(async () => (await view()).following).toBe(true);
+    await page.locator('.apexcharts-zoom-icon').click(); // back to box zoom for the tests after
+    await pickRange('7D');
+  });
+
+  it('every control is reachable from the keyboard, with a visible focus ring', async () => {
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    const seen = new Set<string>();
+    let rangeOutline = '';
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return null;
+        const style = getComputedStyle(el.matches('input') ? (el.nextElementSibling as HTMLElement) : el);
+        return {
+          key: el.dataset.testid ?? el.getAttribute('name') ?? el.getAttribute('aria-label') ?? el.className,
+          outline: `${style.outlineStyle} ${style.outlineWidth}`,
+        };
+      });
+      if (!focused) continue;
+      seen.add(focused.key);
+      if (focused.key === 'range') rangeOutline = focused.outline;
+      expect(focused.outline, `focus ring on ${focused.key}`).not.toMatch(/^none/);
+    }
+    expect(seen).toContain('range');
+    expect(seen).toContain('mode');
+    expect(seen).toContain('legend-entry');
+    expect(seen).toContain('edit-watchlist');
+    expect([...seen].some((k) => /zoom|pan|reset/i.test(k))).toBe(true);
+    expect(rangeOutline).toMatch(/solid 2px/);
+
+    // arrow keys move the range like any radio group
+    await page.getByRole('radio', { name: '7D' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(async () => (await view()).range).toBe('1d');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(async () => (await view()).range).toBe('7d');
+
+    // a toolbar button keeps its focus through a live redraw
+    await page.locator('.apexcharts-zoomin-icon').focus();
+    const draws = await hook((h) => h.timings().draws);
+    await app.tick();
+    await page.waitForFunction((n) => (window.__stockstreamer?.timings().draws ?? 0) > n, draws);
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('apexcharts-zoomin-icon'))).toBe(true);
+  });
+
+  it('follows the system’s dark setting and works at phone width', async () => {
+    const dark = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'dark' });
+    const darkWatch = await watchContext(dark, origin);
+    const darkPage = await dark.newPage();
+    await darkPage.goto(`${app.url}/`);
+    await darkPage.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6, undefined, { timeout: 30_000 });
+    const background = await darkPage.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(13, 17, 23)');
+    await darkPage.screenshot({ path: `${ARTIFACTS}/chart-desktop-dark.png`, fullPage: true });
+    await dark.close();
+
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: 'light',
+    });
+    const phoneWatch = await watchContext(phone, origin);
+    const phonePage = await phone.newPage();
+    await phonePage.goto(`${app.url}/`);
+    await phonePage.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6, undefined, {
+      timeout: 30_000,
+    });
+    // nothing wider than the screen but the swipeable row of cards
+    expect(await phonePage.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const chartBox = (await phonePage.getByTestId('price-chart').boundingBox())!;
+    expect(chartBox.width).toBeGreaterThan(340);
+    expect(chartBox.height).toBeGreaterThan(280);
+    await phonePage.screenshot({ path: `${ARTIFACTS}/chart-phone.png`, fullPage: true });
+    await phone.close();
+
+    for (const w of [darkWatch, phoneWatch]) {
+      expect(w.offOrigin).toEqual([]);
+      expect(w.cspViolations).toEqual([]);
+      expect(w.errors).toEqual([]);
+    }
+  });
+
+  it('loads everything from its own origin, within its Content-Security-Policy, without errors', async () => {
+    expect(watch.requests.length).toBeGreaterThan(5);
+    expect(watch.offOrigin).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    const response = await page.request.get(`${app.url}/`);
+    expect(response.headers()['content-security-policy']).toContain("script-src 'self'");
   });
 });

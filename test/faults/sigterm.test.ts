@@ -110,7 +110,7 @@ describe('fault: SIGTERM during a job', () => {
         exitCodes: world.exitCodes(),
         notes:
           `write held ${lockMs / 1000} s; job ${stateAfterExit} at exit, then ${await job?.getState()} ` +
-          `after ${job?.attemptsMade} attempt(s), ${job?.stacktrace.length} failed; skipped slots: no worker between the two`,
+          `after ${job?.attemptsMade} attempt(s), ${job?.stacktrace?.length ?? 0} failed; skipped slots: no worker between the two`,
       });
 
       expect(exit.code).toBe(0);
@@ -120,7 +120,7 @@ describe('fault: SIGTERM during a job', () => {
       expect(await job?.getState()).toBe('completed');
       // One attempt, and it did not fail: put back is not a failure (attemptsMade counts the success).
       expect(job?.attemptsMade).toBe(1);
-      expect(job?.stacktrace).toEqual([]);
+      expect(job?.stacktrace ?? []).toEqual([]);
       expect(figures.lostFetched).toBe(0);
       expect(figures.slotsWithoutTick).toBe(0);
       expect(figures.duplicated).toBe(0);

@@ -125,6 +125,7 @@ function main(): void {
         .series.flatMap((s) => (s.band ? [{ ticker: s.ticker, low: s.band.low, high: s.band.high }] : [])),
     isHidden: (ticker) => chart.isHidden(ticker),
     view: () => chart.view(),
+    plotArea: () => chart.snapshot().plot,
     yRange: () => chart.snapshot().yRange,
     timings: () => {
       const snapshot = chart.snapshot();

@@ -83,8 +83,17 @@ export interface DrawnSeries {
   band: { low: number; high: number } | null;
 }
 
+/** Where the plot area is on screen, in CSS px (client coordinates). */
+export interface PlotArea {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 export interface ChartSnapshot {
   view: ChartView;
+  plot: PlotArea | null;
   series: readonly DrawnSeries[];
   yRange: { min: number; max: number } | null;
   draws: number;
@@ -517,6 +526,21 @@ export function createPriceChart(
   window.addEventListener('pointerup', release);
   window.addEventListener('pointercancel', release);
 
+  function plotArea(): PlotArea | null {
+    const w = internals(chart);
+    const svg = el.querySelector('svg.apexcharts-svg');
+    const plot = el.querySelector('.apexcharts-graphical');
+    const match = /translate\(\s*([-\d.]+)[ ,]+([-\d.]+)/.exec(plot?.getAttribute('transform') ?? '');
+    if (!w || !svg || !match) return null;
+    const box = svg.getBoundingClientRect();
+    return {
+      left: box.left + Number(match[1]),
+      top: box.top + Number(match[2]),
+      width: w.layout.gridWidth,
+      height: w.layout.gridHeight,
+    };
+  }
+
   function backToLive(): void {
     if (view.following) return;
     view.following = true;
@@ -595,6 +619,7 @@ export function createPriceChart(
     },
     snapshot: () => ({
       view: viewCopy(),
+      plot: plotArea(),
       series: frame?.series ?? [],
       yRange:
         frame && internals(chart)

@@ -32,6 +32,8 @@ export interface StockstreamerTestHook {
   bands(): { ticker: string; low: number; high: number }[];
   isHidden(ticker: string): boolean;
   view(): HookView;
+  /** Where the plot area is on screen (client px), to point at a time and value. */
+  plotArea(): { left: number; top: number; width: number; height: number } | null;
   /** The y-axis range ApexCharts drew. */
   yRange(): { min: number; max: number } | null;
   /** When the first draw with data finished (ms since navigation start), and the last draw's cost. */
@@ -57,6 +59,10 @@ export function installTestHook(target: Window, source: StockstreamerTestHook): 
     bands: () => source.bands().map((band) => ({ ...band })),
     isHidden: (ticker: string) => source.isHidden(String(ticker)),
     view: () => structuredClone(source.view()),
+    plotArea: () => {
+      const area = source.plotArea();
+      return area ? { ...area } : null;
+    },
     yRange: () => {
       const range = source.yRange();
       return range ? { ...range } : null;

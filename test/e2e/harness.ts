@@ -50,7 +50,9 @@ export async function watchContext(context: BrowserContext, origin: string): Pro
     document.addEventListener('securitypolicyviolation', (event) => {
       const report = (window as unknown as { __reportCspViolation?: (text: string) => void })
         .__reportCspViolation;
-      report?.(`${event.violatedDirective}: ${event.blockedURI || '(inline)'} at ${event.sourceFile}:${event.lineNumber}`);
+      report?.(
+        `${event.violatedDirective}: ${event.blockedURI || '(inline)'} at ${event.sourceFile}:${event.lineNumber}`,
+      );
     });
   });
   context.on('page', (page) => watch.attach(page));
@@ -105,7 +107,8 @@ async function waitForRanges(app: TestApp): Promise<void> {
     };
     const list = body.data?.watchlist ?? [];
     if (list.length > 0 && list.every((s) => s.logoUrl && s.high52Week !== null)) return;
-    if (Date.now() > deadline) throw new Error(`logos and 52-week ranges never arrived: ${JSON.stringify(body)}`);
+    if (Date.now() > deadline)
+      throw new Error(`logos and 52-week ranges never arrived: ${JSON.stringify(body)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
