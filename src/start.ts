@@ -192,13 +192,60 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   });
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  const health = createHealthCheck({ pool: deps.database.pool, redis: healthRedis });
   const app = buildApp({
     logger: deps.logger,
     graphql: yoga,
     subscriptions,
     security: config.security,
     adminAuth,
-    health: createHealthCheck({ pool: deps.database.pool, redis: healthRedis }),
+    health,
+    metrics: async () => {
+      const [report, counts] = await Promise.all([
+        health(),
+        Promise.all(
+          Object.entries(queues).map(async ([name, queue]) => [name, await queue.getJobCounts()] as const),
+        ).catch(() => []),
+      ]);
+      const { subscribers, cohorts } = subscriptions.stats();
+      return [
+        {
+          name: 'stockstreamer_up',
+          help: 'Whether Postgres and Redis answer (1) or not (0).',
+          type: 'gauge',
+          values: [
+            { labels: { backend: 'postgres' }, value: report.postgres ? 1 : 0 },
+            { labels: { backend: 'redis' }, value: report.redis ? 1 : 0 },
+          ],
+        },
+        {
+          name: 'stockstreamer_subscribers',
+          help: 'Open GraphQL subscription streams.',
+          type: 'gauge',
+          values: [{ value: subscribers }],
+        },
+        {
+          name: 'stockstreamer_subscription_cohorts',
+          help: 'Distinct subscription operations being executed.',
+          type: 'gauge',
+          values: [{ value: cohorts }],
+        },
+        {
+          name: 'stockstreamer_jobs',
+          help: 'BullMQ jobs by queue and state.',
+          type: 'gauge',
+          values: counts.flatMap(([queue, byState]) =>
+            Object.entries(byState).map(([state, value]) => ({ labels: { queue, state }, value })),
+          ),
+        },
+        {
+          name: 'stockstreamer_process_resident_bytes',
+          help: 'Resident memory of this API process.',
+          type: 'gauge',
+          values: [{ value: process.memoryUsage().rss }],
+        },
+      ];
+    },
     queues: Object.values(queues),
     webRoot: WEB_ROOT,
   });

@@ -33,6 +33,14 @@ describe('simulated provider', () => {
     expect(range!.high).toBeGreaterThanOrEqual(quote!.price);
   });
 
+  it("answers as of a given instant (a job's slot), whatever the clock says", async () => {
+    const asOf = new Date('2026-11-30T14:59:30.250Z');
+    const { ok } = await provider.getQuotes(['AAPL'], { asOf });
+    clock.advance(60_000);
+    expect(await provider.getQuotes(['AAPL'], { asOf })).toEqual({ ok, failed: [] });
+    expect(ok[0]!.time.toISOString()).toBe('2026-11-30T14:59:30.000Z');
+  });
+
   it('honours an aborted signal', async () => {
     await expect(provider.getQuotes(['AAPL'], { signal: AbortSignal.abort() })).rejects.toThrow();
   });

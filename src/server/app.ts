@@ -11,6 +11,7 @@ import type { Config } from '../config.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
 import { createClientLimits } from './client-limits.ts';
 import type { HealthReport } from './health.ts';
+import { type Metric, renderPrometheus } from './metrics.ts';
 import {
   type AdminAuth,
   type AdminDecision,
@@ -50,6 +51,8 @@ export interface AppOptions {
   security: Config['security'];
   adminAuth: AdminAuth;
   health: () => Promise<HealthReport>;
+  /** Gathers the figures served at /metrics (Prometheus text; admin only). */
+  metrics?: () => Promise<Metric[]>;
   /** Queues shown in Bull Board at /admin/queues. */
   queues: readonly Queue[];
   /** The built chart page (dist/web); a missing folder makes / answer 404 with a hint, not crash. */
@@ -80,6 +83,18 @@ export function buildApp(options: AppOptions): Koa {
     ctx.status = report.status === 'ok' ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = report;
+  });
+  router.get('/metrics', async (ctx) => {
+    const admin = options.adminAuth.decide(ctx.req);
+    if (!admin.allowed) {
+      ctx.status = admin.status;
+      if (admin.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="stockstreamer admin"');
+      ctx.body = { error: admin.reason };
+      return;
+    }
+    ctx.type = 'text/plain; version=0.0.4; charset=utf-8';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = renderPrometheus(options.metrics ? await options.metrics() : []);
   });
   router.get('/logos/:file', (ctx) => {
     const match = /^(.+)\.svg$/.exec(ctx.params.file ?? '');

@@ -31,27 +31,22 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   let watch: PageWatch;
   let origin: string;
 
-  /** Calls the page's read-only test hook. */
-  const hook = <T>(fn: (h: Hook, arg: string) => T, arg = ''): Promise<T> =>
+  /** Calls a method of the page's read-only test hook. */
+  const hook = <K extends keyof Hook>(name: K, ...args: Parameters<Hook[K]>) =>
     page.evaluate(
-      ([source, a]) => {
-        const h = window.__stockstreamer;
-        if (!h) throw new Error('no test hook');
-        // biome-ignore lint/security/noGlobalEval: the function's source crosses into the page as text
-        return (0, eval)(`(${source})`)(h, a);
+      ([method, params]) => {
+        const h = window.__stockstreamer as unknown as Record<string, (...a: unknown[]) => unknown>;
+        return h[method]!(...params);
       },
-      [fn.toString(), arg] as const,
-    ) as Promise<T>;
-  const view = () => hook((h) => h.view());
-  const yLabels = () => page.locator('.apexcharts-yaxis-label').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+      [name, args] as [string, unknown[]],
+    ) as Promise<ReturnType<Hook[K]>>;
+  const view = () => hook('view');
+  const yLabels = () =>
+    page.locator('.apexcharts-yaxis-label').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
 
   /** The screen position of a (time, value) in the plot, from what the hook says was drawn. */
   async function pixelOf(time: number, value: number): Promise<{ x: number; y: number }> {
-    const [area, v, y] = await Promise.all([
-      hook((h) => h.plotArea()),
-      view(),
-      hook((h) => h.yRange()),
-    ]);
+    const [area, v, y] = await Promise.all([hook('plotArea'), view(), hook('yRange')]);
     if (!area || !v.window || !y) throw new Error('nothing drawn yet');
     return {
       x: area.left + ((time - v.window.min) / (v.window.max - v.window.min)) * area.width,
@@ -71,7 +66,9 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     watch = await watchContext(context, origin);
     page = await context.newPage();
     await page.goto(`${app.url}/`);
-    await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6, undefined, {
+      timeout: 30_000,
+    });
   });
 
   afterAll(async () => {
@@ -80,8 +77,8 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   });
 
   it('draws six lines with their history on a dollar axis over the last 7 days, live', async () => {
-    for (const ticker of TICKERS) expect(await hook((h, t) => h.pointCount(t), ticker)).toBeGreaterThan(100);
-    expect(await hook((h) => h.drawnTickers())).toEqual([...TICKERS]);
+    for (const ticker of TICKERS) expect(await hook('pointCount', ticker)).toBeGreaterThan(100);
+    expect(await hook('drawnTickers')).toEqual([...TICKERS]);
     // six SVG lines, each with a real path
     const paths = await page
       .locator('.apexcharts-line-series .apexcharts-series path.apexcharts-line')
@@ -105,8 +102,10 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     expect(await page.getByTestId('chart-title').textContent()).toBe('Price, US dollars');
     expect(await page.getByTestId('tagline').textContent()).toContain('last 7 days');
 
-    const timings = await hook((h) => h.timings());
-    console.info(`first draw with 10 days of data: ${Math.round(timings.firstDataDrawMs ?? -1)} ms after navigation start`);
+    const timings = await hook('timings');
+    console.info(
+      `first draw with 10 days of data: ${Math.round(timings.firstDataDrawMs ?? -1)} ms after navigation start`,
+    );
     expect(timings.firstDataDrawMs).not.toBeNull();
 
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -121,7 +120,9 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     expect(await aapl.locator('.card-name').textContent()).toBe('Apple Inc.');
     expect(await aapl.locator('img').getAttribute('src')).toBe('/logos/AAPL.svg');
     expect(await aapl.getByTestId('latest-price').textContent()).toMatch(/^\$\d{2,3}\.\d\d$/);
-    expect(await aapl.getByTestId('window-change').textContent()).toMatch(/^([+−]\$[\d,]+\.\d\d|\$0\.00) \(([+−]\d+\.\d\d|0\.00)%\)$/);
+    expect(await aapl.getByTestId('window-change').textContent()).toMatch(
+      /^([+−]\$[\d,]+\.\d\d|\$0\.00) \(([+−]\d+\.\d\d|0\.00)%\)$/,
+    );
     const position = Number(await aapl.getByTestId('range-52w').getAttribute('data-position'));
     expect(position).toBeGreaterThanOrEqual(0);
     expect(position).toBeLessThanOrEqual(1);
@@ -129,11 +130,11 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   });
 
   it('hovering a line shows its company, the time and the price in dollars', async () => {
-    const [time, price] = (await hook((h) => h.lastDrawnPoint('AAPL')))!;
+    const [time, price] = (await hook('lastDrawnPoint', 'AAPL'))!;
     const v = await view();
     // a point a little way in from the right edge, on AAPL's line
     const at = v.window!.max - (v.window!.max - v.window!.min) * 0.2;
-    const points = await hook((h) => h.lastDrawnPoint('AAPL'));
+    const points = await hook('lastDrawnPoint', 'AAPL');
     expect(points).not.toBeNull();
     const target = await pixelOf(at, price);
     // sweep a few px up and down: the line may have moved a little since its last point
@@ -156,11 +157,10 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   });
 
   it('shades each stock’s 52-week range as a band in its colour, explained under the chart', async () => {
-    const { watchlist } = await graphql<{ watchlist: { ticker: string; low52Week: number; high52Week: number }[] }>(
-      app,
-      '{ watchlist { ticker low52Week high52Week } }',
-    );
-    const bands = await hook((h) => h.bands());
+    const { watchlist } = await graphql<{
+      watchlist: { ticker: string; low52Week: number; high52Week: number }[];
+    }>(app, '{ watchlist { ticker low52Week high52Week } }');
+    const bands = await hook('bands');
     expect(bands.map((b) => b.ticker)).toEqual([...TICKERS]);
     for (const band of bands) {
       const stock = watchlist.find((s) => s.ticker === band.ticker)!;
@@ -173,7 +173,9 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     expect(fills).toHaveLength(6);
     const colours = await page
       .getByTestId('legend-entry')
-      .evaluateAll((els) => els.map((e) => (e as HTMLElement).style.getPropertyValue('--series').toLowerCase()));
+      .evaluateAll((els) =>
+        els.map((e) => (e as HTMLElement).style.getPropertyValue('--series').toLowerCase()),
+      );
     expect(new Set(fills)).toEqual(new Set(colours));
     expect(await page.getByTestId('bands-note').textContent()).toMatch(/52-week range/);
   });
@@ -183,8 +185,8 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     expect(await entry.locator('img').getAttribute('src')).toBe('/logos/NVDA.svg');
     await entry.click();
     await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 5);
-    expect(await hook((h) => h.drawnTickers())).not.toContain('NVDA');
-    expect(await hook((h) => h.bands().map((b) => b.ticker))).not.toContain('NVDA');
+    expect(await hook('drawnTickers')).not.toContain('NVDA');
+    expect(await hook('bands').then((bands) => bands.map((b) => b.ticker))).not.toContain('NVDA');
     expect(await entry.getAttribute('aria-pressed')).toBe('false');
     expect(await page.locator('[data-testid=ticker-card][data-ticker=NVDA]').getAttribute('class')).toContain(
       'is-hidden',
@@ -195,8 +197,8 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   });
 
   it('extends a line when a tick is stored and published on the server, without a reload', async () => {
-    const before = await hook((h) => h.pointCount('AAPL'));
-    const [lastTime] = (await hook((h) => h.lastDrawnPoint('AAPL')))!;
+    const before = await hook('pointCount', 'AAPL');
+    const [lastTime] = (await hook('lastDrawnPoint', 'AAPL'))!;
     const result = await app.tick();
     expect(result.stored).toBe(6);
     const tickTime = app.clock.now().getTime();
@@ -206,8 +208,8 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
       { timeout: 15_000 },
     );
     expect(tickTime).toBeGreaterThan(lastTime);
-    expect(await hook((h) => h.pointCount('AAPL'))).toBe(before + 1);
-    const [time, price] = (await hook((h) => h.lastDrawnPoint('AAPL')))!;
+    expect(await hook('pointCount', 'AAPL')).toBe(before + 1);
+    const [time, price] = (await hook('lastDrawnPoint', 'AAPL'))!;
     expect(time).toBe(tickTime);
     expect(price).toBe(simulatedPrice('stockstreamer', 'AAPL', new Date(tickTime)));
     expect((await view()).window!.max).toBeGreaterThanOrEqual(tickTime);
@@ -227,7 +229,9 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     expect(await span()).toBeGreaterThan(HOUR_MS - 60_000);
     expect(await page.getByTestId('tagline').textContent()).toContain('last hour');
     // an hour's axis reads in clock times
-    for (const label of await page.locator('.apexcharts-xaxis-label').evaluateAll((els) => els.map((e) => e.textContent)))
+    for (const label of await page
+      .locator('.apexcharts-xaxis-label')
+      .evaluateAll((els) => els.map((e) => e.textContent)))
       expect(label).toMatch(/^\d\d:\d\d$/);
 
     await pickRange('1D');
@@ -253,11 +257,11 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     await expect.poll(async () => (await view()).mode).toBe('percent');
     await expect.poll(async () => (await yLabels()).every((l) => /^([+−]?[\d.]+%|0%)$/.test(l))).toBe(true);
     expect(await page.getByTestId('chart-title').textContent()).toContain('%');
-    const y = (await hook((h) => h.yRange()))!;
+    const y = (await hook('yRange'))!;
     expect(y.min).toBeLessThan(0);
     expect(y.max).toBeGreaterThan(0);
     // the bands are rebased with the lines: a 52-week low is below the start, a high above (in %)
-    for (const band of await hook((h) => h.bands())) {
+    for (const band of await hook('bands')) {
       expect(band.low).toBeLessThan(5);
       expect(band.high).toBeGreaterThan(-5);
       expect(Math.abs(band.high)).toBeLessThan(500);
@@ -270,7 +274,7 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   it('box zoom, then back to live in one click; markers only where the price changed', async () => {
     await pickRange('1H');
     await expect.poll(async () => (await view()).range).toBe('1h');
-    const area = (await hook((h) => h.plotArea()))!;
+    const area = (await hook('plotArea'))!;
     // drag across the last 8% of the hour: about five minutes of 5-second ticks
     await page.mouse.move(area.left + area.width * 0.9, area.top + 40);
     await page.mouse.down();
@@ -282,14 +286,14 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     expect(await page.getByTestId('back-to-live').isVisible()).toBe(true);
 
     // zoomed in this far every change has room for its dot; check each one against the stored ticks
-    await expect.poll(() => hook((h) => h.markers('AAPL').length)).toBeGreaterThan(0);
+    await expect.poll(() => hook('markers', 'AAPL').then((m) => m.length)).toBeGreaterThan(0);
     const raw = await graphql<{ priceHistory: { ticker: string; times: number[]; prices: number[] }[] }>(
       app,
       'query($from: DateTime, $to: DateTime) { priceHistory(tickers: ["AAPL", "INTC"], from: $from, to: $to, width: 5000) { ticker times prices } }',
       { from: new Date(zoomed.min - 60_000).toISOString(), to: new Date(zoomed.max + 60_000).toISOString() },
     );
     for (const series of raw.priceHistory) {
-      const markers = await hook((h, t) => h.markers(t), series.ticker);
+      const markers = await hook('markers', series.ticker);
       for (const [time, price] of markers) {
         const i = series.times.indexOf(time);
         expect(i, `marker at ${time} is a stored tick`).toBeGreaterThan(0);
@@ -313,15 +317,17 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   });
 
   it('wheel zoom, pan and reset', async () => {
-    const area = (await hook((h) => h.plotArea()))!;
+    const area = (await hook('plotArea'))!;
     const before = (await view()).window!;
     await page.mouse.move(area.left + area.width * 0.5, area.top + area.height * 0.5);
     await page.mouse.wheel(0, -400);
     await expect.poll(async () => (await view()).following).toBe(false);
-    await expect.poll(async () => {
-      const w = (await view()).window!;
-      return w.max - w.min;
-    }).toBeLessThan((before.max - before.min) * 0.9);
+    await expect
+      .poll(async () => {
+        const w = (await view()).window!;
+        return w.max - w.min;
+      })
+      .toBeLessThan((before.max - before.min) * 0.9);
 
     // pan: pick the toolbar's pan tool and drag to the right, towards earlier times
     const zoomed = (await view()).window!;
@@ -375,10 +381,12 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
 
     // a toolbar button keeps its focus through a live redraw
     await page.locator('.apexcharts-zoomin-icon').focus();
-    const draws = await hook((h) => h.timings().draws);
+    const draws = await hook('timings').then((t) => t.draws);
     await app.tick();
     await page.waitForFunction((n) => (window.__stockstreamer?.timings().draws ?? 0) > n, draws);
-    expect(await page.evaluate(() => document.activeElement?.classList.contains('apexcharts-zoomin-icon'))).toBe(true);
+    expect(
+      await page.evaluate(() => document.activeElement?.classList.contains('apexcharts-zoomin-icon')),
+    ).toBe(true);
   });
 
   it('follows the system’s dark setting and works at phone width', async () => {
@@ -386,7 +394,9 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     const darkWatch = await watchContext(dark, origin);
     const darkPage = await dark.newPage();
     await darkPage.goto(`${app.url}/`);
-    await darkPage.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6, undefined, { timeout: 30_000 });
+    await darkPage.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6, undefined, {
+      timeout: 30_000,
+    });
     const background = await darkPage.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(background).toBe('rgb(13, 17, 23)');
     await darkPage.screenshot({ path: `${ARTIFACTS}/chart-desktop-dark.png`, fullPage: true });

@@ -299,6 +299,10 @@ describe('hostile and broken input', () => {
       const answer = await send('forged board', { method: 'GET', path: '/admin/queues', headers });
       expect(answer.status).toBe(401);
     });
+    it('metrics without credentials', async () => {
+      const answer = await send('forged metrics', { method: 'GET', path: '/metrics' });
+      expect(answer.status).toBe(401);
+    });
     it('permissions say no without credentials and yes with them', async () => {
       const without = await gql('permissions', '{ permissions { canEditWatchlist adminMode } }');
       expect(without.body?.data).toEqual({ permissions: { canEditWatchlist: false, adminMode: 'PASSWORD' } });

@@ -162,6 +162,15 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     expect(await page.text()).not.toContain('fonts.googleapis.com');
   });
 
+  it('serves Prometheus metrics to an admin', async () => {
+    const response = await fetch(`${app.url}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toContain('stockstreamer_up{backend="postgres"} 1');
+    expect(text).toMatch(/stockstreamer_jobs\{queue="prices",state="completed"\} [1-9]/);
+    expect(text).toContain('# TYPE stockstreamer_subscribers gauge');
+  });
+
   it('reports healthy backends', async () => {
     const response = await fetch(`${app.url}/healthz`);
     expect(response.status).toBe(200);
