@@ -112,6 +112,10 @@ function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<vo
     // A job that cannot finish in time (a write stuck on a lock, a provider that hangs) goes back to its
     // queue now, with what it fetched, rather than waiting out its lock for stalled-job recovery.
     const running = inFlight.size;
+    if (running === 0) {
+      logger.warn({ graceMs: WORKER_GRACE_MS }, 'workers did not close in time (is Redis away?); moving on');
+      return;
+    }
     const handed = await valueWithin(inFlight.handBack(), 1000, 0);
     logger.warn(
       { running, handedBack: handed, graceMs: WORKER_GRACE_MS },

@@ -70,12 +70,12 @@ export const SEEDED_DAYS = 10;
  * history up to a few seconds ago, and with every ticker's logo and 52-week range stored before it returns.
  * Its manual clock is at the real time, so `tick()` stamps a new tick "now", as the browser sees now.
  */
-export async function startSeededApp(env: Record<string, string> = {}) {
-  const app = await startTestApp({ env, start: new Date(Math.floor(Date.now() / 1000) * 1000) });
+export async function startSeededApp(options: { env?: Record<string, string>; days?: number } = {}) {
+  const app = await startTestApp({ env: options.env, start: new Date(Math.floor(Date.now() / 1000) * 1000) });
   await seedSimulatedHistory(app.database.url, {
     tickers: TICKERS,
     end: new Date(Date.now() - 5000),
-    days: SEEDED_DAYS,
+    days: options.days ?? SEEDED_DAYS,
     stepMs: 60_000,
     fineHours: 2,
     fineStepMs: 5000,

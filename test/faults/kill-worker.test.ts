@@ -9,10 +9,10 @@ import { sleep } from './helpers/servers.ts';
 const KILLS = 20;
 
 /**
- * Case 1: two worker processes share the queues; one of them is killed with SIGKILL twenty times (and
- * started again each time, as systemd would), alternately. Two kills in three come the instant a price job
- * starts, so that many land mid-job (after the fetch, before or during the write, or between BullMQ taking
- * the job and queueing the next slot); the others at a random moment.
+ * Case 1: three worker processes share the queues; they are killed with SIGKILL twenty times in turn (each
+ * started again at once, as systemd would), never leaving none running. Two kills in three come the instant
+ * a price job starts, so that many land mid-job (after the fetch, before or during the write, or between
+ * BullMQ taking the job and queueing the next slot); the others at a random moment.
  *
  * Expected: every slot's ticks are stored exactly once with the provider's price for that slot. A job
  * killed mid-way is recovered as stalled (after its 30 s lock) and run again with the quotes it kept; a
@@ -27,7 +27,8 @@ describe('fault: kill -9 a worker', () => {
 
   it(`1: a worker killed with SIGKILL ${KILLS} times during a run`, async () => {
     world = await createFaultCase('kill');
-    const workers: RoleProcess[] = [await world.spawn('worker'), await world.spawn('worker')];
+    const workers: RoleProcess[] = [];
+    for (let i = 0; i < 3; i++) workers.push(await world.spawn('worker'));
     await Promise.all(workers.map((w) => w.ready));
     const connection = new Redis(world.redis.url, { maxRetriesPerRequest: null });
     const events = new QueueEvents('prices', { connection, prefix: world.prefix });
@@ -42,7 +43,10 @@ describe('fault: kill -9 a worker', () => {
 
       let midJob = 0;
       for (let i = 0; i < KILLS; i++) {
-        const index = i % 2;
+        const index = i % workers.length;
+        // Each kill hits a running worker, and someone is left to do the work: another worker is up too.
+        await workers[index]!.ready;
+        await Promise.any(workers.filter((_, j) => j !== index).map((w) => w.ready));
         if (i % 3 !== 2) {
           await new Promise<void>((resolve) => {
             onActive = resolve;
@@ -50,14 +54,15 @@ describe('fault: kill -9 a worker', () => {
           onActive = undefined;
           midJob++;
         } else {
-          await sleep(200 + Math.random() * 1000);
+          await sleep(200 + Math.random() * 800);
         }
         workers[index]!.signal('SIGKILL');
         await workers[index]!.exited;
+        // Started again at once, as systemd would; it has the next two kills' time to come up.
         workers[index] = await world.spawn('worker');
-        await workers[index]!.ready;
-        await sleep(Math.random() * 500);
+        await sleep(Math.random() * 300);
       }
+      await Promise.all(workers.map((w) => w.ready));
 
       await sleep(3 * INTERVAL_MS);
       const to = Date.now();
@@ -71,7 +76,7 @@ describe('fault: kill -9 a worker', () => {
         case: `1 kill -9 a worker ${KILLS}×`,
         ...figures,
         resume: '–',
-        exitCodes: `${KILLS}× SIGKILL, last two: ${exits.map((e) => e.code).join(' ')}`,
+        exitCodes: `${KILLS}× SIGKILL, last three: ${exits.map((e) => e.code).join(' ')}`,
         notes:
           `${midJob} kills at a job's start; ${stalled} jobs recovered as stalled; ` +
           `scheduler chain put back ${repaired}×`,
@@ -82,7 +87,7 @@ describe('fault: kill -9 a worker', () => {
       expect(figures.slotsWithoutTick).toBe(0);
       expect(figures.duplicated).toBe(0);
       expect(figures.wrongPrice).toBe(0);
-      expect(exits.map((e) => e.code)).toEqual([0, 0]);
+      expect(exits.map((e) => e.code)).toEqual([0, 0, 0]);
     } finally {
       await events.close();
       connection.disconnect();

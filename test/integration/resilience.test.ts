@@ -104,8 +104,13 @@ describe('the scheduler keeper', () => {
   it('restarts a chain of price jobs that stopped at a job no worker holds, on its second sighting', async () => {
     await upsertSchedulers(queues, schedule);
     const before = (await queues.prices.getJobScheduler(SCHEDULER_IDS.prices))!.next!;
-    // A worker took this slot's job and died before queueing the next one: the job is no longer waiting.
-    await queues.prices.remove(`repeat:${SCHEDULER_IDS.prices}:${before}`);
+    // A worker took this slot's job and died before queueing the next one: the job sits in the active
+    // list, and the scheduler still points at it. (Done by hand: what BullMQ's moveToActive does first.)
+    const jobId = `repeat:${SCHEDULER_IDS.prices}:${before}`;
+    await connection.zrem(queues.prices.keys.delayed!, jobId);
+    await connection.lrem(queues.prices.keys.wait!, 0, jobId);
+    await connection.lpush(queues.prices.keys.active!, jobId);
+    expect(await queues.prices.getJobState(jobId)).toBe('active');
     const { logger, warnings } = capturingLogger();
     const keeper = keepSchedulers({
       queues,

@@ -28,6 +28,9 @@ const BACKFILL_OVERLAP_MS = 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 /** At most one watchlist reload per this long, however many unknown tickers come in. */
 const WATCHLIST_RELOAD_MS = 30 * 1000;
+/** After a ticker is added, look for its name, logo and 52-week range this often, this many times. */
+const DETAILS_RELOAD_MS = 2000;
+const DETAILS_RELOADS = 10;
 /** Wait this long after a zoom or pan settles before fetching its detail (a wheel zoom is many steps). */
 const DETAIL_DELAY_MS = 250;
 
@@ -252,8 +255,29 @@ function main(): void {
   }
 
   async function reloadWatchlist(): Promise<void> {
-    const added = useWatchlist(await api.watchlist());
+    const watchlist = await api.watchlist();
+    const added = useWatchlist(watchlist);
     if (loaded) await loadHistory(added, historyFrom(range, Date.now()));
+    // A ticker just added gets its name, logo and 52-week range from a job the server starts for it: look
+    // again shortly, until they are there.
+    const incomplete = watchlist.some(
+      (s) => s.enabled && (!s.companyName || !s.logoUrl || s.high52Week === null),
+    );
+    if (incomplete) scheduleDetailsReload();
+    else detailsReloads = 0;
+  }
+
+  let detailsReloads = 0;
+  let detailsTimer: ReturnType<typeof setTimeout> | undefined;
+  function scheduleDetailsReload(): void {
+    if (detailsTimer !== undefined || detailsReloads >= DETAILS_RELOADS) return;
+    detailsReloads++;
+    detailsTimer = setTimeout(() => {
+      detailsTimer = undefined;
+      reloadWatchlist().catch((error) =>
+        console.warn('stockstreamer: reloading the watchlist failed:', error),
+      );
+    }, DETAILS_RELOAD_MS);
   }
 
   let reloadTimer: ReturnType<typeof setTimeout> | undefined;

@@ -133,6 +133,24 @@ function internals(chart: ApexCharts | undefined): ApexInternals['w'] {
   return (chart as unknown as ApexInternals | undefined)?.w;
 }
 
+/**
+ * The window's points at full detail, and the rest of the series as a coarse overview around them.
+ * ApexCharts lets a pan or a zoom-out reach only as far as the data it was given, so a zoomed chart needs
+ * the whole series; the overview keeps that to about twice the points, and the draw after the gesture
+ * puts full detail where it ended.
+ */
+function withOverview(all: readonly Point[], window: TimeWindow, columns: number): Point[] {
+  const first = all[0];
+  const last = all[all.length - 1];
+  if (!first || !last) return [];
+  const overview = reduceM4(all, first[0], last[0], columns);
+  const detail = reduceM4(all, window.min, window.max, columns);
+  const before = overview.filter(([time]) => time < (detail[0]?.[0] ?? window.min));
+  const after = overview.filter(([time]) => time > (detail[detail.length - 1]?.[0] ?? window.max));
+  return [...before, ...detail, ...after];
+}
+
+type ApexYAxis = Exclude<NonNullable<ApexCharts.ApexOptions['yaxis']>, unknown[]>;
 type YAxisAnnotations = NonNullable<NonNullable<ApexCharts.ApexOptions['annotations']>['yaxis']>[number];
 
 interface Frame {
@@ -199,7 +217,7 @@ export function createPriceChart(
             {
               icon: RESET_ICON,
               title: 'Reset zoom and follow live prices',
-              class: 'ss-reset-icon',
+              class: 'apexcharts-reset-icon ss-reset-icon', // ApexCharts' own look for it
               click: () => backToLive(),
             },
           ],
@@ -252,14 +270,35 @@ export function createPriceChart(
     },
     noData: { text: message },
   };
+  /**
+   * The chart is created by the first draw, with that draw's data: an empty first render would cost a
+   * full ApexCharts render for nothing, on the page's critical path. Until then a plain placeholder says
+   * what is happening. The library itself starts downloading now, in parallel with the data.
+   */
   let chart: ApexCharts | undefined;
-  const rendered: Promise<ApexCharts> = import('./apexcharts-bundle.ts').then(
-    async ({ ApexCharts: Apex }) => {
-      chart = new Apex(el, config);
-      await chart.render();
-      return chart;
-    },
-  );
+  const apex = import('./apexcharts-bundle.ts');
+  let created: Promise<ApexCharts> | undefined;
+  const placeholder = document.createElement('p');
+  placeholder.className = 'chart-placeholder';
+  placeholder.setAttribute('role', 'status');
+  placeholder.textContent = message;
+  el.append(placeholder);
+
+  function create(first: ApexCharts.ApexOptions): Promise<ApexCharts> {
+    created ??= apex.then(async ({ ApexCharts: Apex }) => {
+      const instance = new Apex(el, {
+        ...config,
+        ...first,
+        xaxis: { ...config.xaxis, ...first.xaxis },
+        yaxis: { ...(config.yaxis as ApexYAxis), ...(first.yaxis as ApexYAxis) },
+      });
+      placeholder.remove();
+      chart = instance;
+      await instance.render();
+      return instance;
+    });
+    return created;
+  }
 
   function axisLabel(value: number): string {
     return view.mode === 'percent' ? formatAxisPercent(value) : formatAxisDollars(value);
@@ -327,7 +366,9 @@ export function createPriceChart(
     const inView: number[] = [];
     for (const stock of visibleStocks()) {
       const all = store.points(stock.ticker);
-      const points = reduceM4(all, window.min, window.max, width / M4_COLUMN_PX);
+      const points = view.following
+        ? reduceM4(all, window.min, window.max, width / M4_COLUMN_PX)
+        : withOverview(all, window, width / M4_COLUMN_PX);
       if (points.length === 0) continue;
       const base = priceAt(all, window.min);
       const percent = view.mode === 'percent';
@@ -478,7 +519,7 @@ export function createPriceChart(
   }
 
   async function draw(): Promise<void> {
-    const chart = await rendered;
+    await apex;
     const next = buildFrame();
     const started = performance.now();
     const tool = focusedTool();
@@ -486,9 +527,10 @@ export function createPriceChart(
     view.window = next.window;
     ownUpdate = true;
     try {
+      if (!chart) await create(apexOptions(next));
       // overwriteInitialConfig stays false: with it, ApexCharts deep-cloned every series as its "initial"
       // state on each update (a third of a draw's time), for a reset that this chart does itself
-      await chart.updateOptions(apexOptions(next), false, false, false, false);
+      else await chart.updateOptions(apexOptions(next), false, false, false, false);
     } finally {
       ownUpdate = false;
     }
@@ -615,7 +657,8 @@ export function createPriceChart(
     view: viewCopy,
     setMessage(text) {
       message = text;
-      void rendered.then((c) => c.updateOptions({ noData: { text: hiddenMessage() } }, false, false));
+      placeholder.textContent = text;
+      void chart?.updateOptions({ noData: { text: hiddenMessage() } }, false, false);
     },
     snapshot: () => ({
       view: viewCopy(),
@@ -631,7 +674,7 @@ export function createPriceChart(
     }),
     destroy() {
       resizeObserver.disconnect();
-      void rendered.then((c) => c.destroy());
+      void created?.then((c) => c.destroy());
     },
   };
 }
