@@ -200,6 +200,12 @@ if [ -z "$redis_password" ]; then
   redis_password=$(new_secret)
   env_put REDIS_URL "redis://default:$redis_password@127.0.0.1:6379"
 fi
+# Behind Caddy every request reaches the app from loopback, so admin must have a password (the app refuses
+# proxied admin requests without one) and the client address for rate limits comes from X-Forwarded-For.
+if [ -z "$(env_get ADMIN_PASSWORD)" ]; then
+  env_put ADMIN_PASSWORD "$(new_secret)"
+fi
+env_default TRUST_PROXY true
 env_default HOST 127.0.0.1
 env_default PORT 4000
 env_default DATA_DIR "$STATE_DIR"
