@@ -12,8 +12,9 @@ import { fanoutBench, fanoutTenThousandBench } from './fanout.ts';
 import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
 import { historyReadBench } from './history-read.ts';
 import { ingestBench } from './ingest.ts';
+import { schedulerBench } from './scheduler.ts';
 
-const BENCHES: Bench[] = [fanoutBench, fanoutTenThousandBench, ingestBench, historyReadBench];
+const BENCHES: Bench[] = [fanoutBench, fanoutTenThousandBench, ingestBench, historyReadBench, schedulerBench];
 
 const args = process.argv.slice(2);
 const write = args.includes('--write');

@@ -83,6 +83,8 @@ describe('fault: kill -9 a worker', () => {
       });
 
       expect(world.exits.filter((e) => e.exit.signal === 'SIGKILL')).toHaveLength(KILLS);
+      // No process logged an error that escaped every handler (cli.ts keeps such errors from killing it).
+      expect(await world.logCount(/unhandled rejection|uncaught exception/)).toBe(0);
       expect(figures.lostFetched).toBe(0);
       expect(figures.slotsWithoutTick).toBe(0);
       expect(figures.duplicated).toBe(0);

@@ -64,6 +64,8 @@ describe('fault: PostgreSQL restarts', () => {
 
       expect(during.slots).toBeGreaterThanOrEqual(OUTAGE_MS / INTERVAL_MS - 3);
       expect(during.ticksStored).toBe(during.ticksExpected);
+      // No process logged an error that escaped every handler (cli.ts keeps such errors from killing it).
+      expect(await world.logCount(/unhandled rejection|uncaught exception/)).toBe(0);
       expect(figures.lostFetched).toBe(0);
       expect(figures.slotsWithoutTick).toBe(0);
       expect(figures.duplicated).toBe(0);

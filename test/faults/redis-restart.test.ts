@@ -69,6 +69,8 @@ describe('fault: Redis restarts', () => {
           `stream ended ${end.complete ? 'with complete' : `by ${end.error}`}`,
       });
 
+      // No process logged an error that escaped every handler (cli.ts keeps such errors from killing it).
+      expect(await world.logCount(/unhandled rejection|uncaught exception/)).toBe(0);
       expect(figures.lostFetched).toBe(0);
       expect(figures.duplicated).toBe(0);
       expect(figures.wrongPrice).toBe(0);

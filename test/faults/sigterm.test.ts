@@ -121,6 +121,8 @@ describe('fault: SIGTERM during a job', () => {
       // One attempt, and it did not fail: put back is not a failure (attemptsMade counts the success).
       expect(job?.attemptsMade).toBe(1);
       expect(job?.stacktrace ?? []).toEqual([]);
+      // No process logged an error that escaped every handler (cli.ts keeps such errors from killing it).
+      expect(await world.logCount(/unhandled rejection|uncaught exception/)).toBe(0);
       expect(figures.lostFetched).toBe(0);
       expect(figures.slotsWithoutTick).toBe(0);
       expect(figures.duplicated).toBe(0);

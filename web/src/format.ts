@@ -62,14 +62,30 @@ export function formatChange(
  */
 export function formatClock(ms: number | null | undefined, timeZone?: string, locale?: string): string {
   if (!isNumber(ms)) return MISSING;
-  return new Intl.DateTimeFormat(locale, {
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    // h23, not hour12: false, which some ICU versions render as "24:05:03" just after midnight
-    hourCycle: 'h23',
-    timeZone,
-  }).format(ms);
+  return dateFormat(
+    {
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      // h23, not hour12: false, which some ICU versions render as "24:05:03" just after midnight
+      hourCycle: 'h23',
+      timeZone,
+    },
+    locale,
+  ).format(ms);
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** An `Intl.DateTimeFormat`, made once per set of options: making one costs far more than using it. */
+function dateFormat(options: Intl.DateTimeFormatOptions, locale?: string): Intl.DateTimeFormat {
+  const key = JSON.stringify([locale, options]);
+  let format = dateFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, options);
+    dateFormats.set(key, format);
+  }
+  return format;
 }
 
 /** A signed dollar change with cents: `+$1.23`, `−$0.50`, `$0.00`; {@link MISSING} when not a number. */
@@ -112,16 +128,19 @@ export function formatTooltipTime(
   locale = 'en-GB',
 ): string {
   if (!isNumber(ms)) return MISSING;
-  const parts = new Intl.DateTimeFormat(locale, {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-    timeZone,
-  }).formatToParts(ms);
+  const parts = dateFormat(
+    {
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZone,
+    },
+    locale,
+  ).formatToParts(ms);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('weekday')} ${part('day')} ${part('month')}, ${part('hour')}:${part('minute')}:${part('second')}`;
 }

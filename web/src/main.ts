@@ -47,6 +47,7 @@ function chartWidth(el: HTMLElement): number | undefined {
 }
 
 function main(): void {
+  performance.mark('stockstreamer:start');
   const statusEl = required('connection-status');
   const updatedEl = required<HTMLTimeElement>('last-update');
   const taglineEl = required('tagline');
@@ -112,6 +113,11 @@ function main(): void {
   installTestHook(window, {
     seriesCount: () => chart.snapshot().series.length,
     pointCount: (ticker) => store.pointCount(ticker),
+    pointTimes: (ticker, from, to) =>
+      store
+        .points(ticker)
+        .filter(([time]) => time >= from && time <= to)
+        .map(([time]) => time),
     drawnTickers: () => chart.snapshot().series.map((s) => s.ticker),
     lastDrawnPoint: (ticker) => {
       const drawn = chart.snapshot().series.find((s) => s.ticker === ticker);
@@ -212,8 +218,10 @@ function main(): void {
           api.priceHistory({ from, width: chartWidth(chartEl) }),
           editor.refreshPermissions(),
         ]);
+        performance.mark('stockstreamer:data');
         useWatchlist(watchlist);
         store.mergeHistory(history);
+        performance.mark('stockstreamer:merged');
         loaded = true;
         chart.update({ structural: true, rewritten: new Set(), appended: new Map(), unknown: new Set() });
         cards.refresh();

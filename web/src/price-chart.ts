@@ -3,9 +3,9 @@
  * markers where the price changed, and a view that follows live prices until the viewer zooms or pans away.
  *
  * The page owns the view, not ApexCharts: every draw works out the time window (the picked range ending
- * now while following live, else the viewer's zoom), reduces each series to at most four points per pixel
- * column of that window (M4, as the server does), rebases to % in compare mode, picks the y-range from what
- * is visible, and hands ApexCharts one `updateOptions` with all of it. Draws are coalesced to one per
+ * now while following live, else the viewer's zoom), reduces each series to the first, last, lowest and
+ * highest point of each column of that window (M4, as the server does), rebases to % in compare mode, picks
+ * the y-range from what is visible, and hands ApexCharts one `updateOptions` with all of it. Draws are coalesced to one per
  * animation frame and run one at a time, so a burst of ticks costs one render. ApexCharts' own zoom, pan,
  * wheel zoom and reset still drive it: their events feed the view, and the next draw redraws it properly.
  */
@@ -30,10 +30,10 @@ const MARKER_GAP_PX = 6;
 /** Marker radius in px. */
 const MARKER_RADIUS = 2.6;
 /**
- * One M4 column per this many px for what ApexCharts draws. ApexCharts spends ~10 µs per point on a full
- * render whatever it looks like; at two px a column the line is the same to the eye (no vertex moves more
- * than a pixel) for half the points, which halved the cost of every live tick in Chromium. History still
- * comes from the server at four points a pixel, so zooming in twofold needs no new fetch.
+ * One M4 column per this many px for what ApexCharts draws. Every ApexCharts render walks every point
+ * several times over; at two px a column the line looks the same (no vertex is more than a pixel off) for
+ * half the points, which cut a live tick's redraw by about half in Chromium. History still comes from the
+ * server at four points a pixel, so zooming in twofold needs no new fetch.
  */
 const M4_COLUMN_PX = 2;
 /** ApexCharts' reset icon, for the page's own reset button. */
@@ -169,7 +169,10 @@ export function createPriceChart(
   let stocks: ChartStock[] = [];
   const hidden = new Set<string>();
   const view: ChartView = { range: '7d', mode: 'price', following: true, window: null };
+  /** The frame being drawn (ApexCharts' render events and the tooltip read it)… */
   let frame: Frame | null = null;
+  /** …and the last one whose render finished: what the snapshot reports as drawn. */
+  let drawnFrame: Frame | null = null;
   let message = 'Loading prices…';
 
   let draws = 0;
@@ -244,7 +247,6 @@ export function createPriceChart(
           view.window = { min, max };
           panned = true;
         },
-        // ApexCharts uses a returned range as the reset window, though its typings only allow a boolean
       },
     },
     // OS light/dark is followed by the facet feature; --apx-fore / --apx-grid in styles.css set the chrome.
@@ -313,7 +315,7 @@ export function createPriceChart(
     const change =
       drawn.base !== undefined && drawn.base !== 0 ? formatPercent(percentChange(price, drawn.base)) : '';
     return [
-      `<div class="tip" data-testid="chart-tooltip" style="--series:${drawn.color}">`,
+      `<div class="tip" data-testid="chart-tooltip" style="--series:${escapeHtml(drawn.color)}">`,
       '<div class="tip-head"><span class="tip-swatch"></span>',
       `<strong class="tip-ticker">${escapeHtml(drawn.ticker)}</strong>`,
       `<span class="tip-name">${escapeHtml(stock?.companyName ?? drawn.ticker)}</span></div>`,
@@ -520,6 +522,7 @@ export function createPriceChart(
 
   async function draw(): Promise<void> {
     await apex;
+    if (!chart) performance.mark('stockstreamer:first-draw-start');
     const next = buildFrame();
     const started = performance.now();
     const tool = focusedTool();
@@ -534,6 +537,7 @@ export function createPriceChart(
     } finally {
       ownUpdate = false;
     }
+    drawnFrame = next;
     lastDrawMs = performance.now() - started;
     draws++;
     if (firstDataDrawAt === null && next.series.length > 0) {
@@ -663,9 +667,9 @@ export function createPriceChart(
     snapshot: () => ({
       view: viewCopy(),
       plot: plotArea(),
-      series: frame?.series ?? [],
+      series: drawnFrame?.series ?? [],
       yRange:
-        frame && internals(chart)
+        drawnFrame && internals(chart)
           ? { min: internals(chart)!.globals.minY, max: internals(chart)!.globals.maxY }
           : null,
       draws,

@@ -72,14 +72,27 @@ export function combineChanges(into: SeriesChange, next: SeriesChange): SeriesCh
  * sends floats that could carry Postgres' microseconds, and the two must meet as one point.
  */
 export function normalizePoints(points: readonly Point[]): Point[] {
-  const clean: Point[] = [];
+  // Fast path, the common case (history arrives ascending in whole ms): one pass, no sorting, no copies of
+  // the points themselves. First paint merges ~30k of them, where the general path below cost ~70 ms.
+  let clean = true;
+  let previous = Number.NEGATIVE_INFINITY;
   for (const [time, price] of points) {
-    if (Number.isFinite(time) && Number.isFinite(price)) clean.push([Math.round(time), price]);
+    if (!(time > previous) || !Number.isInteger(time) || !Number.isFinite(price)) {
+      clean = false;
+      break;
+    }
+    previous = time;
+  }
+  if (clean) return points.slice();
+
+  const rounded: Point[] = [];
+  for (const [time, price] of points) {
+    if (Number.isFinite(time) && Number.isFinite(price)) rounded.push([Math.round(time), price]);
   }
   // Array.prototype.sort is stable, so "last one wins" below means "last one given wins".
-  clean.sort((a, b) => a[0] - b[0]);
+  rounded.sort((a, b) => a[0] - b[0]);
   const out: Point[] = [];
-  for (const point of clean) {
+  for (const point of rounded) {
     const last = out[out.length - 1];
     if (last && last[0] === point[0]) out[out.length - 1] = point;
     else out.push(point);

@@ -22,6 +22,8 @@ export interface StockstreamerTestHook {
   seriesCount(): number;
   /** How many points the page holds for `ticker` (history plus live ticks); 0 when it has no such series. */
   pointCount(ticker: string): number;
+  /** The times of the points the page holds for `ticker` between `from` and `to` (inclusive). */
+  pointTimes(ticker: string, from: number, to: number): number[];
   /** The tickers whose lines are drawn, in order. */
   drawnTickers(): string[];
   /** The newest point drawn for `ticker`, `[ms, dollars]`, or null. */
@@ -50,6 +52,9 @@ export function installTestHook(target: Window, source: StockstreamerTestHook): 
   const hook: StockstreamerTestHook = Object.freeze({
     seriesCount: () => source.seriesCount(),
     pointCount: (ticker: string) => source.pointCount(String(ticker)),
+    pointTimes: (ticker: string, from: number, to: number) => [
+      ...source.pointTimes(String(ticker), Number(from), Number(to)),
+    ],
     drawnTickers: () => [...source.drawnTickers()],
     lastDrawnPoint: (ticker: string) => {
       const point = source.lastDrawnPoint(String(ticker));
