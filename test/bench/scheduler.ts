@@ -327,9 +327,9 @@ function row(group: Group, results: VariantResult[], hz: number): BenchRow {
     met: worst <= target && missed === 0 && doubled === 0 && offGrid === 0 && dataOk,
     note:
       group === 'idle'
-        ? `P6: each variant is one price scheduler shared by ${WORKERS_PER_VARIANT} worker processes (the real worker role) on a private redis-server at hz ${hz}, with its own database; lateness = job.processedOn − its slot; the idle and slow-provider variants ran together, then the two loaded ones; stored ticks checked per slot; ratio = target ÷ the worst p99. Price-worker concurrency: ${results.map((r) => `${r.concurrency} at ${r.variant.intervalMs / 1000} s`).join(', ')}`
+        ? `each variant is one price scheduler shared by ${WORKERS_PER_VARIANT} worker processes (the real worker role) on a private redis-server at hz ${hz}, with its own database; lateness = job.processedOn − its slot; the idle and slow-provider variants ran together, then the two loaded ones; stored ticks checked per slot; ratio = target ÷ the worst p99. Price-worker concurrency: ${results.map((r) => `${r.concurrency} at ${r.variant.intervalMs / 1000} s`).join(', ')}`
         : group === 'slow'
-          ? `P6 slow provider: price-worker concurrency ${results.map((r) => `${r.concurrency} at ${r.variant.intervalMs / 1000} s (timeout ${r.variant.providerTimeoutMs / 1000} s)`).join(', ')}; slots per worker process ${results.map((r) => r.split.join('/')).join(', ')}`
+          ? `slow provider: price-worker concurrency ${results.map((r) => `${r.concurrency} at ${r.variant.intervalMs / 1000} s (timeout ${r.variant.providerTimeoutMs / 1000} s)`).join(', ')}; slots per worker process ${results.map((r) => r.split.join('/')).join(', ')}`
           : undefined,
   };
 }

@@ -2,6 +2,7 @@
  * Editing the watchlist from the page, through the real mutations, as the two admin modes allow it: open
  * to a page on the server's own machine when there is no ADMIN_PASSWORD, and behind a sign-in when there is.
  */
+import { mkdirSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailable, launchChromium } from '../helpers/browser.ts';
@@ -71,6 +72,8 @@ describe.runIf(browserAvailable())('watchlist editing without ADMIN_PASSWORD (lo
     expect(await error.getAttribute('role')).toBe('alert');
     expect(await page.getByTestId('add-ticker-input').getAttribute('aria-invalid')).toBe('true');
     expect(await cards()).toEqual([...TICKERS]);
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: 'test-results/watchlist-editing.png' });
   });
 
   it('adds a ticker: a card, a legend entry, and a line once its first tick is stored', async () => {
@@ -176,6 +179,7 @@ describe.runIf(browserAvailable())('watchlist editing with ADMIN_PASSWORD', () =
     await page.getByTestId('sign-in').click();
     expect(await page.getByTestId('sign-in-form').isVisible()).toBe(true);
     expect(await page.locator('#sign-in-help').textContent()).toContain('/admin/queues');
+    await page.screenshot({ path: 'test-results/watchlist-sign-in.png' });
     await page.getByLabel('Admin password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect

@@ -20,8 +20,8 @@ const KILLS = 20;
  */
 describe('fault: kill -9 a worker', () => {
   let world: FaultCase | undefined;
-  afterEach(async () => {
-    await world?.dispose();
+  afterEach(async (context) => {
+    await world?.dispose({ keep: context.task.result?.state === 'fail' });
     world = undefined;
   });
 

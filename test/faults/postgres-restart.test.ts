@@ -16,8 +16,8 @@ const OUTAGE_MS = 30_000;
  */
 describe('fault: PostgreSQL restarts', () => {
   let world: FaultCase | undefined;
-  afterEach(async () => {
-    await world?.dispose();
+  afterEach(async (context) => {
+    await world?.dispose({ keep: context.task.result?.state === 'fail' });
     world = undefined;
   });
 

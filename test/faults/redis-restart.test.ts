@@ -19,8 +19,8 @@ const OUTAGE_MS = 10_000;
  */
 describe('fault: Redis restarts', () => {
   let world: FaultCase | undefined;
-  afterEach(async () => {
-    await world?.dispose();
+  afterEach(async (context) => {
+    await world?.dispose({ keep: context.task.result?.state === 'fail' });
     world = undefined;
   });
 

@@ -22,18 +22,25 @@ async function blockPriceWrites(databaseUrl: string) {
   return {
     /** Resolves once a price job's INSERT is waiting on the lock. */
     async jobWaiting() {
-      await waitFor(
-        'a price job blocked on its insert',
-        async () => {
-          const result = await client.query<{ n: string }>(
-            `select count(*) as n from pg_stat_activity
-             where datname = current_database() and wait_event_type = 'Lock' and query ilike '%insert into stock_prices%'`,
-          );
-          return Number(result.rows[0]!.n) > 0;
-        },
-        30_000,
-        20,
-      );
+      const sessions = () =>
+        client.query<{ state: string; wait_event_type: string | null; query: string }>(
+          `select state, wait_event_type, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) as query
+           from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+        );
+      try {
+        await waitFor(
+          'a price job blocked on its insert',
+          async () =>
+            (await sessions()).rows.some(
+              (s) => s.wait_event_type === 'Lock' && /insert into stock_prices/i.test(s.query),
+            ),
+          30_000,
+          20,
+        );
+      } catch (error) {
+        const now = (await sessions()).rows.map((s) => `${s.state}/${s.wait_event_type}: ${s.query}`);
+        throw new Error(`${(error as Error).message}; sessions: ${JSON.stringify(now)}`);
+      }
     },
     async release() {
       await client.query('commit');
@@ -64,8 +71,8 @@ function pricesQueue(world: FaultCase) {
  */
 describe('fault: SIGTERM during a job', () => {
   let world: FaultCase | undefined;
-  afterEach(async () => {
-    await world?.dispose();
+  afterEach(async (context) => {
+    await world?.dispose({ keep: context.task.result?.state === 'fail' });
     world = undefined;
   });
 

@@ -132,8 +132,8 @@ noauth=$(in_root redis-cli -h 127.0.0.1 ping 2>&1 || true)
 check "Redis refuses clients without the password: $noauth" grep -q NOAUTH <<<"$noauth"
 redis_config=$(in_root env REDISCLI_AUTH="$redis_password" redis-cli --no-auth-warning -h 127.0.0.1 \
   config get '*' 2>/dev/null | paste - - | grep -E '^(appendonly|maxmemory-policy|hz|protected-mode|bind)\s' | sort | paste -sd';' || true)
-check "Redis: appendonly yes, noeviction, hz 100, protected mode, loopback bind ($redis_config)" \
-  test "$redis_config" = "$(printf 'appendonly\tyes;bind\t127.0.0.1 -::1;hz\t100;maxmemory-policy\tnoeviction;protected-mode\tyes')"
+check "Redis: appendonly yes, noeviction, hz 500, protected mode, loopback bind ($redis_config)" \
+  test "$redis_config" = "$(printf 'appendonly\tyes;bind\t127.0.0.1 -::1;hz\t500;maxmemory-policy\tnoeviction;protected-mode\tyes')"
 
 pg_listen=$(in_root runuser -u postgres -- psql -X -tAc 'show listen_addresses' 2>&1 || true)
 check "PostgreSQL listen_addresses = localhost ($pg_listen)" test "$pg_listen" = localhost

@@ -3,7 +3,6 @@ import {
   escapeHtml,
   formatAxisDollars,
   formatAxisPercent,
-  formatChange,
   formatClock,
   formatDollars,
   formatPercent,
@@ -43,21 +42,6 @@ describe('formatAxisDollars', () => {
     [Number.NaN, ''],
   ])('%s → %s', (value, expected) => {
     expect(formatAxisDollars(value)).toBe(expected);
-  });
-});
-
-describe('formatChange', () => {
-  it.each([
-    { from: 100, to: 101.234, text: '+1.23%', direction: 'up' },
-    { from: 100, to: 98.5, text: '−1.50%', direction: 'down' },
-    { from: 100, to: 100, text: '0.00%', direction: 'flat' },
-    { from: 100, to: 100.004, text: '0.00%', direction: 'flat' }, // rounds to zero: no "+0.00%"
-    { from: 50, to: 150, text: '+200.00%', direction: 'up' },
-    { from: 0, to: 10, text: MISSING, direction: 'flat' },
-    { from: null, to: 10, text: MISSING, direction: 'flat' },
-    { from: 10, to: undefined, text: MISSING, direction: 'flat' },
-  ])('$from → $to is $text', ({ from, to, text, direction }) => {
-    expect(formatChange(from, to)).toEqual({ text, direction });
   });
 });
 

@@ -40,22 +40,6 @@ export function formatAxisDollars(value: number | null | undefined): string {
   return Math.abs(value - Math.round(value)) < 0.005 ? wholeDollars.format(value) : dollars.format(value);
 }
 
-export type Direction = 'up' | 'down' | 'flat';
-
-/** The change from `from` to `to` as a signed percentage with two decimals, plus its direction. */
-export function formatChange(
-  from: number | null | undefined,
-  to: number | null | undefined,
-): { text: string; direction: Direction } {
-  if (!isNumber(from) || !isNumber(to) || from === 0) return { text: MISSING, direction: 'flat' };
-  const percent = ((to - from) / Math.abs(from)) * 100;
-  // Decide the sign on the rounded value, so that +0.004 % shows as a flat 0.00 %, not as "+0.00 %".
-  const rounded = Math.round(percent * 100) / 100;
-  if (rounded === 0) return { text: '0.00%', direction: 'flat' };
-  const sign = rounded > 0 ? '+' : '−';
-  return { text: `${sign}${Math.abs(rounded).toFixed(2)}%`, direction: rounded > 0 ? 'up' : 'down' };
-}
-
 /**
  * A clock time such as `14:05:03`, in the viewer's time zone unless one is given (tests pin `UTC`).
  * `locale` defaults to the browser's.

@@ -155,38 +155,31 @@ describe('rebaseToPercent', () => {
 });
 
 describe('changeMarkers', () => {
-  // one point a second, 10 px a second
-  const pxPerMs = 10 / 1000;
   const at = (s: number, price: number): Point => [s * 1000, price];
 
   it('marks only the points where the price changed', () => {
     const flatThenMove = [at(0, 5), at(1, 5), at(2, 5), at(3, 6), at(4, 6), at(5, 5), at(6, 5)];
-    expect(changeMarkers(flatThenMove, 0, 6000, pxPerMs, 6)).toEqual([at(0, 5), at(3, 6), at(5, 5)]);
+    expect(changeMarkers(flatThenMove, 0, 6000, 700, 6)).toEqual([at(0, 5), at(3, 6), at(5, 5)]);
   });
 
-  it('leaves out changes without room to either side, so a busy stretch is not a bead chain', () => {
-    // every point changes, 10 px apart: room for all at 6 px, for none at 12 px
-    const busy = [at(0, 1), at(1, 2), at(2, 3), at(3, 4)];
-    expect(changeMarkers(busy, 0, 3000, pxPerMs, 6)).toHaveLength(4);
-    expect(changeMarkers(busy, 0, 3000, pxPerMs, 12)).toEqual([]);
+  it('compares the first point in view with the one before it', () => {
+    const points = [at(0, 1), at(1, 1), at(2, 2), at(3, 2)];
+    expect(changeMarkers(points, 1000, 3000, 300, 6)).toEqual([at(2, 2)]);
+    expect(changeMarkers(points, 2000, 3000, 300, 6)).toEqual([at(2, 2)]);
+    expect(changeMarkers(points, 3000, 3000, 300, 6)).toEqual([]);
   });
 
-  it('marks an isolated change after a busy stretch', () => {
-    // changes at 0, 1, 2 (10 px apart), then flat, then one change at 10 (80 px from the last)
-    const points = [at(0, 1), at(1, 2), at(2, 3), ...[3, 4, 5, 6, 7, 8, 9].map((s) => at(s, 3)), at(10, 4)];
-    expect(changeMarkers(points, 0, 10_000, pxPerMs, 15)).toEqual([at(10, 4)]);
-    expect(changeMarkers(points, 0, 10_000, pxPerMs, 5)).toEqual([at(0, 1), at(1, 2), at(2, 3), at(10, 4)]);
-  });
-
-  it('counts changes just outside the window as neighbours', () => {
-    const points = [at(0, 1), at(1, 2), at(2, 3)];
-    // only t=1 is inside; its neighbours at 0 and 2 are 10 px away
-    expect(changeMarkers(points, 1000, 1000, pxPerMs, 12)).toEqual([]);
-    expect(changeMarkers(points, 1000, 1000, pxPerMs, 8)).toEqual([at(1, 2)]);
+  it('draws none while the points in view are closer than the gap on average', () => {
+    // 7 points in view: 42 px at 6 px each
+    const busy = [at(0, 1), at(1, 2), at(2, 3), at(3, 4), at(4, 5), at(5, 6), at(6, 7)];
+    expect(changeMarkers(busy, 0, 6000, 42, 6)).toHaveLength(7);
+    expect(changeMarkers(busy, 0, 6000, 41, 6)).toEqual([]);
+    // zoomed in to three of them, they have room again
+    expect(changeMarkers(busy, 2000, 4000, 41, 6)).toEqual([at(2, 3), at(3, 4), at(4, 5)]);
   });
 
   it('draws nothing for a window with no points', () => {
-    expect(changeMarkers(series, 100, 200, 1, 6)).toEqual([]);
+    expect(changeMarkers(series, 100, 200, 1000, 6)).toEqual([]);
   });
 });
 

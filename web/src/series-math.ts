@@ -117,58 +117,29 @@ export function rebaseToPercent(points: readonly Point[], base: number | undefin
 
 /**
  * Where to put markers: at the points whose price differs from the point before (the classic drew its dots
- * only next to changes; a stretch where the price stands still gets none), inside `[min, max]`. A change
- * gets its dot only when it has room, i.e. the changes before and after it are at least `minGapPx` away at
- * `pxPerMs`: where every tick moves the price the line itself shows it and dots would smear into a bead
- * chain, while zoomed in, or where the price moves now and then, every change is marked. A series' very
- * first point counts as a change (a price appeared). Returns the marked points.
+ * only next to changes; a stretch where the price stands still gets none), inside `[min, max]`, and only
+ * while the points there are at least `minGapPx` apart on average over `widthPx`, i.e. zoomed in far enough
+ * that single ticks can be told apart. Wider than that, the points are too close for dots to mean anything
+ * (and history there arrives M4-reduced, so two stored points are not two consecutive ticks): no markers,
+ * rather than a smear or a scatter of dots at random. A series' very first point counts as a change.
  */
 export function changeMarkers(
   points: readonly Point[],
   min: number,
   max: number,
-  pxPerMs: number,
+  widthPx: number,
   minGapPx: number,
 ): Point[] {
   const start = lowerBound(points, min);
   const end = upperBound(points, max);
-  const changes: Point[] = [];
+  if ((end - start) * minGapPx > widthPx) return [];
+  const out: Point[] = [];
   for (let i = start; i < end; i++) {
     const point = points[i]!;
     const previous = points[i - 1];
-    if (!previous || previous[1] !== point[1]) changes.push(point);
-  }
-  // the nearest changes just outside the window count as neighbours too
-  const before = previousChange(points, start);
-  const after = nextChange(points, end);
-  const minGapMs = minGapPx / pxPerMs;
-  const out: Point[] = [];
-  for (let i = 0; i < changes.length; i++) {
-    const time = changes[i]![0];
-    const prev = i > 0 ? changes[i - 1]![0] : before;
-    const next = i < changes.length - 1 ? changes[i + 1]![0] : after;
-    if (prev !== undefined && time - prev < minGapMs) continue;
-    if (next !== undefined && next - time < minGapMs) continue;
-    out.push(changes[i]!);
+    if (!previous || previous[1] !== point[1]) out.push(point);
   }
   return out;
-}
-
-/** The time of the last change before index `start`, if any. */
-function previousChange(points: readonly Point[], start: number): number | undefined {
-  for (let i = start - 1; i >= 0; i--) {
-    const previous = points[i - 1];
-    if (!previous || previous[1] !== points[i]![1]) return points[i]![0];
-  }
-  return undefined;
-}
-
-/** The time of the first change at or after index `end`, if any. */
-function nextChange(points: readonly Point[], end: number): number | undefined {
-  for (let i = Math.max(1, end); i < points.length; i++) {
-    if (points[i - 1]![1] !== points[i]![1]) return points[i]![0];
-  }
-  return undefined;
 }
 
 export interface Extent {

@@ -33,13 +33,15 @@ export async function createFaultCase(name: string, options: { privatePostgres?:
   let postgres: PrivatePostgres | undefined;
   let sharedDatabase: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   let ledger: ReturnType<typeof watchSlots> | undefined;
-  const dispose = async () => {
+  /** Ends what the case started; keeps its folder (logs, server data) when `keep`, saying where. */
+  const dispose = async (options: { keep?: boolean } = {}) => {
     await ledger?.stop();
     await Promise.all(processes.map((p) => p.dispose()));
     await redis?.dispose();
     await postgres?.dispose();
     await sharedDatabase?.drop().catch(() => {});
-    await folder.remove();
+    if (options.keep) console.log(`fault case ${name}: logs and data kept in ${folder.dir}`);
+    else await folder.remove();
   };
   try {
     redis = await createPrivateRedis(path.join(folder.dir, 'redis'));
