@@ -55,6 +55,9 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       // have a limiter. The provider's real limit is the request budget; this one is set far above any
       // rate these queues see, so it never bites by itself.
       limiter: { max: 1000, duration: 1000 },
+      // A job whose worker died is "stalled" and retried; BullMQ's default fails it for good on the second
+      // stall, which would drop the quotes a price job already fetched when a worker crash-loops.
+      maxStalledCount: 5,
     });
     worker.on('failed', (job, error) =>
       logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'),
