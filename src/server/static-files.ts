@@ -42,7 +42,12 @@ export function serveStatic(root: string): Middleware {
       'Cache-Control',
       relative.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
     );
-    ctx.body = ctx.method === 'HEAD' ? null : createReadStream(file);
-    if (ctx.method === 'HEAD') ctx.length = info.size;
+    if (ctx.method === 'HEAD') {
+      // Koa answers a body-less response with 204; HEAD must mirror GET's 200 and length.
+      ctx.status = 200;
+      ctx.length = info.size;
+      return;
+    }
+    ctx.body = createReadStream(file);
   };
 }
