@@ -1,7 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type ColumnPlan, planColumns } from '../domain/m4.ts';
 import type { Tick } from '../domain/tick.ts';
 import type { Database } from './client.ts';
+
+/** 2000-01-01T00:00Z in seconds since the Unix epoch: the origin of the rollup's packed times. */
+const Y2K_EPOCH_S = 946_684_800;
 
 export interface PriceSeries {
   ticker: string;
@@ -56,49 +59,57 @@ export function createTickRepository(db: Database): TickRepository {
     async history(tickers, from, to, width) {
       if (tickers.length === 0) return [];
       const plan = planColumns(from.getTime(), to.getTime(), width);
-      // One shape for both sources: the rollup's rows, or each raw tick standing in as its own summary.
-      // Each summary point is a float8 pair ordered so that plain min()/max() over arrays picks it: no
-      // per-group sorting, so Postgres can hash-aggregate the columns in one pass.
       const tickerList = sql.param([...tickers]);
-      const source =
+      const origin = new Date(plan.originMs).toISOString();
+      const column = (at: SQL) =>
+        sql`date_bin(${`${plan.columnMs / 1000} seconds`}::interval, ${at}, ${origin}::timestamptz)`;
+      // Both paths reduce with plain min()/max() over values ordered so that the extreme is the wanted
+      // point (earliest time for first, lowest price for min, …): no per-group sorting, one hash aggregate.
+      // `points` yields (t seconds since the epoch, p dollars) for each column's first, min, max and last.
+      const reduce =
         plan.source === 'minute'
-          ? sql`select stock_name, bucket as at,
-                  array[date_part('epoch', first_time), first_price::float8] as f,
-                  array[date_part('epoch', last_time), last_price::float8] as l,
-                  array[min_price::float8, date_part('epoch', min_time)] as n,
-                  array[max_price::float8, -date_part('epoch', max_time)] as x
-                from stock_prices_1m
-                where stock_name = any(${tickerList}::text[])
-                  and bucket >= ${new Date(plan.originMs).toISOString()}::timestamptz
-                  and bucket <= ${to.toISOString()}::timestamptz`
-          : sql`select stock_name, time as at,
-                  array[date_part('epoch', time), price::float8] as f,
-                  array[date_part('epoch', time), price::float8] as l,
-                  array[price::float8, date_part('epoch', time)] as n,
-                  array[price::float8, -date_part('epoch', time)] as x
-                from stock_prices
-                where stock_name = any(${tickerList}::text[])
-                  and time >= ${from.toISOString()}::timestamptz and time <= ${to.toISOString()}::timestamptz`;
-      const stride = `${plan.columnMs / 1000} seconds`;
+          ? // The rollup's points are pre-packed into bigints (seconds since 2000 and cents; see schema.ts).
+            sql`columns as (
+                  select stock_name, min(packed_first) as f, max(packed_last) as l, min(packed_min) as n,
+                         max(packed_max) as x
+                  from stock_prices_1m
+                  where stock_name = any(${tickerList}::text[])
+                    and bucket >= ${origin}::timestamptz and bucket <= ${to.toISOString()}::timestamptz
+                  group by stock_name, ${column(sql`bucket`)}
+                ),
+                points as (
+                  select distinct stock_name, t, p
+                  from columns, lateral (values
+                    ((f >> 31) + ${Y2K_EPOCH_S}, (f & 2147483647) / 100.0),
+                    ((n & 4294967295) + ${Y2K_EPOCH_S}, (n >> 32) / 100.0),
+                    (4294967295 - (x & 4294967295) + ${Y2K_EPOCH_S}, (x >> 32) / 100.0),
+                    ((l >> 31) + ${Y2K_EPOCH_S}, (l & 2147483647) / 100.0)) as v(t, p)
+                )`
+          : // Raw ticks keep full precision: (time, price) pairs as float8 arrays, compared element-wise.
+            sql`columns as (
+                  select stock_name,
+                         min(array[date_part('epoch', time), price::float8]) as f,
+                         max(array[date_part('epoch', time), price::float8]) as l,
+                         min(array[price::float8, date_part('epoch', time)]) as n,
+                         max(array[price::float8, -date_part('epoch', time)]) as x
+                  from stock_prices
+                  where stock_name = any(${tickerList}::text[])
+                    and time >= ${from.toISOString()}::timestamptz and time <= ${to.toISOString()}::timestamptz
+                  group by stock_name, ${column(sql`time`)}
+                ),
+                points as (
+                  select distinct stock_name, t, p
+                  from columns, lateral (values (f[1], f[2]), (n[2], n[1]), (-x[2], x[1]), (l[1], l[2])) as v(t, p)
+                )`;
       const rows = await db.transaction(async (tx) => {
         // The planner misjudges the number of groups (~125k guessed for ~7k real) and would pick disk sorts
         // and a merge join; enough memory for a hash aggregate halves the time (ARCHITECTURE.md).
         await tx.execute(sql`set local work_mem = '64MB'`);
         await tx.execute(sql`set local enable_mergejoin = off`);
         const result = await tx.execute<{ stock_name: string; times: number[]; prices: number[] }>(sql`
-          with src as (${source}),
-          columns as (
-            select stock_name,
-                   date_bin(${stride}::interval, at, ${new Date(plan.originMs).toISOString()}::timestamptz) as col,
-                   min(f) as f, max(l) as l, min(n) as n, max(x) as x
-            from src
-            group by 1, 2
-          ),
-          points as (
-            select distinct stock_name, t, p
-            from columns, lateral (values (f[1], f[2]), (n[2], n[1]), (-x[2], x[1]), (l[1], l[2])) as v(t, p)
-          )
-          select stock_name, array_agg(round(t * 1000) order by t) as times, array_agg(p order by t) as prices
+          with ${reduce}
+          select stock_name, array_agg(round(t * 1000)::float8 order by t) as times,
+                 array_agg(p::float8 order by t) as prices
           from points
           group by stock_name`);
         return result.rows;

@@ -1,0 +1,4 @@
+ALTER TABLE "stock_prices_1m" ADD COLUMN "packed_first" bigint GENERATED ALWAYS AS ((floor(extract(epoch from first_time - timestamptz '2000-01-01Z'))::bigint << 31) | round(first_price * 100)::bigint) STORED;--> statement-breakpoint
+ALTER TABLE "stock_prices_1m" ADD COLUMN "packed_last" bigint GENERATED ALWAYS AS ((floor(extract(epoch from last_time - timestamptz '2000-01-01Z'))::bigint << 31) | round(last_price * 100)::bigint) STORED;--> statement-breakpoint
+ALTER TABLE "stock_prices_1m" ADD COLUMN "packed_min" bigint GENERATED ALWAYS AS ((round(min_price * 100)::bigint << 32) | floor(extract(epoch from min_time - timestamptz '2000-01-01Z'))::bigint) STORED;--> statement-breakpoint
+ALTER TABLE "stock_prices_1m" ADD COLUMN "packed_max" bigint GENERATED ALWAYS AS ((round(max_price * 100)::bigint << 32) | (4294967295 - floor(extract(epoch from max_time - timestamptz '2000-01-01Z'))::bigint)) STORED;
