@@ -39,6 +39,8 @@ export type WorkerMessage =
   | { type: 'error'; message: string };
 
 const send = (message: WorkerMessage) => process.send?.(message);
+// The bench is gone (killed, or crashed): nobody will tell this worker to stop, so it stops now.
+process.on('disconnect', () => process.exit(1));
 const options = JSON.parse(process.env.P6_WORKER ?? '{}') as WorkerOptions;
 
 function slowProvider(inner: MarketDataProvider, slowMs: number): MarketDataProvider {
@@ -100,6 +102,9 @@ try {
   });
   send({ type: 'ready', concurrency: prices.concurrency });
 } catch (error) {
-  send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  // Drizzle wraps the driver's error: the cause is the useful half ("timeout exceeded when trying to connect").
+  const describe = (e: unknown): string =>
+    e instanceof Error ? `${e.message}${e.cause ? ` <- ${describe(e.cause)}` : ''}` : String(e);
+  send({ type: 'error', message: describe(error) });
   process.exitCode = 1;
 }
