@@ -170,6 +170,9 @@ async function startPrivateRedis(binary: string, dir: string, logger: Logger): P
           'yes',
           '--maxmemory-policy',
           'noeviction',
+          // Job schedulers start late by up to 1/hz seconds (docs/BENCHMARKS.md, P6); 500 is Redis's maximum.
+          '--hz',
+          '500',
           '--pidfile',
           path.join(dir, PID_FILE),
         ],
