@@ -7,6 +7,7 @@ import { startEmbeddedPostgres } from './db/embedded.ts';
 import { createTickRepository, type TickRepository } from './db/tick-repository.ts';
 import { withLastKnownTickers } from './db/watchlist-fallback.ts';
 import { createWatchlistRepository, type WatchlistRepository } from './db/watchlist-repository.ts';
+import { outcomeWithin } from './deadline.ts';
 import { createLogger } from './logger.ts';
 import { createProvider } from './providers/create-provider.ts';
 import type { MarketDataProvider } from './providers/provider.ts';
@@ -105,7 +106,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     // A query stuck on a lock (or a server that went away) must not hold a stopping process: the exit
     // closes the sockets anyway, and Postgres rolls back what was not committed.
     cleanups.push(async () => {
-      await settleWithin(database.close(), CLOSE_STEP_MS);
+      (await outcomeWithin(database.close(), CLOSE_STEP_MS)) !== 'timeout';
     });
 
     return {
@@ -162,28 +163,9 @@ async function closeRedis(client: Redis): Promise<void> {
       () => true,
       () => false,
     );
-    if (await settleWithin(quit, CLOSE_STEP_MS)) return;
+    if ((await outcomeWithin(quit, CLOSE_STEP_MS)) !== 'timeout') return;
   }
   client.disconnect();
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise; never rejects. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => true,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** One line per backing service for the start banner, without passwords. */

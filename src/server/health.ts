@@ -1,29 +1,11 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { outcomeWithin } from '../deadline.ts';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
   postgres: boolean;
   redis: boolean;
-}
-
-/** Resolves false when `promise` has not settled successfully within `ms`; never rejects. */
-async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => false,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -34,8 +16,8 @@ export function createHealthCheck(options: { pool: pg.Pool; redis: Redis; timeou
   const timeoutMs = options.timeoutMs ?? 1500;
   return async (): Promise<HealthReport> => {
     const [postgres, redis] = await Promise.all([
-      within(timeoutMs, options.pool.query('select 1')),
-      within(timeoutMs, options.redis.ping()),
+      outcomeWithin(options.pool.query('select 1'), timeoutMs).then((o) => o === 'resolved'),
+      outcomeWithin(options.redis.ping(), timeoutMs).then((o) => o === 'resolved'),
     ]);
     return { status: postgres && redis ? 'ok' : 'degraded', postgres, redis };
   };
