@@ -1,11 +1,16 @@
 import {
   type ASTVisitor,
+  type DocumentNode,
   type FragmentDefinitionNode,
   GraphQLError,
   Kind,
+  type ParseOptions,
   parse,
   type SelectionSetNode,
+  type Source,
+  specifiedRules,
   type ValidationContext,
+  type ValidationRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
@@ -90,23 +95,38 @@ export function maxAliasesRule(max: number) {
 }
 
 /**
+ * Parses with the token budget; a document over it is refused with the same QUERY_TOO_COMPLEX error
+ * wherever it arrives (Yoga, SSE, graphql-ws). Syntax errors are thrown as graphql-js reports them.
+ */
+export function parseWithinLimits(
+  source: string | Source,
+  limits: Pick<typeof LIMITS, 'maxTokens'> = LIMITS,
+  options?: ParseOptions,
+): DocumentNode {
+  try {
+    return parse(source, { ...options, maxTokens: limits.maxTokens });
+  } catch (error) {
+    // graphql-js words it "Document contains more that N tokens. Parsing aborted."
+    if (error instanceof GraphQLError && /tokens\. Parsing aborted/.test(error.message)) {
+      throw limitError(`the document has more than ${limits.maxTokens} tokens`);
+    }
+    throw error;
+  }
+}
+
+/** Every rule a document must pass here: graphql-js's own, plus the depth and alias bounds. */
+export function validationRules(limits = LIMITS): ValidationRule[] {
+  return [...specifiedRules, maxDepthRule(limits.maxDepth), maxAliasesRule(limits.maxAliases)];
+}
+
+/**
  * Parses with a token budget and validates with the depth and alias rules. graphql-js stops lexing at
  * `maxTokens`, so a megabyte of `{a a a …}` costs as much as 2,000 tokens.
  */
 export function useQueryLimits(limits = LIMITS): Plugin {
   return {
     onParse({ setParseFn }) {
-      setParseFn((source, options) => {
-        try {
-          return parse(source, { ...options, maxTokens: limits.maxTokens });
-        } catch (error) {
-          // graphql-js words it "Document contains more that N tokens. Parsing aborted."
-          if (error instanceof GraphQLError && /tokens\. Parsing aborted/.test(error.message)) {
-            throw limitError(`the document has more than ${limits.maxTokens} tokens`);
-          }
-          throw error;
-        }
-      });
+      setParseFn((source, options) => parseWithinLimits(source, limits, options));
     },
     onValidate({ addValidationRule }) {
       addValidationRule(maxDepthRule(limits.maxDepth));

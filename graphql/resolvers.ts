@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
-import type { TickRepository } from '../src/db/tick-repository.ts';
+import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
@@ -11,7 +11,8 @@ import { DateTimeScalar } from './scalars.ts';
 
 export interface ResolverDeps {
   watchlist: WatchlistRepository;
-  ticks: TickRepository;
+  /** The chart's reduced history (src/db/history-cache.ts keeps the closed part of wide windows). */
+  priceHistory(tickers: readonly string[], from: Date, to: Date, width: number): Promise<PriceSeries[]>;
   pubSub: TickPubSub;
   ticksTopic: string;
   now(): Date;
@@ -55,7 +56,7 @@ export function createResolvers(deps: ResolverDeps) {
         const tickers = args.tickers
           ? parseTickers('tickers', args.tickers)
           : await deps.watchlist.enabledTickers();
-        const series = await deps.ticks.history(tickers, window.from, window.to, width);
+        const series = await deps.priceHistory(tickers, window.from, window.to, width);
         return series.map((s) => ({ ...s, source: s.source.toUpperCase() }));
       },
     },

@@ -1,13 +1,16 @@
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
 import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import type { Config } from './config.ts';
+import { createHistoryCache, type HistoryCache } from './db/history-cache.ts';
 import { runMigrations } from './db/migrate.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
+import { parseTicks } from './domain/tick.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
 import { ticksChannel } from './tick-channel.ts';
 
@@ -166,33 +169,46 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   const [
     { createTickPubSub },
     { createGraphqlServer },
-    { buildApp },
+    { buildApp, MAX_GRAPHQL_BODY_BYTES },
     { createHealthCheck },
     { createAdminAuth },
+    { createClientLimits },
+    { createUpgradeHandler },
   ] = await Promise.all([
     import('../graphql/pubsub.ts'),
     import('../graphql/yoga.ts'),
     import('./server/app.ts'),
     import('./server/health.ts'),
     import('./server/security.ts'),
+    import('./server/client-limits.ts'),
+    import('./server/websocket-upgrade.ts'),
   ]);
   const queues = createQueues(deps.createRedis('bull-board'), config.queuePrefix);
   quietQueueErrors(queues, deps.logger);
   const adminAuth = createAdminAuth(config);
-  const pubSub = createTickPubSub({
-    publishClient: deps.redis,
-    subscribeClient: deps.createRedis('ticks-subscriber'),
-  });
-  const { yoga, subscriptions } = createGraphqlServer({
+  const ticksSubscriber = deps.createRedis('ticks-subscriber');
+  const pubSub = createTickPubSub({ publishClient: deps.redis, subscribeClient: ticksSubscriber });
+  const ticksTopic = ticksChannel(config.queuePrefix);
+  const history = createHistoryCache(deps.ticks, { now: () => deps.clock.now().getTime() });
+  void forgetStoredTicks(pubSub.subscribe(ticksTopic), history, deps.logger);
+  // Ticks published while the subscription was down were never heard: cached history may lack them.
+  ticksSubscriber.on('ready', () => history.clear());
+  const { yoga, subscriptions, webSockets } = createGraphqlServer({
     logger: deps.logger,
     watchlist: deps.watchlist,
-    ticks: deps.ticks,
+    priceHistory: history.history,
     pubSub,
-    ticksTopic: ticksChannel(config.queuePrefix),
+    ticksTopic,
     now: () => deps.clock.now(),
     adminMode: adminAuth.mode,
     allowedOrigins: config.security.allowedOrigins,
     onWatchlistChanged: () => queueMissingRefresh(deps, queues),
+    maxWebSocketMessageBytes: MAX_GRAPHQL_BODY_BYTES,
+  });
+  // One allowance per client across SSE, plain HTTP and WebSocket.
+  const clientLimits = createClientLimits({
+    perMinute: config.security.rateLimitPerMinute,
+    maxStreams: config.security.maxSubscriptionsPerClient,
   });
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
@@ -203,6 +219,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     subscriptions,
     security: config.security,
     adminAuth,
+    clientLimits,
     health,
     metrics: async () => {
       const [report, counts] = await Promise.all([
@@ -224,7 +241,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
         },
         {
           name: 'stockstreamer_subscribers',
-          help: 'Open GraphQL subscription streams.',
+          help: 'Open GraphQL subscriptions (SSE streams and graphql-ws subscriptions).',
           type: 'gauge',
           values: [{ value: subscribers }],
         },
@@ -255,6 +272,16 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   });
 
   const server: Server = app.listen(config.server.port, config.server.host);
+  // GraphQL over WebSocket (graphql-ws) shares /graphql; the upgrade never reaches Koa.
+  const upgrades = createUpgradeHandler({
+    path: '/graphql',
+    handler: webSockets,
+    security: config.security,
+    adminAuth,
+    limits: clientLimits,
+    logger: deps.logger,
+  });
+  server.on('upgrade', upgrades.onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -268,9 +295,12 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
       // No new connections; the open subscription streams are told to end, so each client gets its
       // `complete` event and a finished response instead of a reset. Connections that are idle (or become
       // so) close at once; whatever is still open after the grace is cut.
+      // WebSockets get `complete` for each subscription and a 1001 close; the server's close waits for
+      // them, so any still open at the end of the grace are terminated by closeAll itself.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      upgrades.stopAccepting();
       pubSub.close();
-      await settlesWithin(subscriptions.closeAll(), 500);
+      await settlesWithin(subscriptions.closeAll(HTTP_GRACE_MS), 500);
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       if (!(await settlesWithin(closed, HTTP_GRACE_MS))) server.closeAllConnections();
@@ -279,4 +309,14 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
       await settlesWithin(closeQueues(queues), 1000);
     },
   };
+}
+
+/** Tells the history cache about every stored tick this process hears of, until the pub/sub closes. */
+async function forgetStoredTicks(source: AsyncIterable<unknown>, cache: HistoryCache, logger: Logger) {
+  try {
+    for await (const payload of source) cache.forget(parseTicks(payload));
+  } catch (error) {
+    logger.error({ err: error }, 'the history cache lost its tick feed: cached columns may lag stored ticks');
+    cache.clear();
+  }
 }

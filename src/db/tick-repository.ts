@@ -1,10 +1,16 @@
-import { type SQL, sql } from 'drizzle-orm';
-import { type ColumnPlan, planColumns } from '../domain/m4.ts';
+import { sql } from 'drizzle-orm';
+import {
+  type ColumnPlan,
+  type ColumnSummary,
+  planColumns,
+  pointsOfColumns,
+  ROLLUP_ORIGIN_MS,
+} from '../domain/m4.ts';
 import type { Tick } from '../domain/tick.ts';
 import type { Database } from './client.ts';
 
 /** 2000-01-01T00:00Z in seconds since the Unix epoch: the origin of the rollup's packed times. */
-const Y2K_EPOCH_S = 946_684_800;
+const Y2K_EPOCH_S = ROLLUP_ORIGIN_MS / 1000;
 
 export interface PriceSeries {
   ticker: string;
@@ -14,6 +20,25 @@ export interface PriceSeries {
   /** Width of one M4 column in milliseconds, and what was reduced to answer. */
   columnMs: number;
   source: ColumnPlan['source'];
+}
+
+/** One reduced rollup column as Postgres returns it: bigints as text, float8 as numbers. */
+type MinuteColumnRow = {
+  stock_name: string;
+  col: string;
+  ft: string;
+  fp: number;
+  nt: string;
+  np: number;
+  xt: string;
+  xp: number;
+  lt: string;
+  lp: number;
+};
+
+/** The end (exclusive) of the minute bucket holding `ms`: the rollup side of a window ending at `ms`. */
+export function minuteEnd(ms: number): number {
+  return Math.floor((ms - ROLLUP_ORIGIN_MS) / 60_000) * 60_000 + ROLLUP_ORIGIN_MS + 60_000;
 }
 
 export interface TickRepository {
@@ -30,10 +55,70 @@ export interface TickRepository {
    * series per requested ticker, in the order asked, empty when there are no rows.
    */
   history(tickers: readonly string[], from: Date, to: Date, width: number): Promise<PriceSeries[]>;
+  /**
+   * The M4 summary of every non-empty column of a rollup `plan`, per ticker, from the minute buckets that
+   * start inside one of `ranges` ([start, end) in ms). Tickers without rows are absent; lists are sorted by
+   * column. Prices are to the cent (the rollup's packing).
+   */
+  minuteColumns(
+    tickers: readonly string[],
+    plan: ColumnPlan,
+    ranges: readonly (readonly [number, number])[],
+  ): Promise<Map<string, ColumnSummary[]>>;
   countTicks(ticker?: string): Promise<number>;
 }
 
 export function createTickRepository(db: Database): TickRepository {
+  const minuteColumns: TickRepository['minuteColumns'] = async (tickers, plan, ranges) => {
+    const columns = new Map<string, ColumnSummary[]>();
+    const wanted = ranges.filter(([start, end]) => end > start);
+    if (tickers.length === 0 || wanted.length === 0) return columns;
+    const inRanges = sql.join(
+      wanted.map(
+        ([start, end]) =>
+          sql`(bucket >= ${new Date(start).toISOString()}::timestamptz and bucket < ${new Date(end).toISOString()}::timestamptz)`,
+      ),
+      sql` or `,
+    );
+    // The rollup's points are pre-packed into bigints (seconds since 2000 and cents; see schema.ts), so a
+    // column is a plain integer min()/max() over its buckets, and its index an integer division of the
+    // first point's seconds: every bucket of a column has its first tick inside that column.
+    const originS = (plan.originMs - ROLLUP_ORIGIN_MS) / 1000;
+    const columnS = plan.columnMs / 1000;
+    const rows = await db.transaction(async (tx) => {
+      // The planner guesses one group per row for the column expression; with the default work_mem it
+      // would sort all of them instead of hashing the few thousand real groups.
+      await tx.execute(sql.raw(`set local work_mem = '64MB'`));
+      const result = await tx.execute<MinuteColumnRow>(sql`
+        select stock_name, col,
+               ((f >> 31) + ${Y2K_EPOCH_S}) * 1000 as ft, (f & 2147483647) / 100.0::float8 as fp,
+               ((n & 4294967295) + ${Y2K_EPOCH_S}) * 1000 as nt, (n >> 32) / 100.0::float8 as np,
+               (4294967295 - (x & 4294967295) + ${Y2K_EPOCH_S}) * 1000 as xt, (x >> 32) / 100.0::float8 as xp,
+               ((l >> 31) + ${Y2K_EPOCH_S}) * 1000 as lt, (l & 2147483647) / 100.0::float8 as lp
+        from (
+          select stock_name, ((packed_first >> 31) - ${originS}::bigint) / ${columnS}::bigint as col,
+                 min(packed_first) as f, max(packed_last) as l, min(packed_min) as n, max(packed_max) as x
+          from stock_prices_1m
+          where stock_name = any(${sql.param([...tickers])}::text[]) and (${inRanges})
+          group by 1, 2
+        ) as reduced`);
+      return result.rows;
+    });
+    for (const row of rows) {
+      const list = columns.get(row.stock_name) ?? [];
+      if (list.length === 0) columns.set(row.stock_name, list);
+      list.push({
+        column: Number(row.col),
+        first: { time: Number(row.ft), price: Number(row.fp) },
+        min: { time: Number(row.nt), price: Number(row.np) },
+        max: { time: Number(row.xt), price: Number(row.xp) },
+        last: { time: Number(row.lt), price: Number(row.lp) },
+      });
+    }
+    for (const list of columns.values()) list.sort((a, b) => a.column - b.column);
+    return columns;
+  };
+
   return {
     async insertTicks(ticks) {
       if (ticks.length === 0) return [];
@@ -59,55 +144,44 @@ export function createTickRepository(db: Database): TickRepository {
     async history(tickers, from, to, width) {
       if (tickers.length === 0) return [];
       const plan = planColumns(from.getTime(), to.getTime(), width);
-      const tickerList = sql.param([...tickers]);
+      const series = (ticker: string, line: { times: number[]; prices: number[] } | undefined) => ({
+        ticker,
+        times: line?.times ?? [],
+        prices: line?.prices ?? [],
+        columnMs: plan.columnMs,
+        source: plan.source,
+      });
+      if (plan.source === 'minute') {
+        const columns = await minuteColumns(tickers, plan, [[plan.startMs, minuteEnd(to.getTime())]]);
+        return tickers.map((ticker) => {
+          const summaries = columns.get(ticker);
+          return series(ticker, summaries && pointsOfColumns(summaries));
+        });
+      }
       const origin = new Date(plan.originMs).toISOString();
-      const column = (at: SQL) =>
-        sql`date_bin(${`${plan.columnMs / 1000} seconds`}::interval, ${at}, ${origin}::timestamptz)`;
-      // Both paths reduce with plain min()/max() over values ordered so that the extreme is the wanted
-      // point (earliest time for first, lowest price for min, …): no per-group sorting, one hash aggregate.
-      // `points` yields (t seconds since the epoch, p dollars) for each column's first, min, max and last.
-      const reduce =
-        plan.source === 'minute'
-          ? // The rollup's points are pre-packed into bigints (seconds since 2000 and cents; see schema.ts).
-            sql`columns as (
-                  select stock_name, min(packed_first) as f, max(packed_last) as l, min(packed_min) as n,
-                         max(packed_max) as x
-                  from stock_prices_1m
-                  where stock_name = any(${tickerList}::text[])
-                    and bucket >= ${origin}::timestamptz and bucket <= ${to.toISOString()}::timestamptz
-                  group by stock_name, ${column(sql`bucket`)}
-                ),
-                points as (
-                  select distinct stock_name, t, p
-                  from columns, lateral (values
-                    ((f >> 31) + ${Y2K_EPOCH_S}, (f & 2147483647) / 100.0),
-                    ((n & 4294967295) + ${Y2K_EPOCH_S}, (n >> 32) / 100.0),
-                    (4294967295 - (x & 4294967295) + ${Y2K_EPOCH_S}, (x >> 32) / 100.0),
-                    ((l >> 31) + ${Y2K_EPOCH_S}, (l & 2147483647) / 100.0)) as v(t, p)
-                )`
-          : // Raw ticks keep full precision: (time, price) pairs as float8 arrays, compared element-wise.
-            sql`columns as (
-                  select stock_name,
-                         min(array[date_part('epoch', time), price::float8]) as f,
-                         max(array[date_part('epoch', time), price::float8]) as l,
-                         min(array[price::float8, date_part('epoch', time)]) as n,
-                         max(array[price::float8, -date_part('epoch', time)]) as x
-                  from stock_prices
-                  where stock_name = any(${tickerList}::text[])
-                    and time >= ${from.toISOString()}::timestamptz and time <= ${to.toISOString()}::timestamptz
-                  group by stock_name, ${column(sql`time`)}
-                ),
-                points as (
-                  select distinct stock_name, t, p
-                  from columns, lateral (values (f[1], f[2]), (n[2], n[1]), (-x[2], x[1]), (l[1], l[2])) as v(t, p)
-                )`;
       const rows = await db.transaction(async (tx) => {
         // The planner misjudges the number of groups (~125k guessed for ~7k real) and would pick disk sorts
         // and a merge join; enough memory for a hash aggregate halves the time (ARCHITECTURE.md).
-        await tx.execute(sql`set local work_mem = '64MB'`);
-        await tx.execute(sql`set local enable_mergejoin = off`);
+        await tx.execute(sql.raw(`set local work_mem = '64MB'; set local enable_mergejoin = off`));
+        // Raw ticks keep full precision: (time, price) pairs as float8 arrays, compared element-wise, so a
+        // plain min()/max() picks each column's first, last, lowest and highest point in one hash aggregate.
         const result = await tx.execute<{ stock_name: string; times: number[]; prices: number[] }>(sql`
-          with ${reduce}
+          with columns as (
+            select stock_name,
+                   min(array[date_part('epoch', time), price::float8]) as f,
+                   max(array[date_part('epoch', time), price::float8]) as l,
+                   min(array[price::float8, date_part('epoch', time)]) as n,
+                   max(array[price::float8, -date_part('epoch', time)]) as x
+            from stock_prices
+            where stock_name = any(${sql.param([...tickers])}::text[])
+              and time >= ${from.toISOString()}::timestamptz and time <= ${to.toISOString()}::timestamptz
+            group by stock_name,
+                     date_bin(${`${plan.columnMs / 1000} seconds`}::interval, time, ${origin}::timestamptz)
+          ),
+          points as (
+            select distinct stock_name, t, p
+            from columns, lateral (values (f[1], f[2]), (n[2], n[1]), (-x[2], x[1]), (l[1], l[2])) as v(t, p)
+          )
           select stock_name, array_agg(round(t * 1000)::float8 order by t) as times,
                  array_agg(p::float8 order by t) as prices
           from points
@@ -115,14 +189,13 @@ export function createTickRepository(db: Database): TickRepository {
         return result.rows;
       });
       const byTicker = new Map(rows.map((row) => [row.stock_name, row]));
-      return tickers.map((ticker) => ({
-        ticker,
-        times: byTicker.get(ticker)?.times.map(Number) ?? [],
-        prices: byTicker.get(ticker)?.prices.map(Number) ?? [],
-        columnMs: plan.columnMs,
-        source: plan.source,
-      }));
+      return tickers.map((ticker) => {
+        const row = byTicker.get(ticker);
+        return series(ticker, row && { times: row.times.map(Number), prices: row.prices.map(Number) });
+      });
     },
+
+    minuteColumns,
 
     async countTicks(ticker) {
       const result = await db.execute<{ n: string }>(

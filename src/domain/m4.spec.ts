@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planColumns, ROLLUP_ORIGIN_MS, reduceM4, summarizeColumns } from './m4.ts';
+import { columnOf, columnStart, planColumns, ROLLUP_ORIGIN_MS, reduceM4, summarizeColumns } from './m4.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -19,21 +19,23 @@ describe('planColumns', () => {
     expect(plan.source).toBe(source);
     if (minutes !== undefined) {
       expect(plan.columnMs).toBe(minutes * MINUTE);
-      // Aligned to the rollup's minute buckets and starting at or just before `from`.
-      expect((plan.originMs - ROLLUP_ORIGIN_MS) % MINUTE).toBe(0);
-      expect(from - plan.originMs).toBeGreaterThanOrEqual(0);
-      expect(from - plan.originMs).toBeLessThan(MINUTE);
-      // Never more columns than pixels (+1 for the partial first minute).
-      expect(Math.ceil((from + span - plan.originMs) / plan.columnMs)).toBeLessThanOrEqual(width + 1);
+      // The data starts at `from`'s minute bucket; the columns sit on a grid fixed by their width alone.
+      expect(plan.startMs).toBe(from - 17_000);
+      expect(plan.originMs).toBe(ROLLUP_ORIGIN_MS);
+      // Never more columns than pixels (+1 for the cut first column).
+      const columns = columnOf(plan, from + span) - columnOf(plan, plan.startMs) + 1;
+      expect(columns).toBeLessThanOrEqual(width + 1);
+      expect(columnStart(plan, columnOf(plan, plan.startMs))).toBeLessThanOrEqual(plan.startMs);
     } else {
       expect(plan.originMs).toBe(from);
+      expect(plan.startMs).toBe(from);
       expect(plan.columnMs).toBe(Math.ceil(span / width));
     }
   });
 });
 
 describe('reduceM4', () => {
-  const plan = { source: 'raw' as const, originMs: 0, columnMs: 10 };
+  const plan = { source: 'raw' as const, originMs: 0, columnMs: 10, startMs: 0 };
   it('keeps first, last, min and max per column, in time order', () => {
     const points = [
       { time: 0, price: 5 },

@@ -12,26 +12,46 @@ export const ROLLUP_ORIGIN_MS = Date.UTC(2000, 0, 1);
 export interface ColumnPlan {
   /** `minute`: reduce the per-minute rollup; `raw`: reduce stored ticks (columns narrower than a minute). */
   source: 'raw' | 'minute';
-  /** Start of column 0. */
+  /**
+   * Start of column 0: `from` for raw ticks; ROLLUP_ORIGIN_MS for the rollup, so that a column number
+   * means the same span of time in every request that uses its width, and closed columns can be reused.
+   */
   originMs: number;
   /** Width of one column in milliseconds; a whole number of minutes when the source is the rollup. */
   columnMs: number;
+  /** Where the data read starts: `from` for raw ticks, its minute bucket for the rollup. */
+  startMs: number;
 }
 
 /**
  * Lays out `width` columns over [fromMs, toMs]. When a column spans a minute or more it is widened to a
  * whole number of minutes and aligned to the rollup's minute buckets, so each column is a union of whole
- * buckets and reducing the rollup gives exactly what reducing the raw ticks would.
+ * buckets and reducing the rollup gives exactly what reducing the raw ticks would. Such columns sit on a
+ * grid fixed by their width alone, not by `fromMs`: the first one may begin before the window (it then
+ * holds only the window's part).
  */
 export function planColumns(fromMs: number, toMs: number, width: number): ColumnPlan {
   const span = Math.max(toMs - fromMs, 1);
   // Whole milliseconds: Postgres intervals hold microseconds, so a fractional stride would drift from the
   // pixel grid over a thousand columns.
   const columnMs = Math.ceil(span / width);
-  if (columnMs < MINUTE_MS) return { source: 'raw', originMs: fromMs, columnMs };
-  const minutes = Math.ceil(columnMs / MINUTE_MS);
-  const originMs = fromMs - ((((fromMs - ROLLUP_ORIGIN_MS) % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
-  return { source: 'minute', originMs, columnMs: minutes * MINUTE_MS };
+  if (columnMs < MINUTE_MS) return { source: 'raw', originMs: fromMs, columnMs, startMs: fromMs };
+  return {
+    source: 'minute',
+    originMs: ROLLUP_ORIGIN_MS,
+    columnMs: Math.ceil(columnMs / MINUTE_MS) * MINUTE_MS,
+    startMs: ROLLUP_ORIGIN_MS + Math.floor((fromMs - ROLLUP_ORIGIN_MS) / MINUTE_MS) * MINUTE_MS,
+  };
+}
+
+/** The column of `plan` that holds the instant `ms`. */
+export function columnOf(plan: ColumnPlan, ms: number): number {
+  return Math.floor((ms - plan.originMs) / plan.columnMs);
+}
+
+/** Where column `column` of `plan` starts. */
+export function columnStart(plan: ColumnPlan, column: number): number {
+  return plan.originMs + column * plan.columnMs;
 }
 
 export interface Point {
@@ -67,9 +87,25 @@ export function summarizeColumns(points: readonly Point[], plan: ColumnPlan): Co
 
 /** The points M4 keeps: each column's first, last, min and max, once each, in time order. */
 export function reduceM4(points: readonly Point[], plan: ColumnPlan): Point[] {
-  const kept = new Map<number, Point>();
-  for (const s of summarizeColumns(points, plan)) {
-    for (const p of [s.first, s.min, s.max, s.last]) kept.set(p.time, p);
+  const { times, prices } = pointsOfColumns(summarizeColumns(points, plan));
+  return times.map((time, i) => ({ time, price: prices[i]! }));
+}
+
+/**
+ * The line drawn from column summaries sorted by column: each column's distinct points in time order.
+ * Columns do not overlap in time, so the whole series comes out in time order.
+ */
+export function pointsOfColumns(summaries: readonly ColumnSummary[]): { times: number[]; prices: number[] } {
+  const times: number[] = [];
+  const prices: number[] = [];
+  for (const { first, min, max, last } of summaries) {
+    const [low, high] = min.time <= max.time ? [min, max] : [max, min];
+    for (const point of [first, low, high, last]) {
+      // A point can be the column's first and its extreme at once: draw it once.
+      if (times.length > 0 && times[times.length - 1]! >= point.time) continue;
+      times.push(point.time);
+      prices.push(point.price);
+    }
   }
-  return [...kept.values()].sort((a, b) => a.time - b.time);
+  return { times, prices };
 }

@@ -22,6 +22,7 @@ describe('finnhub answers', () => {
   it.each([
     [{ c: null, t: 1 }, /unusable c \(wanted a number\)/],
     [{ c: 0, t: 1732741200 }, /unusable c \(wanted a price above zero\)/],
+    [{ c: 3e7, t: 1732741200 }, /unusable c \(wanted a price up to \$10,000,000\)/],
     [{ c: 10, t: 1.5 }, /unusable t/],
     [{ c: 10, t: 4102444800 }, /implausible trade time 2100-01-01/],
     [[], /unusable body/],

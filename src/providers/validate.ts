@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PRICE } from '../domain/tick.ts';
 import type { ProviderHttp } from './http.ts';
 import { InvalidProviderResponseError } from './provider.ts';
 
@@ -8,8 +9,12 @@ import { InvalidProviderResponseError } from './provider.ts';
  * names the provider, the endpoint, the offending field and an excerpt; none of it reaches the database.
  */
 
-/** A price as a JSON number: finite and above zero. */
-export const price = z.number({ error: 'a number' }).finite('a finite number').positive('a price above zero');
+/** A price as a JSON number: finite, above zero and below MAX_PRICE. */
+export const price = z
+  .number({ error: 'a number' })
+  .finite('a finite number')
+  .positive('a price above zero')
+  .max(MAX_PRICE, `a price up to $${MAX_PRICE.toLocaleString('en-US')}`);
 
 /** A number sent as a string (Twelve Data, Alpha Vantage): "189.8400" yes, "NaN", "None", "-" no. */
 export const decimalString = z

@@ -9,7 +9,7 @@ import compress from 'koa-compress';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
-import { createClientLimits } from './client-limits.ts';
+import { type ClientLimits, createClientLimits } from './client-limits.ts';
 import type { HealthReport } from './health.ts';
 import { type Metric, renderPrometheus } from './metrics.ts';
 import {
@@ -32,7 +32,7 @@ export interface GraphqlHandler {
   fetch(url: string, init: RequestInit, context: { admin: AdminDecision }): Response | Promise<Response>;
 }
 
-/** Serves GraphQL subscriptions over SSE itself (see graphql/sse-cohorts.ts); false means "not mine". */
+/** Serves GraphQL subscriptions over SSE itself (see graphql/sse-subscriptions.ts); false means "not mine". */
 export interface SubscriptionHandler {
   handle(
     req: Koa.Context['req'],
@@ -50,6 +50,11 @@ export interface AppOptions {
   subscriptions?: SubscriptionHandler;
   security: Config['security'];
   adminAuth: AdminAuth;
+  /**
+   * Per-client rate and subscription caps; pass the instance the WebSocket upgrade uses too, so both
+   * transports draw on one allowance. Made from `security` when absent.
+   */
+  clientLimits?: ClientLimits;
   health: () => Promise<HealthReport>;
   /** Gathers the figures served at /metrics (Prometheus text; admin only). */
   metrics?: () => Promise<Metric[]>;
@@ -108,11 +113,13 @@ export function buildApp(options: AppOptions): Koa {
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.body = svg;
   });
-  const limits = createClientLimits({
-    perMinute: options.security.rateLimitPerMinute,
-    maxStreams: options.security.maxSubscriptionsPerClient,
-    clientOf: (ctx) => clientAddress(ctx, options.security.trustProxy),
-  });
+  const limits = (
+    options.clientLimits ??
+    createClientLimits({
+      perMinute: options.security.rateLimitPerMinute,
+      maxStreams: options.security.maxSubscriptionsPerClient,
+    })
+  ).middleware((ctx) => clientAddress(ctx.req, options.security.trustProxy));
   router.all('/graphql', refuseCrossOrigin(options.security), checkBody, limits, async (ctx) => {
     const admin = options.adminAuth.decide(ctx.req);
     let response: Response;
@@ -199,7 +206,7 @@ function bullBoard(
 /** A browser request made by a page of this origin (Origin, or Sec-Fetch-Site where Origin is absent). */
 function sameSiteRequest(ctx: Koa.Context, security: Config['security']): boolean {
   const origin = ctx.get('origin');
-  if (origin) return origin === requestOrigin(ctx, security.trustProxy);
+  if (origin) return origin === requestOrigin(ctx.req, security.trustProxy);
   const site = ctx.get('sec-fetch-site');
   // No Origin and no Sec-Fetch-Site: not a browser (curl, scripts), which cannot be tricked cross-site.
   return site === '' || site === 'same-origin' || site === 'none';
@@ -208,7 +215,7 @@ function sameSiteRequest(ctx: Koa.Context, security: Config['security']): boolea
 /** Pages of other origins may call /graphql only when listed in ALLOWED_ORIGINS. */
 function refuseCrossOrigin(security: Config['security']): Koa.Middleware {
   return async (ctx, next) => {
-    if (originAllowed(ctx, security)) return next();
+    if (originAllowed(ctx.req, security)) return next();
     ctx.status = 403;
     ctx.body = {
       errors: [{ message: `origin ${ctx.get('origin')} is not allowed: add it to ALLOWED_ORIGINS` }],

@@ -5,20 +5,42 @@ const MINUTE_MS = 60_000;
 /** Buckets of clients idle this long are full again, so they can be forgotten. */
 const FORGET_AFTER_MS = 2 * MINUTE_MS;
 
+/** Gives back a slot taken from a cap; calling it more than once is harmless. */
+export type Release = () => void;
+
+/** At most `max` of something open at once per client; in memory, per API process. */
+function createPerClientCap(max: number) {
+  const open = new Map<string, number>();
+  return {
+    /** Takes one slot for `client`, or answers undefined when it has `max` open already. */
+    reserve(client: string): Release | undefined {
+      const count = open.get(client) ?? 0;
+      if (count >= max) return undefined;
+      open.set(client, count + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        const left = (open.get(client) ?? 1) - 1;
+        if (left <= 0) open.delete(client);
+        else open.set(client, left);
+      };
+    },
+  };
+}
+
 /**
- * Per-client request rate (a token bucket per address) and a cap on open subscription streams per
- * address, for /graphql. In memory, per API process: good enough to stop one client from starving the
- * others on one box; a fleet behind a load balancer would also limit at the proxy.
+ * Per-client request rate (a token bucket per address), a cap on open subscriptions per address (SSE
+ * streams and graphql-ws subscriptions together), and a cap on open WebSockets per address, for /graphql.
+ * In memory, per API process: good enough to stop one client from starving the others on one box; a fleet
+ * behind a load balancer would also limit at the proxy. One instance is shared by the HTTP routes and the
+ * WebSocket upgrade, so a client cannot double its allowance by switching transport.
  */
-export function createClientLimits(options: {
-  perMinute: number;
-  maxStreams: number;
-  clientOf: (ctx: Koa.Context) => string;
-  now?: () => number;
-}): Koa.Middleware {
+export function createClientLimits(options: { perMinute: number; maxStreams: number; now?: () => number }) {
   const now = options.now ?? Date.now;
   const buckets = new Map<string, Bucket>();
-  const streams = new Map<string, number>();
+  const streams = createPerClientCap(options.maxStreams);
+  const sockets = createPerClientCap(options.maxStreams);
   let lastSweep = now();
 
   function sweep(at: number) {
@@ -28,46 +50,60 @@ export function createClientLimits(options: {
       if (at - bucket.updatedMs > FORGET_AFTER_MS) buckets.delete(client);
   }
 
-  return async (ctx, next) => {
-    const client = options.clientOf(ctx);
+  /** Spends one of the client's requests for this minute; when none is left, says how long to wait. */
+  function takeRequest(client: string): { allowed: true } | { allowed: false; retryAfterMs: number } {
     const at = now();
     sweep(at);
     const result = takeToken(buckets.get(client), at, options.perMinute, MINUTE_MS);
     buckets.set(client, result.bucket);
-    if (!result.allowed) {
-      ctx.status = 429;
-      ctx.set('Retry-After', String(Math.ceil(result.retryAfterMs / 1000)));
-      ctx.body = {
-        errors: [{ message: `too many requests: at most ${options.perMinute} per minute per client` }],
-      };
-      return;
-    }
+    return result.allowed ? { allowed: true } : { allowed: false, retryAfterMs: result.retryAfterMs };
+  }
 
-    const isStream = (ctx.get('accept') ?? '').includes('text/event-stream');
-    if (!isStream) return next();
-    const open = streams.get(client) ?? 0;
-    if (open >= options.maxStreams) {
-      ctx.status = 429;
-      ctx.body = {
-        errors: [{ message: `too many open subscriptions: at most ${options.maxStreams} per client` }],
+  return {
+    perMinute: options.perMinute,
+    maxStreams: options.maxStreams,
+    takeRequest,
+    /** One open subscription (an SSE stream or a graphql-ws subscription). */
+    reserveStream: (client: string) => streams.reserve(client),
+    /** One open WebSocket, subscriptions or not. */
+    reserveSocket: (client: string) => sockets.reserve(client),
+
+    /** The Koa side: the rate limit on every /graphql request, the stream cap on SSE requests. */
+    middleware(clientOf: (ctx: Koa.Context) => string): Koa.Middleware {
+      return async (ctx, next) => {
+        const client = clientOf(ctx);
+        const request = takeRequest(client);
+        if (!request.allowed) {
+          ctx.status = 429;
+          ctx.set('Retry-After', String(Math.ceil(request.retryAfterMs / 1000)));
+          ctx.body = {
+            errors: [{ message: `too many requests: at most ${options.perMinute} per minute per client` }],
+          };
+          return;
+        }
+
+        const isStream = (ctx.get('accept') ?? '').includes('text/event-stream');
+        if (!isStream) return next();
+        const release = streams.reserve(client);
+        if (!release) {
+          ctx.status = 429;
+          ctx.body = { errors: [{ message: tooManySubscriptions(options.maxStreams) }] };
+          return;
+        }
+        ctx.res.once('close', release);
+        try {
+          await next();
+        } catch (error) {
+          release();
+          throw error;
+        }
       };
-      return;
-    }
-    streams.set(client, open + 1);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      const left = (streams.get(client) ?? 1) - 1;
-      if (left <= 0) streams.delete(client);
-      else streams.set(client, left);
-    };
-    ctx.res.once('close', release);
-    try {
-      await next();
-    } catch (error) {
-      release();
-      throw error;
-    }
+    },
   };
+}
+
+export type ClientLimits = ReturnType<typeof createClientLimits>;
+
+export function tooManySubscriptions(max: number): string {
+  return `too many open subscriptions: at most ${max} per client`;
 }

@@ -84,31 +84,42 @@ export function createAdminAuth(config: Pick<Config, 'server' | 'security'>) {
 
 export type AdminAuth = ReturnType<typeof createAdminAuth>;
 
-/** The request's own origin as the browser sees it (scheme and host), for same-origin checks. */
-export function requestOrigin(ctx: Koa.Context, trustProxy: boolean): string {
-  const forwardedProto = trustProxy ? ctx.get('x-forwarded-proto').split(',')[0]?.trim() : '';
-  const forwardedHost = trustProxy ? ctx.get('x-forwarded-host').split(',')[0]?.trim() : '';
-  return `${forwardedProto || ctx.protocol}://${forwardedHost || ctx.host}`;
+/** A request header as one string (repeated headers joined), or '' when absent. */
+function header(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+}
+
+/**
+ * The request's own origin as the browser sees it (scheme and host), for same-origin checks. Works on the
+ * plain Node request so that WebSocket upgrades, which never reach Koa, are judged exactly like HTTP.
+ */
+export function requestOrigin(req: IncomingMessage, trustProxy: boolean): string {
+  const forwardedProto = trustProxy ? header(req, 'x-forwarded-proto').split(',')[0]?.trim() : '';
+  const forwardedHost = trustProxy ? header(req, 'x-forwarded-host').split(',')[0]?.trim() : '';
+  const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return `${forwardedProto || protocol}://${forwardedHost || header(req, 'host')}`;
 }
 
 /**
  * Whether a browser request's Origin may use the API: its own origin, or one of ALLOWED_ORIGINS. Requests
- * without an Origin (curl, servers, same-origin GETs) are not cross-site and pass.
+ * without an Origin (curl, servers, same-origin GETs) are not cross-site and pass. Browsers send stored
+ * credentials on WebSocket upgrades and CORS does not apply to them, so upgrades go through this too.
  */
-export function originAllowed(ctx: Koa.Context, config: Config['security']): boolean {
-  const origin = ctx.get('origin');
+export function originAllowed(req: IncomingMessage, config: Config['security']): boolean {
+  const origin = header(req, 'origin');
   if (!origin) return true;
-  if (origin === requestOrigin(ctx, config.trustProxy)) return true;
+  if (origin === requestOrigin(req, config.trustProxy)) return true;
   return config.allowedOrigins.includes(origin);
 }
 
 /** The client's address for per-client limits: the socket's, or the proxy's X-Forwarded-For when trusted. */
-export function clientAddress(ctx: Koa.Context, trustProxy: boolean): string {
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = ctx.get('x-forwarded-for').split(',')[0]?.trim();
+    const forwarded = header(req, 'x-forwarded-for').split(',')[0]?.trim();
     if (forwarded) return forwarded;
   }
-  return ctx.req.socket.remoteAddress ?? 'unknown';
+  return req.socket.remoteAddress ?? 'unknown';
 }
 
 /**

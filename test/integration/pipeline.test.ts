@@ -126,6 +126,32 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     }
   });
 
+  it('shows a late tick in a wide window at once, though the window’s closed columns are cached', async () => {
+    const now = app.clock.now().getTime();
+    const from = new Date(now - 2 * 86_400_000).toISOString();
+    // Two days of AAPL a minute apart, written as a backfill would be (no job, nothing published).
+    const backfill = Array.from({ length: 2 * 1440 }, (_, i) => ({
+      ticker: 'AAPL',
+      price: 150 + (i % 7),
+      time: new Date(now - 2 * 86_400_000 + i * 60_000 + 30_000),
+    }));
+    await app.deps.ticks.insertTicks(backfill);
+    const prices = async () =>
+      (
+        await graphql<{ priceHistory: { prices: number[] }[] }>(
+          'query($from: DateTime) { priceHistory(tickers: ["AAPL"], from: $from, width: 1200) { prices } }',
+          { from },
+        )
+      ).priceHistory[0]!.prices;
+    const before = await prices();
+    expect(before).toContain(156);
+    expect(before).not.toContain(999.5);
+    // A retried price job writes the quote it fetched a day ago (after an outage): a new high.
+    const late = { ticker: 'AAPL', price: 999.5, time: new Date(now - 86_400_000 + 1_000).toISOString() };
+    expect(await runPriceJob({ quotes: [late] })).toMatchObject({ stored: 1 });
+    await expect.poll(prices, { timeout: 5_000 }).toContain(999.5);
+  });
+
   it.each([
     ['{ priceHistory(tickers: ["DROP TABLE"]) { ticker } }', /tickers: .*is not a ticker/],
     [
