@@ -249,6 +249,11 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
     connection.operations.set(id, operation);
 
     const run = async () => {
+      const overLimit = connection.session.spendRequest();
+      if (overLimit) {
+        answer({ id, type: 'error', payload: [{ message: overLimit }] });
+        return finish();
+      }
       const prepared = prepareOperation(schema, payload);
       if (!('operation' in prepared)) {
         answer({ id, type: 'error', payload: prepared.errors });

@@ -246,6 +246,12 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
           values: [{ value: subscribers }],
         },
         {
+          name: 'stockstreamer_websockets',
+          help: 'Open graphql-ws WebSockets.',
+          type: 'gauge',
+          values: [{ value: webSockets.stats().sockets }],
+        },
+        {
           name: 'stockstreamer_subscription_cohorts',
           help: 'Distinct subscription operations being executed.',
           type: 'gauge',

@@ -77,7 +77,7 @@ export function createClientLimits(options: { perMinute: number; maxStreams: num
           ctx.status = 429;
           ctx.set('Retry-After', String(Math.ceil(request.retryAfterMs / 1000)));
           ctx.body = {
-            errors: [{ message: `too many requests: at most ${options.perMinute} per minute per client` }],
+            errors: [{ message: tooManyRequests(options.perMinute) }],
           };
           return;
         }
@@ -106,4 +106,8 @@ export type ClientLimits = ReturnType<typeof createClientLimits>;
 
 export function tooManySubscriptions(max: number): string {
   return `too many open subscriptions: at most ${max} per client`;
+}
+
+export function tooManyRequests(perMinute: number): string {
+  return `too many requests: at most ${perMinute} per minute per client`;
 }

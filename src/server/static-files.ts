@@ -15,10 +15,18 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/** Precompressed siblings the build writes (web/vite.config.ts), in the order they are preferred. */
+const PRECOMPRESSED = [
+  { encoding: 'br', suffix: '.br' },
+  { encoding: 'gzip', suffix: '.gz' },
+] as const;
+
 /**
  * Serves the built page from `root` for GET and HEAD. Vite names assets by content hash, so those are
- * cached for a year; index.html is revalidated so a new build shows at once. Paths are resolved and
- * checked to stay inside `root`, so `..` cannot reach other files.
+ * cached for a year; index.html is revalidated so a new build shows at once. Where the build left a
+ * `.br` or `.gz` beside a file and the client takes that encoding, that file is sent as it is: no
+ * compressing per request. Paths are resolved and checked to stay inside `root`, so `..` cannot reach
+ * other files.
  */
 export function serveStatic(root: string): Middleware {
   const base = path.resolve(root);
@@ -36,7 +44,17 @@ export function serveStatic(root: string): Middleware {
     const info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) return next();
     ctx.type = TYPES[path.extname(file)] ?? 'application/octet-stream';
-    ctx.length = info.size;
+    ctx.vary('Accept-Encoding');
+    let sent = { file, size: info.size };
+    for (const { encoding, suffix } of PRECOMPRESSED) {
+      if (ctx.acceptsEncodings(encoding, 'identity') !== encoding) continue;
+      const packed = await stat(file + suffix).catch(() => undefined);
+      if (!packed?.isFile()) continue;
+      sent = { file: file + suffix, size: packed.size };
+      ctx.set('Content-Encoding', encoding);
+      break;
+    }
+    ctx.length = sent.size;
     ctx.lastModified = info.mtime;
     ctx.set(
       'Cache-Control',
@@ -45,9 +63,9 @@ export function serveStatic(root: string): Middleware {
     if (ctx.method === 'HEAD') {
       // Koa answers a body-less response with 204; HEAD must mirror GET's 200 and length.
       ctx.status = 200;
-      ctx.length = info.size;
+      ctx.length = sent.size;
       return;
     }
-    ctx.body = createReadStream(file);
+    ctx.body = createReadStream(sent.file);
   };
 }

@@ -2,13 +2,18 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { type ClientLimits, type Release, tooManySubscriptions } from './client-limits.ts';
+import { type ClientLimits, type Release, tooManyRequests, tooManySubscriptions } from './client-limits.ts';
 import { type AdminAuth, type AdminDecision, clientAddress, originAllowed } from './security.ts';
 
 /** What the upgrade decided about a WebSocket, handed to the protocol that serves it. */
 export interface WebSocketSession {
   /** Admin rights, from the upgrade request's headers, exactly as for an HTTP request. */
   admin: AdminDecision;
+  /**
+   * Spends one of the client's requests for this minute (the HTTP rate limit; each operation on the socket
+   * is one request); answers the refusal message when none is left.
+   */
+  spendRequest(): string | undefined;
   /** Takes one of the client's subscription slots (shared with SSE); undefined when none is left. */
   reserveSubscription(): Release | undefined;
   /** The message to send when reserveSubscription() answered undefined. */
@@ -57,7 +62,7 @@ export function createUpgradeHandler(options: {
     const client = clientAddress(req, security.trustProxy);
     const request = limits.takeRequest(client);
     if (!request.allowed) {
-      return refuse(socket, 429, `too many requests: at most ${limits.perMinute} per minute per client`, {
+      return refuse(socket, 429, tooManyRequests(limits.perMinute), {
         'Retry-After': String(Math.ceil(request.retryAfterMs / 1000)),
       });
     }
@@ -69,6 +74,8 @@ export function createUpgradeHandler(options: {
     socket.once('close', releaseSocket);
     handler.handleUpgrade(req, socket, head, {
       admin: adminAuth.decide(req),
+      spendRequest: () =>
+        limits.takeRequest(client).allowed ? undefined : tooManyRequests(limits.perMinute),
       reserveSubscription: () => limits.reserveStream(client),
       subscriptionLimitMessage: tooManySubscriptions(limits.maxStreams),
       closed: releaseSocket,

@@ -57,26 +57,30 @@ interface Run {
   peak: number;
 }
 
+/** Which client process to fork (sse-clients.ts or ws-clients.ts) and what its `start` message carries. */
+interface Clients {
+  script: string;
+  start: Record<string, unknown>;
+}
+
 /**
  * Opens `count` streams from a client process, then sends ROUNDS ticks a second apart with `send`, which
  * returns each tick's start instant (the commit, for the app); answers every stream's latency per tick.
  */
 async function measure(
   count: number,
-  url: string,
-  method: 'GET' | 'POST',
-  body: string | undefined,
+  clients: Clients,
   serverPid: number,
   waitSubscribed: () => Promise<void>,
   send: (round: number) => Promise<number>,
 ): Promise<Run> {
-  const clients = fork(new URL('./sse-clients.ts', import.meta.url), [], {
+  const child = fork(new URL(`./${clients.script}`, import.meta.url), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
-    const ready = message<{ opened: number }>(clients, 'ready');
-    clients.send({ type: 'start', url, count, method, body });
+    const ready = message<{ opened: number }>(child, 'ready');
+    child.send({ type: 'start', count, ...clients.start });
     await ready;
     await waitSubscribed();
     await sleep(500);
@@ -88,13 +92,13 @@ async function measure(
     }
     await sleep(1500);
     const memory = memoryOf(serverPid);
-    const results = message<{ latencies: number[]; missing: number }>(clients, 'results');
-    clients.send({ type: 'results', sent });
+    const results = message<{ latencies: number[]; missing: number }>(child, 'results');
+    child.send({ type: 'results', sent });
     const { latencies, missing } = await results;
     return { latencies, missing, ...memory };
   } finally {
-    clients.send({ type: 'exit' });
-    await stop(clients);
+    child.send({ type: 'exit' });
+    await stop(child);
   }
 }
 
@@ -113,94 +117,134 @@ async function subscribedCount(redis: Redis, channel: string): Promise<number> {
   return Number(count);
 }
 
-async function fanout(count: number): Promise<{ app: Run; raw: Run }> {
+/** The real API role in its own process, as deployed; resolves once /healthz answers. */
+async function startApi(databaseUrl: string, prefix: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = 42_000 + Math.floor(Math.random() * 2000);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      MAX_SUBSCRIPTIONS_PER_CLIENT: '50000',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url);
+  return { child, url };
+}
+
+/** The app's tick for a round: a distinct minute per run, so no run's insert collides with another's. */
+function benchTick(run: number, round: number) {
+  return { ticker: 'BENCH', price: 100 + round / 100, time: new Date(Date.UTC(2026, 0, 1, 0, run, round)) };
+}
+
+/** The graphql `data` the raw servers send for a round, as the app would serialise it. */
+function rawPayload(round: number): string {
+  const tick = benchTick(0, round);
+  return JSON.stringify({ data: { ticks: [{ ...tick, time: tick.time.toISOString() }] } });
+}
+
+interface Fanout {
+  app: Run;
+  raw: Run;
+  /** graphql-ws to the app, and the raw `ws` server; only when asked for. */
+  appWs?: Run;
+  rawWs?: Run;
+}
+
+async function fanout(count: number, options: { webSocket?: boolean } = {}): Promise<Fanout> {
   const database = await createTestDatabase();
   const prefix = uniqueName('fanout');
   const channel = ticksChannel(prefix);
   const redis = new Redis(TEST_REDIS_URL);
   const handle = createDatabase(database.url, silentLogger);
   const ticks = createTickRepository(handle.db);
-  let app: ChildProcess | undefined;
-  let raw: ChildProcess | undefined;
+  let server: ChildProcess | undefined;
+  const untilSubscribed = (name: string) => async () => {
+    while ((await subscribedCount(redis, name)) < 1) await sleep(50);
+  };
+  /** Insert then publish, as a price job does; the latency clock starts at the commit. */
+  const sendToApp = (run: number) => async (round: number) => {
+    const stored = await ticks.insertTicks([benchTick(run, round)]);
+    const committed = now();
+    await redis.publish(channel, serializeTicks(stored));
+    return committed;
+  };
+  const sendRaw = (name: string) => async (round: number) => {
+    const payload = rawPayload(round);
+    const sent = now();
+    await redis.publish(name, payload);
+    return sent;
+  };
   try {
-    // The app: the real API role in its own process, as deployed.
-    const port = 42_000 + Math.floor(Math.random() * 2000);
-    app = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        REDIS_URL: TEST_REDIS_URL,
-        QUEUE_PREFIX: prefix,
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        MAX_SUBSCRIPTIONS_PER_CLIENT: '50000',
-        RATE_LIMIT_PER_MINUTE: '1000000',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const appUrl = `http://127.0.0.1:${port}`;
-    await waitForHealth(appUrl);
-    const body = JSON.stringify({ query: QUERY });
+    const app = await startApi(database.url, prefix);
+    server = app.child;
     const appRun = await measure(
       count,
-      `${appUrl}/graphql`,
-      'POST',
-      body,
-      app.pid!,
-      async () => {
-        while ((await subscribedCount(redis, channel)) < 1) await sleep(50);
+      {
+        script: 'sse-clients.ts',
+        start: { url: `${app.url}/graphql`, method: 'POST', body: JSON.stringify({ query: QUERY }) },
       },
-      async (round) => {
-        const tick = {
-          ticker: 'BENCH',
-          price: 100 + round / 100,
-          time: new Date(Date.UTC(2026, 0, 1, 0, 0, round)),
-        };
-        const stored = await ticks.insertTicks([tick]);
-        const committed = now();
-        await redis.publish(channel, serializeTicks(stored));
-        return committed;
-      },
+      app.child.pid!,
+      untilSubscribed(channel),
+      sendToApp(0),
     );
-    await stop(app);
-    app = undefined;
+    await stop(server);
+    server = undefined;
 
     // The baseline: the same frame, written as-is to every stream by a bare Node server.
-    raw = fork(new URL('./raw-sse-server.ts', import.meta.url), [TEST_REDIS_URL, `${channel}:raw`], {
+    server = fork(new URL('./raw-sse-server.ts', import.meta.url), [TEST_REDIS_URL, `${channel}:raw`], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const { port: rawPort } = await message<{ port: number }>(raw, 'listening');
+    const { port: rawPort } = await message<{ port: number }>(server, 'listening');
     const rawRun = await measure(
       count,
-      `http://127.0.0.1:${rawPort}/`,
-      'GET',
-      undefined,
-      raw.pid!,
-      async () => {
-        while ((await subscribedCount(redis, `${channel}:raw`)) < 1) await sleep(50);
-      },
-      async (round) => {
-        const payload = JSON.stringify({
-          data: {
-            ticks: [
-              {
-                ticker: 'BENCH',
-                price: 100 + round / 100,
-                time: new Date(Date.UTC(2026, 0, 1, 0, 0, round)).toISOString(),
-              },
-            ],
-          },
-        });
-        const sent = now();
-        await redis.publish(`${channel}:raw`, payload);
-        return sent;
-      },
+      { script: 'sse-clients.ts', start: { url: `http://127.0.0.1:${rawPort}/`, method: 'GET' } },
+      server.pid!,
+      untilSubscribed(`${channel}:raw`),
+      sendRaw(`${channel}:raw`),
     );
-    return { app: appRun, raw: rawRun };
+    await stop(server);
+    server = undefined;
+    if (!options.webSocket) return { app: appRun, raw: rawRun };
+
+    // graphql-ws to a fresh app process (its memory figures are its own), then the raw `ws` server.
+    const wsApp = await startApi(database.url, prefix);
+    server = wsApp.child;
+    const appWsRun = await measure(
+      count,
+      {
+        script: 'ws-clients.ts',
+        start: { url: `${wsApp.url.replace(/^http/, 'ws')}/graphql`, subscribe: { query: QUERY } },
+      },
+      wsApp.child.pid!,
+      untilSubscribed(channel),
+      sendToApp(1),
+    );
+    await stop(server);
+    server = undefined;
+
+    server = fork(new URL('./raw-ws-server.ts', import.meta.url), [TEST_REDIS_URL, `${channel}:rawws`], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const { port: rawWsPort } = await message<{ port: number }>(server, 'listening');
+    const rawWsRun = await measure(
+      count,
+      { script: 'ws-clients.ts', start: { url: `ws://127.0.0.1:${rawWsPort}/` } },
+      server.pid!,
+      untilSubscribed(`${channel}:rawws`),
+      sendRaw(`${channel}:rawws`),
+    );
+    return { app: appRun, raw: rawRun, appWs: appWsRun, rawWs: rawWsRun };
   } finally {
-    await stop(app);
-    await stop(raw);
+    await stop(server);
     redis.disconnect();
     await handle.close();
     await removeRedisPrefix(prefix);
@@ -245,12 +289,29 @@ function rows(
   return result;
 }
 
+/** The graphql-ws row: the app's WebSocket subscribers against the raw `ws` server (and raw SSE, for scale). */
+function webSocketRow(id: string, count: number, app: Run, rawWs: Run, rawSse: Run): BenchRow {
+  const appP99 = percentile(app.latencies, 99);
+  const rawP99 = percentile(rawWs.latencies, 99);
+  const latencyRatio = appP99 / rawP99;
+  return {
+    id,
+    measure: `tick → ${count.toLocaleString('en')} graphql-ws subscribers, commit to parsed event`,
+    figure: `p50 ${ms(median(app.latencies))}, p99 ${ms(appP99)}${app.missing ? `, ${app.missing} missed` : ''}`,
+    baseline: `raw ws p50 ${ms(median(rawWs.latencies))}, p99 ${ms(rawP99)}${rawWs.missing ? `, ${rawWs.missing} missed` : ''}; raw SSE p99 ${ms(percentile(rawSse.latencies, 99))}`,
+    ratio: 1 / latencyRatio,
+    target: `p99 ≤ 1.5× raw ws (${ms(rawP99 * 1.5)})`,
+    met: latencyRatio <= 1.5 && app.missing === 0,
+    note: `${id} graphql-ws: the same ticks to a fresh api process over WebSocket (graphql-transport-ws, one subscribe per socket); the raw ws server sends one pre-serialised next message to every socket; ratio is raw ws ÷ app`,
+  };
+}
+
 export const fanoutBench: Bench = {
   id: 'P1',
-  title: 'tick → subscriber latency, 1,000 SSE subscribers',
+  title: 'tick → subscriber latency, 1,000 SSE and 1,000 graphql-ws subscribers',
   async run() {
-    const { app, raw } = await fanout(1000);
-    return rows('P1', 1000, app, raw, { latency: 1.5 });
+    const { app, raw, appWs, rawWs } = await fanout(1000, { webSocket: true });
+    return [...rows('P1', 1000, app, raw, { latency: 1.5 }), webSocketRow('P1', 1000, appWs!, rawWs!, raw)];
   },
 };
 

@@ -121,24 +121,34 @@ export const historyReadBench: Bench = {
   },
 };
 
-/** Opens the page in Chromium until six series hold their history; the baseline is the same for one empty page. */
+/**
+ * Opens the page in Chromium until six series hold their history, timed two ways: by this process's clock
+ * from asking for a new tab to the data drawn (what the target is checked on), and by the page's own
+ * clock from navigation start. The baseline is the first way for an empty page.
+ */
 async function firstPaint(url: string): Promise<BenchRow> {
   const browser = await launchChromium();
   try {
     const loads: number[] = [];
+    const inPage: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       const start = performance.now();
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(`${url}/`);
-      await page.waitForFunction(
-        () => {
+      // A string, not a function: the bench runs through tsx, whose helpers do not exist in the page.
+      const drawnAt = (await page.evaluate(`new Promise((resolve) => {
+        const check = () => {
           const hook = window.__stockstreamer;
-          return hook?.seriesCount() === 6 && ['GE', 'NFLX'].every((t) => hook.pointCount(t) > 100);
-        },
-        undefined,
-        { timeout: 30_000 },
-      );
-      if (i > 0) loads.push(performance.now() - start);
+          if (hook && hook.seriesCount() === 6 && ['GE', 'NFLX'].every((t) => hook.pointCount(t) > 100)) {
+            resolve(performance.now());
+          } else requestAnimationFrame(check);
+        };
+        check();
+      })`)) as number;
+      if (i > 0) {
+        loads.push(performance.now() - start);
+        inPage.push(drawnAt);
+      }
       await page.close();
     }
     const blank = await timeRuns(5, 1, async () => {
@@ -149,7 +159,7 @@ async function firstPaint(url: string): Promise<BenchRow> {
     return {
       id: 'P4',
       measure: 'page first paint with 7 days loaded (Chromium, 1280 px)',
-      figure: `p50 ${ms(median(loads))}, max ${ms(Math.max(...loads))}`,
+      figure: `p50 ${ms(median(loads))}, max ${ms(Math.max(...loads))}; from navigation start p50 ${ms(median(inPage))}`,
       baseline: `open a trivial page p50 ${ms(median(blank))}`,
       ratio: median(blank) / median(loads),
       target: '≤ 1 s',

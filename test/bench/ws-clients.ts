@@ -26,7 +26,9 @@ function open(index: number, start: Start): Promise<void> {
     const socket = new WebSocket(start.url, 'graphql-transport-ws', { perMessageDeflate: false });
     sockets.push(socket);
     socket.on('error', reject);
-    socket.on('unexpected-response', (_req, res) => reject(new Error(`socket ${index}: HTTP ${res.statusCode}`)));
+    socket.on('unexpected-response', (_req, res) =>
+      reject(new Error(`socket ${index}: HTTP ${res.statusCode}`)),
+    );
     socket.on('close', (code) => {
       if (code !== 1000 && code !== 1001) reject(new Error(`socket ${index} closed with ${code}`));
     });

@@ -456,6 +456,32 @@ describe('graphql-ws limits and shutdown', () => {
   });
 });
 
+describe('graphql-ws and the per-client request rate', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ role: 'api', env: { RATE_LIMIT_PER_MINUTE: '3' } });
+  });
+  afterAll(() => app?.stop());
+
+  it('counts the upgrade and every operation on the socket as requests, like HTTP', async () => {
+    const raw = rawSocket(wsUrl(app));
+    await raw.init();
+    const query = { query: '{ permissions { adminMode } }' };
+    for (const id of ['1', '2', '3']) raw.send({ id, type: 'subscribe', payload: query });
+    await raw.next((m) => m.id === '3');
+    expect(raw.messages.filter((m) => m.type === 'next').map((m) => m.id)).toEqual(['1', '2']);
+    expect(raw.messages.find((m) => m.id === '3')).toEqual({
+      id: '3',
+      type: 'error',
+      payload: [{ message: 'too many requests: at most 3 per minute per client' }],
+    });
+    const refused = await refusedUpgrade(wsUrl(app), {});
+    expect(refused.status).toBe(429);
+    raw.socket.close();
+    await raw.closed;
+  });
+});
+
 describe('graphql-ws heartbeat', () => {
   it('terminates a socket that stops answering pings, and keeps one that answers', async () => {
     const schema = buildSchema('type Query { ok: Boolean }');
@@ -471,6 +497,7 @@ describe('graphql-ws heartbeat', () => {
     server.on('upgrade', (req, socket, head) =>
       webSockets.handleUpgrade(req, socket, head, {
         admin: { allowed: false, status: 403, reason: 'none here' },
+        spendRequest: () => undefined,
         reserveSubscription: () => () => {},
         subscriptionLimitMessage: 'none',
         closed: () => {
