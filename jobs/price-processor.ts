@@ -37,7 +37,8 @@ export interface PriceProcessorDeps extends ProviderJobDeps {
 /**
  * Fetch once, write at least once. The quotes are saved into the job before anything is written, so a run
  * that dies after fetching is retried with the same quotes (not a fresh fetch), and the idempotent insert
- * makes a second write of them a no-op. Only rows that were new are published, after the insert commits.
+ * makes a second write of them a no-op. Rows that were new are published, after the insert commits; a
+ * rerun publishes all of its quotes, since the attempt that stored them may not have.
  *
  * Faults (see provider-faults.ts): one bad symbol is logged and reported, the others stored; an unknown
  * symbol is marked on the watchlist and no longer asked for; a rate limit part-way stores what came, then
@@ -48,6 +49,9 @@ export interface PriceProcessorDeps extends ProviderJobDeps {
 export function createPriceProcessor(deps: PriceProcessorDeps) {
   return async (job: Job<PriceJobData>, token?: string, signal?: AbortSignal): Promise<PriceJobResult> => {
     let quotes = job.data.quotes;
+    // Quotes in the job's data were fetched by an earlier attempt, which may have stored them and died
+    // before publishing: this run then stores nothing new, but must still tell the subscribers.
+    const rerun = quotes !== undefined;
     let pending = job.data.pending;
     let waitMs = DEFAULT_RATE_LIMIT_WAIT_MS;
     const carried = job.data.carried ?? { fetched: 0, stored: 0, failed: [] };
@@ -87,7 +91,9 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
     const ticks: Tick[] = quotes.map((q) => ({ ticker: q.ticker, price: q.price, time: new Date(q.time) }));
     // A database outage fails the attempt (backoff) but never drops the quotes: see durable-write.ts.
     const stored = await writeOrHold(job, token, deps.logger, () => deps.ticks.insertTicks(ticks));
-    await deps.publishTicks(stored);
+    // Delivery is at least once: a rerun publishes its whole batch, which a subscriber may have seen
+    // already; (ticker, time) identifies a tick, and the page ignores one it has.
+    await deps.publishTicks(rerun ? ticks : stored);
     const total: PriceJobResult = {
       fetched: carried.fetched + ticks.length,
       stored: carried.stored + stored.length,

@@ -71,6 +71,26 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     expect(await app.deps.ticks.countTicks()).toBe(before + 6);
   });
 
+  it('a rerun publishes its whole batch: ticks stored by an attempt that died before publishing still arrive', async () => {
+    app.clock.advance(5000);
+    const quote = (await app.deps.provider.getQuotes(['AAPL'])).ok[0]!;
+    const tick = { ticker: 'AAPL', price: quote.price, time: quote.time };
+    // The first attempt stored the quote, then its process died before the publish.
+    expect(await app.deps.ticks.insertTicks([tick])).toHaveLength(1);
+    const stream = readSse(
+      `${app.url}/graphql`,
+      'subscription { ticks(tickers: ["AAPL"]) { ticker price time } }',
+    );
+    await stream.ready;
+    const quotes = [{ ticker: 'AAPL', price: quote.price, time: quote.time.toISOString() }];
+    expect(await runPriceJob({ quotes })).toMatchObject({ fetched: 1, stored: 0 });
+    const event = (await stream.next()) as {
+      data: { ticks: { ticker: string; price: number; time: string }[] };
+    };
+    stream.close();
+    expect(event.data.ticks).toEqual(quotes.map((q) => ({ ticker: q.ticker, price: q.price, time: q.time })));
+  });
+
   it('filters the subscription by ticker', async () => {
     const stream = readSse(
       `${app.url}/graphql`,
