@@ -79,7 +79,12 @@ describe('reduced history (M4 in SQL over raw ticks and the per-minute rollup)',
   it.each([
     ['a whole day on a 1200 px chart (rollup)', START + 3_600_000 + 17_000, 24 * 3_600_000, 1200],
     ['30 hours on 300 px (rollup, 6-minute columns)', START, HOURS * 3_600_000, 300],
-    ['a day from an odd minute (rollup, the first 2-minute column cut)', START + 3_677_000, 20 * 3_600_000, 1000],
+    [
+      'a day from an odd minute (rollup, the first 2-minute column cut)',
+      START + 3_677_000,
+      20 * 3_600_000,
+      1000,
+    ],
     ['an hour on 1000 px (raw ticks)', START + 5 * 3_600_000 + 3_210, 3_600_000, 1000],
     ['ten minutes on 1280 px (raw, sparser than the pixels)', START + 7_200_000, 600_000, 1280],
   ])('draws the same pixels as every row: %s', async (_, fromMs, span, width) => {

@@ -10,6 +10,7 @@ const INJECTIONS = [
   "' OR '1'='1",
   'AAPL") { __typename } #',
   'A\u0000B',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal log4j-style probe, not a template
   '${jndi:ldap://x}',
   '<script>alert(1)</script>',
 ];
