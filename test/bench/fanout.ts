@@ -1,6 +1,7 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { createDatabase } from '../../src/db/client.ts';
 import { createTickRepository } from '../../src/db/tick-repository.ts';
@@ -117,9 +118,19 @@ async function subscribedCount(redis: Redis, channel: string): Promise<number> {
   return Number(count);
 }
 
+/** A loopback port nothing listens on now (the OS picks it), so a run never collides with other work. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 /** The real API role in its own process, as deployed; resolves once /healthz answers. */
 async function startApi(databaseUrl: string, prefix: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = 42_000 + Math.floor(Math.random() * 2000);
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {
     env: {
       ...process.env,
