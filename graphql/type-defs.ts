@@ -12,7 +12,7 @@ export const typeDefs = /* GraphQL */ `
   type Stock {
     ticker: String!
     companyName: String
-    "Where the company's logo is served; a path on this server for the simulated provider."
+    "Where this server serves the logo: /logos/{TICKER} (the provider's image) or /logos/{TICKER}.svg."
     logoUrl: String
     "52-week high in dollars, as last fetched from the provider."
     high52Week: Float

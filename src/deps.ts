@@ -120,7 +120,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       redisOrigin: resolvedRedis.origin,
       redis,
       createRedis,
-      provider: overrides.provider ?? createProvider(config.provider, clock),
+      provider: overrides.provider ?? createProvider(config.provider, clock, logger),
       ticks: createTickRepository(database.db),
       watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {
         redis,

@@ -275,6 +275,8 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     },
     queues: Object.values(queues),
     webRoot: WEB_ROOT,
+    // Logos the workers downloaded, stored inline; served from this origin at /logos/{TICKER}.
+    logoImage: (ticker) => deps.watchlist.logoImage(ticker),
   });
 
   const server: Server = app.listen(config.server.port, config.server.host);

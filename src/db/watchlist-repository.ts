@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import { decodeImageDataUri, type LogoImage } from '../domain/image-data-uri.ts';
 import type { CompanyProfile, FiftyTwoWeekRange } from '../providers/provider.ts';
 import type { Database } from './client.ts';
 import { stockHighLow, stockImageUrls, symbols } from './schema.ts';
@@ -7,6 +8,11 @@ import { stockHighLow, stockImageUrls, symbols } from './schema.ts';
 export interface WatchlistEntry {
   ticker: string;
   companyName: string | null;
+  /**
+   * Where the page loads the logo: a path on this server, either the stored image (`/logos/{TICKER}`,
+   * when a `data:` URI is stored) or the monogram; or whatever URL a provider stored before logos were
+   * downloaded (the page shows the monogram for those).
+   */
   logoUrl: string | null;
   high52Week: number | null;
   low52Week: number | null;
@@ -34,6 +40,11 @@ export interface WatchlistRepository {
   /** Enabled tickers that have no stored logo, or no stored 52-week range. */
   missingProfiles(): Promise<string[]>;
   missingRanges(): Promise<string[]>;
+  /**
+   * The logo image stored inline for a ticker, decoded and checked; undefined when none is stored, or the
+   * stored value is a URL or a malformed `data:` URI (the caller serves the monogram then).
+   */
+  logoImage(ticker: string): Promise<LogoImage | undefined>;
   /** Upserts the logo URL and fills in the company name. */
   saveProfiles(profiles: readonly CompanyProfile[]): Promise<void>;
   saveRanges(ranges: readonly FiftyTwoWeekRange[]): Promise<void>;
@@ -105,7 +116,9 @@ export function createWatchlistRepository(db: Database): WatchlistRepository {
         unknown_at: string | null;
       }>(sql`
         select s.ticker, s.company_name, s.enabled, s.added_at, s.unknown_reason, s.unknown_at,
-               i.image_url, h.high_val52wk, h.low_val52wk,
+               -- An inline image is served at /logos/{TICKER}; the watchlist answer stays small.
+               case when i.image_url like 'data:%' then '/logos/' || s.ticker else i.image_url end as image_url,
+               h.high_val52wk, h.low_val52wk,
                p.price, p.time
         from symbols s
         left join stock_image_urls i on i.stock_name = s.ticker
@@ -129,6 +142,15 @@ export function createWatchlistRepository(db: Database): WatchlistRepository {
         unknownReason: row.unknown_reason,
         unknownSince: row.unknown_at === null ? null : new Date(row.unknown_at),
       }));
+    },
+
+    async logoImage(ticker) {
+      const rows = await db
+        .select({ imageUrl: stockImageUrls.imageUrl })
+        .from(stockImageUrls)
+        .where(eq(stockImageUrls.stockName, ticker));
+      const stored = rows[0]?.imageUrl;
+      return stored?.startsWith('data:') ? decodeImageDataUri(stored) : undefined;
     },
 
     async missingProfiles() {

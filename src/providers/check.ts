@@ -1,5 +1,6 @@
 import { systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import { decodeImageDataUri, storedLogoPath } from '../domain/image-data-uri.ts';
 import { normalizeTicker } from '../domain/symbols.ts';
 import { createProvider } from './create-provider.ts';
 import type { BatchResult, MarketDataProvider } from './provider.ts';
@@ -48,7 +49,7 @@ export async function checkProvider(
     await run(
       'name and logo',
       () => provider.getProfiles([symbol]),
-      (p) => `${p.name} · ${shortUrl(p.logoUrl)}`,
+      (p) => `${p.name} · ${shortUrl(p.logoUrl, p.symbol)}`,
     ),
     await run(
       '52-week range',
@@ -58,13 +59,19 @@ export async function checkProvider(
   ];
 }
 
-function shortUrl(url: string): string {
+/** A logo as `providers check` prints it: a downloaded image as its type and size, not kilobytes of base64. */
+export function shortUrl(url: string, symbol: string): string {
   if (url.startsWith('data:')) {
-    const [type] = url.slice(5).split(';');
-    return `inline ${type} (${(url.length / 1024).toFixed(1)} KB as a data: URL)`;
+    const image = decodeImageDataUri(url);
+    if (!image) return `unusable data: URL (${kilobytes(url.length)}; the app shows the monogram)`;
+    return `${image.contentType}, ${kilobytes(image.bytes.length)} (downloaded, served at ${storedLogoPath(symbol)})`;
   }
   if (url.startsWith('/')) return `${url} (the app's monogram)`;
   return url;
+}
+
+function kilobytes(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KB`;
 }
 
 export function formatCheck(lines: readonly CheckLine[]): string {

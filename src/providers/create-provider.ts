@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import { createAlphaVantageProvider } from './alphavantage.ts';
 import { createFinnhubProvider } from './finnhub.ts';
 import type { LiveProviderOptions } from './live-provider-options.ts';
+import type { ProviderLogger } from './logo-image.ts';
 import { createPolygonProvider } from './polygon.ts';
 import type { MarketDataProvider } from './provider.ts';
 import { createSimulatedProvider } from './simulated.ts';
@@ -10,7 +11,11 @@ import { createTwelveDataProvider } from './twelvedata.ts';
 import { createYahooProvider } from './yahoo.ts';
 
 /** Picks the provider named by `PROVIDER`, one file each. Keys and base URLs were checked by loadConfig. */
-export function createProvider(config: Config['provider'], clock: Clock): MarketDataProvider {
+export function createProvider(
+  config: Config['provider'],
+  clock: Clock,
+  logger?: ProviderLogger,
+): MarketDataProvider {
   if (config.name === 'simulated') return createSimulatedProvider({ seed: config.seed, clock });
   const options: LiveProviderOptions = {
     apiKey: config.apiKey,
@@ -19,6 +24,7 @@ export function createProvider(config: Config['provider'], clock: Clock): Market
     concurrency: config.concurrency,
     budgetMax: config.budget?.max,
     clock,
+    logger,
   };
   switch (config.name) {
     case 'finnhub':

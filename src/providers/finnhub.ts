@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { monogramPath } from '../domain/monogram.ts';
 import { fanOut } from './fan-out.ts';
 import { createProviderHttp, type ProviderHttp } from './http.ts';
 import type { LiveProviderOptions } from './live-provider-options.ts';
+import { createLogoDownload } from './logo-image.ts';
 import {
   type CompanyProfile,
   type FiftyTwoWeekRange,
@@ -21,6 +21,8 @@ const NAME = 'finnhub';
  *
  * - `/quote` → `c` (current price) and `t` (trade time, Unix seconds). An unknown symbol answers all zeros.
  * - `/stock/profile2` → `name`, `logo`; an unknown symbol or a fund answers `{}` (monogram, ticker as name).
+ *   The logo is an image on Finnhub's static host (static2.finnhub.io), downloaded and stored inline
+ *   (logo-image.ts); only finnhub.io and its subdomains, or the configured host, are fetched.
  * - `/stock/metric?metric=all` → `metric["52WeekHigh"]`, `metric["52WeekLow"]`; absent for some symbols.
  */
 export function createFinnhubProvider(options: LiveProviderOptions): MarketDataProvider {
@@ -33,6 +35,12 @@ export function createFinnhubProvider(options: LiveProviderOptions): MarketDataP
     fetch: options.fetch,
   });
   const now = () => options.clock.now();
+  const downloadLogo = createLogoDownload({
+    http,
+    baseUrl: options.baseUrl,
+    domains: ['finnhub.io'],
+    logger: options.logger,
+  });
 
   return {
     name: NAME,
@@ -45,7 +53,9 @@ export function createFinnhubProvider(options: LiveProviderOptions): MarketDataP
     getProfiles(symbols, fetchOptions = {}) {
       return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) => {
         const { body } = await http.getJson('/stock/profile2', { symbol }, fetchOptions);
-        return parseFinnhubProfile(http, symbol, body);
+        const profile = parseFinnhubProfile(http, symbol, body);
+        const logoUrl = await downloadLogo(symbol, profile.logoUrl, fetchOptions);
+        return { symbol, name: profile.name, logoUrl } satisfies CompanyProfile;
       });
     },
     getFiftyTwoWeekRanges(symbols, fetchOptions = {}) {
@@ -75,13 +85,14 @@ const profileShape = z.object({
   logo: z.string({ error: 'a logo URL' }).optional(),
 });
 
-export function parseFinnhubProfile(http: ProviderHttp, symbol: string, body: unknown): CompanyProfile {
+/** The name and the logo image's URL (undefined when there is none) of a `/stock/profile2` answer. */
+export function parseFinnhubProfile(
+  http: ProviderHttp,
+  symbol: string,
+  body: unknown,
+): { name: string; logoUrl: string | undefined } {
   const { name, logo } = parseShape(http, '/stock/profile2', profileShape, body);
-  return {
-    symbol,
-    name: name?.trim() || symbol,
-    logoUrl: logo && /^https?:\/\/\S+$/.test(logo) ? logo : monogramPath(symbol),
-  };
+  return { name: name?.trim() || symbol, logoUrl: logo && /^https?:\/\/\S+$/.test(logo) ? logo : undefined };
 }
 
 const metricShape = z.object({

@@ -59,8 +59,18 @@ export interface ProviderHttp {
     options?: RequestOptions,
     endpoint?: string,
   ): Promise<JsonResponse>;
-  /** GETs an absolute URL's bytes (a logo image), at most `maxBytes`; same faults as getJson. */
-  getBytes(url: string, maxBytes: number, options?: RequestOptions): Promise<BytesResponse>;
+  /**
+   * GETs an absolute URL's bytes (a logo image), at most `maxBytes`; same faults as getJson. With
+   * `mayFollow`, a redirect is followed (at most a few hops) only to a URL it accepts, and one it refuses
+   * is an InvalidProviderResponseError: the first URL was checked, so every hop must be. Without it,
+   * redirects are followed as fetch does.
+   */
+  getBytes(
+    url: string,
+    maxBytes: number,
+    options?: RequestOptions,
+    mayFollow?: (url: URL) => boolean,
+  ): Promise<BytesResponse>;
   /** A one-line, key-free excerpt of an answer, for error messages. */
   excerpt(text: string): string;
 }
@@ -68,6 +78,8 @@ export interface ProviderHttp {
 /** Caps what is read from one answer: a quote is a few hundred bytes, a year of daily bars ~40 KB. */
 const MAX_BODY_BYTES = 2_000_000;
 const EXCERPT_CHARS = 80;
+/** Redirect hops getBytes follows itself when it checks each one. */
+const MAX_REDIRECTS = 3;
 
 export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
   const { provider, timeoutMs } = options;
@@ -78,7 +90,13 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
 
   const excerpt = (text: string) => makeExcerpt(text, secrets);
 
-  async function send(url: string, endpoint: string, requestOptions: RequestOptions, accept: string) {
+  async function send(
+    url: string,
+    endpoint: string,
+    requestOptions: RequestOptions,
+    accept: string,
+    redirect: RequestRedirect = 'follow',
+  ) {
     const { budget, signal } = requestOptions;
     const weight = requestOptions.weight ?? 1;
     if (budget) {
@@ -118,7 +136,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       response = await doFetch(url, {
         headers: { accept, ...options.headers },
         signal: combined,
-        redirect: 'follow',
+        redirect,
       });
     } catch (error) {
       return fail(error);
@@ -191,9 +209,30 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       return { status: response.status, headers: response.headers, body, text };
     },
 
-    async getBytes(url, maxBytes, requestOptions = {}) {
-      const endpoint = new URL(url).pathname;
-      const { response, bytes } = await send(url, endpoint, requestOptions, 'image/*');
+    async getBytes(url, maxBytes, requestOptions = {}, mayFollow) {
+      let current = new URL(url);
+      let endpoint = current.pathname;
+      let answer = await send(
+        current.toString(),
+        endpoint,
+        requestOptions,
+        'image/*',
+        mayFollow ? 'manual' : 'follow',
+      );
+      for (let hop = 0; mayFollow && isRedirect(answer.response.status); hop++) {
+        const location = answer.response.headers.get('location');
+        const next = location ? parseUrl(location, current) : undefined;
+        if (!next || hop >= MAX_REDIRECTS || !mayFollow(next)) {
+          throw new InvalidProviderResponseError(
+            provider,
+            `${endpoint} redirected to ${next ? `${next.origin}${next.pathname}` : JSON.stringify(location)}, which is not followed`,
+          );
+        }
+        current = next;
+        endpoint = current.pathname;
+        answer = await send(current.toString(), endpoint, requestOptions, 'image/*', 'manual');
+      }
+      const { response, bytes } = answer;
       checkStatus(endpoint, response, bytes.subarray(0, 200).toString('utf8'));
       if (bytes.length > maxBytes) {
         throw new InvalidProviderResponseError(
@@ -208,6 +247,18 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       };
     },
   };
+}
+
+function parseUrl(text: string, base: URL): URL | undefined {
+  try {
+    return new URL(text, base);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
 /** Reads a body up to a cap; a connection dropped mid-body returns what arrived, with the error. */

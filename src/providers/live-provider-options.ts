@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import type { ProviderLogger } from './logo-image.ts';
 
 /** What every live provider file is built from; `createProvider` fills it in from the config. */
 export interface LiveProviderOptions {
@@ -12,6 +13,8 @@ export interface LiveProviderOptions {
   /** The request budget's size, when there is one: no single batch may weigh more than the whole budget. */
   budgetMax?: number;
   clock: Clock;
+  /** For what a provider decides quietly (a logo URL it would not fetch); silent when absent. */
+  logger?: ProviderLogger | undefined;
   /** For tests that need a different transport; the default is Node's fetch. */
   fetch?: typeof fetch;
 }

@@ -1,18 +1,15 @@
 import { z } from 'zod';
-import { monogramPath } from '../domain/monogram.ts';
 import { fanOut } from './fan-out.ts';
 import { createProviderHttp, type ProviderHttp } from './http.ts';
 import type { LiveProviderOptions } from './live-provider-options.ts';
+import { createLogoDownload } from './logo-image.ts';
 import {
   type BatchResult,
   type CompanyProfile,
-  type FetchOptions,
   type FiftyTwoWeekRange,
   InvalidProviderResponseError,
   type MarketDataProvider,
   MissingDataError,
-  ProviderAuthError,
-  ProviderError,
   ProviderRateLimitedError,
   type Quote,
   UnknownSymbolError,
@@ -23,9 +20,6 @@ const NAME = 'polygon';
 const SNAPSHOT = '/v2/snapshot/locale/us/markets/stocks/tickers';
 /** Tickers per snapshot request; keeps the URL well under common 8 KB limits. */
 const SNAPSHOT_BATCH = 250;
-/** Logos are inlined as data: URLs (see below); larger images fall back to the monogram. */
-const MAX_LOGO_BYTES = 64 * 1024;
-const LOGO_TYPES = ['image/svg+xml', 'image/png', 'image/jpeg', 'image/webp', 'image/gif'];
 
 /**
  * Polygon.io, now Massive (https://massive.com/docs). The key goes in `Authorization: Bearer …`.
@@ -34,12 +28,11 @@ const LOGO_TYPES = ['image/svg+xml', 'image/png', 'image/jpeg', 'image/webp', 'i
  *   `lastTrade.t` (nanoseconds). A ticker it does not know is simply absent. Needs a paid plan; the free
  *   one answers 403 NOT_AUTHORIZED, reported as a key/plan problem.
  * - logo: `/v3/reference/tickers/{T}` → `results.name`, `results.branding.logo_url`. The image URL needs
- *   the key too, and handing the key to every browser that draws the page is not an option, so the image
- *   is fetched here and stored inline as a data: URL (the monogram when there is none or it is too big).
+ *   the key too, and handing the key to every browser that draws the page is not an option; like every
+ *   provider's logo it is fetched here and stored inline (logo-image.ts), the monogram when there is none.
  * - 52-week: none as such; derived from a year of daily aggregates (`/v2/aggs/.../range/1/day/...`).
  */
 export function createPolygonProvider(options: LiveProviderOptions): MarketDataProvider {
-  const base = new URL(options.baseUrl);
   const http = createProviderHttp({
     provider: NAME,
     baseUrl: options.baseUrl,
@@ -50,30 +43,14 @@ export function createPolygonProvider(options: LiveProviderOptions): MarketDataP
   });
   const now = () => options.clock.now();
 
-  /** The key may only go where the API itself is: the configured host, or Polygon's and Massive's own. */
-  const mayCarryKey = (url: URL) =>
-    url.host === base.host ||
-    (url.protocol === 'https:' && /(^|\.)(polygon\.io|massive\.com)$/.test(url.hostname));
-
-  async function inlineLogo(symbol: string, logoUrl: string, fetchOptions: FetchOptions): Promise<string> {
-    let url: URL;
-    try {
-      url = new URL(logoUrl);
-    } catch {
-      return monogramPath(symbol);
-    }
-    if (!mayCarryKey(url)) return monogramPath(symbol);
-    try {
-      const image = await http.getBytes(url.toString(), MAX_LOGO_BYTES, fetchOptions);
-      if (image.status !== 200 || !LOGO_TYPES.includes(image.contentType)) return monogramPath(symbol);
-      return `data:${image.contentType};base64,${image.bytes.toString('base64')}`;
-    } catch (error) {
-      // A slow or missing image costs the company its logo, not its name; limits and a bad key still count.
-      if (!(error instanceof ProviderError)) throw error;
-      if (error instanceof ProviderRateLimitedError || error instanceof ProviderAuthError) throw error;
-      return monogramPath(symbol);
-    }
-  }
+  // The logo image URL needs the key too: it may only go where the API itself is, the configured host or
+  // Polygon's and Massive's own.
+  const downloadLogo = createLogoDownload({
+    http,
+    baseUrl: options.baseUrl,
+    domains: ['polygon.io', 'massive.com'],
+    logger: options.logger,
+  });
 
   return {
     name: NAME,
@@ -107,9 +84,7 @@ export function createPolygonProvider(options: LiveProviderOptions): MarketDataP
           endpoint,
         );
         const details = parsePolygonTickerDetails(http, symbol, status, body);
-        const logoUrl = details.logoUrl
-          ? await inlineLogo(symbol, details.logoUrl, fetchOptions)
-          : monogramPath(symbol);
+        const logoUrl = await downloadLogo(symbol, details.logoUrl, fetchOptions);
         return { symbol, name: details.name, logoUrl } satisfies CompanyProfile;
       });
     },

@@ -14,7 +14,11 @@ export interface Quote {
 export interface CompanyProfile {
   symbol: string;
   name: string;
-  /** Absolute URL, or a path on this server (e.g. the monogram at /logos/AAPL.svg). */
+  /**
+   * The logo as stored: the image itself as a `data:` URI (live providers download it, see logo-image.ts;
+   * the app serves it from its own origin at /logos/{TICKER}), or a path on this server (the monogram at
+   * /logos/AAPL.svg, when the provider has no logo or it could not be used).
+   */
   logoUrl: string;
 }
 

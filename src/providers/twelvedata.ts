@@ -3,6 +3,7 @@ import { monogramPath } from '../domain/monogram.ts';
 import { fanOut } from './fan-out.ts';
 import { createProviderHttp, type ProviderHttp } from './http.ts';
 import type { LiveProviderOptions } from './live-provider-options.ts';
+import { createLogoDownload } from './logo-image.ts';
 import {
   type BatchResult,
   type FetchOptions,
@@ -30,7 +31,9 @@ const MAX_BATCH = 120;
  *
  * - `/quote` → `close`, `last_quote_at` (Unix seconds of the last minute candle), `name`,
  *   `fifty_two_week.high/.low` — numbers as strings.
- * - `/logo` → `url`, one symbol per request.
+ * - `/logo` → `url`, one symbol per request: an image on Twelve Data's own host (api.twelvedata.com/logo/…),
+ *   downloaded and stored inline (logo-image.ts); only twelvedata.com and its subdomains, or the
+ *   configured host, are fetched.
  */
 export function createTwelveDataProvider(options: LiveProviderOptions): MarketDataProvider {
   const http = createProviderHttp({
@@ -43,6 +46,12 @@ export function createTwelveDataProvider(options: LiveProviderOptions): MarketDa
   });
   const batchSize = Math.max(1, Math.min(MAX_BATCH, options.budgetMax ?? MAX_BATCH));
   const now = () => options.clock.now();
+  const downloadLogo = createLogoDownload({
+    http,
+    baseUrl: options.baseUrl,
+    domains: ['twelvedata.com'],
+    logger: options.logger,
+  });
 
   /** Runs `/quote` over the symbols in budget-sized batches and parses each symbol's object. */
   async function quoteBatches<T>(
@@ -114,11 +123,11 @@ export function createTwelveDataProvider(options: LiveProviderOptions): MarketDa
             throwIfError(http, '/logo', body, now().getTime(), symbol);
           } catch (error) {
             // The quote knew the symbol; no logo for it is not an unknown symbol, just the monogram.
-            if (error instanceof UnknownSymbolError) return { symbol, url: undefined };
+            if (error instanceof UnknownSymbolError) return { symbol, logoUrl: monogramPath(symbol) };
             throw error;
           }
           const { url } = parseShape(http, '/logo', logoShape, body);
-          return { symbol, url: url && /^https?:\/\/\S+$/.test(url) ? url : undefined };
+          return { symbol, logoUrl: await downloadLogo(symbol, url, fetchOptions) };
         },
       );
       const byName = new Map(names.ok.map((n) => [n.symbol, n.name]));
@@ -126,7 +135,7 @@ export function createTwelveDataProvider(options: LiveProviderOptions): MarketDa
         ok: logos.ok.map((l) => ({
           symbol: l.symbol,
           name: byName.get(l.symbol)!,
-          logoUrl: l.url ?? monogramPath(l.symbol),
+          logoUrl: l.logoUrl,
         })),
         failed: [...names.failed, ...logos.failed],
       };

@@ -19,6 +19,7 @@ import {
   clientAddress,
   originAllowed,
   requestOrigin,
+  SVG_LOGO_CSP,
   securityHeaders,
 } from './security.ts';
 import { serveStatic } from './static-files.ts';
@@ -63,6 +64,11 @@ export interface AppOptions {
   queues: readonly Queue[];
   /** The built chart page (dist/web); a missing folder makes / answer 404 with a hint, not crash. */
   webRoot: string;
+  /**
+   * The logo image stored for a ticker (decoded from its `data:` URI), served at /logos/{TICKER}; undefined
+   * when there is none, and the monogram is served instead. Absent: every /logos/{TICKER} is the monogram.
+   */
+  logoImage?: (ticker: string) => Promise<{ contentType: string; bytes: Buffer } | undefined>;
 }
 
 export const BULL_BOARD_PATH = '/admin/queues';
@@ -109,12 +115,39 @@ export function buildApp(options: AppOptions): Koa {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = renderPrometheus(options.metrics ? await options.metrics() : []);
   });
-  router.get('/logos/:file', (ctx) => {
-    const match = /^(.+)\.svg$/.exec(ctx.params.file ?? '');
-    const svg = match ? renderMonogramSvg(match[1]!) : undefined;
+  router.get('/logos/:file', async (ctx) => {
+    const file = ctx.params.file ?? '';
+    const monogram = /^(.+)\.svg$/.exec(file);
+    // /logos/{TICKER}.svg is always the monogram; /logos/{TICKER} the stored logo, or else the monogram.
+    const ticker = monogram ? monogram[1]! : file;
+    const svg = renderMonogramSvg(ticker);
     if (!svg) {
       ctx.status = 404;
-      ctx.body = { error: 'wanted /logos/{TICKER}.svg with a valid ticker' };
+      ctx.body = { error: 'wanted /logos/{TICKER} or /logos/{TICKER}.svg with a valid ticker' };
+      return;
+    }
+    if (!monogram) {
+      let image: { contentType: string; bytes: Buffer } | undefined;
+      let cacheable = true;
+      try {
+        image = await options.logoImage?.(ticker);
+      } catch (error) {
+        // The database is away: the monogram for now, not remembered by the browser.
+        options.logger.warn({ err: error, ticker }, 'could not read a stored logo; serving the monogram');
+        cacheable = false;
+      }
+      if (image) {
+        ctx.type = image.contentType;
+        ctx.set('Cache-Control', 'public, max-age=3600');
+        ctx.set('X-Content-Type-Options', 'nosniff');
+        if (image.contentType === 'image/svg+xml') ctx.set('Content-Security-Policy', SVG_LOGO_CSP);
+        ctx.body = image.bytes;
+        return;
+      }
+      // No image yet: the monogram, briefly, so a logo stored later shows without waiting out a cache.
+      ctx.type = 'image/svg+xml';
+      ctx.set('Cache-Control', cacheable ? 'public, max-age=60' : 'no-store');
+      ctx.body = svg;
       return;
     }
     ctx.type = 'image/svg+xml';

@@ -2,7 +2,7 @@
  * The live chart page in Chromium against the real app (Postgres, Redis, BullMQ, Yoga) with ten days of the
  * simulated market's history: everything the classic Bokeh chart did, and what this page adds.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedPrice } from '../../src/domain/simulated-market.ts';
@@ -61,6 +61,16 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   beforeAll(async () => {
     app = await startSeededApp();
     origin = new URL(app.url!).origin;
+    // GE's logo as a live provider leaves it: downloaded by the worker, stored inline, served by this origin.
+    const ge = (await app.deps.watchlist.list()).find((s) => s.ticker === 'GE')!;
+    const png = readFileSync(new URL('../fixtures/providers/finnhub/logo.png', import.meta.url));
+    await app.deps.watchlist.saveProfiles([
+      {
+        symbol: 'GE',
+        name: ge.companyName ?? 'GE',
+        logoUrl: `data:image/png;base64,${png.toString('base64')}`,
+      },
+    ]);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
     watch = await watchContext(context, origin);
@@ -178,6 +188,16 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
       );
     expect(new Set(fills)).toEqual(new Set(colours));
     expect(await page.getByTestId('bands-note').textContent()).toMatch(/52-week range/);
+  });
+
+  it('shows a downloaded logo, loaded from this origin, beside its legend entry', async () => {
+    const logo = page.locator('[data-testid=legend-entry][data-ticker=GE] img');
+    expect(await logo.getAttribute('src')).toBe('/logos/GE');
+    await expect
+      .poll(() =>
+        logo.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth),
+      )
+      .toBe(32);
   });
 
   it('clicking a legend entry hides its line and band; clicking again shows them', async () => {

@@ -83,6 +83,9 @@ const DEFAULT_MARKET: Record<string, Omit<Listing, 'time'>> = {
   MSFT: { price: 423.46, name: 'Microsoft Corporation', high52: 468.35, low52: 362.9 },
 };
 
+/** Where the fake serves Finnhub's logo images (Finnhub's own static host uses the same path). */
+const FINNHUB_LOGO_PATH = '/file/publicdatany/finnhubimage/stock_logo/';
+
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/providers');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8'));
 const clone = <T>(value: T): T => structuredClone(value);
@@ -206,8 +209,18 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
           const body = clone(fixture('finnhub/profile2.json')) as Record<string, unknown>;
           body.name = listing.name;
           body.ticker = one;
-          body.logo = `https://static2.finnhub.io/file/publicdatany/finnhubimage/stock_logo/${one}.png`;
+          // Finnhub's logos live on its static host (static2.finnhub.io/file/publicdatany/…); here, on
+          // this server, so the worker's download stays local.
+          body.logo = `${baseUrl}/finnhub${FINNHUB_LOGO_PATH}${one}.png`;
           return { status: 200, body };
+        }
+        if (localPath.startsWith(FINNHUB_LOGO_PATH)) {
+          if (!listing) return { status: 404, raw: 'Not Found', contentType: 'text/plain' };
+          return {
+            status: 200,
+            raw: readFileSync(path.join(FIXTURES, 'finnhub/logo.png')),
+            contentType: 'image/png',
+          };
         }
         if (localPath === '/stock/metric') {
           if (!listing) return { status: 200, body: { metric: {}, metricType: '', series: {}, symbol: one } };
@@ -228,8 +241,17 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
           if (!listing) return { status: 200, body: twelveDataNotFound(one), unknown: true };
           const body = clone(fixture('twelvedata/logo.json')) as Record<string, unknown>;
           body.meta = { symbol: one, exchange: 'NASDAQ' };
-          body.url = `https://api.twelvedata.com/logo/${one.toLowerCase()}.com`;
+          // Twelve Data answers https://api.twelvedata.com/logo/{domain}; here, on this server.
+          body.url = `${baseUrl}/twelvedata/logo/${one.toLowerCase()}.com`;
           return { status: 200, body };
+        }
+        if (localPath.startsWith('/logo/')) {
+          if (!listing) return { status: 404, raw: 'Not Found', contentType: 'text/plain' };
+          return {
+            status: 200,
+            raw: readFileSync(path.join(FIXTURES, 'twelvedata/logo.png')),
+            contentType: 'image/png',
+          };
         }
         break;
       }
@@ -578,6 +600,13 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
 
 function symbolsOf(provider: FakeProvider, localPath: string, query: Record<string, string>): string[] {
   const list = (value: string | undefined) => (value ? value.split(',').filter(Boolean) : []);
+  // Logo images: the ticker is in the path (`…/stock_logo/AAPL.png`, `/logo/aapl.com`).
+  if (provider === 'finnhub' && localPath.startsWith(FINNHUB_LOGO_PATH)) {
+    return [decodeURIComponent(localPath.slice(FINNHUB_LOGO_PATH.length).replace(/\.png$/, ''))];
+  }
+  if (provider === 'twelvedata' && localPath.startsWith('/logo/')) {
+    return [decodeURIComponent(localPath.slice('/logo/'.length).replace(/\.com$/, '')).toUpperCase()];
+  }
   if (provider === 'twelvedata' || provider === 'finnhub' || provider === 'alphavantage')
     return list(query.symbol);
   if (provider === 'yahoo') return [decodeURIComponent(localPath.split('/')[4] ?? '')];

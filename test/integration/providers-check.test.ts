@@ -52,6 +52,12 @@ describe('stockstreamer providers check', () => {
       expect(stdout).toContain('symbol NVDA');
       expect(stdout).toMatch(/\n {2}quote +ok +\d+ ms {2}138\.2 at /);
       expect(stdout).toMatch(/\n {2}name and logo {2}ok +\d+ ms {2}NVIDIA Corporation · /);
+      // A downloaded logo prints as its type and size, not as kilobytes of base64.
+      expect(stdout).toMatch(
+        provider === 'alphavantage' || provider === 'yahoo'
+          ? /NVIDIA Corporation · \/logos\/NVDA\.svg \(the app's monogram\)\n/
+          : /NVIDIA Corporation · image\/(png|svg\+xml), \d+\.\d KB \(downloaded, served at \/logos\/NVDA\)\n/,
+      );
       expect(stdout).toMatch(/\n {2}52-week range {2}ok +\d+ ms {2}high 152\.89 · low 45\.01/);
       expect(stdout).toContain('all capabilities answered');
       expect(fake.requests.every((r) => r.symbols.join() === 'NVDA')).toBe(true);

@@ -14,13 +14,23 @@ import { runJob, settle, storedTicks, watchlist } from '../helpers/provider-app.
  */
 const TICKERS = ['AAPL', 'MSFT', 'NVDA'];
 
-/** What each provider supplies for a logo: its own URL, the app's monogram, or an inlined image. */
+/**
+ * What each provider's logo becomes: its image, downloaded by the worker and served from the app's origin
+ * at /logos/{T}, or the app's monogram when the provider has none.
+ */
 const LOGO: Record<FakeProvider, (ticker: string) => RegExp> = {
-  finnhub: (t) => new RegExp(`^https://static2\\.finnhub\\.io/.*/${t}\\.png$`),
-  twelvedata: (t) => new RegExp(`^https://api\\.twelvedata\\.com/logo/${t.toLowerCase()}\\.com$`),
+  finnhub: (t) => new RegExp(`^/logos/${t}$`),
+  twelvedata: (t) => new RegExp(`^/logos/${t}$`),
   alphavantage: (t) => new RegExp(`^/logos/${t}\\.svg$`),
   yahoo: (t) => new RegExp(`^/logos/${t}\\.svg$`),
-  polygon: () => /^data:image\/svg\+xml;base64,/,
+  polygon: (t) => new RegExp(`^/logos/${t}$`),
+};
+const LOGO_TYPE: Record<FakeProvider, string> = {
+  finnhub: 'image/png',
+  twelvedata: 'image/png',
+  alphavantage: 'image/svg+xml',
+  yahoo: 'image/svg+xml',
+  polygon: 'image/svg+xml',
 };
 
 let fake: FakeUpstream;
@@ -54,11 +64,14 @@ describe.each(['finnhub', 'twelvedata', 'alphavantage', 'yahoo', 'polygon'] as c
         expect(stock.low52Week).toBe(listing.low52);
         expect(stock.unknownReason).toBeNull();
       }
+      const logo = await fetch(`${app.url}${stocks[0]!.logoUrl}`);
+      expect(logo.status).toBe(200);
+      expect(logo.headers.get('content-type')).toBe(LOGO_TYPE[provider]);
       if (provider === 'polygon') {
-        const svg = Buffer.from(stocks[0]!.logoUrl!.split(',')[1]!, 'base64').toString('utf8');
-        expect(svg).toContain('<svg');
-        // The logo image was fetched with the key, server-side; the stored URL does not carry it.
-        expect(stocks[0]!.logoUrl).not.toContain('fake-polygon-key');
+        // The logo image was fetched with the key, server-side; what the page loads does not carry it.
+        const svg = await logo.text();
+        expect(svg).toContain('<circle');
+        expect(svg).not.toContain('fake-polygon-key');
       }
     });
 
