@@ -1,6 +1,6 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { renderGraphiqlPage } from './graphiql-page.ts';
 import { createGraphqlWsServer } from './graphql-ws-server.ts';
 import { useQueryLimits } from './limits.ts';
 import { createResolvers, type RequestContext, type ResolverDeps } from './resolvers.ts';
@@ -42,7 +42,7 @@ export function createYogaServer(deps: YogaDeps, schema = createStockSchema(deps
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'stockstreamer GraphiQL', defaultQuery: EXAMPLE_QUERY },
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiqlPage,
     maskedErrors: true,
     plugins: [useQueryLimits()],
     // Same-origin pages need no CORS; other origins only when listed in ALLOWED_ORIGINS (the app refuses

@@ -123,19 +123,19 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
 }
 
 /**
- * Content-Security-Policy for our own pages: everything from this origin only. Styles may be inline because
- * ApexCharts and Bull Board set element styles; scripts may not. GraphiQL's page is one inline bundle, so
- * that page alone also allows inline scripts.
+ * Content-Security-Policy for every page of ours (the chart, GraphiQL, Bull Board): everything from this
+ * origin only. Styles may be inline because ApexCharts, Monaco and Bull Board set element styles; scripts
+ * may not.
  */
-export function contentSecurityPolicy(options: { inlineScripts: boolean }): string {
+export function contentSecurityPolicy(): string {
   return [
     "default-src 'self'",
-    `script-src 'self'${options.inlineScripts ? " 'unsafe-inline'" : ''}`,
+    "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
     "connect-src 'self'",
-    "worker-src 'self' blob:",
+    "worker-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
@@ -163,8 +163,7 @@ export function securityHeaders(): Koa.Middleware {
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
     ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-    const graphiql = ctx.path === '/graphql' && ctx.response.is('html');
     if (ctx.response.get('Content-Security-Policy') === SVG_LOGO_CSP) return;
-    ctx.set('Content-Security-Policy', contentSecurityPolicy({ inlineScripts: Boolean(graphiql) }));
+    ctx.set('Content-Security-Policy', contentSecurityPolicy());
   };
 }

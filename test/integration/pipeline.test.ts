@@ -198,6 +198,15 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     expect(response.status).toBe(200);
     expect(html).toContain('stockstreamer GraphiQL');
     expect(html).not.toMatch(/<script[^>]+src="https?:\/\//);
+    // A small page: the 9 MB of GraphiQL's code are files of the build, cached and compressed once.
+    expect(html.length).toBeLessThan(8_000);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self';");
+    for (const file of ['/graphiql/graphiql.js', '/graphiql/start.js', '/graphiql/worker-graphql.js']) {
+      const asset = await fetch(`${app.url}${file}`, { headers: { 'accept-encoding': 'br' } });
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-encoding')).toBe('br');
+    }
   });
 
   it('shows the three queues in Bull Board', async () => {
