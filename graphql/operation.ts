@@ -5,6 +5,7 @@ import {
   type GraphQLSchema,
   getOperationAST,
   type OperationTypeNode,
+  print,
   validate,
 } from 'graphql';
 import type { Logger } from 'pino';
@@ -20,6 +21,8 @@ export interface GraphqlParams {
 /** A document that parsed and passed every validation rule, with the one operation to run. */
 export interface PreparedOperation {
   document: DocumentNode;
+  /** The document printed in its canonical form: equal for documents that differ only in layout. */
+  printed: string;
   operationName: string | undefined;
   kind: OperationTypeNode;
   variables: Record<string, unknown>;
@@ -43,15 +46,9 @@ export function prepareOperation(
     if (typeof params.operationName !== 'string') return refusal('operationName must be a string');
   }
   const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
-  let document: DocumentNode;
-  try {
-    document = parseWithinLimits(params.query, limits);
-  } catch (error) {
-    if (error instanceof GraphQLError) return { errors: [error] };
-    throw error;
-  }
-  const errors = validate(schema, document, validationRules(limits));
-  if (errors.length > 0) return { errors };
+  const checked = checkDocument(schema, params.query, limits);
+  if ('errors' in checked) return checked;
+  const { document, printed } = checked;
   const operation = getOperationAST(document, operationName);
   if (!operation) {
     return refusal(
@@ -63,11 +60,61 @@ export function prepareOperation(
   return {
     operation: {
       document,
+      printed,
       operationName,
       kind: operation.operation,
       variables: variables as Record<string, unknown>,
     },
   };
+}
+
+/** Documents checked per schema and limits, most recent last; see checkDocument. */
+const checkedDocuments = new WeakMap<GraphQLSchema, WeakMap<object, Map<string, CheckedDocument>>>();
+type CheckedDocument = { document: DocumentNode; printed: string } | { errors: readonly GraphQLError[] };
+/** Distinct documents remembered; each is a few KB, and a page asks the same few over and over. */
+const MAX_CHECKED_DOCUMENTS = 200;
+/** Longer documents are checked every time: remembering them would let a client fill the memory. */
+const MAX_REMEMBERED_LENGTH = 4096;
+
+/**
+ * Parses, validates and prints a document, remembering the outcome for short documents. Viewers send the
+ * same subscription text, thousands of them when a page is popular, and the outcome depends on the text
+ * alone (not on variables): parsing and validating it again for each would be most of what a new
+ * subscriber costs, and the garbage of ten thousand arriving at once is what sets the process's peak memory
+ * (docs/BENCHMARKS.md, P2).
+ */
+function checkDocument(schema: GraphQLSchema, query: string, limits: typeof LIMITS): CheckedDocument {
+  let bySchema = checkedDocuments.get(schema);
+  if (!bySchema) {
+    bySchema = new WeakMap();
+    checkedDocuments.set(schema, bySchema);
+  }
+  let cache = bySchema.get(limits);
+  if (!cache) {
+    cache = new Map();
+    bySchema.set(limits, cache);
+  }
+  const known = cache.get(query);
+  if (known) {
+    // Map order is insertion order: re-inserting makes it the most recent.
+    cache.delete(query);
+    cache.set(query, known);
+    return known;
+  }
+  let checked: CheckedDocument;
+  try {
+    const document = parseWithinLimits(query, limits);
+    const errors = validate(schema, document, validationRules(limits));
+    checked = errors.length > 0 ? { errors } : { document, printed: print(document) };
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    checked = { errors: [error] };
+  }
+  if (query.length <= MAX_REMEMBERED_LENGTH) {
+    cache.set(query, checked);
+    if (cache.size > MAX_CHECKED_DOCUMENTS) cache.delete(cache.keys().next().value!);
+  }
+  return checked;
 }
 
 function refusal(message: string) {

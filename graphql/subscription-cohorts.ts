@@ -1,4 +1,4 @@
-import { type ExecutionResult, GraphQLError, type GraphQLSchema, print, subscribe } from 'graphql';
+import { type ExecutionResult, GraphQLError, type GraphQLSchema, subscribe } from 'graphql';
 import type { Logger } from 'pino';
 import { maskResult, type PreparedOperation } from './operation.ts';
 
@@ -118,7 +118,7 @@ export function createSubscriptionCohorts(options: { schema: GraphQLSchema; logg
       sink: SubscriptionSink,
     ): Promise<{ membership: CohortMembership } | { refused: ExecutionResult }> {
       const { document, operationName, variables } = operation;
-      const key = `${operationName ?? ''}\u0000${print(document)}\u0000${stableJson(variables)}`;
+      const key = `${operationName ?? ''}\u0000${operation.printed}\u0000${stableJson(variables)}`;
       let cohort = cohorts.get(key);
       if (!cohort) {
         const result = await subscribe({

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -169,7 +169,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   const [
     { createTickPubSub },
     { createGraphqlServer },
-    { buildApp, MAX_GRAPHQL_BODY_BYTES },
+    { createRequestListener, MAX_GRAPHQL_BODY_BYTES },
     { createHealthCheck },
     { createAdminAuth },
     { createClientLimits },
@@ -213,7 +213,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   const health = createHealthCheck({ pool: deps.database.pool, redis: healthRedis });
-  const app = buildApp({
+  const requestListener = createRequestListener({
     logger: deps.logger,
     graphql: yoga,
     subscriptions,
@@ -279,7 +279,8 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     logoImage: (ticker) => deps.watchlist.logoImage(ticker),
   });
 
-  const server: Server = app.listen(config.server.port, config.server.host);
+  const server: Server = createServer(requestListener);
+  server.listen(config.server.port, config.server.host);
   // GraphQL over WebSocket (graphql-ws) shares /graphql; the upgrade never reaches Koa.
   const upgrades = createUpgradeHandler({
     path: '/graphql',

@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { createBullBoard } from '@bull-board/api';
@@ -11,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
 import { type ClientLimits, createClientLimits } from './client-limits.ts';
+import { graphqlBodyProblem } from './graphql-http.ts';
 import type { HealthReport } from './health.ts';
 import { type Metric, renderPrometheus } from './metrics.ts';
 import {
@@ -22,6 +24,7 @@ import {
   SVG_LOGO_CSP,
   securityHeaders,
 } from './security.ts';
+import { type SubscriptionHandler, withSseSubscriptions } from './sse-requests.ts';
 import { serveStatic } from './static-files.ts';
 
 /** The part of a Yoga server the app needs: Node request in, Fetch response out, admin rights passed on. */
@@ -34,21 +37,12 @@ export interface GraphqlHandler {
   fetch(url: string, init: RequestInit, context: { admin: AdminDecision }): Response | Promise<Response>;
 }
 
-/** Serves GraphQL subscriptions over SSE itself (see graphql/sse-subscriptions.ts); false means "not mine". */
-export interface SubscriptionHandler {
-  handle(
-    req: Koa.Context['req'],
-    res: Koa.Context['res'],
-    params: { query?: unknown; variables?: unknown; operationName?: unknown },
-  ): Promise<boolean>;
-}
-
-/** Largest GraphQL request body accepted; real queries are a few hundred bytes. */
-export const MAX_GRAPHQL_BODY_BYTES = 64 * 1024;
+export { MAX_GRAPHQL_BODY_BYTES } from './graphql-http.ts';
 
 export interface AppOptions {
   logger: Logger;
   graphql: GraphqlHandler;
+  /** Subscriptions over SSE, served ahead of Koa by `createRequestListener` (src/server/sse-requests.ts). */
   subscriptions?: SubscriptionHandler;
   security: Config['security'];
   adminAuth: AdminAuth;
@@ -154,33 +148,12 @@ export function buildApp(options: AppOptions): Koa {
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.body = svg;
   });
-  const limits = (
-    options.clientLimits ??
-    createClientLimits({
-      perMinute: options.security.rateLimitPerMinute,
-      maxStreams: options.security.maxSubscriptionsPerClient,
-    })
-  ).middleware((ctx) => clientAddress(ctx.req, options.security.trustProxy));
+  const limits = clientLimitsOf(options).middleware((ctx) =>
+    clientAddress(ctx.req, options.security.trustProxy),
+  );
   router.all('/graphql', refuseCrossOrigin(options.security), checkBody, limits, async (ctx) => {
     const admin = options.adminAuth.decide(ctx.req);
-    let response: Response;
-    if (options.subscriptions && ctx.get('accept').includes('text/event-stream')) {
-      // Subscriptions over SSE go to the cohorts; anything else that asked for a stream (a query, an
-      // invalid document) still gets Yoga's answer, from the body we had to read to tell.
-      const body = ctx.method === 'POST' ? await readBody(ctx.req) : undefined;
-      const params = ctx.method === 'POST' ? parseJson(body) : queryParams(ctx);
-      if (params && (await options.subscriptions.handle(ctx.req, ctx.res, params))) {
-        ctx.respond = false;
-        return;
-      }
-      response = await options.graphql.fetch(
-        ctx.href,
-        { method: ctx.method, headers: requestHeaders(ctx), body },
-        { admin },
-      );
-    } else {
-      response = await options.graphql.handleNodeRequestAndResponse(ctx.req, ctx.res, { admin });
-    }
+    const response = await options.graphql.handleNodeRequestAndResponse(ctx.req, ctx.res, { admin });
     ctx.status = response.status;
     response.headers.forEach((value, key) => {
       ctx.set(key, value);
@@ -264,76 +237,42 @@ function refuseCrossOrigin(security: Config['security']): Koa.Middleware {
   };
 }
 
-/**
- * Refuses bodies over the limit before anything reads them, bodies of unknown length, and anything but
- * JSON. Form and text bodies are what a page on another site can send without a preflight, so accepting
- * them would let such a page act with the browser's stored admin credentials.
- */
+/** The body checks of graphql-http.ts, as Koa middleware. */
 const checkBody: Koa.Middleware = async (ctx, next) => {
-  if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return next();
-  if (!ctx.is('application/json', 'application/graphql-response+json', 'application/graphql+json')) {
-    ctx.status = 415;
-    ctx.body = {
-      errors: [
-        {
-          message: `Content-Type ${ctx.get('content-type') || '(none)'} is not accepted: send application/json`,
-        },
-      ],
-    };
-    return;
-  }
-  const length = Number(ctx.get('content-length') || Number.NaN);
-  if (Number.isNaN(length)) {
-    ctx.status = 411;
-    ctx.body = { errors: [{ message: 'a Content-Length header is required' }] };
-    return;
-  }
-  if (length > MAX_GRAPHQL_BODY_BYTES) {
-    ctx.status = 413;
-    ctx.body = {
-      errors: [{ message: `request body of ${length} bytes is over the limit of ${MAX_GRAPHQL_BODY_BYTES}` }],
-    };
-    // Do not read the rest of a large body; let the client see the answer and close.
-    ctx.set('Connection', 'close');
-    return;
-  }
-  return next();
+  const problem = graphqlBodyProblem(ctx.req);
+  if (!problem) return next();
+  ctx.status = problem.status;
+  ctx.body = { errors: [{ message: problem.message }] };
+  // Do not read the rest of a large body; let the client see the answer and close.
+  if (problem.status === 413) ctx.set('Connection', 'close');
 };
 
-/** Reads a request body that checkBody has already bounded by its Content-Length. */
-async function readBody(req: Koa.Context['req']): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** The per-client limits given, or made from the security settings. */
+function clientLimitsOf(options: AppOptions): ClientLimits {
+  return (
+    options.clientLimits ??
+    createClientLimits({
+      perMinute: options.security.rateLimitPerMinute,
+      maxStreams: options.security.maxSubscriptionsPerClient,
+    })
+  );
 }
 
-function parseJson(text: string | undefined): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text ?? '');
-    return value && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function queryParams(ctx: Koa.Context): Record<string, unknown> | undefined {
-  const { query, variables, operationName } = ctx.query;
-  if (typeof query !== 'string') return undefined;
-  const parsedVariables = typeof variables === 'string' ? parseJson(variables) : undefined;
-  if (typeof variables === 'string' && parsedVariables === undefined) return undefined;
-  return { query, variables: parsedVariables, operationName };
-}
-
-function requestHeaders(ctx: Koa.Context): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(ctx.headers)) {
-    if (typeof value === 'string') headers.set(name, value);
-    else if (Array.isArray(value)) headers.set(name, value.join(', '));
-  }
-  // The body was read and is passed as a string; its length is recomputed.
-  headers.delete('content-length');
-  headers.delete('transfer-encoding');
-  return headers;
+/**
+ * The whole HTTP surface as a Node request listener: GraphQL subscriptions over SSE are served ahead of
+ * Koa (see sse-requests.ts for why), everything else by the Koa app.
+ */
+export function createRequestListener(options: AppOptions): RequestListener {
+  // One allowance per client, whether a request is served by Koa or ahead of it.
+  const shared = { ...options, clientLimits: clientLimitsOf(options) };
+  const koa = buildApp(shared).callback();
+  if (!shared.subscriptions) return koa;
+  return withSseSubscriptions(koa, {
+    subscriptions: shared.subscriptions,
+    graphql: shared.graphql,
+    security: shared.security,
+    adminAuth: shared.adminAuth,
+    limits: shared.clientLimits,
+    logger: shared.logger,
+  });
 }

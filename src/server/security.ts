@@ -127,20 +127,22 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
  * origin only. Styles may be inline because ApexCharts, Monaco and Bull Board set element styles; scripts
  * may not.
  */
+const PAGE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 export function contentSecurityPolicy(): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "worker-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return PAGE_CSP;
 }
 
 /**
@@ -150,6 +152,16 @@ export function contentSecurityPolicy(): string {
  */
 export const SVG_LOGO_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
+/** What every response says about itself, whatever it is (the CSP is added by what the response is). */
+export const BASE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+});
+
 /**
  * Headers every response carries; the CSP is chosen by what the response is, unless the route set a
  * stricter one of its own (a stored SVG logo).
@@ -157,12 +169,7 @@ export const SVG_LOGO_CSP = "default-src 'none'; style-src 'unsafe-inline'; sand
 export function securityHeaders(): Koa.Middleware {
   return async (ctx, next) => {
     await next();
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
-    ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
-    ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
+    for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) ctx.set(name, value);
     if (ctx.response.get('Content-Security-Policy') === SVG_LOGO_CSP) return;
     ctx.set('Content-Security-Policy', contentSecurityPolicy());
   };

@@ -51,7 +51,9 @@ describe('subscriptions over SSE, served in cohorts', () => {
   };
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { MAX_SUBSCRIPTIONS_PER_CLIENT: '1000' } });
+    app = await startTestApp({
+      env: { MAX_SUBSCRIPTIONS_PER_CLIENT: '1000', ALLOWED_ORIGINS: 'https://dashboard.example' },
+    });
     redis = new Redis(TEST_REDIS_URL);
   });
   afterAll(async () => {
@@ -117,6 +119,59 @@ describe('subscriptions over SSE, served in cohorts', () => {
       /event: next\ndata: \{"errors":\[\{"message":"tickers: \\"not a ticker\\" is not a ticker/,
     );
     expect(stream.text()).toMatch(/event: complete\n/);
+  });
+
+  it('checks a stream request as any /graphql request: origin, body type, and the same headers', async () => {
+    const post = (headers: Record<string, string>, body = '{"query":"subscription { ticks { ticker } }"}') =>
+      fetch(`${app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+        body,
+      });
+    const foreign = await post({ origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toEqual({
+      errors: [{ message: 'origin https://evil.example is not allowed: add it to ALLOWED_ORIGINS' }],
+    });
+    const form = await post({ 'content-type': 'text/plain' });
+    expect(form.status).toBe(415);
+    expect((await form.json()).errors[0].message).toMatch(/Content-Type text\/plain is not accepted/);
+    const big = await post(
+      {},
+      JSON.stringify({ query: `subscription { ticks { ticker } } #${'x'.repeat(70_000)}` }),
+    );
+    expect(big.status).toBe(413);
+
+    // A listed origin may read the stream (CORS with credentials); it carries our security headers.
+    const controller = new AbortController();
+    const listed = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        origin: 'https://dashboard.example',
+      },
+      body: '{"query":"subscription { ticks { ticker } }"}',
+      signal: controller.signal,
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get('access-control-allow-origin')).toBe('https://dashboard.example');
+    expect(listed.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(listed.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(listed.headers.get('content-security-policy')).toContain("default-src 'self'");
+    controller.abort();
+  });
+
+  it('takes a subscription from a GET query string too', async () => {
+    const controller = new AbortController();
+    const query = encodeURIComponent('subscription { ticks(tickers: ["AAPL"]) { ticker } }');
+    const response = await fetch(`${app.url}/graphql?query=${query}`, {
+      headers: { accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    controller.abort();
   });
 
   it('still answers queries asked over an event stream, through Yoga', async () => {

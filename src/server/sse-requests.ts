@@ -1,0 +1,139 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { ClientLimits } from './client-limits.ts';
+import { tooManyRequests, tooManySubscriptions } from './client-limits.ts';
+import { fetchHeaders, graphqlBodyProblem, parseJsonObject, queryParams, readBody } from './graphql-http.ts';
+import {
+  type AdminAuth,
+  type AdminDecision,
+  BASE_SECURITY_HEADERS,
+  clientAddress,
+  contentSecurityPolicy,
+  originAllowed,
+  requestOrigin,
+} from './security.ts';
+
+/** Serves GraphQL subscriptions over SSE (graphql/sse-subscriptions.ts); false means "not a subscription". */
+export interface SubscriptionHandler {
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: { query?: unknown; variables?: unknown; operationName?: unknown },
+  ): Promise<boolean>;
+}
+
+/** Yoga's Fetch entry point, for whatever asked for a stream but is not a subscription. */
+export interface GraphqlFetch {
+  fetch(url: string, init: RequestInit, context: { admin: AdminDecision }): Response | Promise<Response>;
+}
+
+export interface SseRequestOptions {
+  subscriptions: SubscriptionHandler;
+  graphql: GraphqlFetch;
+  security: Config['security'];
+  adminAuth: AdminAuth;
+  limits: ClientLimits;
+  logger: Logger;
+}
+
+/**
+ * GraphQL-over-SSE requests to /graphql, served before Koa. A subscriber holds its request open for hours,
+ * and everything Koa makes for a request (its context, request and response objects, the middleware
+ * chain's closures, the listeners that wait for the response to finish) would live as long: ~10,000 open
+ * streams is where that shows (docs/BENCHMARKS.md, P2). The checks are Koa's /graphql route's, in the same
+ * order and with the same answers: origin, body, rate, the per-client stream cap; then the cohorts, or
+ * Yoga's answer for anything that asked for a stream but is not a valid subscription.
+ */
+export function withSseSubscriptions(next: RequestListener, options: SseRequestOptions): RequestListener {
+  return (req, res) => {
+    if (!isGraphqlStreamRequest(req)) {
+      next(req, res);
+      return;
+    }
+    serve(req, res, options).catch((error: unknown) => {
+      options.logger.error({ err: error }, 'SSE request failed');
+      if (!res.headersSent) answer(res, 500, 'Unexpected error.');
+      else res.destroy();
+    });
+  };
+}
+
+function isGraphqlStreamRequest(req: IncomingMessage): boolean {
+  if (req.method !== 'POST' && req.method !== 'GET') return false;
+  const url = req.url ?? '';
+  const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
+  return path === '/graphql' && (req.headers.accept ?? '').includes('text/event-stream');
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, options: SseRequestOptions): Promise<void> {
+  const { security, limits } = options;
+  for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) res.setHeader(name, value);
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy());
+  if (!originAllowed(req, security)) {
+    answer(res, 403, `origin ${req.headers.origin} is not allowed: add it to ALLOWED_ORIGINS`);
+    return;
+  }
+  allowListedOrigin(req, res, security);
+  const problem = graphqlBodyProblem(req);
+  if (problem) {
+    // Do not read the rest of a large body; let the client see the answer and close.
+    if (problem.status === 413) res.setHeader('Connection', 'close');
+    answer(res, problem.status, problem.message);
+    return;
+  }
+  const client = clientAddress(req, security.trustProxy);
+  const request = limits.takeRequest(client);
+  if (!request.allowed) {
+    res.setHeader('Retry-After', String(Math.ceil(request.retryAfterMs / 1000)));
+    answer(res, 429, tooManyRequests(limits.perMinute));
+    return;
+  }
+  const release = limits.reserveStream(client);
+  if (!release) {
+    answer(res, 429, tooManySubscriptions(limits.maxStreams));
+    return;
+  }
+  res.once('close', release);
+
+  const body = req.method === 'POST' ? await readBody(req) : undefined;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const params = req.method === 'POST' ? parseJsonObject(body) : queryParams(url.searchParams);
+  if (params && (await options.subscriptions.handle(req, res, params))) return;
+
+  // A query over SSE, an invalid document, bad JSON: Yoga's answer, from the body we had to read to tell.
+  const response = await options.graphql.fetch(
+    `${requestOrigin(req, security.trustProxy)}${req.url}`,
+    { method: req.method, headers: fetchHeaders(req.headers), body },
+    { admin: options.adminAuth.decide(req) },
+  );
+  response.headers.forEach((value, name) => {
+    res.setHeader(name, value);
+  });
+  res.writeHead(response.status);
+  // Yoga's Response is a ponyfill, not Node's web stream, but it is async-iterable.
+  if (response.body) {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+  }
+  res.end();
+  release();
+}
+
+/** A page of another origin listed in ALLOWED_ORIGINS may read the stream (CORS, with credentials). */
+function allowListedOrigin(req: IncomingMessage, res: ServerResponse, security: Config['security']) {
+  const origin = req.headers.origin;
+  if (!origin || !security.allowedOrigins.includes(origin)) return;
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  res.setHeader('Access-Control-Allow-Credentials', 'true');
+  res.setHeader('Vary', 'Origin');
+}
+
+/** A GraphQL-shaped JSON error answer. */
+function answer(res: ServerResponse, status: number, message: string): void {
+  const body = JSON.stringify({ errors: [{ message }] });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
