@@ -134,14 +134,17 @@ describe('createLogoDownload: what is kept', () => {
     expect(await download('AAPL', url, {})).toBe('/logos/AAPL.svg');
   });
 
-  it('still throws a rate limit and a refused key: the job must see those', async () => {
+  it('still throws a rate limit (the job must see it), but a refused image is just the monogram', async () => {
     const limited = setup(() => json({ error: 'API limit reached' }, 429, { 'retry-after': '7' }));
     await expect(limited.download('AAPL', url, {})).rejects.toMatchObject({
       name: 'ProviderRateLimitedError',
       retryAfterMs: 7000,
     });
-    const refused = setup(() => json({ error: 'Invalid API key' }, 401));
-    await expect(refused.download('AAPL', url, {})).rejects.toMatchObject({ name: 'ProviderAuthError' });
+    // Static hosts answer 403 for a file they do not have; the profile call already went through.
+    for (const status of [401, 403]) {
+      const refused = setup(() => json({ error: 'AccessDenied' }, status));
+      expect(await refused.download('AAPL', url, {})).toBe('/logos/AAPL.svg');
+    }
   });
 
   it('keeps an SVG as SVG', async () => {

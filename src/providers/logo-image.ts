@@ -44,8 +44,8 @@ export type LogoDownload = (
  * configured base URL's host are fetched, and every redirect hop is checked the same way. Those are also
  * the only hosts the key (sent with every request of `http`) may go to.
  *
- * A missing, slow, oversized or non-image answer costs the company its logo, not its name: the monogram.
- * A rate limit or a refused key still throws, as for any other request: the job must see those.
+ * A missing, slow, oversized, refused or non-image answer costs the company its logo, not its name: the
+ * monogram. A rate limit still throws, as for any other request: the job must see it.
  */
 export function createLogoDownload(options: LogoDownloadOptions): LogoDownload {
   const base = new URL(options.baseUrl);
@@ -92,8 +92,16 @@ export function createLogoDownload(options: LogoDownloadOptions): LogoDownload {
       return encodeImageDataUri({ contentType, bytes });
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
-      if (error instanceof ProviderRateLimitedError || error instanceof ProviderAuthError) throw error;
-      logger?.debug({ provider: http.provider, symbol, err: error }, 'logo not fetched; using the monogram');
+      // A rate limit slows the whole queue: the job must see it. A refusal is the image host's, not the
+      // API's (the profile call that named the URL went through with the key; static hosts answer 403 for
+      // a missing file), so it costs this one company its logo, not every company its name.
+      if (error instanceof ProviderRateLimitedError) throw error;
+      const log = error instanceof ProviderAuthError ? logger?.warn : logger?.debug;
+      log?.call(
+        logger,
+        { provider: http.provider, symbol, err: error },
+        'logo not fetched; using the monogram',
+      );
       return monogram;
     }
   };
