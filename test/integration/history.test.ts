@@ -76,6 +76,73 @@ describe('reduced history (M4 in SQL over raw ticks and the per-minute rollup)',
     }
   });
 
+  it('keeps the rollup exact through deletes, updates and a truncate', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const mismatches = async () =>
+      (
+        await client.query(`
+          with fresh as (
+            select stock_name, date_bin('1 minute', time, timestamptz '2000-01-01Z') as bucket,
+                   min(time) ft, max(time) lt, min(price) np, max(price) xp, count(*)::int n,
+                   (array_agg(price order by time))[1] fp, (array_agg(price order by time desc))[1] lp
+            from stock_prices where stock_name like 'ZZ%' group by 1, 2),
+          kept as (select * from stock_prices_1m where stock_name like 'ZZ%')
+          select count(*)::int as n from fresh f full join kept r using (stock_name, bucket)
+          where r.stock_name is null or f.stock_name is null or (f.ft, f.fp, f.lt, f.lp, f.np, f.xp, f.n)
+            is distinct from (r.first_time, r.first_price, r.last_time, r.last_price, r.min_price, r.max_price, r.count)`)
+      ).rows[0].n as number;
+    try {
+      // Two tickers of their own, so the other tests' data stays as it is: a tick every 7 s for an hour.
+      const start = START + 2 * 3_600_000;
+      for (const ticker of ['ZZA', 'ZZB']) {
+        await repo.insertTicks(
+          Array.from({ length: 515 }, (_, i) => ({
+            ticker,
+            price: 100 + ((i * 37) % 23) - (i % 5 === 0 ? 9 : 0),
+            time: new Date(start + i * 7_000),
+          })),
+        );
+      }
+      expect(await mismatches()).toBe(0);
+      // Retention: the first ten minutes go, and the lowest tick of another minute.
+      await client.query(`delete from stock_prices where stock_name like 'ZZ%' and time < $1`, [
+        new Date(start + 600_000).toISOString(),
+      ]);
+      await client.query(
+        `delete from stock_prices where (stock_name, time) = (
+           select stock_name, time from stock_prices where stock_name = 'ZZA' and time >= $1 and time < $2
+           order by price limit 1)`,
+        [new Date(start + 1_200_000).toISOString(), new Date(start + 1_260_000).toISOString()],
+      );
+      expect(await mismatches()).toBe(0);
+      // Corrections: a price raised to a new high, a tick moved to another ticker and minute.
+      await client.query(
+        `update stock_prices set price = price + 50 where stock_name = 'ZZB' and time = $1`,
+        [new Date(start + 700 * 7_000 - 2_100_000).toISOString()],
+      );
+      await client.query(
+        `update stock_prices set stock_name = 'ZZB', time = time + interval '3 seconds'
+         where stock_name = 'ZZA' and time = $1`,
+        [new Date(start + 300 * 7_000).toISOString()],
+      );
+      expect(await mismatches()).toBe(0);
+      const counted = await client.query(
+        `select (select count(*)::int from stock_prices where stock_name like 'ZZ%') as raw,
+                (select sum(count)::int from stock_prices_1m where stock_name like 'ZZ%') as rolled`,
+      );
+      expect(counted.rows[0].rolled).toBe(counted.rows[0].raw);
+      expect(counted.rows[0].raw).toBeLessThan(2 * 515);
+      await client.query(`delete from stock_prices where stock_name like 'ZZ%'`);
+      expect(
+        (await client.query(`select count(*)::int as n from stock_prices_1m where stock_name like 'ZZ%'`))
+          .rows[0].n,
+      ).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+
   it.each([
     ['a whole day on a 1200 px chart (rollup)', START + 3_600_000 + 17_000, 24 * 3_600_000, 1200],
     ['30 hours on 300 px (rollup, 6-minute columns)', START, HOURS * 3_600_000, 300],
@@ -125,5 +192,20 @@ describe('reduced history (M4 in SQL over raw ticks and the per-minute rollup)',
       ['ZZZ', false],
       ['AAPL', true],
     ]);
+  });
+
+  // Last: it empties the table the tests above read.
+  it('empties the rollup with the ticks on a truncate', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      expect(
+        (await client.query('select count(*)::int as n from stock_prices_1m')).rows[0].n,
+      ).toBeGreaterThan(0);
+      await client.query('truncate stock_prices');
+      expect((await client.query('select count(*)::int as n from stock_prices_1m')).rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
   });
 });
