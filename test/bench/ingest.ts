@@ -33,7 +33,12 @@ async function waitForIdle(
 }
 
 /** Ticks per second through job → provider → Postgres (with the rollup trigger) → publish, 1,000 per job. */
-async function throughput(): Promise<{ app: number; copy: number; perJob: number[] }> {
+async function throughput(): Promise<{
+  app: number;
+  copy: number;
+  copyPerSecond: number;
+  perJob: number[];
+}> {
   const database = await createTestDatabase();
   const prefix = uniqueName('ingest');
   const clock = createManualClock(new Date(Date.UTC(2026, 10, 2, 15)));
@@ -68,6 +73,7 @@ async function throughput(): Promise<{ app: number; copy: number; perJob: number
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     const copyRuns: number[] = [];
+    const copyBatchRuns: number[] = [];
     try {
       for (let run = 0; run < 3; run++) {
         const base = Date.UTC(2026, 9, 1 + run);
@@ -83,10 +89,23 @@ async function throughput(): Promise<{ app: number; copy: number; perJob: number
         );
         copyRuns.push(lines.length / ((performance.now() - t) / 1000));
       }
+      // For scale: the same rows as one COPY per second of ticks, committed one by one as jobs must.
+      for (let run = 0; run < 3; run++) {
+        const base = Date.UTC(2026, 8, 1 + run);
+        const t = performance.now();
+        for (let i = 0; i < JOBS; i++) {
+          const time = new Date(base + i * 1000).toISOString();
+          await pipeline(
+            Readable.from(SYMBOLS.map((symbol) => `${symbol}\t${(100 + i / 100).toFixed(2)}\t${time}\n`)),
+            client.query(copyFrom('COPY stock_prices (stock_name, price, time) FROM STDIN')),
+          );
+        }
+        copyBatchRuns.push((JOBS * SYMBOLS.length) / ((performance.now() - t) / 1000));
+      }
     } finally {
       await client.end();
     }
-    return { app, copy: median(copyRuns), perJob };
+    return { app, copy: median(copyRuns), copyPerSecond: median(copyBatchRuns), perJob };
   } finally {
     await events.close();
     await running.close();
@@ -139,18 +158,18 @@ export const ingestBench: Bench = {
   id: 'P3',
   title: 'ticks persisted per second with 1,000 symbols per job',
   async run(): Promise<BenchRow[]> {
-    const { app, copy, perJob } = await throughput();
+    const { app, copy, copyPerSecond, perJob } = await throughput();
     const { lags, durations, slots, missed } = await sustained();
     return [
       {
         id: 'P3',
         measure: 'ticks stored/s, job → provider → Postgres → publish, 1,000 symbols per job',
         figure: `${Math.round(app).toLocaleString('en')}/s (job p50 ${ms(median(perJob))})`,
-        baseline: `COPY ${Math.round(copy).toLocaleString('en')} rows/s`,
+        baseline: `COPY ${Math.round(copy).toLocaleString('en')} rows/s (one statement; ${Math.round(copyPerSecond).toLocaleString('en')}/s as one COPY per second of ticks)`,
         ratio: app / copy,
         target: '≥ 30 % of COPY',
         met: app / copy >= 0.3,
-        note: 'P3 ratio is app ÷ COPY; both write into stock_prices with its rollup trigger',
+        note: `P3 ratio is app ÷ COPY of the same 20,000 rows in one statement; both write into stock_prices with its rollup trigger. Against one COPY per second of ticks (1,000 rows, committed each, as a job must): ${Math.round((100 * app) / copyPerSecond)} %`,
       },
       {
         id: 'P3',
