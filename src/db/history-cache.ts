@@ -19,6 +19,11 @@ const SETTLE_MS = 2 * 60_000;
 const MAX_AGE_MS = 10 * 60_000;
 /** Column widths kept per ticker: each chart width and range asks for one; the least recent goes first. */
 const MAX_WIDTHS_PER_TICKER = 16;
+/**
+ * Columns kept in all (~250 bytes each): 6 tickers at 7 days take ~7,000 per chart width; a 1,000-ticker
+ * watchlist viewed at many widths would take millions without a bound. The least recently read go first.
+ */
+const MAX_COLUMNS = 200_000;
 
 /** The reduced columns known for one ticker at one column width: every column in [first, end). */
 interface Coverage {
@@ -51,18 +56,44 @@ interface PendingRead {
  *
  * Reads of raw ticks (windows under ~20 hours) are not cached: they are small, and mostly recent.
  */
-export function createHistoryCache(repository: TickRepository, options: { now: () => number }) {
+export function createHistoryCache(
+  repository: TickRepository,
+  options: { now: () => number; maxColumns?: number },
+) {
+  const maxColumns = options.maxColumns ?? MAX_COLUMNS;
   const byTicker = new Map<string, Map<number, Coverage>>();
   const pending = new Set<PendingRead>();
+  /** Columns held in all coverages. */
+  let held = 0;
+
+  function drop(ticker: string, columnMs: number): void {
+    const widths = byTicker.get(ticker);
+    const coverage = widths?.get(columnMs);
+    if (!widths || !coverage) return;
+    held -= coverage.columns.size;
+    widths.delete(columnMs);
+    if (widths.size === 0) byTicker.delete(ticker);
+  }
 
   function usableCoverage(ticker: string, plan: ColumnPlan, now: number): Coverage | undefined {
     const coverage = byTicker.get(ticker)?.get(plan.columnMs);
     if (!coverage) return undefined;
     if (now - coverage.filledAt > MAX_AGE_MS) {
-      byTicker.get(ticker)?.delete(plan.columnMs);
+      drop(ticker, plan.columnMs);
       return undefined;
     }
     return coverage;
+  }
+
+  /** The least recently read coverage of all, or of one ticker. */
+  function leastRecent(tickers: Iterable<string>): [string, number] | undefined {
+    let oldest: [string, number, number] | undefined;
+    for (const ticker of tickers) {
+      for (const [columnMs, coverage] of byTicker.get(ticker) ?? []) {
+        if (!oldest || coverage.usedAt < oldest[2]) oldest = [ticker, columnMs, coverage.usedAt];
+      }
+    }
+    return oldest && [oldest[0], oldest[1]];
   }
 
   function remember(ticker: string, columnMs: number, coverage: Coverage): void {
@@ -71,11 +102,18 @@ export function createHistoryCache(repository: TickRepository, options: { now: (
       widths = new Map();
       byTicker.set(ticker, widths);
     }
+    const replaced = widths.get(columnMs);
+    if (replaced && replaced !== coverage) held -= replaced.columns.size;
     widths.set(columnMs, coverage);
-    if (widths.size <= MAX_WIDTHS_PER_TICKER) return;
-    let oldest: [number, Coverage] | undefined;
-    for (const entry of widths) if (!oldest || entry[1].usedAt < oldest[1].usedAt) oldest = entry;
-    if (oldest) widths.delete(oldest[0]);
+    if (widths.size > MAX_WIDTHS_PER_TICKER) {
+      const oldest = leastRecent([ticker]);
+      if (oldest) drop(...oldest);
+    }
+    while (held > maxColumns) {
+      const oldest = leastRecent(byTicker.keys());
+      if (!oldest) break;
+      drop(...oldest);
+    }
   }
 
   /**
@@ -101,8 +139,9 @@ export function createHistoryCache(repository: TickRepository, options: { now: (
     // A tick may have cut the coverage below where this read started: the columns between are unknown.
     if (coverage.end < span.readFrom) return;
     for (const summary of columns) {
-      if (summary.column >= coverage.end && summary.column < span.end)
-        coverage.columns.set(summary.column, summary);
+      if (summary.column < coverage.end || summary.column >= span.end) continue;
+      if (!coverage.columns.has(summary.column)) held += 1;
+      coverage.columns.set(summary.column, summary);
     }
     coverage.end = Math.max(coverage.end, span.end);
     coverage.usedAt = span.now;
@@ -201,19 +240,29 @@ export function createHistoryCache(repository: TickRepository, options: { now: (
           const column = columnOfTick(tick, columnMs);
           if (column < coverage.first || column >= coverage.end) continue;
           if (column === coverage.first) {
-            widths.delete(columnMs);
+            drop(tick.ticker, columnMs);
             continue;
           }
-          for (const known of coverage.columns.keys()) if (known >= column) coverage.columns.delete(known);
+          for (const known of coverage.columns.keys()) {
+            if (known < column) continue;
+            coverage.columns.delete(known);
+            held -= 1;
+          }
           coverage.end = column;
         }
       }
+    },
+
+    /** Columns held now (bounded by `maxColumns`). */
+    size(): number {
+      return held;
     },
 
     /** Drops everything: after missing ticks (the Redis subscription was down), nothing cached is trusted. */
     clear(): void {
       for (const read of pending) read.all = true;
       byTicker.clear();
+      held = 0;
     },
   };
 }

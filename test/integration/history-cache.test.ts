@@ -140,6 +140,26 @@ describe('the history cache (closed rollup columns kept in memory)', () => {
     expect(bucketsRead(reads[3]!)).toBeGreaterThan(39 * 60);
   });
 
+  it('holds at most maxColumns columns, dropping the least recently read width first', async () => {
+    const small = createHistoryCache(repo, { now: () => now, maxColumns: 1500 });
+    const [from, to] = window(40);
+    // 40 hours at 1200 px: 2-minute columns, ~1,200 per ticker; at 600 px, 4-minute ones.
+    const wide = await small.history(TICKERS, from, to, 1200);
+    expect(small.size()).toBeLessThanOrEqual(1500);
+    expect(small.size()).toBeGreaterThan(500);
+    now += 1000;
+    const narrow = await small.history(TICKERS, from, to, 600);
+    expect(small.size()).toBeLessThanOrEqual(1500);
+    expect(narrow).toEqual(await repo.history(TICKERS, from, to, 600));
+    expect(await small.history(TICKERS, from, to, 1200)).toEqual(wide);
+    // Dropping columns on a late tick gives their count back.
+    const before = small.size();
+    small.forget(TICKERS.map((ticker) => ({ ticker, price: 1, time: new Date(END - 30 * HOUR) })));
+    expect(small.size()).toBeLessThan(before);
+    small.clear();
+    expect(small.size()).toBe(0);
+  });
+
   it('passes narrow windows (raw ticks) straight to the repository', async () => {
     const [from, to] = window(1);
     expect(await cache.history(TICKERS, from, to, 1200)).toEqual(await repo.history(TICKERS, from, to, 1200));
