@@ -1,10 +1,10 @@
 /**
  * A second process full of SSE subscribers, for the fan-out benchmarks (P1, P2). Started by fanout.ts over
  * IPC: opens `count` streams, reports when all are open, records when each stream's k-th event arrives,
- * and, once told each round's send time, answers every latency. Clock: timeOrigin + now(), which agrees
- * across processes on one machine.
+ * and, once told each round's send time, answers every latency (the conversation: client-process.ts).
  */
 import { request } from 'node:http';
+import { now, serveClientProcess } from './client-process.ts';
 
 interface Start {
   type: 'start';
@@ -14,14 +14,8 @@ interface Start {
   body?: string;
 }
 
-const now = () => performance.timeOrigin + performance.now();
-const arrivals: number[][] = [];
-let opened = 0;
-
-function open(index: number, start: Start): Promise<void> {
+function open(index: number, start: Start, times: number[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const times: number[] = [];
-    arrivals[index] = times;
     const req = request(
       start.url,
       {
@@ -39,7 +33,6 @@ function open(index: number, start: Start): Promise<void> {
           reject(new Error(`stream ${index}: HTTP ${res.statusCode}`));
           return;
         }
-        opened += 1;
         resolve();
         let pending = '';
         res.setEncoding('utf8');
@@ -62,31 +55,4 @@ function open(index: number, start: Start): Promise<void> {
   });
 }
 
-process.on('message', async (message: Start | { type: 'results'; sent: number[] } | { type: 'exit' }) => {
-  if (message.type === 'start') {
-    try {
-      // In batches, so the listen backlog is never the bottleneck.
-      for (let i = 0; i < message.count; i += 250) {
-        await Promise.all(
-          Array.from({ length: Math.min(250, message.count - i) }, (_, j) => open(i + j, message)),
-        );
-      }
-      process.send?.({ type: 'ready', opened });
-    } catch (error) {
-      process.send?.({ type: 'error', message: String(error) });
-    }
-  } else if (message.type === 'results') {
-    const latencies: number[] = [];
-    let missing = 0;
-    for (const times of arrivals) {
-      message.sent.forEach((sent, k) => {
-        const at = times[k];
-        if (at === undefined) missing += 1;
-        else latencies.push(at - sent);
-      });
-    }
-    process.send?.({ type: 'results', latencies, missing });
-  } else {
-    process.exit(0);
-  }
-});
+serveClientProcess(open);

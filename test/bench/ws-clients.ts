@@ -2,9 +2,10 @@
  * A second process full of WebSocket subscribers, for the graphql-ws row of P1; the counterpart of
  * sse-clients.ts with the same IPC conversation. Each socket speaks graphql-transport-ws (connection_init,
  * then one `subscribe`), or, against the raw baseline server, just listens. Every `next` message is parsed
- * and stamped on arrival. Clock: timeOrigin + now(), which agrees across processes on one machine.
+ * and stamped on arrival (the conversation with fanout.ts: client-process.ts).
  */
 import WebSocket from 'ws';
+import { now, serveClientProcess } from './client-process.ts';
 
 interface Start {
   type: 'start';
@@ -14,15 +15,10 @@ interface Start {
   subscribe?: { query: string };
 }
 
-const now = () => performance.timeOrigin + performance.now();
-const arrivals: number[][] = [];
 const sockets: WebSocket[] = [];
-let opened = 0;
 
-function open(index: number, start: Start): Promise<void> {
+function open(index: number, start: Start, times: number[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const times: number[] = [];
-    arrivals[index] = times;
     const socket = new WebSocket(start.url, 'graphql-transport-ws', { perMessageDeflate: false });
     sockets.push(socket);
     socket.on('error', reject);
@@ -34,10 +30,7 @@ function open(index: number, start: Start): Promise<void> {
     });
     socket.on('open', () => {
       if (start.subscribe) socket.send(JSON.stringify({ type: 'connection_init' }));
-      else {
-        opened += 1;
-        resolve();
-      }
+      else resolve();
     });
     socket.on('message', (data) => {
       const at = now();
@@ -45,39 +38,12 @@ function open(index: number, start: Start): Promise<void> {
       if (message.type === 'next') times.push(at);
       else if (message.type === 'connection_ack') {
         socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: start.subscribe }));
-        opened += 1;
         resolve();
       } else if (message.type === 'error') reject(new Error(`socket ${index}: ${JSON.stringify(message)}`));
     });
   });
 }
 
-process.on('message', async (message: Start | { type: 'results'; sent: number[] } | { type: 'exit' }) => {
-  if (message.type === 'start') {
-    try {
-      // In batches, so the listen backlog is never the bottleneck.
-      for (let i = 0; i < message.count; i += 250) {
-        await Promise.all(
-          Array.from({ length: Math.min(250, message.count - i) }, (_, j) => open(i + j, message)),
-        );
-      }
-      process.send?.({ type: 'ready', opened });
-    } catch (error) {
-      process.send?.({ type: 'error', message: String(error) });
-    }
-  } else if (message.type === 'results') {
-    const latencies: number[] = [];
-    let missing = 0;
-    for (const times of arrivals) {
-      message.sent.forEach((sent, k) => {
-        const at = times[k];
-        if (at === undefined) missing += 1;
-        else latencies.push(at - sent);
-      });
-    }
-    process.send?.({ type: 'results', latencies, missing });
-  } else {
-    for (const socket of sockets) socket.terminate();
-    process.exit(0);
-  }
+serveClientProcess(open, () => {
+  for (const socket of sockets) socket.terminate();
 });
