@@ -38,6 +38,7 @@ export interface WatchlistRepository {
   enabledTickers(): Promise<string[]>;
   list(): Promise<WatchlistEntry[]>;
   /** Enabled tickers that have no stored logo, or no stored 52-week range. */
+  /** Enabled tickers without a company name or a logo that can be shown (a path or an inline image). */
   missingProfiles(): Promise<string[]>;
   missingRanges(): Promise<string[]>;
   /**
@@ -157,7 +158,10 @@ export function createWatchlistRepository(db: Database): WatchlistRepository {
       const result = await db.execute<{ ticker: string }>(sql`
         select s.ticker from symbols s
         where s.enabled and (s.company_name is null
-          or not exists (select 1 from stock_image_urls i where i.stock_name = s.ticker))
+          or not exists (select 1 from stock_image_urls i where i.stock_name = s.ticker)
+          -- A logo stored as an outside URL (before logos were downloaded) cannot be shown: fetch it again.
+          or exists (select 1 from stock_image_urls i
+                     where i.stock_name = s.ticker and i.image_url ~* '^https?://'))
         order by s.added_at`);
       return result.rows.map((row) => row.ticker);
     },

@@ -55,6 +55,17 @@ describe('logos downloaded by the worker, served from the app’s origin', () =>
     expect(Buffer.from(await response.arrayBuffer()).equals(PNG)).toBe(true);
   });
 
+  it('fetches again a logo stored as an outside URL (before logos were downloaded)', async () => {
+    await app.deps.watchlist.saveProfiles([
+      { symbol: 'AAPL', name: 'Apple Inc', logoUrl: 'https://static2.finnhub.io/file/stock_logo/AAPL.png' },
+    ]);
+    expect(await app.deps.watchlist.missingProfiles()).toEqual(['AAPL']);
+    const { state } = await runJob(app, 'logos');
+    expect(state).toBe('completed');
+    expect(await logoOf('AAPL')).toBe('/logos/AAPL');
+    expect(await app.deps.watchlist.missingProfiles()).toEqual([]);
+  });
+
   it('serves a stored SVG with a CSP that lets no script run in this origin', async () => {
     await app.deps.watchlist.saveProfiles([
       {
