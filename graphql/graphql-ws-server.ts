@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { execute, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import type { AdminDecision } from '../src/server/security.ts';
 import type { WebSocketSession } from '../src/server/websocket-upgrade.ts';
 import { maskResult, prepareOperation } from './operation.ts';
 import type { RequestContext } from './resolvers.ts';
@@ -16,6 +17,7 @@ export const CloseCode = Object.freeze({
   GoingAway: 1001,
   BadRequest: 4400,
   Unauthorized: 4401,
+  Forbidden: 4403,
   ConnectionInitialisationTimeout: 4408,
   SubscriberAlreadyExists: 4409,
   TooManyInitialisationRequests: 4429,
@@ -46,6 +48,8 @@ interface Operation {
 interface Connection {
   socket: WebSocket;
   session: WebSocketSession;
+  /** Admin rights for this socket: the upgrade's, or those of credentials sent in `connection_init`. */
+  admin: AdminDecision;
   initialised: boolean;
   acknowledged: boolean;
   /** Answered the last heartbeat ping. */
@@ -125,6 +129,7 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
     const connection: Connection = {
       socket,
       session,
+      admin: session.admin,
       initialised: false,
       acknowledged: false,
       alive: true,
@@ -179,6 +184,16 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
         }
         if (!isOptionalRecord(message.payload)) {
           return close(connection, CloseCode.BadRequest, 'Invalid message received: connection_init payload');
+        }
+        // Browsers cannot put headers on a WebSocket: credentials may come as { authorization: "Bearer …" }.
+        const authorization = (message.payload as Record<string, unknown> | null | undefined)?.authorization;
+        if (authorization !== undefined) {
+          if (typeof authorization !== 'string') {
+            return close(connection, CloseCode.BadRequest, 'connection_init: authorization must be a string');
+          }
+          const admin = connection.session.adminFor(authorization);
+          if (!admin.allowed) return close(connection, CloseCode.Forbidden, `Forbidden: ${admin.reason}`);
+          connection.admin = admin;
         }
         connection.initialised = true;
         clearTimeout(connection.initTimer);
@@ -261,7 +276,7 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
       }
       const { document, operationName, variables, kind } = prepared.operation;
       if (kind !== 'subscription') {
-        const contextValue: RequestContext = { admin: connection.session.admin };
+        const contextValue: RequestContext = { admin: connection.admin };
         const result = await execute({
           schema,
           document,

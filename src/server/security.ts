@@ -42,9 +42,13 @@ export function createAdminAuth(config: Pick<Config, 'server' | 'security'>) {
   const matches = (candidate: string) =>
     expected !== undefined && timingSafeEqual(digest(candidate), expected);
 
-  function decide(req: IncomingMessage): AdminDecision {
+  /**
+   * Admin rights for a request. `authorization` stands in for the request's own header: a WebSocket client
+   * in a browser cannot set headers, so graphql-ws sends its credentials in `connection_init` instead.
+   */
+  function decide(req: IncomingMessage, authorization = req.headers.authorization): AdminDecision {
     if (mode === 'password') {
-      const header = req.headers.authorization ?? '';
+      const header = authorization ?? '';
       const space = header.indexOf(' ');
       const scheme = space === -1 ? header : header.slice(0, space);
       const value = space === -1 ? '' : header.slice(space + 1);

@@ -10,6 +10,11 @@ export interface WebSocketSession {
   /** Admin rights, from the upgrade request's headers, exactly as for an HTTP request. */
   admin: AdminDecision;
   /**
+   * Admin rights for credentials sent in the protocol's own handshake (an `Authorization` header value),
+   * judged as if the upgrade request had carried them.
+   */
+  adminFor(authorization: string): AdminDecision;
+  /**
    * Spends one of the client's requests for this minute (the HTTP rate limit; each operation on the socket
    * is one request); answers the refusal message when none is left.
    */
@@ -74,6 +79,7 @@ export function createUpgradeHandler(options: {
     socket.once('close', releaseSocket);
     handler.handleUpgrade(req, socket, head, {
       admin: adminAuth.decide(req),
+      adminFor: (authorization) => adminAuth.decide(req, authorization),
       spendRequest: () =>
         limits.takeRequest(client).allowed ? undefined : tooManyRequests(limits.perMinute),
       reserveSubscription: () => limits.reserveStream(client),

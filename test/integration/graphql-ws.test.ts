@@ -251,6 +251,34 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     }
   });
 
+  it('takes admin credentials in connection_init too, as a browser cannot set headers on a socket', async () => {
+    const mutation = 'mutation { addToWatchlist(ticker: "ORCL") { ticker enabled } }';
+    const admin = createClient({
+      url: wsUrl(app),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${PASSWORD}` },
+    });
+    try {
+      const [accepted] = await run(admin, mutation);
+      expect(accepted).toEqual({ data: { addToWatchlist: { ticker: 'ORCL', enabled: true } } });
+    } finally {
+      await run(admin, 'mutation { removeFromWatchlist(ticker: "ORCL") }').catch(() => {});
+      await admin.dispose();
+    }
+    // Wrong credentials close the socket with 4403; a non-string is a bad request.
+    for (const [payload, code, reason] of [
+      [{ authorization: 'Bearer nope-not-it' }, 4403, 'Forbidden: the admin credentials are wrong'],
+      [{ authorization: 42 }, 4400, 'connection_init: authorization must be a string'],
+    ] as const) {
+      const raw = rawSocket(wsUrl(app));
+      await raw.opened;
+      raw.send({ type: 'connection_init', payload });
+      expect(await raw.closed).toEqual({ code, reason });
+    }
+  });
+
   it('answers ping with pong and ignores completes of unknown ids', async () => {
     const raw = rawSocket(wsUrl(app));
     await raw.init();
@@ -492,6 +520,7 @@ describe('graphql-ws heartbeat', () => {
     server.on('upgrade', (req, socket, head) =>
       webSockets.handleUpgrade(req, socket, head, {
         admin: { allowed: false, status: 403, reason: 'none here' },
+        adminFor: () => ({ allowed: false, status: 403, reason: 'none here' }),
         spendRequest: () => undefined,
         reserveSubscription: () => () => {},
         subscriptionLimitMessage: 'none',
