@@ -28,12 +28,17 @@ async function blockPriceWrites(databaseUrl: string) {
            from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
         );
       try {
+        // Asked of pg_locks, not of the sessions' query text: a statement can wait for its table lock while
+        // parsing (extended protocol), before pg_stat_activity shows its text.
         await waitFor(
           'a price job blocked on its insert',
           async () =>
-            (await sessions()).rows.some(
-              (s) => s.wait_event_type === 'Lock' && /insert into stock_prices/i.test(s.query),
-            ),
+            (
+              await client.query(
+                `select 1 from pg_locks l join pg_class c on c.oid = l.relation
+                 where c.relname = 'stock_prices' and l.mode = 'RowExclusiveLock' and not l.granted`,
+              )
+            ).rowCount! > 0,
           30_000,
           20,
         );
