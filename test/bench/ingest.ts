@@ -18,6 +18,18 @@ import { type Bench, type BenchRow, median, ms, percentile } from './harness.ts'
 const SYMBOLS = Array.from({ length: 1000 }, (_, i) => `S${String(i).padStart(4, '0')}`);
 const JOBS = 20;
 const SUSTAIN_MS = 30_000;
+
+/** The worker's config for the 1,000 symbols, prices every `priceIntervalMs`, logos and ranges out of the way. */
+function benchConfig(databaseUrl: string, prefix: string, priceIntervalMs: number) {
+  return loadConfig(
+    testEnv(databaseUrl, prefix, {
+      SYMBOLS: SYMBOLS.join(','),
+      PRICE_INTERVAL_MS: String(priceIntervalMs),
+      LOGO_INTERVAL_MS: '3600000',
+      HIGHLOW_INTERVAL_MS: '3600000',
+    }),
+  );
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitForIdle(
@@ -42,14 +54,7 @@ async function throughput(): Promise<{
   const database = await createTestDatabase();
   const prefix = uniqueName('ingest');
   const clock = createManualClock(new Date(Date.UTC(2026, 10, 2, 15)));
-  const config = loadConfig(
-    testEnv(database.url, prefix, {
-      SYMBOLS: SYMBOLS.join(','),
-      PRICE_INTERVAL_MS: '3600000',
-      LOGO_INTERVAL_MS: '3600000',
-      HIGHLOW_INTERVAL_MS: '3600000',
-    }),
-  );
+  const config = benchConfig(database.url, prefix, 3_600_000);
   const running = await startRole('worker', config, { clock, logger: silentLogger });
   const events = new QueueEvents('prices', { connection: running.deps.createRedis('bench-events'), prefix });
   try {
@@ -118,14 +123,7 @@ async function throughput(): Promise<{
 async function sustained(): Promise<{ lags: number[]; durations: number[]; slots: number; missed: number }> {
   const database = await createTestDatabase();
   const prefix = uniqueName('sustain');
-  const config = loadConfig(
-    testEnv(database.url, prefix, {
-      SYMBOLS: SYMBOLS.join(','),
-      PRICE_INTERVAL_MS: '1000',
-      LOGO_INTERVAL_MS: '3600000',
-      HIGHLOW_INTERVAL_MS: '3600000',
-    }),
-  );
+  const config = benchConfig(database.url, prefix, 1000);
   const running = await startRole('worker', config, { logger: silentLogger });
   try {
     await waitForIdle({ logos: running.workers!.queues.logos, highlow: running.workers!.queues.highlow });
