@@ -69,6 +69,19 @@ export interface TickRepository {
 }
 
 export function createTickRepository(db: Database): TickRepository {
+  /**
+   * Runs a reducing query with memory for a hash aggregate. The planner guesses about one group per row
+   * for a column expression (~125k for ~7k real on 7 days) and, with the default work_mem, would sort them
+   * all on disk instead; enough memory halves the time (ARCHITECTURE.md).
+   */
+  const withAggregateMemory = <T>(
+    query: (tx: Parameters<Parameters<Database['transaction']>[0]>[0]) => Promise<T>,
+  ) =>
+    db.transaction(async (tx) => {
+      await tx.execute(sql`set local work_mem = '64MB'`);
+      return query(tx);
+    });
+
   const minuteColumns: TickRepository['minuteColumns'] = async (tickers, plan, ranges) => {
     const columns = new Map<string, ColumnSummary[]>();
     const wanted = ranges.filter(([start, end]) => end > start);
@@ -85,10 +98,7 @@ export function createTickRepository(db: Database): TickRepository {
     // first point's seconds: every bucket of a column has its first tick inside that column.
     const originS = (plan.originMs - ROLLUP_ORIGIN_MS) / 1000;
     const columnS = plan.columnMs / 1000;
-    const rows = await db.transaction(async (tx) => {
-      // The planner guesses one group per row for the column expression; with the default work_mem it
-      // would sort all of them instead of hashing the few thousand real groups.
-      await tx.execute(sql.raw(`set local work_mem = '64MB'`));
+    const rows = await withAggregateMemory(async (tx) => {
       const result = await tx.execute<MinuteColumnRow>(sql`
         select stock_name, col,
                ((f >> 31) + ${Y2K_EPOCH_S}) * 1000 as ft, (f & 2147483647) / 100.0::float8 as fp,
@@ -159,10 +169,7 @@ export function createTickRepository(db: Database): TickRepository {
         });
       }
       const origin = new Date(plan.originMs).toISOString();
-      const rows = await db.transaction(async (tx) => {
-        // The planner misjudges the number of groups (~125k guessed for ~7k real) and would pick disk sorts
-        // and a merge join; enough memory for a hash aggregate halves the time (ARCHITECTURE.md).
-        await tx.execute(sql.raw(`set local work_mem = '64MB'; set local enable_mergejoin = off`));
+      const rows = await withAggregateMemory(async (tx) => {
         // Raw ticks keep full precision: (time, price) pairs as float8 arrays, compared element-wise, so a
         // plain min()/max() picks each column's first, last, lowest and highest point in one hash aggregate.
         const result = await tx.execute<{ stock_name: string; times: number[]; prices: number[] }>(sql`

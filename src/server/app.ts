@@ -20,6 +20,7 @@ import {
   type AdminDecision,
   clientAddress,
   originAllowed,
+  originRefusal,
   requestOrigin,
   SVG_LOGO_CSP,
   securityHeaders,
@@ -232,7 +233,7 @@ function refuseCrossOrigin(security: Config['security']): Koa.Middleware {
     if (originAllowed(ctx.req, security)) return next();
     ctx.status = 403;
     ctx.body = {
-      errors: [{ message: `origin ${ctx.get('origin')} is not allowed: add it to ALLOWED_ORIGINS` }],
+      errors: [{ message: originRefusal(ctx.req) }],
     };
   };
 }

@@ -69,16 +69,38 @@ export function createClientLimits(options: { perMinute: number; maxStreams: num
     reserveSocket: (client: string) => sockets.reserve(client),
 
     /**
-     * The Koa side: the rate limit on every /graphql request Koa serves. SSE streams are served ahead of
-     * Koa (sse-requests.ts), which takes their rate and stream cap from this same instance.
+     * The Koa side: the rate limit on every /graphql request, and the stream cap on a stream request that
+     * reaches Koa (GET and POST to /graphql itself are served ahead of it, by sse-requests.ts; the router
+     * also takes /graphql/ and other spellings, which still get here).
      */
     middleware(clientOf: (ctx: Koa.Context) => string): Koa.Middleware {
       return async (ctx, next) => {
-        const request = takeRequest(clientOf(ctx));
-        if (request.allowed) return next();
-        ctx.status = 429;
-        ctx.set('Retry-After', String(Math.ceil(request.retryAfterMs / 1000)));
-        ctx.body = { errors: [{ message: tooManyRequests(options.perMinute) }] };
+        const client = clientOf(ctx);
+        const request = takeRequest(client);
+        if (!request.allowed) {
+          ctx.status = 429;
+          ctx.set('Retry-After', String(Math.ceil(request.retryAfterMs / 1000)));
+          ctx.body = {
+            errors: [{ message: tooManyRequests(options.perMinute) }],
+          };
+          return;
+        }
+
+        const isStream = (ctx.get('accept') ?? '').includes('text/event-stream');
+        if (!isStream) return next();
+        const release = streams.reserve(client);
+        if (!release) {
+          ctx.status = 429;
+          ctx.body = { errors: [{ message: tooManySubscriptions(options.maxStreams) }] };
+          return;
+        }
+        ctx.res.once('close', release);
+        try {
+          await next();
+        } catch (error) {
+          release();
+          throw error;
+        }
       };
     },
   };

@@ -117,6 +117,11 @@ export function originAllowed(req: IncomingMessage, config: Config['security']):
   return config.allowedOrigins.includes(origin);
 }
 
+/** The answer to a request from an origin that originAllowed refused, on every transport. */
+export function originRefusal(req: IncomingMessage): string {
+  return `origin ${req.headers.origin} is not allowed: add it to ALLOWED_ORIGINS`;
+}
+
 /** The client's address for per-client limits: the socket's, or the proxy's X-Forwarded-For when trusted. */
 export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {

@@ -11,6 +11,7 @@ import {
   clientAddress,
   contentSecurityPolicy,
   originAllowed,
+  originRefusal,
   requestOrigin,
 } from './security.ts';
 
@@ -71,7 +72,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: SseRequ
   for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) res.setHeader(name, value);
   res.setHeader('Content-Security-Policy', contentSecurityPolicy());
   if (!originAllowed(req, security)) {
-    answer(res, 403, `origin ${req.headers.origin} is not allowed: add it to ALLOWED_ORIGINS`);
+    answer(res, 403, originRefusal(req));
     return;
   }
   allowListedOrigin(req, res, security);

@@ -3,7 +3,13 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { type ClientLimits, type Release, tooManyRequests, tooManySubscriptions } from './client-limits.ts';
-import { type AdminAuth, type AdminDecision, clientAddress, originAllowed } from './security.ts';
+import {
+  type AdminAuth,
+  type AdminDecision,
+  clientAddress,
+  originAllowed,
+  originRefusal,
+} from './security.ts';
 
 /** What the upgrade decided about a WebSocket, handed to the protocol that serves it. */
 export interface WebSocketSession {
@@ -58,7 +64,7 @@ export function createUpgradeHandler(options: {
     if (path !== options.path) return refuse(socket, 404, `no WebSocket endpoint at ${path}`);
     if (closing) return refuse(socket, 503, 'the server is shutting down');
     if (!originAllowed(req, security)) {
-      return refuse(socket, 403, `origin ${req.headers.origin} is not allowed: add it to ALLOWED_ORIGINS`);
+      return refuse(socket, 403, originRefusal(req));
     }
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(handler.subprotocol)) {
