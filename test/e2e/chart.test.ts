@@ -270,9 +270,13 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     await expect.poll(async () => (await view()).range).toBe('30d');
     await expect.poll(span).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
     expect(await span()).toBeLessThan((SEEDED_DAYS + 0.1) * DAY_MS);
+    // view.window only changes on the next draw: wait for one after the pick before reading it
+    const drawsBeforeAll = await hook('timings').then((t) => t.draws);
     await pickRange('All');
     await expect.poll(async () => (await view()).range).toBe('all');
+    await page.waitForFunction((n) => (window.__stockstreamer?.timings().draws ?? 0) > n, drawsBeforeAll);
     expect(await span()).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
+    expect(await span()).toBeLessThan((SEEDED_DAYS + 0.1) * DAY_MS);
 
     await pickRange('7D');
     await expect.poll(span).toBeLessThan(7 * DAY_MS + 60_000);

@@ -41,22 +41,18 @@ export function formatAxisDollars(value: number | null | undefined): string {
 }
 
 /**
+ * Hours, minutes and seconds on a 24-hour clock, as the clock and the tooltip show them.
+ * h23, not hour12: false, which some ICU versions render as "24:05:03" just after midnight.
+ */
+const CLOCK = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' } as const;
+
+/**
  * A clock time such as `14:05:03`, in the viewer's time zone unless one is given (tests pin `UTC`).
  * `locale` defaults to the browser's.
  */
 export function formatClock(ms: number | null | undefined, timeZone?: string, locale?: string): string {
   if (!isNumber(ms)) return MISSING;
-  return dateFormat(
-    {
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      // h23, not hour12: false, which some ICU versions render as "24:05:03" just after midnight
-      hourCycle: 'h23',
-      timeZone,
-    },
-    locale,
-  ).format(ms);
+  return dateFormat({ ...CLOCK, timeZone }, locale).format(ms);
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
@@ -117,10 +113,7 @@ export function formatTooltipTime(
       weekday: 'short',
       day: 'numeric',
       month: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
+      ...CLOCK,
       timeZone,
     },
     locale,

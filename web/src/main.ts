@@ -15,7 +15,7 @@ import { assignSeriesColors, seriesColor } from './palette.ts';
 import { type ChartMode, type ChartStock, createPriceChart } from './price-chart.ts';
 import { DEFAULT_RANGE, historyFrom, isRangeKey, liveWindow, type RangeKey, rangeChoice } from './ranges.ts';
 import { retryDelayMs } from './reconnect-policy.ts';
-import { createSeriesStore, type SeriesChange } from './series-store.ts';
+import { createSeriesStore, emptyChange, type SeriesChange } from './series-store.ts';
 import { installTestHook } from './test-hook.ts';
 import { startTickFeed } from './tick-feed.ts';
 import { createTickerCards } from './ticker-cards.ts';
@@ -223,7 +223,7 @@ function main(): void {
         store.mergeHistory(history);
         performance.mark('stockstreamer:merged');
         loaded = true;
-        chart.update({ structural: true, rewritten: new Set(), appended: new Map(), unknown: new Set() });
+        chart.update({ ...emptyChange(), structural: true });
         cards.refresh();
         const newest = Math.max(
           ...store.tickers().map((ticker) => store.latest(ticker)?.[0] ?? Number.NEGATIVE_INFINITY),

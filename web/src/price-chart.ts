@@ -18,7 +18,7 @@ import {
   formatPercent,
   formatTooltipTime,
 } from './format.ts';
-import { liveWindow, type RangeKey, type TimeWindow } from './ranges.ts';
+import { DEFAULT_RANGE, liveWindow, type RangeKey, type TimeWindow } from './ranges.ts';
 import {
   changeMarkers,
   niceScale,
@@ -162,6 +162,14 @@ function withOverview(all: readonly Point[], window: TimeWindow, columns: number
   return [...before, ...detail, ...after];
 }
 
+/** The x-range of an ApexCharts zoom or pan event, or null when it is not a usable window. */
+function xRange(range: { xaxis?: { min?: unknown; max?: unknown } } | undefined): TimeWindow | null {
+  const min = range?.xaxis?.min;
+  const max = range?.xaxis?.max;
+  if (typeof min !== 'number' || typeof max !== 'number' || !(max > min)) return null;
+  return { min, max };
+}
+
 type YAxisAnnotations = NonNullable<NonNullable<ApexCharts.ApexOptions['annotations']>['yaxis']>[number];
 
 interface Frame {
@@ -179,7 +187,7 @@ export function createPriceChart(
 ): PriceChart {
   let stocks: ChartStock[] = [];
   const hidden = new Set<string>();
-  const view: ChartView = { range: '7d', mode: 'price', following: true, window: null };
+  const view: ChartView = { range: DEFAULT_RANGE, mode: 'price', following: true, window: null };
   /** The frame being drawn (ApexCharts' render events and the tooltip read it)… */
   let frame: Frame | null = null;
   /** …and the last one whose render finished: what the snapshot reports as drawn. */
@@ -243,19 +251,17 @@ export function createPriceChart(
         updated: () => drawOverlay(),
         zoomed: (_chart, range) => {
           if (ownUpdate) return;
-          const min = range?.xaxis?.min;
-          const max = range?.xaxis?.max;
-          if (typeof min !== 'number' || typeof max !== 'number' || !(max > min)) return;
-          leaveLive({ min, max });
+          const window = xRange(range);
+          if (!window) return;
+          leaveLive(window);
         },
         scrolled: (_chart, range) => {
           if (ownUpdate) return;
-          const min = range?.xaxis?.min;
-          const max = range?.xaxis?.max;
-          if (typeof min !== 'number' || typeof max !== 'number' || !(max > min)) return;
+          const window = xRange(range);
+          if (!window) return;
           // a pan drag: remember where it is; drawing waits for the pointer to come up
           view.following = false;
-          view.window = { min, max };
+          view.window = window;
           panned = true;
         },
       },
@@ -274,7 +280,7 @@ export function createPriceChart(
       tooltip: { enabled: false },
     },
     yaxis: {
-      labels: { formatter: (value: number) => axisLabel(value), minWidth: 52 },
+      labels: yAxisLabels(),
     },
     tooltip: {
       shared: false,
@@ -307,6 +313,11 @@ export function createPriceChart(
     return view.mode === 'percent' ? formatAxisPercent(value) : formatAxisDollars(value);
   }
 
+  /** The y-axis labels' settings: a fresh object each time, as ApexCharts may keep and change what it is given. */
+  function yAxisLabels() {
+    return { formatter: (value: number) => axisLabel(value), minWidth: 52 };
+  }
+
   function tooltipHtml(seriesIndex: number, dataPointIndex: number): string {
     const drawn = frame?.series[seriesIndex];
     const point = drawn?.points[dataPointIndex];
@@ -317,7 +328,7 @@ export function createPriceChart(
       drawn.base !== undefined && drawn.base !== 0 ? formatPercent(percentChange(price, drawn.base)) : '';
     return [
       `<div class="tip" data-testid="chart-tooltip" style="--series:${escapeHtml(drawn.color)}">`,
-      '<div class="tip-head"><span class="tip-swatch"></span>',
+      '<div class="tip-head">',
       `<strong class="tip-ticker">${escapeHtml(drawn.ticker)}</strong>`,
       `<span class="tip-name">${escapeHtml(stock?.companyName ?? drawn.ticker)}</span></div>`,
       `<div class="tip-time">${escapeHtml(formatTooltipTime(time))}</div>`,
@@ -409,7 +420,7 @@ export function createPriceChart(
         max: scale?.max,
         ...(scale ? { tickAmount: scale.ticks } : {}),
         forceNiceScale: false,
-        labels: { formatter: (value: number) => axisLabel(value), minWidth: 52 },
+        labels: yAxisLabels(),
       },
       annotations: { yaxis: next.series.flatMap(bandAnnotations) },
       noData: { text: hiddenMessage() },
@@ -521,7 +532,7 @@ export function createPriceChart(
   }
 
   async function draw(): Promise<void> {
-    await created;
+    const instance = await created;
     if (firstDataDrawAt === null) performance.mark('stockstreamer:first-draw-start');
     const next = buildFrame();
     const started = performance.now();
@@ -530,7 +541,6 @@ export function createPriceChart(
     view.window = next.window;
     ownUpdate = true;
     try {
-      const instance = await created;
       // overwriteInitialConfig stays false: with it, ApexCharts deep-cloned every series as its "initial"
       // state on each update (a third of a draw's time), for a reset that this chart does itself
       await instance.updateOptions(apexOptions(next), false, false, false, false);

@@ -37,7 +37,7 @@ export function isRangeKey(value: unknown): value is RangeKey {
 }
 
 export function rangeChoice(key: RangeKey): RangeChoice {
-  return RANGES.find((range) => range.key === key) ?? RANGES[2]!;
+  return RANGES.find((range) => range.key === key) ?? RANGES.find((range) => range.key === DEFAULT_RANGE)!;
 }
 
 export interface TimeWindow {
