@@ -3,11 +3,17 @@ import type { Duplex } from 'node:stream';
 import { execute, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { outcomeWithin } from '../src/deadline.ts';
 import type { AdminDecision } from '../src/server/security.ts';
 import type { WebSocketSession } from '../src/server/websocket-upgrade.ts';
 import { maskResult, prepareOperation } from './operation.ts';
 import type { RequestContext } from './resolvers.ts';
-import type { CohortEvent, SubscriptionCohorts, SubscriptionSink } from './subscription-cohorts.ts';
+import {
+  type CohortEvent,
+  MAX_BUFFERED_BYTES,
+  type SubscriptionCohorts,
+  type SubscriptionSink,
+} from './subscription-cohorts.ts';
 
 /** The WebSocket subprotocol of graphql-ws (node_modules/graphql-ws/PROTOCOL.md). */
 export const GRAPHQL_TRANSPORT_WS = 'graphql-transport-ws';
@@ -23,8 +29,6 @@ export const CloseCode = Object.freeze({
   TooManyInitialisationRequests: 4429,
 });
 
-/** A socket gets this much unsent data queued before it is dropped as too slow to keep up (as SSE). */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** A WebSocket close reason is at most 123 bytes (RFC 6455, 5.5). */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -50,8 +54,8 @@ interface Connection {
   session: WebSocketSession;
   /** Admin rights for this socket: the upgrade's, or those of credentials sent in `connection_init`. */
   admin: AdminDecision;
+  /** Sent `connection_init` and was answered `connection_ack`: may subscribe. */
   initialised: boolean;
-  acknowledged: boolean;
   /** Answered the last heartbeat ping. */
   alive: boolean;
   initTimer: NodeJS.Timeout | undefined;
@@ -131,7 +135,6 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
       session,
       admin: session.admin,
       initialised: false,
-      acknowledged: false,
       alive: true,
       initTimer: undefined,
       operations: new Map(),
@@ -197,7 +200,6 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
         }
         connection.initialised = true;
         clearTimeout(connection.initTimer);
-        connection.acknowledged = true;
         return sendMessage(connection, { type: 'connection_ack' });
       }
       case 'ping':
@@ -218,7 +220,7 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
         if (!isOperationId(id) || !isSubscribePayload(payload)) {
           return close(connection, CloseCode.BadRequest, 'Invalid message received: subscribe');
         }
-        if (!connection.acknowledged) return close(connection, CloseCode.Unauthorized, 'Unauthorized');
+        if (!connection.initialised) return close(connection, CloseCode.Unauthorized, 'Unauthorized');
         if (connection.operations.has(id)) {
           return close(connection, CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
         }
@@ -357,14 +359,9 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
         close(connection, CloseCode.GoingAway, 'server shutting down');
         return closed;
       });
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), graceMs);
-      });
-      if ((await Promise.race([Promise.all(closing), deadline])) === 'late') {
+      if ((await outcomeWithin(Promise.all(closing), graceMs)) === 'timeout') {
         for (const connection of connections) connection.socket.terminate();
       }
-      clearTimeout(timer);
     },
   };
 }

@@ -9,7 +9,7 @@ import {
   validate,
 } from 'graphql';
 import type { Logger } from 'pino';
-import { LIMITS, parseWithinLimits, validationRules } from './limits.ts';
+import { parseWithinLimits, validationRules } from './limits.ts';
 
 /** What a client asks for, from a GET query string, a JSON body or a graphql-ws `subscribe` payload. */
 export interface GraphqlParams {
@@ -35,7 +35,6 @@ export interface PreparedOperation {
 export function prepareOperation(
   schema: GraphQLSchema,
   params: GraphqlParams,
-  limits = LIMITS,
 ): { operation: PreparedOperation } | { errors: readonly GraphQLError[] } {
   if (typeof params.query !== 'string') return refusal('the request has no query document');
   const variables = params.variables ?? {};
@@ -46,7 +45,7 @@ export function prepareOperation(
     if (typeof params.operationName !== 'string') return refusal('operationName must be a string');
   }
   const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
-  const checked = checkDocument(schema, params.query, limits);
+  const checked = checkDocument(schema, params.query);
   if ('errors' in checked) return checked;
   const { document, printed } = checked;
   const operation = getOperationAST(document, operationName);
@@ -68,8 +67,8 @@ export function prepareOperation(
   };
 }
 
-/** Documents checked per schema and limits, most recent last; see checkDocument. */
-const checkedDocuments = new WeakMap<GraphQLSchema, WeakMap<object, Map<string, CheckedDocument>>>();
+/** Documents checked per schema, most recent last; see checkDocument. */
+const checkedDocuments = new WeakMap<GraphQLSchema, Map<string, CheckedDocument>>();
 type CheckedDocument = { document: DocumentNode; printed: string } | { errors: readonly GraphQLError[] };
 /** Distinct documents remembered; each is a few KB, and a page asks the same few over and over. */
 const MAX_CHECKED_DOCUMENTS = 200;
@@ -83,16 +82,11 @@ const MAX_REMEMBERED_LENGTH = 4096;
  * subscriber costs, and the garbage of ten thousand arriving at once is what sets the process's peak memory
  * (docs/BENCHMARKS.md, P2).
  */
-function checkDocument(schema: GraphQLSchema, query: string, limits: typeof LIMITS): CheckedDocument {
-  let bySchema = checkedDocuments.get(schema);
-  if (!bySchema) {
-    bySchema = new WeakMap();
-    checkedDocuments.set(schema, bySchema);
-  }
-  let cache = bySchema.get(limits);
+function checkDocument(schema: GraphQLSchema, query: string): CheckedDocument {
+  let cache = checkedDocuments.get(schema);
   if (!cache) {
     cache = new Map();
-    bySchema.set(limits, cache);
+    checkedDocuments.set(schema, cache);
   }
   const known = cache.get(query);
   if (known) {
@@ -103,8 +97,8 @@ function checkDocument(schema: GraphQLSchema, query: string, limits: typeof LIMI
   }
   let checked: CheckedDocument;
   try {
-    const document = parseWithinLimits(query, limits);
-    const errors = validate(schema, document, validationRules(limits));
+    const document = parseWithinLimits(query);
+    const errors = validate(schema, document, validationRules());
     checked = errors.length > 0 ? { errors } : { document, printed: print(document) };
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;

@@ -2,12 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { type GraphqlParams, prepareOperation } from './operation.ts';
-import type { CohortEvent, SubscriptionCohorts, SubscriptionSink } from './subscription-cohorts.ts';
+import {
+  type CohortEvent,
+  MAX_BUFFERED_BYTES,
+  type SubscriptionCohorts,
+  type SubscriptionSink,
+} from './subscription-cohorts.ts';
 
-export type { GraphqlParams } from './operation.ts';
-
-/** A client gets this much unsent data queued before it is dropped as too slow to keep up. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Proxies and browsers close streams that stay silent; a comment line every so often keeps them open. */
 const KEEP_ALIVE_MS = 12_000;
 
@@ -58,12 +59,12 @@ export function createSseSubscriptions(options: {
   }
 
   function openStream(res: ServerResponse) {
+    // The security headers (nosniff among them) are already set: sse-requests.ts sets them before handle().
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
-      'x-content-type-options': 'nosniff',
     });
     res.flushHeaders();
     streams.add(res);

@@ -3,6 +3,12 @@ import type { Logger } from 'pino';
 import { maskResult, type PreparedOperation } from './operation.ts';
 
 /**
+ * A subscriber gets this much unsent data queued (an SSE response's or a WebSocket's buffer) before it is
+ * dropped as too slow to keep up; the same on both transports.
+ */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/**
  * One event of a cohort: the masked result serialised once. Each transport turns that JSON into its own
  * bytes through `encoded`, which also runs once per event, so a thousand SSE streams share one Buffer and a
  * thousand graphql-ws subscriptions share one copy of the payload.
@@ -26,7 +32,7 @@ export class CohortEvent {
 
 /** A member of a cohort: one SSE stream, or one subscription id on one WebSocket. */
 export interface SubscriptionSink {
-  /** Which transport, for the figures in stats(). */
+  /** Which transport, for the log. */
   readonly transport: 'sse' | 'graphql-ws';
   next(event: CohortEvent): void;
   /** The source has ended (or failed, after an error event); nothing more comes. The sink is out. */
@@ -57,7 +63,7 @@ interface Cohort {
 export function createSubscriptionCohorts(options: { schema: GraphQLSchema; logger: Logger }) {
   const { schema, logger } = options;
   const cohorts = new Map<string, Cohort>();
-  const members = { sse: 0, 'graphql-ws': 0 };
+  let memberCount = 0;
 
   function event(result: ExecutionResult): CohortEvent {
     return new CohortEvent(JSON.stringify(maskResult(result, logger)));
@@ -66,7 +72,7 @@ export function createSubscriptionCohorts(options: { schema: GraphQLSchema; logg
   /** Takes the sink out of the cohort (and out of the counts); false if it was not in it. */
   function remove(cohort: Cohort, sink: SubscriptionSink): boolean {
     if (!cohort.members.delete(sink)) return false;
-    members[sink.transport] -= 1;
+    memberCount -= 1;
     return true;
   }
 
@@ -142,16 +148,15 @@ export function createSubscriptionCohorts(options: { schema: GraphQLSchema; logg
       }
       const joined = cohort;
       joined.members.add(sink);
-      members[sink.transport] += 1;
+      memberCount += 1;
       return { membership: { leave: () => leave(joined, sink) } };
     },
 
     /** Members (SSE streams plus graphql-ws subscriptions) and distinct cohorts now open. */
     stats() {
       return {
-        subscribers: members.sse + members['graphql-ws'],
+        subscribers: memberCount,
         cohorts: cohorts.size,
-        byTransport: { ...members },
       };
     },
 

@@ -35,7 +35,7 @@ export interface YogaDeps extends ResolverDeps {
  * from a CDN, which this product never does). Unexpected errors are masked here, in one place: clients
  * see "Unexpected error." and the log keeps the detail.
  */
-export function createYogaServer(deps: YogaDeps, schema = createStockSchema(deps)) {
+export function createYogaServer(deps: YogaDeps, schema: ReturnType<typeof createStockSchema>) {
   const allowed = new Set(deps.allowedOrigins);
   return createYoga<RequestContext>({
     schema,
@@ -59,8 +59,6 @@ export function createYogaServer(deps: YogaDeps, schema = createStockSchema(deps
     },
   });
 }
-
-export type YogaServer = ReturnType<typeof createYogaServer>;
 
 export function createStockSchema(deps: ResolverDeps) {
   return createSchema<RequestContext>({ typeDefs, resolvers: createResolvers(deps) });

@@ -106,7 +106,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     // A query stuck on a lock (or a server that went away) must not hold a stopping process: the exit
     // closes the sockets anyway, and Postgres rolls back what was not committed.
     cleanups.push(async () => {
-      (await outcomeWithin(database.close(), CLOSE_STEP_MS)) !== 'timeout';
+      await outcomeWithin(database.close(), CLOSE_STEP_MS);
     });
 
     return {

@@ -9,6 +9,7 @@ import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/
 import type { Config } from './config.ts';
 import { createHistoryCache, type HistoryCache } from './db/history-cache.ts';
 import { runMigrations } from './db/migrate.ts';
+import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
 import { parseTicks } from './domain/tick.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
@@ -137,29 +138,18 @@ function quietQueueErrors(queues: Queues, logger: Deps['logger']): void {
   }
 }
 
-/** Resolves `promise`'s value, or `fallback` when it has not settled within `ms`. Never rejects. */
+/** Resolves `promise`'s value, or `fallback` when it rejects or has not settled within `ms`. Never rejects. */
 async function valueWithin<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), ms);
+  let value = fallback;
+  const kept = promise.then((resolved) => {
+    value = resolved;
   });
-  try {
-    return await Promise.race([promise.catch(() => fallback), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return (await outcomeWithin(kept, ms)) === 'resolved' ? value : fallback;
 }
 
 /** True when `promise` settles (either way) within `ms`. The promise keeps running regardless. */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return valueWithin(
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    ms,
-    false,
-  );
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return (await outcomeWithin(promise, ms)) !== 'timeout';
 }
 
 async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<void> }> {

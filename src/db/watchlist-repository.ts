@@ -37,9 +37,9 @@ export interface WatchlistRepository {
   seed(tickers: readonly string[]): Promise<void>;
   enabledTickers(): Promise<string[]>;
   list(): Promise<WatchlistEntry[]>;
-  /** Enabled tickers that have no stored logo, or no stored 52-week range. */
   /** Enabled tickers without a company name or a logo that can be shown (a path or an inline image). */
   missingProfiles(): Promise<string[]>;
+  /** Enabled tickers without a stored 52-week range. */
   missingRanges(): Promise<string[]>;
   /**
    * The logo image stored inline for a ticker, decoded and checked; undefined when none is stored, or the

@@ -25,17 +25,16 @@ import {
   SVG_LOGO_CSP,
   securityHeaders,
 } from './security.ts';
-import { type SubscriptionHandler, withSseSubscriptions } from './sse-requests.ts';
+import { type GraphqlFetch, type SubscriptionHandler, withSseSubscriptions } from './sse-requests.ts';
 import { serveStatic } from './static-files.ts';
 
 /** The part of a Yoga server the app needs: Node request in, Fetch response out, admin rights passed on. */
-export interface GraphqlHandler {
+export interface GraphqlHandler extends GraphqlFetch {
   handleNodeRequestAndResponse(
     req: Koa.Context['req'],
     res: Koa.Context['res'],
     context: { admin: AdminDecision },
   ): Response | Promise<Response>;
-  fetch(url: string, init: RequestInit, context: { admin: AdminDecision }): Response | Promise<Response>;
 }
 
 export { MAX_GRAPHQL_BODY_BYTES } from './graphql-http.ts';

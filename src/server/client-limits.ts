@@ -50,13 +50,23 @@ export function createClientLimits(options: { perMinute: number; maxStreams: num
       if (at - bucket.updatedMs > FORGET_AFTER_MS) buckets.delete(client);
   }
 
-  /** Spends one of the client's requests for this minute; when none is left, says how long to wait. */
-  function takeRequest(client: string): { allowed: true } | { allowed: false; retryAfterMs: number } {
+  /**
+   * Spends one of the client's requests for this minute; when none is left, answers the refusal: the
+   * Retry-After header value (whole seconds) and the message, the same on every transport.
+   */
+  function takeRequest(
+    client: string,
+  ): { allowed: true } | { allowed: false; retryAfter: string; message: string } {
     const at = now();
     sweep(at);
     const result = takeToken(buckets.get(client), at, options.perMinute, MINUTE_MS);
     buckets.set(client, result.bucket);
-    return result.allowed ? { allowed: true } : { allowed: false, retryAfterMs: result.retryAfterMs };
+    if (result.allowed) return { allowed: true };
+    return {
+      allowed: false,
+      retryAfter: String(Math.ceil(result.retryAfterMs / 1000)),
+      message: tooManyRequests(options.perMinute),
+    };
   }
 
   return {
@@ -79,10 +89,8 @@ export function createClientLimits(options: { perMinute: number; maxStreams: num
         const request = takeRequest(client);
         if (!request.allowed) {
           ctx.status = 429;
-          ctx.set('Retry-After', String(Math.ceil(request.retryAfterMs / 1000)));
-          ctx.body = {
-            errors: [{ message: tooManyRequests(options.perMinute) }],
-          };
+          ctx.set('Retry-After', request.retryAfter);
+          ctx.body = { errors: [{ message: request.message }] };
           return;
         }
 

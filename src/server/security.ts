@@ -150,10 +150,6 @@ const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function contentSecurityPolicy(): string {
-  return PAGE_CSP;
-}
-
 /**
  * For a stored SVG logo (an upstream's file, served from our origin at /logos/{TICKER}): opened on its own
  * it is a document that could carry script, so it gets no script, no loads and a sandbox; inline styles only,
@@ -178,8 +174,16 @@ export const BASE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fr
 export function securityHeaders(): Koa.Middleware {
   return async (ctx, next) => {
     await next();
-    for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) ctx.set(name, value);
-    if (ctx.response.get('Content-Security-Policy') === SVG_LOGO_CSP) return;
-    ctx.set('Content-Security-Policy', contentSecurityPolicy());
+    const csp = ctx.response.get('Content-Security-Policy') === SVG_LOGO_CSP ? SVG_LOGO_CSP : PAGE_CSP;
+    setSecurityHeaders((name, value) => ctx.set(name, value), csp);
   };
+}
+
+/**
+ * Sets BASE_SECURITY_HEADERS and a Content-Security-Policy (our pages' unless told otherwise) through `set`:
+ * the one place both Koa (securityHeaders) and the requests served ahead of it (sse-requests.ts) take them.
+ */
+export function setSecurityHeaders(set: (name: string, value: string) => void, csp = PAGE_CSP): void {
+  for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) set(name, value);
+  set('Content-Security-Policy', csp);
 }

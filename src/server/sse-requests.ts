@@ -2,17 +2,16 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { ClientLimits } from './client-limits.ts';
-import { tooManyRequests, tooManySubscriptions } from './client-limits.ts';
+import { tooManySubscriptions } from './client-limits.ts';
 import { fetchHeaders, graphqlBodyProblem, parseJsonObject, queryParams, readBody } from './graphql-http.ts';
 import {
   type AdminAuth,
   type AdminDecision,
-  BASE_SECURITY_HEADERS,
   clientAddress,
-  contentSecurityPolicy,
   originAllowed,
   originRefusal,
   requestOrigin,
+  setSecurityHeaders,
 } from './security.ts';
 
 /** Serves GraphQL subscriptions over SSE (graphql/sse-subscriptions.ts); false means "not a subscription". */
@@ -69,8 +68,7 @@ function isGraphqlStreamRequest(req: IncomingMessage): boolean {
 
 async function serve(req: IncomingMessage, res: ServerResponse, options: SseRequestOptions): Promise<void> {
   const { security, limits } = options;
-  for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) res.setHeader(name, value);
-  res.setHeader('Content-Security-Policy', contentSecurityPolicy());
+  setSecurityHeaders((name, value) => res.setHeader(name, value));
   if (!originAllowed(req, security)) {
     answer(res, 403, originRefusal(req));
     return;
@@ -86,8 +84,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: SseRequ
   const client = clientAddress(req, security.trustProxy);
   const request = limits.takeRequest(client);
   if (!request.allowed) {
-    res.setHeader('Retry-After', String(Math.ceil(request.retryAfterMs / 1000)));
-    answer(res, 429, tooManyRequests(limits.perMinute));
+    res.setHeader('Retry-After', request.retryAfter);
+    answer(res, 429, request.message);
     return;
   }
   const release = limits.reserveStream(client);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { type ClientLimits, type Release, tooManyRequests, tooManySubscriptions } from './client-limits.ts';
+import { type ClientLimits, type Release, tooManySubscriptions } from './client-limits.ts';
 import {
   type AdminAuth,
   type AdminDecision,
@@ -73,9 +73,7 @@ export function createUpgradeHandler(options: {
     const client = clientAddress(req, security.trustProxy);
     const request = limits.takeRequest(client);
     if (!request.allowed) {
-      return refuse(socket, 429, tooManyRequests(limits.perMinute), {
-        'Retry-After': String(Math.ceil(request.retryAfterMs / 1000)),
-      });
+      return refuse(socket, 429, request.message, { 'Retry-After': request.retryAfter });
     }
     const releaseSocket = limits.reserveSocket(client);
     if (!releaseSocket) {
@@ -86,8 +84,10 @@ export function createUpgradeHandler(options: {
     handler.handleUpgrade(req, socket, head, {
       admin: adminAuth.decide(req),
       adminFor: (authorization) => adminAuth.decide(req, authorization),
-      spendRequest: () =>
-        limits.takeRequest(client).allowed ? undefined : tooManyRequests(limits.perMinute),
+      spendRequest: () => {
+        const spent = limits.takeRequest(client);
+        return spent.allowed ? undefined : spent.message;
+      },
       reserveSubscription: () => limits.reserveStream(client),
       subscriptionLimitMessage: tooManySubscriptions(limits.maxStreams),
       closed: releaseSocket,

@@ -158,6 +158,8 @@ describe('subscriptions over SSE, served in cohorts', () => {
     expect(listed.headers.get('access-control-allow-origin')).toBe('https://dashboard.example');
     expect(listed.headers.get('access-control-allow-credentials')).toBe('true');
     expect(listed.headers.get('x-content-type-options')).toBe('nosniff');
+    // Only the shared set (BASE_SECURITY_HEADERS) provides this one; the stream's own headers do not.
+    expect(listed.headers.get('x-frame-options')).toBe('DENY');
     expect(listed.headers.get('content-security-policy')).toContain("default-src 'self'");
     controller.abort();
   });
