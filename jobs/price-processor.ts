@@ -65,12 +65,10 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
       );
       const sorted = sortFailures(result.failed);
       await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
-      for (const f of result.failed) {
-        if (!sorted.limited?.symbols.includes(f.symbol)) {
-          deps.logger.warn({ symbol: f.symbol, err: f.error }, 'price fetch failed');
-        }
-      }
-      failed = describeFailures(result.failed.filter((f) => !sorted.limited?.symbols.includes(f.symbol)));
+      const limited = new Set(sorted.limited?.symbols);
+      const reported = result.failed.filter((f) => !limited.has(f.symbol));
+      for (const f of reported) deps.logger.warn({ symbol: f.symbol, err: f.error }, 'price fetch failed');
+      failed = describeFailures(reported);
       quotes = result.ok.map((q) => ({ ticker: q.symbol, price: q.price, time: q.time.toISOString() }));
       pending = sorted.limited?.symbols;
       waitMs = sorted.limited?.waitMs ?? waitMs;

@@ -89,7 +89,8 @@ export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: Refr
 
     const fellBack = new Set(fallback.map(kind.symbolOf));
     const retry = [...(sorted.limited?.symbols ?? []), ...sorted.other.map((o) => o.symbol)];
-    const final = result.failed.filter((f) => !retry.includes(f.symbol) && !fellBack.has(f.symbol));
+    const retrying = new Set(retry);
+    const final = result.failed.filter((f) => !retrying.has(f.symbol) && !fellBack.has(f.symbol));
     for (const f of final) deps.logger.warn({ symbol: f.symbol, err: f.error }, `${kind.what} fetch failed`);
     const total: RefreshJobResult = {
       requested: job.data.pending ? carried.requested : carried.requested + symbols.length,
@@ -98,12 +99,13 @@ export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: Refr
       fromFallback: (carried.fromFallback ?? 0) + fallback.length,
     };
 
-    if (sorted.limited) {
+    if (sorted.limited || sorted.other.length > 0) {
       await job.updateData({ ...job.data, pending: retry, carried: total });
+    }
+    if (sorted.limited) {
       return slowDown(deps, job, sorted.limited.waitMs, `${retry.length} ${kind.what}s not fetched yet`);
     }
     if (sorted.other.length > 0) {
-      await job.updateData({ ...job.data, pending: retry, carried: total });
       const first = sorted.other[0]!;
       throw new ProviderError(
         deps.provider.name,

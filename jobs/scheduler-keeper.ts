@@ -48,14 +48,15 @@ export function keepSchedulers(options: {
 
   async function diagnose(lookForStuck: boolean): Promise<Repair> {
     const missing: string[] = [];
+    let next: number | undefined;
     for (const name of QUEUE_NAMES) {
-      if (!(await queues[name].getJobScheduler(SCHEDULER_IDS[name]))) missing.push(name);
+      const scheduler = await queues[name].getJobScheduler(SCHEDULER_IDS[name]);
+      if (!scheduler) missing.push(name);
+      else if (name === 'prices') next = scheduler.next;
     }
     if (missing.length > 0) return { reason: 'missing', queues: missing };
 
     if (!lookForStuck) return undefined;
-    const prices = await queues.prices.getJobScheduler(SCHEDULER_IDS.prices);
-    const next = prices?.next;
     let stuck = false;
     if (typeof next === 'number' && next + intervalFor('prices', schedule) < now()) {
       const state = await queues.prices.getJobState(`repeat:${SCHEDULER_IDS.prices}:${next}`);

@@ -5,7 +5,7 @@ import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
-import { createQueues, type QueueName, type Queues, upsertSchedulers } from './queues.ts';
+import { closeQueues, createQueues, type QueueName, type Queues, upsertSchedulers } from './queues.ts';
 
 export interface RunningWorkers {
   queues: Queues;
@@ -85,7 +85,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     workers,
     close: async () => {
       await Promise.all(Object.values(workers).map((worker) => worker.close()));
-      await Promise.all(Object.values(queues).map((queue) => queue.close()));
+      await closeQueues(queues);
     },
   };
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { monogramPath } from '../domain/monogram.ts';
 import { fanOut } from './fan-out.ts';
-import { createProviderHttp, type ProviderHttp } from './http.ts';
-import type { LiveProviderOptions } from './live-provider-options.ts';
+import type { ProviderHttp } from './http.ts';
+import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import {
   type CompanyProfile,
   type FetchOptions,
@@ -30,14 +30,7 @@ const NAME = 'alphavantage';
  * - `OVERVIEW` → `Name`, `52WeekHigh`, `52WeekLow` (funds answer `{}`). No logos: the app's monogram.
  */
 export function createAlphaVantageProvider(options: LiveProviderOptions): MarketDataProvider {
-  const http = createProviderHttp({
-    provider: NAME,
-    baseUrl: options.baseUrl,
-    timeoutMs: options.timeoutMs,
-    query: { apikey: options.apiKey ?? '' },
-    secrets: options.apiKey ? [options.apiKey] : [],
-    fetch: options.fetch,
-  });
+  const http = liveHttp(NAME, options, { query: { apikey: options.apiKey ?? '' } });
 
   const query = async (fn: string, symbol: string, fetchOptions: FetchOptions) => {
     const endpoint = `/query?function=${fn}`;

@@ -6,7 +6,7 @@ import { createProvider } from './create-provider.ts';
 import type { BatchResult, MarketDataProvider } from './provider.ts';
 
 /** One capability's outcome in `stockstreamer providers check`. */
-export interface CheckLine {
+interface CheckLine {
   capability: string;
   ok: boolean;
   detail: string;
@@ -18,7 +18,7 @@ export interface CheckLine {
  * the way a user checks a key before starting the pipeline. These calls go straight to the provider; they
  * do not take from the shared request budget (which lives in Redis, not needed here).
  */
-export async function checkProvider(
+async function checkProvider(
   provider: MarketDataProvider,
   symbol: string,
   now: () => number = () => performance.now(),
@@ -60,7 +60,7 @@ export async function checkProvider(
 }
 
 /** A logo as `providers check` prints it: a downloaded image as its type and size, not kilobytes of base64. */
-export function shortUrl(url: string, symbol: string): string {
+function shortUrl(url: string, symbol: string): string {
   if (url.startsWith('data:')) {
     const image = decodeImageDataUri(url);
     if (!image) return `unusable data: URL (${kilobytes(url.length)}; the app shows the monogram)`;
@@ -74,7 +74,7 @@ function kilobytes(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KB`;
 }
 
-export function formatCheck(lines: readonly CheckLine[]): string {
+function formatCheck(lines: readonly CheckLine[]): string {
   const width = Math.max(...lines.map((l) => l.capability.length));
   return lines
     .map(

@@ -50,3 +50,31 @@ export async function fanOut<T>(
   });
   return batch;
 }
+
+/**
+ * Runs `fetchBatch` over the symbols in chunks of `size`, one chunk at a time, and joins what each reports.
+ * A rate limit on a later chunk keeps what the earlier ones brought and reports every symbol not yet
+ * fetched with it, so the caller can retry just those; on the first chunk, and any other fault, it throws.
+ */
+export async function inBatches<T>(
+  symbols: readonly string[],
+  size: number,
+  fetchBatch: (batch: readonly string[]) => Promise<BatchResult<T>>,
+): Promise<BatchResult<T>> {
+  const result: BatchResult<T> = { ok: [], failed: [] };
+  for (let start = 0; start < symbols.length; start += size) {
+    let batch: BatchResult<T>;
+    try {
+      batch = await fetchBatch(symbols.slice(start, start + size));
+    } catch (error) {
+      if (error instanceof ProviderRateLimitedError && start > 0) {
+        for (const symbol of symbols.slice(start)) result.failed.push({ symbol, error });
+        return result;
+      }
+      throw error;
+    }
+    result.ok.push(...batch.ok);
+    result.failed.push(...batch.failed);
+  }
+  return result;
+}

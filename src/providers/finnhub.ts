@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fanOut } from './fan-out.ts';
-import { createProviderHttp, type ProviderHttp } from './http.ts';
-import type { LiveProviderOptions } from './live-provider-options.ts';
+import type { ProviderHttp } from './http.ts';
+import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import { createLogoDownload } from './logo-image.ts';
 import {
   type CompanyProfile,
@@ -26,21 +26,10 @@ const NAME = 'finnhub';
  * - `/stock/metric?metric=all` → `metric["52WeekHigh"]`, `metric["52WeekLow"]`; absent for some symbols.
  */
 export function createFinnhubProvider(options: LiveProviderOptions): MarketDataProvider {
-  const http = createProviderHttp({
-    provider: NAME,
-    baseUrl: options.baseUrl,
-    timeoutMs: options.timeoutMs,
-    headers: { 'X-Finnhub-Token': options.apiKey ?? '' },
-    secrets: options.apiKey ? [options.apiKey] : [],
-    fetch: options.fetch,
-  });
+  const http = liveHttp(NAME, options, { headers: { 'X-Finnhub-Token': options.apiKey ?? '' } });
   const now = () => options.clock.now();
-  const downloadLogo = createLogoDownload({
-    http,
-    baseUrl: options.baseUrl,
-    domains: ['finnhub.io'],
-    logger: options.logger,
-  });
+  const { baseUrl, logger } = options;
+  const downloadLogo = createLogoDownload({ http, baseUrl, logger, domains: ['finnhub.io'] });
 
   return {
     name: NAME,

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { createProviderHttp, type ProviderHttp, type ProviderHttpOptions } from './http.ts';
 import type { ProviderLogger } from './logo-image.ts';
 
 /** What every live provider file is built from; `createProvider` fills it in from the config. */
@@ -17,4 +18,23 @@ export interface LiveProviderOptions {
   logger?: ProviderLogger | undefined;
   /** For tests that need a different transport; the default is Node's fetch. */
   fetch?: typeof fetch;
+}
+
+/**
+ * A live provider's HTTP client: its base URL, timeout and transport from the options, the key kept out of
+ * every error message, and `auth` saying where the key (or, for Yahoo, a User-Agent) travels.
+ */
+export function liveHttp(
+  provider: string,
+  options: LiveProviderOptions,
+  auth: Pick<ProviderHttpOptions, 'headers' | 'query'>,
+): ProviderHttp {
+  return createProviderHttp({
+    provider,
+    baseUrl: options.baseUrl,
+    timeoutMs: options.timeoutMs,
+    ...auth,
+    secrets: options.apiKey ? [options.apiKey] : [],
+    fetch: options.fetch,
+  });
 }

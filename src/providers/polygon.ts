@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { fanOut } from './fan-out.ts';
-import { createProviderHttp, type ProviderHttp } from './http.ts';
-import type { LiveProviderOptions } from './live-provider-options.ts';
+import { fanOut, inBatches } from './fan-out.ts';
+import type { ProviderHttp } from './http.ts';
+import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import { createLogoDownload } from './logo-image.ts';
 import {
   type BatchResult,
@@ -10,7 +10,6 @@ import {
   InvalidProviderResponseError,
   type MarketDataProvider,
   MissingDataError,
-  ProviderRateLimitedError,
   type Quote,
   UnknownSymbolError,
 } from './provider.ts';
@@ -33,46 +32,21 @@ const SNAPSHOT_BATCH = 250;
  * - 52-week: none as such; derived from a year of daily aggregates (`/v2/aggs/.../range/1/day/...`).
  */
 export function createPolygonProvider(options: LiveProviderOptions): MarketDataProvider {
-  const http = createProviderHttp({
-    provider: NAME,
-    baseUrl: options.baseUrl,
-    timeoutMs: options.timeoutMs,
-    headers: { Authorization: `Bearer ${options.apiKey ?? ''}` },
-    secrets: options.apiKey ? [options.apiKey] : [],
-    fetch: options.fetch,
-  });
+  const http = liveHttp(NAME, options, { headers: { Authorization: `Bearer ${options.apiKey ?? ''}` } });
   const now = () => options.clock.now();
 
   // The logo image URL needs the key too: it may only go where the API itself is, the configured host or
   // Polygon's and Massive's own.
-  const downloadLogo = createLogoDownload({
-    http,
-    baseUrl: options.baseUrl,
-    domains: ['polygon.io', 'massive.com'],
-    logger: options.logger,
-  });
+  const { baseUrl, logger } = options;
+  const downloadLogo = createLogoDownload({ http, baseUrl, logger, domains: ['polygon.io', 'massive.com'] });
 
   return {
     name: NAME,
-    async getQuotes(symbols, fetchOptions = {}) {
-      const result: BatchResult<Quote> = { ok: [], failed: [] };
-      for (let start = 0; start < symbols.length; start += SNAPSHOT_BATCH) {
-        const batch = symbols.slice(start, start + SNAPSHOT_BATCH);
-        let body: unknown;
-        try {
-          ({ body } = await http.getJson(SNAPSHOT, { tickers: batch.join(',') }, fetchOptions));
-        } catch (error) {
-          if (error instanceof ProviderRateLimitedError && start > 0) {
-            for (const symbol of symbols.slice(start)) result.failed.push({ symbol, error });
-            return result;
-          }
-          throw error;
-        }
-        const parsed = parsePolygonSnapshot(http, batch, body, now());
-        result.ok.push(...parsed.ok);
-        result.failed.push(...parsed.failed);
-      }
-      return result;
+    getQuotes(symbols, fetchOptions = {}) {
+      return inBatches(symbols, SNAPSHOT_BATCH, async (batch) => {
+        const { body } = await http.getJson(SNAPSHOT, { tickers: batch.join(',') }, fetchOptions);
+        return parsePolygonSnapshot(http, batch, body, now());
+      });
     },
     getProfiles(symbols, fetchOptions = {}) {
       return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) => {

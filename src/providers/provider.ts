@@ -159,8 +159,3 @@ export class MissingDataError extends ProviderError {
     super(provider, message);
   }
 }
-
-/** Throws if the signal has fired, so a loop over many symbols stops promptly when the job times out. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  signal?.throwIfAborted();
-}

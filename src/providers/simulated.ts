@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.ts';
 import { monogramPath } from '../domain/monogram.ts';
 import { simulatedCompany, simulatedFiftyTwoWeekRange, simulatedPrice } from '../domain/simulated-market.ts';
-import { type BatchResult, type FetchOptions, type MarketDataProvider, throwIfAborted } from './provider.ts';
+import type { BatchResult, FetchOptions, MarketDataProvider } from './provider.ts';
+import { wholeSecond } from './validate.ts';
 
 /**
  * The offline default: deterministic prices for a seed (geometric Brownian motion around realistic levels),
@@ -16,10 +17,10 @@ export function createSimulatedProvider(options: { seed: string; clock: Clock })
     fetchOptions: FetchOptions | undefined,
     one: (symbol: string) => T,
   ): Promise<BatchResult<T>> => {
-    throwIfAborted(fetchOptions?.signal);
+    fetchOptions?.signal?.throwIfAborted();
     return { ok: symbols.map(one), failed: [] };
   };
-  const now = (asOf?: Date) => new Date(Math.floor((asOf ?? clock.now()).getTime() / 1000) * 1000);
+  const now = (asOf?: Date) => wholeSecond(asOf ?? clock.now());
 
   return {
     name: 'simulated',

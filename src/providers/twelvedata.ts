@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { monogramPath } from '../domain/monogram.ts';
-import { fanOut } from './fan-out.ts';
-import { createProviderHttp, type ProviderHttp } from './http.ts';
-import type { LiveProviderOptions } from './live-provider-options.ts';
+import { fanOut, inBatches } from './fan-out.ts';
+import type { ProviderHttp } from './http.ts';
+import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import { createLogoDownload } from './logo-image.ts';
 import {
   type BatchResult,
@@ -36,22 +36,11 @@ const MAX_BATCH = 120;
  *   configured host, are fetched.
  */
 export function createTwelveDataProvider(options: LiveProviderOptions): MarketDataProvider {
-  const http = createProviderHttp({
-    provider: NAME,
-    baseUrl: options.baseUrl,
-    timeoutMs: options.timeoutMs,
-    headers: { Authorization: `apikey ${options.apiKey ?? ''}` },
-    secrets: options.apiKey ? [options.apiKey] : [],
-    fetch: options.fetch,
-  });
+  const http = liveHttp(NAME, options, { headers: { Authorization: `apikey ${options.apiKey ?? ''}` } });
   const batchSize = Math.max(1, Math.min(MAX_BATCH, options.budgetMax ?? MAX_BATCH));
   const now = () => options.clock.now();
-  const downloadLogo = createLogoDownload({
-    http,
-    baseUrl: options.baseUrl,
-    domains: ['twelvedata.com'],
-    logger: options.logger,
-  });
+  const { baseUrl, logger } = options;
+  const downloadLogo = createLogoDownload({ http, baseUrl, logger, domains: ['twelvedata.com'] });
 
   /** Runs `/quote` over the symbols in budget-sized batches and parses each symbol's object. */
   async function quoteBatches<T>(
@@ -59,39 +48,26 @@ export function createTwelveDataProvider(options: LiveProviderOptions): MarketDa
     fetchOptions: FetchOptions,
     parse: (symbol: string, item: unknown) => T,
   ): Promise<BatchResult<T>> {
-    const result: BatchResult<T> = { ok: [], failed: [] };
-    for (let start = 0; start < symbols.length; start += batchSize) {
-      const batch = symbols.slice(start, start + batchSize);
-      try {
-        const items = await fetchQuoteBatch(http, batch, fetchOptions, now().getTime());
-        const parsed: T[] = [];
-        const failed: BatchResult<T>['failed'] = [];
-        for (const symbol of batch) {
-          try {
-            const item = items.get(symbol);
-            if (item === undefined) {
-              throw new InvalidProviderResponseError(NAME, `/quote answered no entry for ${symbol}`);
-            }
-            throwIfError(http, '/quote', item, now().getTime(), symbol);
-            parsed.push(parse(symbol, item));
-          } catch (error) {
-            // Out of credits or a bad key is the whole request's fault, even when it came per symbol.
-            if (error instanceof ProviderRateLimitedError || error instanceof ProviderAuthError) throw error;
-            failed.push({ symbol, error: error as Error });
+    // A later batch rate-limited after an earlier one worked: inBatches keeps what came, reports the rest.
+    return inBatches(symbols, batchSize, async (batch) => {
+      const items = await fetchQuoteBatch(http, batch, fetchOptions, now().getTime());
+      const result: BatchResult<T> = { ok: [], failed: [] };
+      for (const symbol of batch) {
+        try {
+          const item = items.get(symbol);
+          if (item === undefined) {
+            throw new InvalidProviderResponseError(NAME, `/quote answered no entry for ${symbol}`);
           }
+          throwIfError(http, '/quote', item, now().getTime(), symbol);
+          result.ok.push(parse(symbol, item));
+        } catch (error) {
+          // Out of credits or a bad key is the whole request's fault, even when it came per symbol.
+          if (error instanceof ProviderRateLimitedError || error instanceof ProviderAuthError) throw error;
+          result.failed.push({ symbol, error: error as Error });
         }
-        result.ok.push(...parsed);
-        result.failed.push(...failed);
-      } catch (error) {
-        // A later batch rate-limited after an earlier one worked: keep what came, report the rest.
-        if (error instanceof ProviderRateLimitedError && start > 0) {
-          for (const symbol of symbols.slice(start)) result.failed.push({ symbol, error });
-          return result;
-        }
-        throw error;
       }
-    }
-    return result;
+      return result;
+    });
   }
 
   return {

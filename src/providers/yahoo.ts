@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { monogramPath } from '../domain/monogram.ts';
 import { fanOut } from './fan-out.ts';
-import { createProviderHttp, type ProviderHttp } from './http.ts';
-import type { LiveProviderOptions } from './live-provider-options.ts';
+import type { ProviderHttp } from './http.ts';
+import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import {
   type CompanyProfile,
   type FetchOptions,
@@ -29,12 +29,8 @@ const NAME = 'yahoo';
  *   missing or inconsistent the range is derived from those bars instead.
  */
 export function createYahooProvider(options: LiveProviderOptions): MarketDataProvider {
-  const http = createProviderHttp({
-    provider: NAME,
-    baseUrl: options.baseUrl,
-    timeoutMs: options.timeoutMs,
+  const http = liveHttp(NAME, options, {
     headers: { 'User-Agent': 'Mozilla/5.0 (compatible; stockstreamer/0.1)' },
-    fetch: options.fetch,
   });
   const chart = async (symbol: string, range: string, fetchOptions: FetchOptions) => {
     const { status, body } = await http.getJson(
