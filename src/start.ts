@@ -9,6 +9,7 @@ import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/
 import type { Config } from './config.ts';
 import { createHistoryCache, type HistoryCache } from './db/history-cache.ts';
 import { runMigrations } from './db/migrate.ts';
+import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
 import { parseTicks } from './domain/tick.ts';
@@ -63,6 +64,8 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
     void warnIfRedisMayEvict(deps.redis, deps.logger);
     await runMigrations(deps.databaseUrl);
     await deps.watchlist.seed(config.symbols);
+    const folding = startRollupFolding(deps.ticks, deps.logger);
+    stops.push(folding.stop);
 
     let workers: RunningWorkers | undefined;
     if (role === 'start' || role === 'worker') {

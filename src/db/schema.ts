@@ -48,9 +48,9 @@ export const symbols = pgTable('symbols', {
 /**
  * Per ticker and minute: the first, last, lowest and highest price with their times, and a count — exactly
  * the inputs of M4 (Jugel et al., VLDB 2014). Chart windows whose pixel columns span whole minutes are
- * reduced from here (about 10k rows per ticker for 7 days instead of 120k). Maintained by a statement-level
- * trigger on stock_prices (see drizzle/0001_*), so every insert path — the workers, COPY, the classic's
- * SQL — keeps it exact.
+ * reduced from here (about 10k rows per ticker for 7 days instead of 120k). Kept exact for every write path
+ * — the workers, COPY, the classic's SQL, deletes and updates — by logging what each statement touched in
+ * `stock_prices_1m_pending` and folding that log in later (drizzle/0006_*, `TickRepository.foldRollup`).
  */
 export const stockPricesMinute = pgTable(
   'stock_prices_1m',
@@ -85,3 +85,15 @@ export const stockPricesMinute = pgTable(
   },
   (table) => [primaryKey({ columns: [table.stockName, table.bucket] })],
 );
+
+/**
+ * The rollup's to-do list: one row per statement that wrote stock_prices, naming the tickers it touched and
+ * the minute buckets it spanned (inclusive). Until a fold rebuilds those buckets from stock_prices and
+ * deletes the row, readers take them from stock_prices instead of the rollup. A write costs one row here
+ * instead of an upsert per ticker (drizzle/0006_*); no key, so writers never wait on each other or on a fold.
+ */
+export const stockPricesMinutePending = pgTable('stock_prices_1m_pending', {
+  stockNames: text('stock_names').array().notNull(),
+  firstBucket: timestamp('first_bucket', { withTimezone: true, mode: 'date' }).notNull(),
+  lastBucket: timestamp('last_bucket', { withTimezone: true, mode: 'date' }).notNull(),
+});

@@ -66,7 +66,17 @@ export interface TickRepository {
     ranges: readonly (readonly [number, number])[],
   ): Promise<Map<string, ColumnSummary[]>>;
   countTicks(ticker?: string): Promise<number>;
+  /**
+   * Rebuilds the rollup buckets that writes logged, for every log row whose last minute ended before
+   * `settledBefore` (default: the database's clock less ROLLUP_GRACE_S, so a minute's late ticks are
+   * usually in before it is folded), and compacts the rest (drizzle/0006_*). Returns how many tickers
+   * were rebuilt, or undefined when another process is folding right now.
+   */
+  foldRollup(settledBefore?: Date): Promise<number | undefined>;
 }
+
+/** How long after a minute ends its buckets wait to be folded: a late tick after that costs one more fold. */
+export const ROLLUP_GRACE_S = 10;
 
 export function createTickRepository(db: Database): TickRepository {
   /**
@@ -93,23 +103,56 @@ export function createTickRepository(db: Database): TickRepository {
       ),
       sql` or `,
     );
+    const from = new Date(Math.min(...wanted.map(([start]) => start))).toISOString();
+    const to = new Date(Math.max(...wanted.map(([, end]) => end))).toISOString();
+    const names = sql.param([...tickers]);
     // The rollup's points are pre-packed into bigints (seconds since 2000 and cents; see schema.ts), so a
     // column is a plain integer min()/max() over its buckets, and its index an integer division of the
-    // first point's seconds: every bucket of a column has its first tick inside that column.
+    // first point's seconds: every bucket of a column has its first tick inside that column. Buckets that
+    // writes have logged but no fold has rebuilt yet (`stale`, one span per ticker) come from the ticks
+    // themselves, packed the same way; min and max do not mind a tick met twice where spans overlap.
     const originS = (plan.originMs - ROLLUP_ORIGIN_MS) / 1000;
     const columnS = plan.columnMs / 1000;
     const rows = await withAggregateMemory(async (tx) => {
       const result = await tx.execute<MinuteColumnRow>(sql`
+        with stale as (
+          select name as stock_name, min(first_bucket) as first_bucket, max(last_bucket) as last_bucket
+          from stock_prices_1m_pending, unnest(stock_names) as name
+          where stock_names && ${names}::text[] and name = any(${names}::text[])
+            and last_bucket >= ${from}::timestamptz - interval '1 minute' and first_bucket < ${to}::timestamptz
+          group by name
+        ),
+        points as (
+          select r.stock_name, r.bucket, r.packed_first as pf, r.packed_last as pl, r.packed_min as pn,
+                 r.packed_max as px
+          from stock_prices_1m as r
+          left join stale as s
+            on s.stock_name = r.stock_name and r.bucket >= s.first_bucket and r.bucket <= s.last_bucket
+          where r.stock_name = any(${names}::text[]) and s.stock_name is null
+          union all
+          select stock_name, bucket, secs << 31 | cents, secs << 31 | cents, cents << 32 | secs,
+                 cents << 32 | (4294967295 - secs)
+          from (
+            select p.stock_name, date_bin('1 minute', p.time, timestamptz '2000-01-01Z') as bucket,
+                   floor(extract(epoch from p.time - timestamptz '2000-01-01Z'))::bigint as secs,
+                   round(p.price * 100)::bigint as cents
+            from stale as s
+            join stock_prices as p
+              on p.stock_name = s.stock_name and p.time >= s.first_bucket
+                 and p.time < s.last_bucket + interval '1 minute'
+            where p.time >= ${from}::timestamptz and p.time < ${to}::timestamptz
+          ) as ticks
+        )
         select stock_name, col,
                ((f >> 31) + ${Y2K_EPOCH_S}) * 1000 as ft, (f & 2147483647) / 100.0::float8 as fp,
                ((n & 4294967295) + ${Y2K_EPOCH_S}) * 1000 as nt, (n >> 32) / 100.0::float8 as np,
                (4294967295 - (x & 4294967295) + ${Y2K_EPOCH_S}) * 1000 as xt, (x >> 32) / 100.0::float8 as xp,
                ((l >> 31) + ${Y2K_EPOCH_S}) * 1000 as lt, (l & 2147483647) / 100.0::float8 as lp
         from (
-          select stock_name, ((packed_first >> 31) - ${originS}::bigint) / ${columnS}::bigint as col,
-                 min(packed_first) as f, max(packed_last) as l, min(packed_min) as n, max(packed_max) as x
-          from stock_prices_1m
-          where stock_name = any(${sql.param([...tickers])}::text[]) and (${inRanges})
+          select stock_name, ((pf >> 31) - ${originS}::bigint) / ${columnS}::bigint as col,
+                 min(pf) as f, max(pl) as l, min(pn) as n, max(px) as x
+          from points
+          where ${inRanges}
           group by 1, 2
         ) as reduced`);
       return result.rows;
@@ -130,11 +173,19 @@ export function createTickRepository(db: Database): TickRepository {
   };
 
   return {
+    async foldRollup(settledBefore) {
+      const until = settledBefore
+        ? sql`${settledBefore.toISOString()}::timestamptz`
+        : sql`now() - make_interval(secs => ${ROLLUP_GRACE_S})`;
+      const result = await db.execute<{ n: number | null }>(sql`select stock_prices_1m_fold(${until}) as n`);
+      return result.rows[0]?.n ?? undefined;
+    },
+
     async insertTicks(ticks) {
       if (ticks.length === 0) return [];
       // unnest over three bound arrays: one round trip and one plan for any batch size, and ~4x faster than
       // a multi-row VALUES list (measured on this machine, see ARCHITECTURE.md).
-      const result = await db.execute<{ stock_name: string; price: string; time: string }>(sql`
+      const result = await db.execute<{ stock_name: string; ms: number }>(sql`
         insert into stock_prices (stock_name, price, time)
         select * from unnest(
           ${sql.param(ticks.map((t) => t.ticker))}::text[],
@@ -142,13 +193,16 @@ export function createTickRepository(db: Database): TickRepository {
           ${sql.param(ticks.map((t) => t.time.toISOString()))}::timestamptz[]
         )
         on conflict (stock_name, time) do nothing
-        returning stock_name, price, time`);
-      // Drizzle hands raw SQL timestamps back as text.
-      return result.rows.map((row) => ({
-        ticker: row.stock_name,
-        price: Number(row.price),
-        time: new Date(row.time),
-      }));
+        returning stock_name, (extract(epoch from time) * 1000)::float8 as ms`);
+      // The rows come back as keys only, and are matched to the ticks passed in: cheaper than sending every
+      // price and time back as text to be parsed again. Where a batch repeats a key, its first tick is the
+      // one stored.
+      const byKey = new Map<string, Tick>();
+      for (const tick of ticks) {
+        const key = `${tick.ticker}\u0000${tick.time.getTime()}`;
+        if (!byKey.has(key)) byKey.set(key, tick);
+      }
+      return result.rows.map((row) => byKey.get(`${row.stock_name}\u0000${row.ms}`)!);
     },
 
     async history(tickers, from, to, width) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brownianAt, gaussian, hashString, mix } from './random.ts';
+import { brownianAt, brownianPath, gaussian, hashString, mix } from './random.ts';
 
 describe('gaussian', () => {
   it('has mean ~0 and variance ~1 over many hashes', () => {
@@ -52,5 +52,34 @@ describe('brownianAt', () => {
   it('rejects times outside its span', () => {
     expect(() => brownianAt(seed, -1)).toThrow(RangeError);
     expect(() => brownianAt(seed, 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('brownianPath', () => {
+  it('gives brownianAt bit for bit, walking on, jumping away and landing on interval ends', () => {
+    const seed = 0x5eed;
+    const path = brownianPath(seed);
+    const base = 2 ** 37 + 123_456;
+    const times = [
+      ...Array.from({ length: 300 }, (_, i) => base + i),
+      base - 4096,
+      base + 5_000_000,
+      base + 1,
+      // Ends of remembered intervals (multiples of 4096) and their neighbours.
+      4096 * 33_554_500,
+      4096 * 33_554_500 - 1,
+      4096 * 33_554_500 + 1,
+      0,
+      2 ** 38,
+      2 ** 38 - 1,
+      base,
+    ];
+    for (const t of times) expect(Object.is(path(t), brownianAt(seed, t))).toBe(true);
+  });
+
+  it('rejects times outside its span, as brownianAt does', () => {
+    const path = brownianPath(1);
+    expect(() => path(-1)).toThrow(RangeError);
+    expect(() => path(0.5)).toThrow(RangeError);
   });
 });

@@ -40,6 +40,9 @@ export function gaussian(hash: number): number {
 const LEVELS = 38;
 const SPAN = 2 ** LEVELS;
 
+/** Intervals this long (about 68 minutes) are remembered by a path: consecutive seconds share them. */
+const REMEMBERED_SPAN = 2 ** 12;
+
 /**
  * A standard Brownian motion W at whole second `t` (0 <= t <= 2^38), with W(0) = 0 and Var W(t) = t,
  * built by Lévy's midpoint construction: the endpoint is drawn first, then each dyadic midpoint is the
@@ -47,29 +50,52 @@ const SPAN = 2 ** LEVELS;
  * gives the exact value at `t`, and the values at different `t` are jointly those of one Brownian path.
  */
 export function brownianAt(seed: number, t: number): number {
-  if (!Number.isInteger(t) || t < 0 || t > SPAN)
-    throw new RangeError(`t must be a whole number in [0, 2^${LEVELS}]`);
-  let lo = 0;
-  let hi = SPAN;
-  let wLo = 0;
-  let wHi = Math.sqrt(SPAN) * gaussian(mix(seed, 0x7fffffff));
-  // Each node of the dyadic tree is numbered like a heap (root 1, children 2n and 2n+1) so its draw is unique.
-  let node = 1;
-  while (hi - lo > 1) {
-    if (t === lo) return wLo;
-    if (t === hi) return wHi;
-    const mid = lo + (hi - lo) / 2;
-    const nodeSeed = mix(mix(seed, node % 0x7fffffff), Math.floor(node / 0x7fffffff));
-    const wMid = (wLo + wHi) / 2 + Math.sqrt((hi - lo) / 4) * gaussian(nodeSeed);
-    if (t < mid) {
-      hi = mid;
-      wHi = wMid;
-      node = node * 2;
+  return brownianPath(seed)(t);
+}
+
+/**
+ * `brownianAt` for one seed, remembering the last interval of REMEMBERED_SPAN seconds it descended
+ * through: a `t` inside it starts there, 12 levels from the bottom instead of 38, and gets the same value
+ * bit for bit (the same operations in the same order). A price job asks each ticker's path for the next
+ * second, so this makes a simulated quote about 3x cheaper.
+ */
+export function brownianPath(seed: number): (t: number) => number {
+  let remembered: { lo: number; hi: number; wLo: number; wHi: number; node: number } | undefined;
+  return (t) => {
+    if (!Number.isInteger(t) || t < 0 || t > SPAN)
+      throw new RangeError(`t must be a whole number in [0, 2^${LEVELS}]`);
+    let lo: number;
+    let hi: number;
+    let wLo: number;
+    let wHi: number;
+    // Each node of the dyadic tree is numbered like a heap (root 1, children 2n and 2n+1) so its draw is unique.
+    let node: number;
+    if (remembered && t >= remembered.lo && t <= remembered.hi) {
+      ({ lo, hi, wLo, wHi, node } = remembered);
     } else {
-      lo = mid;
-      wLo = wMid;
-      node = node * 2 + 1;
+      lo = 0;
+      hi = SPAN;
+      wLo = 0;
+      wHi = Math.sqrt(SPAN) * gaussian(mix(seed, 0x7fffffff));
+      node = 1;
     }
-  }
-  return t === lo ? wLo : wHi;
+    while (hi - lo > 1) {
+      if (t === lo) return wLo;
+      if (t === hi) return wHi;
+      if (hi - lo === REMEMBERED_SPAN) remembered = { lo, hi, wLo, wHi, node };
+      const mid = lo + (hi - lo) / 2;
+      const nodeSeed = mix(mix(seed, node % 0x7fffffff), Math.floor(node / 0x7fffffff));
+      const wMid = (wLo + wHi) / 2 + Math.sqrt((hi - lo) / 4) * gaussian(nodeSeed);
+      if (t < mid) {
+        hi = mid;
+        wHi = wMid;
+        node = node * 2;
+      } else {
+        lo = mid;
+        wLo = wMid;
+        node = node * 2 + 1;
+      }
+    }
+    return t === lo ? wLo : wHi;
+  };
 }

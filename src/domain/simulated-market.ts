@@ -1,4 +1,4 @@
-import { brownianAt, hashString, mix, uniform } from './random.ts';
+import { brownianAt, brownianPath, hashString, mix, uniform } from './random.ts';
 
 /** What the simulation knows about a ticker: a display name and the parameters of its price process. */
 export interface SimulatedCompany {
@@ -59,12 +59,13 @@ export function simulatedPricePath(seed: string, ticker: string): (at: Date) => 
   const { anchorPrice, drift, volatility } = simulatedCompany(ticker);
   const pathSeed = hashString(`${seed}\u0000${ticker}`);
   const anchorW = brownianAt(pathSeed, ANCHOR_T);
+  const w = brownianPath(pathSeed);
   return (at) => {
     const seconds = Math.floor((at.getTime() - ANCHOR_MS) / 1000);
     const years = seconds / SECONDS_PER_YEAR;
     // W is in units of sqrt(second); scale to sqrt(year) for the annualised volatility.
-    const w = (brownianAt(pathSeed, ANCHOR_T + seconds) - anchorW) / Math.sqrt(SECONDS_PER_YEAR);
-    const price = anchorPrice * Math.exp((drift - (volatility * volatility) / 2) * years + volatility * w);
+    const dw = (w(ANCHOR_T + seconds) - anchorW) / Math.sqrt(SECONDS_PER_YEAR);
+    const price = anchorPrice * Math.exp((drift - (volatility * volatility) / 2) * years + volatility * dw);
     return Math.max(0.01, roundCents(price));
   };
 }

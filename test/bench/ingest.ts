@@ -18,6 +18,8 @@ import { type Bench, type BenchRow, median, ms, percentile } from './harness.ts'
 const SYMBOLS = Array.from({ length: 1000 }, (_, i) => `S${String(i).padStart(4, '0')}`);
 const JOBS = 20;
 const SUSTAIN_MS = 30_000;
+/** A fold cut-off later than any tick: folds the rollup's whole log. */
+const EVERYTHING = new Date(Date.UTC(9999, 0, 1));
 
 /** The worker's config for the 1,000 symbols, prices every `priceIntervalMs`, logos and ranges out of the way. */
 function benchConfig(databaseUrl: string, prefix: string, priceIntervalMs: number) {
@@ -44,10 +46,11 @@ async function waitForIdle(
   }
 }
 
-/** Ticks per second through job → provider → Postgres (with the rollup trigger) → publish, 1,000 per job. */
+/** Ticks per second through job → provider → Postgres → publish, 1,000 per job, and the rollup folded. */
 async function throughput(): Promise<{
   app: number;
   copy: number;
+  copyOnly: number;
   copyPerSecond: number;
   perJob: number[];
 }> {
@@ -72,12 +75,16 @@ async function throughput(): Promise<{
         throw new Error(`job stored ${result.stored} ticks, wanted ${SYMBOLS.length}`);
       perJob.push(performance.now() - t);
     }
+    // The rollup is part of storing a tick: fold what the jobs logged, inside the measured time.
+    await running.deps.ticks.foldRollup(EVERYTHING);
     const app = (JOBS * SYMBOLS.length) / ((performance.now() - started) / 1000);
 
-    // Baseline: COPY the same number of rows (other instants) into the same table, trigger and all.
+    // Baseline: COPY the same number of rows (other instants) into the same table, its rollup log and all,
+    // then the fold that brings the rollup up to date, as the jobs' figure includes it.
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     const copyRuns: number[] = [];
+    const copyOnlyRuns: number[] = [];
     const copyBatchRuns: number[] = [];
     try {
       for (let run = 0; run < 3; run++) {
@@ -92,6 +99,8 @@ async function throughput(): Promise<{
           Readable.from(lines),
           client.query(copyFrom('COPY stock_prices (stock_name, price, time) FROM STDIN')),
         );
+        copyOnlyRuns.push(lines.length / ((performance.now() - t) / 1000));
+        await client.query('select stock_prices_1m_fold($1)', [EVERYTHING.toISOString()]);
         copyRuns.push(lines.length / ((performance.now() - t) / 1000));
       }
       // For scale: the same rows as one COPY per second of ticks, committed one by one as jobs must.
@@ -105,12 +114,19 @@ async function throughput(): Promise<{
             client.query(copyFrom('COPY stock_prices (stock_name, price, time) FROM STDIN')),
           );
         }
+        await client.query('select stock_prices_1m_fold($1)', [EVERYTHING.toISOString()]);
         copyBatchRuns.push((JOBS * SYMBOLS.length) / ((performance.now() - t) / 1000));
       }
     } finally {
       await client.end();
     }
-    return { app, copy: median(copyRuns), copyPerSecond: median(copyBatchRuns), perJob };
+    return {
+      app,
+      copy: median(copyRuns),
+      copyOnly: median(copyOnlyRuns),
+      copyPerSecond: median(copyBatchRuns),
+      perJob,
+    };
   } finally {
     await events.close();
     await running.close();
@@ -156,7 +172,7 @@ export const ingestBench: Bench = {
   id: 'P3',
   title: 'ticks persisted per second with 1,000 symbols per job',
   async run(): Promise<BenchRow[]> {
-    const { app, copy, copyPerSecond, perJob } = await throughput();
+    const { app, copy, copyOnly, copyPerSecond, perJob } = await throughput();
     const { lags, durations, slots, missed } = await sustained();
     return [
       {
@@ -167,7 +183,7 @@ export const ingestBench: Bench = {
         ratio: app / copy,
         target: '≥ 30 % of COPY',
         met: app / copy >= 0.3,
-        note: `P3 ratio is app ÷ COPY of the same 20,000 rows in one statement; both write into stock_prices with its rollup trigger. Against one COPY per second of ticks (1,000 rows, committed each, as a job must): ${Math.round((100 * app) / copyPerSecond)} %`,
+        note: `P3 ratio is app ÷ COPY of the same 20,000 rows in one statement; both write into stock_prices and end with the rollup folded (COPY alone, rollup left in its log: ${Math.round(copyOnly).toLocaleString('en')} rows/s, ${Math.round((100 * app) / copyOnly)} %). Against one COPY per second of ticks (1,000 rows, committed each, as a job must): ${Math.round((100 * app) / copyPerSecond)} %`,
       },
       {
         id: 'P3',

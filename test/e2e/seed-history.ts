@@ -5,7 +5,7 @@
  * `seedSimulatedHistory` writes the simulated provider's own prices (same seed, same path), so the seeded
  * history and the ticks a price job stores later join into one continuous line. `seedRandomWalk` is for
  * volume: it generates the rows in Postgres (≈726k rows for 7 days × 6 tickers at 5 s in a few seconds).
- * Both go straight into `stock_prices`; the rollup trigger keeps `stock_prices_1m` in step.
+ * Both go straight into `stock_prices` and fold the rollup's log before returning.
  */
 import pg from 'pg';
 import { simulatedPrice } from '../../src/domain/simulated-market.ts';
@@ -57,7 +57,8 @@ export async function seedSimulatedHistory(
       );
       written += result.rowCount ?? 0;
     }
-    await client.query('analyze stock_prices');
+    await client.query(`select stock_prices_1m_fold('infinity')`);
+    await client.query('analyze stock_prices; analyze stock_prices_1m');
   } finally {
     await client.end();
   }
@@ -88,6 +89,8 @@ export async function seedRandomWalk(
         `${(options.stepMs ?? 5 * SECOND) / SECOND} seconds`,
       ],
     );
+    // Fold the rollup's log now rather than on the app's next turn, so the first read is already warm.
+    await client.query(`select stock_prices_1m_fold('infinity')`);
     await client.query('analyze stock_prices; analyze stock_prices_1m');
     return result.rowCount ?? 0;
   } finally {

@@ -26,6 +26,9 @@ function generate(ticker: string): Tick[] {
   return ticks;
 }
 
+/** A fold cut-off later than any tick: folds the whole log. */
+const EVERYTHING = new Date(Date.UTC(9999, 0, 1));
+
 describe('reduced history (M4 in SQL over raw ticks and the per-minute rollup)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let handle: DatabaseHandle;
@@ -47,100 +50,14 @@ describe('reduced history (M4 in SQL over raw ticks and the per-minute rollup)',
       for (let i = 0; i < ticks.length; i += 2500) chunks.push(ticks.slice(i, i + 2600));
       for (const chunk of chunks.reverse()) await repo.insertTicks(chunk);
     }
+    // Fold the first half only: the windows below then read some buckets from the rollup and the rest,
+    // still in its log, from the ticks themselves, as a reader between two folds does.
+    await repo.foldRollup(new Date(START + (HOURS / 2) * 3_600_000));
   });
 
   afterAll(async () => {
     await handle?.close();
     await database?.drop();
-  });
-
-  it('keeps the rollup exactly equal to an aggregate of the raw ticks', async () => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      const diff = await client.query(`
-        with fresh as (
-          select stock_name, date_bin('1 minute', time, timestamptz '2000-01-01Z') as bucket,
-                 min(time) ft, max(time) lt, min(price) np, max(price) xp, count(*)::int n,
-                 (array_agg(price order by time))[1] fp, (array_agg(price order by time desc))[1] lp
-          from stock_prices group by 1, 2)
-        select count(*)::int as mismatches from fresh f
-        full join stock_prices_1m r using (stock_name, bucket)
-        where r.stock_name is null or f.stock_name is null or (f.ft, f.fp, f.lt, f.lp, f.np, f.xp, f.n)
-          is distinct from (r.first_time, r.first_price, r.last_time, r.last_price, r.min_price, r.max_price, r.count)`);
-      expect(diff.rows[0].mismatches).toBe(0);
-      const total = await client.query('select sum(count)::int as n from stock_prices_1m');
-      expect(total.rows[0].n).toBe(TICKERS.reduce((n, t) => n + all.get(t)!.length, 0));
-    } finally {
-      await client.end();
-    }
-  });
-
-  it('keeps the rollup exact through deletes, updates and a truncate', async () => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    const mismatches = async () =>
-      (
-        await client.query(`
-          with fresh as (
-            select stock_name, date_bin('1 minute', time, timestamptz '2000-01-01Z') as bucket,
-                   min(time) ft, max(time) lt, min(price) np, max(price) xp, count(*)::int n,
-                   (array_agg(price order by time))[1] fp, (array_agg(price order by time desc))[1] lp
-            from stock_prices where stock_name like 'ZZ%' group by 1, 2),
-          kept as (select * from stock_prices_1m where stock_name like 'ZZ%')
-          select count(*)::int as n from fresh f full join kept r using (stock_name, bucket)
-          where r.stock_name is null or f.stock_name is null or (f.ft, f.fp, f.lt, f.lp, f.np, f.xp, f.n)
-            is distinct from (r.first_time, r.first_price, r.last_time, r.last_price, r.min_price, r.max_price, r.count)`)
-      ).rows[0].n as number;
-    try {
-      // Two tickers of their own, so the other tests' data stays as it is: a tick every 7 s for an hour.
-      const start = START + 2 * 3_600_000;
-      for (const ticker of ['ZZA', 'ZZB']) {
-        await repo.insertTicks(
-          Array.from({ length: 515 }, (_, i) => ({
-            ticker,
-            price: 100 + ((i * 37) % 23) - (i % 5 === 0 ? 9 : 0),
-            time: new Date(start + i * 7_000),
-          })),
-        );
-      }
-      expect(await mismatches()).toBe(0);
-      // Retention: the first ten minutes go, and the lowest tick of another minute.
-      await client.query(`delete from stock_prices where stock_name like 'ZZ%' and time < $1`, [
-        new Date(start + 600_000).toISOString(),
-      ]);
-      await client.query(
-        `delete from stock_prices where (stock_name, time) = (
-           select stock_name, time from stock_prices where stock_name = 'ZZA' and time >= $1 and time < $2
-           order by price limit 1)`,
-        [new Date(start + 1_200_000).toISOString(), new Date(start + 1_260_000).toISOString()],
-      );
-      expect(await mismatches()).toBe(0);
-      // Corrections: a price raised to a new high, a tick moved to another ticker and minute.
-      await client.query(
-        `update stock_prices set price = price + 50 where stock_name = 'ZZB' and time = $1`,
-        [new Date(start + 700 * 7_000 - 2_100_000).toISOString()],
-      );
-      await client.query(
-        `update stock_prices set stock_name = 'ZZB', time = time + interval '3 seconds'
-         where stock_name = 'ZZA' and time = $1`,
-        [new Date(start + 300 * 7_000).toISOString()],
-      );
-      expect(await mismatches()).toBe(0);
-      const counted = await client.query(
-        `select (select count(*)::int from stock_prices where stock_name like 'ZZ%') as raw,
-                (select sum(count)::int from stock_prices_1m where stock_name like 'ZZ%') as rolled`,
-      );
-      expect(counted.rows[0].rolled).toBe(counted.rows[0].raw);
-      expect(counted.rows[0].raw).toBeLessThan(2 * 515);
-      await client.query(`delete from stock_prices where stock_name like 'ZZ%'`);
-      expect(
-        (await client.query(`select count(*)::int as n from stock_prices_1m where stock_name like 'ZZ%'`))
-          .rows[0].n,
-      ).toBe(0);
-    } finally {
-      await client.end();
-    }
   });
 
   it.each([
@@ -194,6 +111,119 @@ describe('reduced history (M4 in SQL over raw ticks and the per-minute rollup)',
     ]);
   });
 
+  it('reads buckets still in the rollup log from the ticks (the windows above crossed both)', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const log = await client.query(
+        'select min(first_bucket) as first, count(*)::int as n from stock_prices_1m_pending',
+      );
+      expect(log.rows[0].n).toBeGreaterThan(0);
+      expect(log.rows[0].first.getTime()).toBeGreaterThanOrEqual(START + (HOURS / 2 - 4) * 3_600_000);
+      const folded = await client.query('select count(*)::int as n from stock_prices_1m');
+      expect(folded.rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('keeps the rollup exactly equal to an aggregate of the raw ticks once folded', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      expect(await repo.foldRollup(EVERYTHING)).toBeGreaterThan(0);
+      expect((await client.query('select count(*)::int as n from stock_prices_1m_pending')).rows[0].n).toBe(
+        0,
+      );
+      const diff = await client.query(`
+        with fresh as (
+          select stock_name, date_bin('1 minute', time, timestamptz '2000-01-01Z') as bucket,
+                 min(time) ft, max(time) lt, min(price) np, max(price) xp, count(*)::int n,
+                 (array_agg(price order by time))[1] fp, (array_agg(price order by time desc))[1] lp
+          from stock_prices group by 1, 2)
+        select count(*)::int as mismatches from fresh f
+        full join stock_prices_1m r using (stock_name, bucket)
+        where r.stock_name is null or f.stock_name is null or (f.ft, f.fp, f.lt, f.lp, f.np, f.xp, f.n)
+          is distinct from (r.first_time, r.first_price, r.last_time, r.last_price, r.min_price, r.max_price, r.count)`);
+      expect(diff.rows[0].mismatches).toBe(0);
+      const total = await client.query('select sum(count)::int as n from stock_prices_1m');
+      expect(total.rows[0].n).toBe(TICKERS.reduce((n, t) => n + all.get(t)!.length, 0));
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('keeps the rollup exact through deletes, updates and a truncate', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const mismatches = async () => {
+      await repo.foldRollup(EVERYTHING);
+      return (
+        await client.query(`
+          with fresh as (
+            select stock_name, date_bin('1 minute', time, timestamptz '2000-01-01Z') as bucket,
+                   min(time) ft, max(time) lt, min(price) np, max(price) xp, count(*)::int n,
+                   (array_agg(price order by time))[1] fp, (array_agg(price order by time desc))[1] lp
+            from stock_prices where stock_name like 'ZZ%' group by 1, 2),
+          kept as (select * from stock_prices_1m where stock_name like 'ZZ%')
+          select count(*)::int as n from fresh f full join kept r using (stock_name, bucket)
+          where r.stock_name is null or f.stock_name is null or (f.ft, f.fp, f.lt, f.lp, f.np, f.xp, f.n)
+            is distinct from (r.first_time, r.first_price, r.last_time, r.last_price, r.min_price, r.max_price, r.count)`)
+      ).rows[0].n as number;
+    };
+    try {
+      // Two tickers of their own, so the other tests' data stays as it is: a tick every 7 s for an hour.
+      const start = START + 2 * 3_600_000;
+      for (const ticker of ['ZZA', 'ZZB']) {
+        await repo.insertTicks(
+          Array.from({ length: 515 }, (_, i) => ({
+            ticker,
+            price: 100 + ((i * 37) % 23) - (i % 5 === 0 ? 9 : 0),
+            time: new Date(start + i * 7_000),
+          })),
+        );
+      }
+      expect(await mismatches()).toBe(0);
+      // Retention: the first ten minutes go, and the lowest tick of another minute.
+      await client.query(`delete from stock_prices where stock_name like 'ZZ%' and time < $1`, [
+        new Date(start + 600_000).toISOString(),
+      ]);
+      await client.query(
+        `delete from stock_prices where (stock_name, time) = (
+           select stock_name, time from stock_prices where stock_name = 'ZZA' and time >= $1 and time < $2
+           order by price limit 1)`,
+        [new Date(start + 1_200_000).toISOString(), new Date(start + 1_260_000).toISOString()],
+      );
+      expect(await mismatches()).toBe(0);
+      // Corrections: a price raised to a new high, a tick moved to another ticker and minute.
+      await client.query(
+        `update stock_prices set price = price + 50 where stock_name = 'ZZB' and time = $1`,
+        [new Date(start + 700 * 7_000 - 2_100_000).toISOString()],
+      );
+      await client.query(
+        `update stock_prices set stock_name = 'ZZB', time = time + interval '3 seconds'
+         where stock_name = 'ZZA' and time = $1`,
+        [new Date(start + 300 * 7_000).toISOString()],
+      );
+      expect(await mismatches()).toBe(0);
+      const counted = await client.query(
+        `select (select count(*)::int from stock_prices where stock_name like 'ZZ%') as raw,
+                (select sum(count)::int from stock_prices_1m where stock_name like 'ZZ%') as rolled`,
+      );
+      await repo.foldRollup(EVERYTHING);
+      expect(counted.rows[0].rolled).toBe(counted.rows[0].raw);
+      expect(counted.rows[0].raw).toBeLessThan(2 * 515);
+      await client.query(`delete from stock_prices where stock_name like 'ZZ%'`);
+      await repo.foldRollup(EVERYTHING);
+      expect(
+        (await client.query(`select count(*)::int as n from stock_prices_1m where stock_name like 'ZZ%'`))
+          .rows[0].n,
+      ).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+
   // Last: it empties the table the tests above read.
   it('empties the rollup with the ticks on a truncate', async () => {
     const client = new pg.Client({ connectionString: database.url });
@@ -202,8 +232,17 @@ describe('reduced history (M4 in SQL over raw ticks and the per-minute rollup)',
       expect(
         (await client.query('select count(*)::int as n from stock_prices_1m')).rows[0].n,
       ).toBeGreaterThan(0);
+      await client.query(`delete from stock_prices where stock_name = 'AAPL' and time < $1`, [
+        new Date(START + 60_000).toISOString(),
+      ]);
+      expect((await client.query('select count(*)::int as n from stock_prices_1m_pending')).rows[0].n).toBe(
+        1,
+      );
       await client.query('truncate stock_prices');
       expect((await client.query('select count(*)::int as n from stock_prices_1m')).rows[0].n).toBe(0);
+      expect((await client.query('select count(*)::int as n from stock_prices_1m_pending')).rows[0].n).toBe(
+        0,
+      );
     } finally {
       await client.end();
     }
