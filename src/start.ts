@@ -215,11 +215,12 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     clientLimits,
     health,
     metrics: async () => {
-      const [report, counts] = await Promise.all([
+      const [report, counts, backlog] = await Promise.all([
         health(),
         Promise.all(
           Object.entries(queues).map(async ([name, queue]) => [name, await queue.getJobCounts()] as const),
         ).catch(() => []),
+        deps.ticks.rollupBacklog().catch(() => undefined),
       ]);
       const { subscribers, cohorts } = subscriptions.stats();
       return [
@@ -258,6 +259,28 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
             Object.entries(byState).map(([state, value]) => ({ labels: { queue, state }, value })),
           ),
         },
+        ...(backlog
+          ? [
+              {
+                name: 'stockstreamer_rollup_log_rows',
+                help: 'Rows in the rollup log that no fold has taken yet (a few in steady state).',
+                type: 'gauge' as const,
+                values: [{ value: backlog.rows }],
+              },
+              {
+                name: 'stockstreamer_rollup_log_oldest_age_seconds',
+                help: 'Age of the oldest minute the rollup log names (about a minute when folds keep up).',
+                type: 'gauge' as const,
+                values: [
+                  {
+                    value: backlog.oldestBucket
+                      ? Math.max(0, (deps.clock.now().getTime() - backlog.oldestBucket.getTime()) / 1000)
+                      : 0,
+                  },
+                ],
+              },
+            ]
+          : []),
         {
           name: 'stockstreamer_process_resident_bytes',
           help: 'Resident memory of this API process.',

@@ -73,6 +73,8 @@ export interface TickRepository {
    * were rebuilt, or undefined when another process is folding right now.
    */
   foldRollup(settledBefore?: Date): Promise<number | undefined>;
+  /** The rollup's log: how many rows, and the first minute the oldest names (for /metrics; a stalled fold shows). */
+  rollupBacklog(): Promise<{ rows: number; oldestBucket?: Date }>;
 }
 
 /** How long after a minute ends its buckets wait to be folded: a late tick after that costs one more fold. */
@@ -179,6 +181,14 @@ export function createTickRepository(db: Database): TickRepository {
         : sql`now() - make_interval(secs => ${ROLLUP_GRACE_S})`;
       const result = await db.execute<{ n: number | null }>(sql`select stock_prices_1m_fold(${until}) as n`);
       return result.rows[0]?.n ?? undefined;
+    },
+
+    async rollupBacklog() {
+      const result = await db.execute<{ n: string; oldest: string | null }>(
+        sql`select count(*) as n, min(first_bucket) as oldest from stock_prices_1m_pending`,
+      );
+      const row = result.rows[0];
+      return { rows: Number(row?.n ?? 0), oldestBucket: row?.oldest ? new Date(row.oldest) : undefined };
     },
 
     async insertTicks(ticks) {

@@ -224,6 +224,8 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     expect(text).toContain('stockstreamer_up{backend="postgres"} 1');
     expect(text).toMatch(/stockstreamer_jobs\{queue="prices",state="completed"\} [1-9]/);
     expect(text).toContain('# TYPE stockstreamer_subscribers gauge');
+    expect(text).toMatch(/^stockstreamer_rollup_log_rows \d+$/m);
+    expect(text).toMatch(/^stockstreamer_rollup_log_oldest_age_seconds \d/m);
   });
 
   it('reports healthy backends', async () => {

@@ -68,8 +68,9 @@ describe('rollup log and fold', () => {
         last_bucket: new Date(START + 120_000),
       },
     ]);
+    expect(await repo.rollupBacklog()).toEqual({ rows: 1, oldestBucket: new Date(START) });
     expect(await repo.foldRollup(EVERYTHING)).toBe(3);
-    expect(await count('stock_prices_1m_pending')).toBe(0);
+    expect(await repo.rollupBacklog()).toEqual({ rows: 0, oldestBucket: undefined });
     expect(await count('stock_prices_1m')).toBe(3);
     // Nothing logged since: the next fold has nothing to do.
     expect(await repo.foldRollup(EVERYTHING)).toBe(0);
