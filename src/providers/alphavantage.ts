@@ -18,6 +18,8 @@ import {
 import { checkedRange, decimalString, parseShape, priceString, wholeSecond } from './validate.ts';
 
 const NAME = 'alphavantage';
+/** How long one OVERVIEW answer serves both jobs: a cycle's two jobs start together; the data is daily. */
+export const OVERVIEW_REUSE_MS = 10 * 60_000;
 
 /**
  * Alpha Vantage (https://www.alphavantage.co/documentation/). One symbol per request (the bulk quote is a
@@ -28,6 +30,8 @@ const NAME = 'alphavantage';
  * - `GLOBAL_QUOTE` → `"Global Quote"["05. price"]`; an unknown symbol answers `"Global Quote": {}`. There
  *   is no trade time (only the trading day), so quotes are stamped with the fetch time to the second.
  * - `OVERVIEW` → `Name`, `52WeekHigh`, `52WeekLow` (funds answer `{}`). No logos: the app's monogram.
+ *   The profile and 52-week jobs both read it, on the same default interval: one answer serves both for
+ *   OVERVIEW_REUSE_MS, which halves what a cycle spends of a tight daily request allowance.
  */
 export function createAlphaVantageProvider(options: LiveProviderOptions): MarketDataProvider {
   const http = liveHttp(NAME, options, { query: { apikey: options.apiKey ?? '' } });
@@ -36,6 +40,21 @@ export function createAlphaVantageProvider(options: LiveProviderOptions): Market
     const endpoint = `/query?function=${fn}`;
     const { body } = await http.getJson('/query', { function: fn, symbol }, fetchOptions, endpoint);
     throwIfNotData(http, endpoint, body, options.clock.now().getTime());
+    return body;
+  };
+  // Per symbol, the OVERVIEW request made last (in flight or answered) and when. A failed one is forgotten,
+  // so the other job asks again rather than inherit its error.
+  const overviews = new Map<string, { at: number; body: Promise<unknown> }>();
+  const overview = (symbol: string, fetchOptions: FetchOptions) => {
+    const now = options.clock.now().getTime();
+    const kept = overviews.get(symbol);
+    if (kept && now - kept.at < OVERVIEW_REUSE_MS) return kept.body;
+    for (const [key, entry] of overviews) if (now - entry.at >= OVERVIEW_REUSE_MS) overviews.delete(key);
+    const body = query('OVERVIEW', symbol, fetchOptions);
+    overviews.set(symbol, { at: now, body });
+    body.catch(() => {
+      if (overviews.get(symbol)?.body === body) overviews.delete(symbol);
+    });
     return body;
   };
 
@@ -53,12 +72,12 @@ export function createAlphaVantageProvider(options: LiveProviderOptions): Market
     },
     getProfiles(symbols, fetchOptions = {}) {
       return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
-        parseAlphaVantageProfile(http, symbol, await query('OVERVIEW', symbol, fetchOptions)),
+        parseAlphaVantageProfile(http, symbol, await overview(symbol, fetchOptions)),
       );
     },
     getFiftyTwoWeekRanges(symbols, fetchOptions = {}) {
       return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
-        parseAlphaVantageRange(http, symbol, await query('OVERVIEW', symbol, fetchOptions)),
+        parseAlphaVantageRange(http, symbol, await overview(symbol, fetchOptions)),
       );
     },
   };
