@@ -228,7 +228,7 @@ export function createHistoryCache(
     forget(ticks: readonly Tick[]): void {
       // Rollup columns count from ROLLUP_ORIGIN_MS (planColumns).
       const columnOfTick = (tick: Tick, columnMs: number) =>
-        Math.floor((tick.time.getTime() - ROLLUP_ORIGIN_MS) / columnMs);
+        columnOf({ originMs: ROLLUP_ORIGIN_MS, columnMs }, tick.time.getTime());
       for (const tick of ticks) {
         for (const read of pending) {
           const column = columnOfTick(tick, read.columnMs);

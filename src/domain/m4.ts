@@ -45,7 +45,7 @@ export function planColumns(fromMs: number, toMs: number, width: number): Column
 }
 
 /** The column of `plan` that holds the instant `ms`. */
-export function columnOf(plan: ColumnPlan, ms: number): number {
+export function columnOf(plan: Pick<ColumnPlan, 'originMs' | 'columnMs'>, ms: number): number {
   return Math.floor((ms - plan.originMs) / plan.columnMs);
 }
 

@@ -13,7 +13,7 @@ import { formatClock } from './format.ts';
 import { createGraphqlApi } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
 import { type ChartMode, type ChartStock, createPriceChart } from './price-chart.ts';
-import { DEFAULT_RANGE, historyFrom, isRangeKey, liveWindow, type RangeKey, rangeChoice } from './ranges.ts';
+import { DEFAULT_RANGE, historyFrom, isRangeKey, type RangeKey, rangeChoice } from './ranges.ts';
 import { retryDelayMs } from './reconnect-policy.ts';
 import { createSeriesStore, emptyChange, type SeriesChange } from './series-store.ts';
 import { installTestHook } from './test-hook.ts';
@@ -80,12 +80,14 @@ function main(): void {
       if (detailWanted && !view.following && view.window) scheduleDetail(view.window);
     },
   });
+  // The picker may come back checked on another range (a browser restoring the form on reload).
+  chart.setRange(range);
   const legend = createChartLegend(required('chart-legend'), { onToggle: (ticker) => toggle(ticker) });
   const cards = createTickerCards(required('ticker-cards'), store, {
     colorOf,
     windowStart: () => {
       const view = chart.view();
-      return view.window && view.following ? view.window.min : liveWindowNow().min;
+      return view.window && view.following ? view.window.min : chart.liveWindow().min;
     },
     onRemove: (ticker) => void editor.remove(ticker),
   });
@@ -96,12 +98,6 @@ function main(): void {
     onEditingChange: (editing) => cards.setEditing(editing),
     onBusy: (ticker, busy) => cards.setBusy(ticker, busy),
   });
-
-  function liveWindowNow() {
-    const firsts = store.tickers().map((t) => store.first(t)?.[0] ?? Number.POSITIVE_INFINITY);
-    const first = Math.min(...firsts);
-    return liveWindow(range, Date.now(), Number.isFinite(first) ? first : undefined);
-  }
 
   function toggle(ticker: string): void {
     const hidden = !chart.isHidden(ticker);

@@ -127,6 +127,8 @@ export interface PriceChart {
   /** Back to the picked range, ending now, following new ticks. */
   backToLive(): void;
   view(): ChartView;
+  /** The window the picked range spans now, from the data there is (what following live would draw). */
+  liveWindow(): TimeWindow;
   /** Shows `text` over an empty chart (loading, errors). */
   setMessage(text: string): void;
   snapshot(): ChartSnapshot;
@@ -346,9 +348,13 @@ export function createPriceChart(
     return stocks.filter((stock) => !hidden.has(stock.ticker) && store.has(stock.ticker));
   }
 
-  /** The live window for the picked range, from the data there is. */
+  /** The window to draw: the one zoomed or panned to, or else the live one. */
   function currentWindow(): TimeWindow {
-    if (!view.following && view.window) return view.window;
+    return !view.following && view.window ? view.window : liveWindowNow();
+  }
+
+  /** The live window for the picked range, from the data there is. */
+  function liveWindowNow(): TimeWindow {
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
     for (const stock of stocks) {
@@ -669,6 +675,7 @@ export function createPriceChart(
     },
     backToLive,
     view: viewCopy,
+    liveWindow: liveWindowNow,
     setMessage(text) {
       message = text;
       placeholder.textContent = text;
