@@ -138,7 +138,9 @@ describe('rollup log and fold', () => {
     expect(left.rows.flatMap((r) => r.stock_names).sort()).toEqual(
       left.rows.length === 1 ? ['OPA', 'OPB'] : ['OPA', 'OPA', 'OPB', 'OPB'],
     );
-    const series = await repo.history(['OPA', 'OPB'], new Date(now - 7_200_000), new Date(now), 300);
+    // A day on 300 px: wide enough for the rollup side, so the open minute is read from the log's ticks.
+    const series = await repo.history(['OPA', 'OPB'], new Date(now - 86_400_000), new Date(now), 300);
+    expect(series.map((s) => s.source)).toEqual(['minute', 'minute']);
     expect(series.map((s) => Math.max(...s.prices))).toEqual([102, 103]);
     expect(series.map((s) => Math.min(...s.prices))).toEqual([100, 101]);
   });
