@@ -317,12 +317,30 @@ function webSocketRow(id: string, count: number, app: Run, rawWs: Run, rawSse: R
   };
 }
 
+/** P1 is a tail over 15,000 deliveries, which one pause moves: it is measured this many times. */
+const P1_REPEATS = 3;
+
+/** Of several runs of one configuration, the one whose p99 is the median. */
+function medianRun(runs: readonly Run[]): Run {
+  const byP99 = [...runs].sort((a, b) => percentile(a.latencies, 99) - percentile(b.latencies, 99));
+  return byP99[Math.floor((byP99.length - 1) / 2)]!;
+}
+
+const p99s = (runs: readonly Run[]) => runs.map((run) => ms(percentile(run.latencies, 99))).join(', ');
+
 export const fanoutBench: Bench = {
   id: 'P1',
   title: 'tick → subscriber latency, 1,000 SSE and 1,000 graphql-ws subscribers',
   async run() {
-    const { app, raw, appWs, rawWs } = await fanout(1000, { webSocket: true });
-    return [...rows('P1', 1000, app, raw, { latency: 1.5 }), webSocketRow('P1', 1000, appWs!, rawWs!, raw)];
+    const repeats: Awaited<ReturnType<typeof fanout>>[] = [];
+    for (let i = 0; i < P1_REPEATS; i++) repeats.push(await fanout(1000, { webSocket: true }));
+    const pick = (kind: 'app' | 'raw' | 'appWs' | 'rawWs') => repeats.map((r) => r[kind]!);
+    const [app, raw, appWs, rawWs] = (['app', 'raw', 'appWs', 'rawWs'] as const).map((kind) =>
+      medianRun(pick(kind)),
+    ) as [Run, Run, Run, Run];
+    const [sse] = rows('P1', 1000, app, raw, { latency: 1.5 });
+    const repeated = `${P1_REPEATS} runs of each, the row shows the run whose p99 is the median; p99 per run: SSE ${p99s(pick('app'))} (raw ${p99s(pick('raw'))}), graphql-ws ${p99s(pick('appWs'))} (raw ws ${p99s(pick('rawWs'))})`;
+    return [{ ...sse!, note: `${sse!.note}; ${repeated}` }, webSocketRow('P1', 1000, appWs, rawWs, raw)];
   },
 };
 
