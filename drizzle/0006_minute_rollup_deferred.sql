@@ -72,8 +72,12 @@ BEGIN
   FROM (SELECT name AS stock_name, min(first_bucket) AS first_bucket, max(last_bucket) AS last_bucket
         FROM taken, unnest(stock_names) AS name
         GROUP BY name) AS spans;
+  -- Only spans logged more than once are merged: a span already down to one row is left as it is.
   WITH open AS (
-    DELETE FROM stock_prices_1m_pending RETURNING stock_names, first_bucket, last_bucket
+    DELETE FROM stock_prices_1m_pending
+    WHERE (first_bucket, last_bucket) IN (SELECT first_bucket, last_bucket FROM stock_prices_1m_pending
+                                          GROUP BY 1, 2 HAVING count(*) > 1)
+    RETURNING stock_names, first_bucket, last_bucket
   )
   INSERT INTO stock_prices_1m_pending (stock_names, first_bucket, last_bucket)
   SELECT array_agg(DISTINCT name), first_bucket, last_bucket

@@ -16,10 +16,10 @@ import {
 } from './subscription-cohorts.ts';
 
 /** The WebSocket subprotocol of graphql-ws (node_modules/graphql-ws/PROTOCOL.md). */
-export const GRAPHQL_TRANSPORT_WS = 'graphql-transport-ws';
+const GRAPHQL_TRANSPORT_WS = 'graphql-transport-ws';
 
 /** Close codes: RFC 6455's and the ones PROTOCOL.md names. */
-export const CloseCode = Object.freeze({
+const CloseCode = Object.freeze({
   GoingAway: 1001,
   BadRequest: 4400,
   Unauthorized: 4401,
@@ -365,8 +365,6 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
     },
   };
 }
-
-export type GraphqlWsServer = ReturnType<typeof createGraphqlWsServer>;
 
 interface SubscribePayload {
   query: string;

@@ -111,5 +111,3 @@ export function createSseSubscriptions(options: {
     },
   };
 }
-
-export type SseSubscriptions = ReturnType<typeof createSseSubscriptions>;

@@ -11,7 +11,8 @@ export const MAX_BUFFERED_BYTES = 1024 * 1024;
 /**
  * One event of a cohort: the masked result serialised once. Each transport turns that JSON into its own
  * bytes through `encoded`, which also runs once per event, so a thousand SSE streams share one Buffer and a
- * thousand graphql-ws subscriptions share one copy of the payload.
+ * thousand graphql-ws subscriptions share one encoding of the payload (each socket's message still copies
+ * it once, behind its own id).
  */
 export class CohortEvent {
   readonly #encodings = new Map<(json: string) => unknown, unknown>();
@@ -40,7 +41,7 @@ export interface SubscriptionSink {
 }
 
 /** Membership in a cohort; `leave` stops delivery and, for the last member, ends the shared source. */
-export interface CohortMembership {
+interface CohortMembership {
   leave(): void;
 }
 

@@ -6,7 +6,7 @@ import type { TickRepository } from './tick-repository.ts';
  * How often each process folds the rollup's log (drizzle/0006_*). Between folds, readers take the logged
  * buckets from stock_prices; folding every few seconds keeps that log to a handful of rows.
  */
-export const ROLLUP_FOLD_EVERY_MS = 5000;
+const ROLLUP_FOLD_EVERY_MS = 5000;
 
 /**
  * Folds the rollup's log every `everyMs` until stopped. Every process that has a database runs one; the

@@ -70,15 +70,15 @@ export interface TickRepository {
    * Rebuilds the rollup buckets that writes logged, for every log row whose last minute ended before
    * `settledBefore` (default: the database's clock less ROLLUP_GRACE_S, so a minute's late ticks are
    * usually in before it is folded), and compacts the rest (drizzle/0006_*). Returns how many tickers
-   * were rebuilt, or undefined when another process is folding right now.
+   * were rebuilt, or undefined when another process is folding right now. `'all'` folds the whole log.
    */
-  foldRollup(settledBefore?: Date): Promise<number | undefined>;
+  foldRollup(settledBefore?: Date | 'all'): Promise<number | undefined>;
   /** The rollup's log: how many rows, and the first minute the oldest names (for /metrics; a stalled fold shows). */
   rollupBacklog(): Promise<{ rows: number; oldestBucket?: Date }>;
 }
 
 /** How long after a minute ends its buckets wait to be folded: a late tick after that costs one more fold. */
-export const ROLLUP_GRACE_S = 10;
+const ROLLUP_GRACE_S = 10;
 
 export function createTickRepository(db: Database): TickRepository {
   /**
@@ -176,9 +176,12 @@ export function createTickRepository(db: Database): TickRepository {
 
   return {
     async foldRollup(settledBefore) {
-      const until = settledBefore
-        ? sql`${settledBefore.toISOString()}::timestamptz`
-        : sql`now() - make_interval(secs => ${ROLLUP_GRACE_S})`;
+      const until =
+        settledBefore === 'all'
+          ? sql`'infinity'::timestamptz`
+          : settledBefore
+            ? sql`${settledBefore.toISOString()}::timestamptz`
+            : sql`now() - make_interval(secs => ${ROLLUP_GRACE_S})`;
       const result = await db.execute<{ n: number | null }>(sql`select stock_prices_1m_fold(${until}) as n`);
       return result.rows[0]?.n ?? undefined;
     },

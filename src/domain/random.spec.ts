@@ -77,6 +77,22 @@ describe('brownianPath', () => {
     for (const t of times) expect(Object.is(path(t), brownianAt(seed, t))).toBe(true);
   });
 
+  it('keeps the values of the construction before the path remembered intervals (stored history joins them)', () => {
+    // Computed with the one-descent-per-call brownianAt of commit be4a99d, seed 0x5eed.
+    const golden: [number, number][] = [
+      [137439076928, -128918.11179409052],
+      [137439076929, -128916.24542344954],
+      [137439081023, -128823.42570334568],
+      [137444076928, -130056.94985028417],
+      [137439232000, -128248.89373239015],
+      [0, 0],
+      [274877906944, 118193.75364724742],
+      [12345, 150.5874447284109],
+    ];
+    const path = brownianPath(0x5eed);
+    for (const [t, w] of golden) expect(path(t)).toBe(w);
+  });
+
   it('rejects times outside its span, as brownianAt does', () => {
     const path = brownianPath(1);
     expect(() => path(-1)).toThrow(RangeError);

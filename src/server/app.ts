@@ -133,7 +133,6 @@ export function buildApp(options: AppOptions): Koa {
       if (image) {
         ctx.type = image.contentType;
         ctx.set('Cache-Control', 'public, max-age=3600');
-        ctx.set('X-Content-Type-Options', 'nosniff');
         if (image.contentType === 'image/svg+xml') ctx.set('Content-Security-Policy', SVG_LOGO_CSP);
         ctx.body = image.bytes;
         return;

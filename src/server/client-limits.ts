@@ -120,6 +120,6 @@ export function tooManySubscriptions(max: number): string {
   return `too many open subscriptions: at most ${max} per client`;
 }
 
-export function tooManyRequests(perMinute: number): string {
+function tooManyRequests(perMinute: number): string {
   return `too many requests: at most ${perMinute} per minute per client`;
 }

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 export const MAX_GRAPHQL_BODY_BYTES = 64 * 1024;
 
 /** What is wrong with a /graphql request's body before anything reads it, as the answer to give. */
-export interface BodyProblem {
+interface BodyProblem {
   status: 411 | 413 | 415;
   message: string;
 }

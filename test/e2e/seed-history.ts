@@ -9,6 +9,7 @@
  */
 import pg from 'pg';
 import { simulatedPrice } from '../../src/domain/simulated-market.ts';
+import { foldWholeLog } from '../helpers/services.ts';
 
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
@@ -57,7 +58,7 @@ export async function seedSimulatedHistory(
       );
       written += result.rowCount ?? 0;
     }
-    await client.query(`select stock_prices_1m_fold('infinity')`);
+    await foldWholeLog(client);
     await client.query('analyze stock_prices; analyze stock_prices_1m');
   } finally {
     await client.end();
@@ -90,7 +91,7 @@ export async function seedRandomWalk(
       ],
     );
     // Fold the rollup's log now rather than on the app's next turn, so the first read is already warm.
-    await client.query(`select stock_prices_1m_fold('infinity')`);
+    await foldWholeLog(client);
     await client.query('analyze stock_prices; analyze stock_prices_1m');
     return result.rowCount ?? 0;
   } finally {

@@ -61,6 +61,15 @@ describe('subscriptions over SSE, served in cohorts', () => {
     await app?.stop();
   });
 
+  /** Whether /metrics shows exactly this many open subscriptions and cohorts. */
+  const subscriptionGauges = async (subscriptions: number, cohorts: number) => {
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    return (
+      new RegExp(`^stockstreamer_subscribers ${subscriptions}$`, 'm').test(metrics) &&
+      new RegExp(`^stockstreamer_subscription_cohorts ${cohorts}$`, 'm').test(metrics)
+    );
+  };
+
   it('sends the same bytes to every subscriber of one query, from one Redis subscription', async () => {
     // The scheduler's first price job runs at start; let it finish so only our tick reaches the streams.
     await until(
@@ -79,7 +88,10 @@ describe('subscriptions over SSE, served in cohorts', () => {
     expect(streams.every((s) => s.status === 200 && s.contentType?.startsWith('text/event-stream'))).toBe(
       true,
     );
-    await until(async () => (await subscribers()) === 1, 'the API to subscribe to Redis');
+    // Every stream in its cohort (the two spellings share one) before the tick, all from one Redis
+    // subscription: the API's own, which it holds from the start.
+    await until(() => subscriptionGauges(33, 2), 'the 33 streams to join their 2 cohorts');
+    expect(await subscribers()).toBe(1);
 
     app.clock.advance(5000);
     await app.runPriceJob();
@@ -101,14 +113,7 @@ describe('subscriptions over SSE, served in cohorts', () => {
     for (const stream of streams) stream.close();
     // The API keeps its own Redis subscription to the channel (the history cache hears every tick), so
     // the release shows in the cohorts, not in NUMSUB.
-    const released = async () => {
-      const metrics = await (await fetch(`${app.url}/metrics`)).text();
-      return (
-        /^stockstreamer_subscribers 0$/m.test(metrics) &&
-        /^stockstreamer_subscription_cohorts 0$/m.test(metrics)
-      );
-    };
-    await until(released, 'the last unsubscribe to release both cohorts');
+    await until(() => subscriptionGauges(0, 0), 'the last unsubscribe to release both cohorts');
   });
 
   it('answers a refused subscription with its error and a clean end', async () => {

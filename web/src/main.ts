@@ -80,8 +80,6 @@ function main(): void {
       if (detailWanted && !view.following && view.window) scheduleDetail(view.window);
     },
   });
-  // The picker may come back checked on another range (a browser restoring the form on reload).
-  chart.setRange(range);
   const legend = createChartLegend(required('chart-legend'), { onToggle: (ticker) => toggle(ticker) });
   const cards = createTickerCards(required('ticker-cards'), store, {
     colorOf,
