@@ -80,8 +80,8 @@ export function createClientLimits(options: { perMinute: number; maxStreams: num
 
     /**
      * The Koa side: the rate limit on every /graphql request, and the stream cap on a stream request that
-     * reaches Koa (GET and POST to /graphql itself are served ahead of it, by sse-requests.ts; the router
-     * also takes /graphql/ and other spellings, which still get here).
+     * reaches Koa. Streams to /graphql, in any spelling the router takes, are served ahead of Koa by
+     * sse-requests.ts; the cap stays here for any other way a stream reaches the route.
      */
     middleware(clientOf: (ctx: Koa.Context) => string): Koa.Middleware {
       return async (ctx, next) => {

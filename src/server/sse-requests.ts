@@ -63,7 +63,9 @@ function isGraphqlStreamRequest(req: IncomingMessage): boolean {
   if (req.method !== 'POST' && req.method !== 'GET') return false;
   const url = req.url ?? '';
   const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
-  return path === '/graphql' && (req.headers.accept ?? '').includes('text/event-stream');
+  // The same paths the Koa router answers for /graphql (not case-sensitive, not strict about a trailing
+  // slash), so no spelling of it reaches Yoga's own per-subscriber SSE instead of the cohorts.
+  return /^\/graphql\/?$/i.test(path) && (req.headers.accept ?? '').includes('text/event-stream');
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, options: SseRequestOptions): Promise<void> {

@@ -5,9 +5,9 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { TEST_REDIS_URL } from '../helpers/services.ts';
 
 /** Opens a raw SSE subscription and collects the stream's text as it arrives. */
-async function openStream(url: string, query: string) {
+async function openStream(url: string, query: string, path = '/graphql') {
   const controller = new AbortController();
-  const response = await fetch(`${url}/graphql`, {
+  const response = await fetch(`${url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
     body: JSON.stringify({ query }),
@@ -114,6 +114,18 @@ describe('subscriptions over SSE, served in cohorts', () => {
     // The API keeps its own Redis subscription to the channel (the history cache hears every tick), so
     // the release shows in the cohorts, not in NUMSUB.
     await until(() => subscriptionGauges(0, 0), 'the last unsubscribe to release both cohorts');
+  });
+
+  it('serves /graphql/ and other spellings the router takes through the cohorts too', async () => {
+    const streams = await Promise.all(
+      ['/graphql/', '/GraphQL'].map((path) =>
+        openStream(app.url!, 'subscription { ticks { ticker } }', path),
+      ),
+    );
+    expect(streams.map((s) => s.status)).toEqual([200, 200]);
+    await until(() => subscriptionGauges(2, 1), 'both streams to join one cohort');
+    for (const stream of streams) stream.close();
+    await until(() => subscriptionGauges(0, 0), 'both streams to be released');
   });
 
   it('answers a refused subscription with its error and a clean end', async () => {
