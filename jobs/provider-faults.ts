@@ -1,4 +1,4 @@
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Clock } from '../src/clock.ts';
 import type { WatchlistRepository } from '../src/db/watchlist-repository.ts';
@@ -7,10 +7,12 @@ import {
   type MarketDataProvider,
   MissingDataError,
   ProviderAuthError,
+  ProviderConfigError,
   ProviderRateLimitedError,
   type RequestBudget,
   UnknownSymbolError,
 } from '../src/providers/provider.ts';
+import type { RequestPlan } from '../src/providers/request-plan.ts';
 
 /**
  * How the jobs turn provider faults into BullMQ's behaviour (CONVENTIONS: a domain error decides the queue's
@@ -30,6 +32,8 @@ export interface ProviderJobDeps {
   clock: Clock;
   /** The request budget shared by all workers, when PROVIDER_BUDGET (or the provider's default) sets one. */
   budget?: RequestBudget;
+  /** How the budget is shared out (request-plan.ts), when there is one. */
+  plan?: RequestPlan;
   /** Pauses every queue of this deployment for `ms`, for all workers (BullMQ's queue rate limit). */
   rateLimit(ms: number): Promise<void>;
 }
@@ -90,10 +94,32 @@ export async function slowDown(
   throw Worker.RateLimitError();
 }
 
+/** Our own budget said no (nothing was sent), as opposed to the provider answering 429. */
+export function isBudgetRefusal(error: Error): error is ProviderRateLimitedError {
+  return error instanceof ProviderRateLimitedError && error.source === 'budget';
+}
+
 /**
- * Calls the provider for the whole batch. A rate limit on the whole call records `symbols` as the job's
- * `pending` work and slows down; a rejected key fails the job without retry; anything else is rethrown
- * for BullMQ's backoff.
+ * Puts this job (only) back until `waitMs` from now, keeping its data: our own budget's turn for names
+ * and logos is not a reason to pause the price queue as a provider's 429 is. Always throws.
+ */
+export async function waitForTurn(
+  deps: Pick<ProviderJobDeps, 'logger'>,
+  job: Job,
+  token: string | undefined,
+  waitMs: number,
+  reason: string,
+): Promise<never> {
+  deps.logger.info({ queue: job.queueName, jobId: job.id, waitMs, reason }, 'waiting for the budget');
+  await job.moveToDelayed(Date.now() + Math.max(MIN_WAIT_MS, waitMs), token);
+  throw new DelayedError();
+}
+
+/**
+ * Calls the provider for the whole batch. Our own budget refusing the whole call hands every symbol back
+ * as failed with it (the caller decides: a price slot skips, a refresh waits its turn); a provider's rate
+ * limit records `symbols` as the job's `pending` work and slows every queue down; a rejected key or a
+ * wrong base URL fails the job without retry; anything else is rethrown for BullMQ's backoff.
  */
 export async function callProvider<T, D extends { pending?: string[] }>(
   deps: Pick<ProviderJobDeps, 'rateLimit' | 'logger' | 'provider'>,
@@ -104,6 +130,10 @@ export async function callProvider<T, D extends { pending?: string[] }>(
   try {
     return await call();
   } catch (error) {
+    if (error instanceof ProviderRateLimitedError && error.source === 'budget') {
+      return { ok: [], failed: symbols.map((symbol) => ({ symbol, error })) };
+    }
+    if (error instanceof ProviderConfigError) throw new UnrecoverableError(error.message);
     if (error instanceof ProviderRateLimitedError) {
       await job.updateData({ ...job.data, pending: [...symbols] });
       return slowDown(deps, job, rateLimitWait([error]), error.message);

@@ -28,6 +28,8 @@ export const LIVE_PROVIDERS: Readonly<
       baseUrlVariable: string;
       baseUrl: string;
       budget: string;
+      /** The provider's burst rule, requests per second, when it states one (kept in every plan). */
+      perSecond?: number;
       concurrency: number;
     }>
   >
@@ -38,6 +40,7 @@ export const LIVE_PROVIDERS: Readonly<
     baseUrlVariable: 'FINNHUB_BASE_URL',
     baseUrl: 'https://finnhub.io/api/v1',
     budget: '60/min',
+    perSecond: 30,
     concurrency: 4,
   },
   twelvedata: {
@@ -54,6 +57,7 @@ export const LIVE_PROVIDERS: Readonly<
     baseUrlVariable: 'ALPHAVANTAGE_BASE_URL',
     baseUrl: 'https://www.alphavantage.co',
     budget: '25/day',
+    perSecond: 1,
     // The free key also refuses more than about one request a second, so one at a time.
     concurrency: 1,
   },

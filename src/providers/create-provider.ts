@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.ts';
-import type { Config } from '../config.ts';
+import { type Config, LIVE_PROVIDERS } from '../config.ts';
 import { createAlphaVantageProvider } from './alphavantage.ts';
 import { createFinnhubProvider } from './finnhub.ts';
+import type { Sleep } from './http.ts';
 import type { LiveProviderOptions } from './live-provider-options.ts';
 import type { ProviderLogger } from './logo-image.ts';
 import { createPolygonProvider } from './polygon.ts';
@@ -15,16 +16,18 @@ export function createProvider(
   config: Config['provider'],
   clock: Clock,
   logger?: ProviderLogger,
+  sleep?: Sleep,
 ): MarketDataProvider {
   if (config.name === 'simulated') return createSimulatedProvider({ seed: config.seed, clock });
   const options: LiveProviderOptions = {
     apiKey: config.apiKey,
     baseUrl: config.baseUrl!,
+    baseUrlVariable: LIVE_PROVIDERS[config.name].baseUrlVariable,
     timeoutMs: config.timeoutMs,
     concurrency: config.concurrency,
-    budgetMax: config.budget?.max,
     clock,
     logger,
+    ...(sleep ? { sleep } : {}),
   };
   switch (config.name) {
     case 'finnhub':

@@ -33,6 +33,7 @@ export function createFinnhubProvider(options: LiveProviderOptions): MarketDataP
 
   return {
     name: NAME,
+    priceBatching: 'per-symbol',
     getQuotes(symbols, fetchOptions = {}) {
       return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) => {
         const { body } = await http.getJson('/quote', { symbol }, fetchOptions);

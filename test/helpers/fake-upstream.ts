@@ -63,6 +63,30 @@ export interface RecordedRequest {
   outcome: string;
 }
 
+/**
+ * A provider's limits as the fake enforces them: at most `max` requests (credits: a Twelve Data batch costs
+ * one per symbol) in any sliding `windowMs`, and optionally at most `burst.max` in any `burst.windowMs`.
+ * A request over a limit gets the provider's own rate-limit answer and is recorded as 'limited'.
+ */
+export interface FakeLimit {
+  max: number;
+  windowMs: number;
+  burst?: { max: number; windowMs: number };
+}
+
+/**
+ * The free tiers as documented (2026): Finnhub 60/min and 30/s; Twelve Data 8 credits/min (and 800/day,
+ * which 10 minutes cannot reach); Alpha Vantage 25/day and about one a second; Massive/Polygon 5/min;
+ * Yahoo publishes nothing, so the 100/min this app assumes.
+ */
+export const FREE_TIERS: Record<FakeProvider, FakeLimit> = {
+  finnhub: { max: 60, windowMs: 60_000, burst: { max: 30, windowMs: 1000 } },
+  twelvedata: { max: 8, windowMs: 60_000 },
+  alphavantage: { max: 25, windowMs: 86_400_000, burst: { max: 1, windowMs: 1000 } },
+  polygon: { max: 5, windowMs: 60_000 },
+  yahoo: { max: 100, windowMs: 60_000 },
+};
+
 export const FAKE_KEYS: Record<Exclude<FakeProvider, 'yahoo'>, string> = {
   finnhub: 'fake-finnhub-key',
   twelvedata: 'fake-twelvedata-key',
@@ -107,7 +131,29 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-export async function startFakeUpstream(): Promise<FakeUpstream> {
+export interface FakeUpstreamOptions {
+  /** Limits to enforce per provider (FREE_TIERS for the free plans); none by default. */
+  limits?: Partial<Record<FakeProvider, FakeLimit>>;
+  /** The fake's clock for its windows; tests on compressed time pass a scaled one. */
+  now?: () => number;
+}
+
+export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const now = options.now ?? Date.now;
+  /** Per provider, the instant and cost of every request it let through. */
+  const spent = new Map<FakeProvider, { at: number; cost: number }[]>();
+  const overLimit = (provider: FakeProvider, cost: number, at: number): boolean => {
+    const limit = options.limits?.[provider];
+    if (!limit) return false;
+    const log = spent.get(provider) ?? [];
+    spent.set(provider, log);
+    const within = (windowMs: number) =>
+      log.filter((entry) => entry.at > at - windowMs).reduce((sum, entry) => sum + entry.cost, 0);
+    if (within(limit.windowMs) + cost > limit.max) return true;
+    if (limit.burst && within(limit.burst.windowMs) + cost > limit.burst.max) return true;
+    log.push({ at, cost });
+    return false;
+  };
   const market = new Map<string, Listing>();
   const resetMarket = () => {
     market.clear();
@@ -166,11 +212,17 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       path: localPath,
       query,
       symbols,
-      at: Date.now(),
+      at: now(),
       headers: req.headers,
       outcome: 'ok',
     };
     requests.push(record);
+    // A Twelve Data /quote costs a credit per symbol; every other request one.
+    const cost = provider === 'twelvedata' && localPath === '/quote' ? Math.max(1, symbols.length) : 1;
+    if (overLimit(provider, cost, record.at)) {
+      record.outcome = 'limited';
+      return answerRateLimit(provider, { kind: 'rate-limit' }, res);
+    }
 
     const fault = takeFault(provider, localPath, symbols);
     if (fault) {
@@ -587,6 +639,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     },
     reset() {
       faults = [];
+      spent.clear();
       requests.length = 0;
       state.maxInFlight = inFlight;
       resetMarket();
