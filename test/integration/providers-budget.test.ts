@@ -46,6 +46,60 @@ describe('the request budget', () => {
   });
 });
 
+describe('the two shares of a planned budget', () => {
+  const prefix = uniqueName('lanes');
+  afterAll(() => removeRedisPrefix(prefix));
+
+  it('never lets names and logos take what prices were promised, and spaces them out', async () => {
+    const redis = new Redis(TEST_REDIS_URL);
+    let now = 1_000_000;
+    try {
+      const budget = createRedisRequestBudget(redis, {
+        key: `${prefix}:a`,
+        max: 8,
+        windowMs: 60_000,
+        extraMax: 2,
+        extraSpacingMs: 10_000,
+        now: () => now,
+      });
+      expect(await budget.take(1, 'extra')).toBe(0);
+      // The next extra waits its spacing, even with the window nearly empty.
+      expect(await budget.take(1, 'extra')).toBe(10_000);
+      now += 10_000;
+      expect(await budget.take(1, 'extra')).toBe(0);
+      now += 10_000;
+      // Its share (2) is spent: the next extra waits for the first to leave the window …
+      expect(await budget.take(1, 'extra')).toBe(40_000);
+      // … while prices still have all six of theirs.
+      for (let i = 0; i < 6; i++) expect(await budget.take(1, 'price')).toBe(0);
+      expect(await budget.take(1, 'price')).toBeGreaterThan(0);
+      // A request heavier than its share could ever be granted is a bug, not a wait.
+      await expect(budget.take(3, 'extra')).rejects.toThrow(/cannot grant 3/);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('keeps a burst rule across every share', async () => {
+    const redis = new Redis(TEST_REDIS_URL);
+    const now = 5_000_000;
+    try {
+      const budget = createRedisRequestBudget(redis, {
+        key: `${prefix}:b`,
+        max: 25,
+        windowMs: 86_400_000,
+        minSpacingMs: 1100,
+        now: () => now,
+      });
+      expect(await budget.take(1, 'price')).toBe(0);
+      expect(await budget.take(1, 'extra')).toBe(1100);
+      expect(await budget.take(1, 'check')).toBe(1100);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
 describe('two workers sharing one budget', () => {
   let fake: FakeUpstream;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
