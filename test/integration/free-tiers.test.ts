@@ -5,7 +5,6 @@ import { createProvider } from '../../src/providers/create-provider.ts';
 import {
   type BatchResult,
   type FetchOptions,
-  type MarketDataProvider,
   ProviderRateLimitedError,
 } from '../../src/providers/provider.ts';
 import { createPlannedBudget } from '../../src/providers/request-budget.ts';

@@ -2,7 +2,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createRedisRequestBudget } from '../../src/providers/request-budget.ts';
+import type { RequestBudget } from '../../src/providers/provider.ts';
+import {
+  createRedisRequestBudget,
+  type RedisRequestBudgetOptions,
+} from '../../src/providers/request-budget.ts';
 import { type Running, startRole } from '../../src/start.ts';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { waitFor } from '../helpers/provider-app.ts';
@@ -50,24 +54,32 @@ describe('the two shares of a planned budget', () => {
   const prefix = uniqueName('lanes');
   afterAll(() => removeRedisPrefix(prefix));
 
-  it('never lets names and logos take what prices were promised, and spaces them out', async () => {
+  /** A budget on its own connection and a manual clock, closed after `use`. */
+  async function withBudget(
+    options: Omit<RedisRequestBudgetOptions, 'key' | 'now'>,
+    use: (budget: RequestBudget, clock: { now: number }) => Promise<void>,
+  ) {
     const redis = new Redis(TEST_REDIS_URL);
-    let now = 1_000_000;
+    const clock = { now: 1_000_000 };
     try {
-      const budget = createRedisRequestBudget(redis, {
-        key: `${prefix}:a`,
-        max: 8,
-        windowMs: 60_000,
-        extraMax: 2,
-        extraSpacingMs: 10_000,
-        now: () => now,
-      });
+      await use(
+        createRedisRequestBudget(redis, { ...options, key: uniqueName(prefix), now: () => clock.now }),
+        clock,
+      );
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  it('never lets names and logos take what prices were promised, and spaces them out', async () => {
+    const shares = { max: 8, windowMs: 60_000, extraMax: 2, extraSpacingMs: 10_000 };
+    await withBudget(shares, async (budget, clock) => {
       expect(await budget.take(1, 'extra')).toBe(0);
       // The next extra waits its spacing, even with the window nearly empty.
       expect(await budget.take(1, 'extra')).toBe(10_000);
-      now += 10_000;
+      clock.now += 10_000;
       expect(await budget.take(1, 'extra')).toBe(0);
-      now += 10_000;
+      clock.now += 10_000;
       // Its share (2) is spent: the next extra waits for the first to leave the window …
       expect(await budget.take(1, 'extra')).toBe(40_000);
       // … while prices still have all six of theirs.
@@ -75,28 +87,15 @@ describe('the two shares of a planned budget', () => {
       expect(await budget.take(1, 'price')).toBeGreaterThan(0);
       // A request heavier than its share could ever be granted is a bug, not a wait.
       await expect(budget.take(3, 'extra')).rejects.toThrow(/cannot grant 3/);
-    } finally {
-      redis.disconnect();
-    }
+    });
   });
 
   it('keeps a burst rule across every share', async () => {
-    const redis = new Redis(TEST_REDIS_URL);
-    const now = 5_000_000;
-    try {
-      const budget = createRedisRequestBudget(redis, {
-        key: `${prefix}:b`,
-        max: 25,
-        windowMs: 86_400_000,
-        minSpacingMs: 1100,
-        now: () => now,
-      });
+    await withBudget({ max: 25, windowMs: 86_400_000, minSpacingMs: 1100 }, async (budget) => {
       expect(await budget.take(1, 'price')).toBe(0);
       expect(await budget.take(1, 'extra')).toBe(1100);
       expect(await budget.take(1, 'check')).toBe(1100);
-    } finally {
-      redis.disconnect();
-    }
+    });
   });
 });
 
