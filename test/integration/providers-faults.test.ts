@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { startRole } from '../../src/start.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DEFAULT_TRADE_TIME, type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { runJob, settle, storedTicks, waitFor, watchlist } from '../helpers/provider-app.ts';
+import {
+  createTestDatabase,
+  removeRedisPrefix,
+  silentLogger,
+  testEnv,
+  uniqueName,
+} from '../helpers/services.ts';
 
 /**
  * Faults are normal upstream; each has a defined outcome (issue 4). Each case injects one fault into the
@@ -285,27 +294,62 @@ describe('finnhub (one request per symbol)', () => {
   });
 });
 
-describe('a key the provider refuses', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({
-      env: fake.env('finnhub', {
-        SYMBOLS: 'AAPL',
-        FINNHUB_API_KEY: 'not-the-right-key',
-        PROVIDER_BUDGET: 'off',
-      }),
-    });
-    await settle(app);
-  });
-  afterAll(() => app?.stop());
+describe('configuration the provider refuses', () => {
+  /** Starts the app as `stockstreamer start` does and returns why it would not start. */
+  async function startFailure(env: Record<string, string>): Promise<string> {
+    const database = await createTestDatabase({ migrate: false });
+    const prefix = uniqueName('q');
+    try {
+      const config = loadConfig(testEnv(database.url, prefix, env));
+      const running = await startRole('start', config, { logger: silentLogger });
+      await running.close();
+      return 'started';
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      await removeRedisPrefix(prefix);
+      await database.drop();
+    }
+  }
 
-  it('fails the job at once: retrying cannot fix a key', async () => {
-    const { state, job } = await runJob(app, 'prices');
-    expect(state).toBe('failed');
-    expect(job.attemptsMade).toBe(1);
-    expect(job.failedReason).toBe(
-      'finnhub: /quote refused the request (HTTP 401): "{\\"error\\":\\"Invalid API key\\"}"',
+  it('a refused key stops start-up with one line, after one request', async () => {
+    fake.reset();
+    const message = await startFailure(
+      fake.env('finnhub', { SYMBOLS: 'AAPL,MSFT', FINNHUB_API_KEY: 'not-the-right-key' }),
     );
+    expect(message).toBe(
+      'finnhub refused the key or the plan, so nothing was started: finnhub: /quote refused the request (HTTP 401): "{\\"error\\":\\"Invalid API key\\"}"',
+    );
+    expect(fake.requestsTo('finnhub')).toHaveLength(1);
+  });
+
+  it('a wrong base URL stops start-up in one line naming the variable', async () => {
+    fake.reset();
+    const message = await startFailure(
+      fake.env('polygon', { SYMBOLS: 'AAPL,MSFT', POLYGON_BASE_URL: `${fake.url}/polygon/v9` }),
+    );
+    expect(message).toMatch(
+      /^polygon is not where the base URL points, so nothing was started: polygon: \/v2\/snapshot\/locale\/us\/markets\/stocks\/tickers is not there: .* answered HTTP 404 "404 page not found"; is POLYGON_BASE_URL=.*\/polygon\/v9 right\?$/,
+    );
+  });
+
+  it('a key refused while running fails the job at once: retrying cannot fix a key', async () => {
+    fake.reset();
+    const app = await startTestApp({
+      env: fake.env('finnhub', { SYMBOLS: 'AAPL', PROVIDER_BUDGET: 'off' }),
+    });
+    try {
+      await settle(app);
+      fake.inject({ provider: 'finnhub', kind: 'status', status: 401, body: '{"error":"Invalid API key"}' });
+      const { state, job } = await runJob(app, 'prices');
+      expect(state).toBe('failed');
+      expect(job.attemptsMade).toBe(1);
+      expect(job.failedReason).toBe(
+        'finnhub: /quote refused the request (HTTP 401): "{\\"error\\":\\"Invalid API key\\"}"',
+      );
+    } finally {
+      await app.stop();
+    }
   });
 });
 
