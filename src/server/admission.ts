@@ -343,8 +343,6 @@ export function createAdmission(options: AdmissionOptions) {
     admin,
     graphql,
     adminPage,
-    /** The audit writer for a request's client. */
-    audit: (req: IncomingMessage) => auditFor(client(req)),
   };
 }
 

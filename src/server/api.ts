@@ -18,7 +18,7 @@ import { createGraphqlWsServer } from './graphql-ws-server.ts';
 import { createHealthCheck } from './health.ts';
 import type { Metric } from './metrics.ts';
 import { setSecurityHeaders } from './security.ts';
-import { answer, withSseSubscriptions } from './sse-requests.ts';
+import { answerRefusal, withSseSubscriptions } from './sse-requests.ts';
 import { createSseSubscriptions } from './sse-subscriptions.ts';
 import { createUpgradeHandler } from './websocket-upgrade.ts';
 
@@ -211,7 +211,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     const refused = admission.hostRefusal(req);
     if (!refused) return served(req, res);
     setSecurityHeaders((name, value) => res.setHeader(name, value));
-    answer(res, refused);
+    answerRefusal(res, refused);
   };
   const upgrades = createUpgradeHandler({ path: '/graphql', handler: webSockets, admission, limits, logger });
 

@@ -40,7 +40,7 @@ export function withSseSubscriptions(next: RequestListener, options: SseRequestO
     }
     serve(req, res, options).catch((error: unknown) => {
       options.logger.error({ err: error }, 'SSE request failed');
-      if (!res.headersSent) answer(res, { status: 500, message: 'Unexpected error.' });
+      if (!res.headersSent) answerRefusal(res, { status: 500, message: 'Unexpected error.' });
       else res.destroy();
     });
   };
@@ -58,7 +58,7 @@ function isGraphqlStreamRequest(req: IncomingMessage): boolean {
 async function serve(req: IncomingMessage, res: ServerResponse, options: SseRequestOptions): Promise<void> {
   setSecurityHeaders((name, value) => res.setHeader(name, value));
   const decided = await options.admission.graphql(req, 'stream');
-  if ('refused' in decided) return answer(res, decided.refused);
+  if ('refused' in decided) return answerRefusal(res, decided.refused);
   allowListedOrigin(req, res, options.security);
   const { admin, audit, release = () => {} } = decided.admitted;
   res.once('close', release);
@@ -101,7 +101,7 @@ function allowListedOrigin(
 }
 
 /** A refusal as a GraphQL-shaped JSON error answer, outside Koa. */
-export function answer(res: ServerResponse, refusal: Refusal): void {
+export function answerRefusal(res: ServerResponse, refusal: Refusal): void {
   const body = JSON.stringify({ errors: [{ message: refusal.message }] });
   res.writeHead(refusal.status, {
     ...refusal.headers,

@@ -1,14 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { closeQueues, createQueues } from '../../jobs/queues.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createDeps } from '../../src/deps.ts';
 import { ADMIN_LOGIN_ATTEMPTS, ADMIN_LOGIN_WINDOW_S } from '../../src/server/admission.ts';
+import { buildApi } from '../../src/server/api.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { TEST_REDIS_URL } from '../helpers/services.ts';
+import {
+  createTestDatabase,
+  removeRedisPrefix,
+  silentLogger,
+  TEST_REDIS_URL,
+  testEnv,
+  uniqueName,
+} from '../helpers/services.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const WRONG = 'not the password at all';
@@ -529,6 +541,40 @@ describe('admission with a password, behind one proxy (TRUST_PROXY=1)', () => {
       expect(await stream('10.0.0.3')).toBe(429);
     } finally {
       for (const res of open) res.destroy();
+    }
+  });
+});
+
+describe('buildApi without src/start.ts', () => {
+  it('is a request handler and an upgrade handler that any server can carry', async () => {
+    const database = await createTestDatabase();
+    const prefix = uniqueName('q');
+    const deps = await createDeps(loadConfig(testEnv(database.url, prefix)), { logger: silentLogger });
+    const queues = createQueues(deps.createRedis('bull-board'), prefix);
+    const api = buildApi(deps, { queues, onWatchlistChanged: async () => {}, webRoot: '/nonexistent' });
+    const server = http.createServer(api.handler).on('upgrade', api.onUpgrade).listen(0, '127.0.0.1');
+    try {
+      await once(server, 'listening');
+      const app = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } as TestApp;
+      const answer = await request(app, {
+        method: 'POST',
+        path: '/graphql',
+        body: JSON.stringify({ query: '{ permissions { canEditWatchlist adminMode } }' }),
+      });
+      expect(JSON.parse(answer.text)).toEqual({
+        data: { permissions: { canEditWatchlist: true, adminMode: 'LOOPBACK' } },
+      });
+      expect((await request(app, { path: '/healthz', headers: { host: 'evil.example' } })).status).toBe(421);
+      expect(await upgrade(app, { host: 'evil.example' })).toBe(421);
+      expect(await upgrade(app, {})).toBe(101);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await api.close(100);
+      await closeQueues(queues);
+      await deps.close();
+      await removeRedisPrefix(prefix);
+      await database.drop();
     }
   });
 });
