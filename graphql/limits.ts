@@ -1,7 +1,6 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
 import {
   type ASTVisitor,
   type DocumentNode,
@@ -73,7 +72,7 @@ function limitError(message: string): GraphQLError {
  * graphql-armor's rules throw "Syntax Error: …" by default, which aborts validation with a misleading
  * word; reported through the context instead, they are QUERY_TOO_COMPLEX like every other limit here.
  */
-const reportArmor: GraphQLArmorRejectCallback = (context, error) => {
+const reportArmor = (context: ValidationContext | null, error: GraphQLError) => {
   context?.reportError(limitError(error.message.replace(/^Syntax Error: /, '')));
 };
 const armorOptions = { propagateOnRejection: false, onReject: [reportArmor], exposeLimits: true };
@@ -162,8 +161,8 @@ export function limitErrors(
 
 /**
  * Validates in two passes: the limits first, and graphql-js's own rules only for a document within them.
- * The transports we serve ourselves (SSE, graphql-ws) validate through here (graphql/operation.ts); Yoga
- * does the same through `useQueryLimits`.
+ * The transports we serve ourselves (src/server/: SSE, graphql-ws) validate through here, by
+ * graphql/operation.ts; Yoga does the same through `useQueryLimits`.
  */
 export function validateWithinLimits(
   schema: GraphQLSchema,
