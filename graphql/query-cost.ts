@@ -5,6 +5,9 @@ import {
   type GraphQLSchema,
   getNamedType,
   getNullableType,
+  isAbstractType,
+  isEnumType,
+  isInputObjectType,
   isInterfaceType,
   isLeafType,
   isListType,
@@ -61,12 +64,10 @@ function introspectionListSizes(schema: GraphQLSchema): Record<string, number> {
     '__Type.interfaces': most((type) =>
       isObjectType(type) || isInterfaceType(type) ? type.getInterfaces().length : 0,
     ),
-    '__Type.possibleTypes': most((type) => schema.getPossibleTypes(type as never)?.length ?? 0),
-    '__Type.enumValues': most((type) => ('getValues' in type ? type.getValues().length : 0)),
+    '__Type.possibleTypes': most((type) => (isAbstractType(type) ? schema.getPossibleTypes(type).length : 0)),
+    '__Type.enumValues': most((type) => (isEnumType(type) ? type.getValues().length : 0)),
     '__Type.inputFields': most((type) =>
-      'getFields' in type && !isObjectType(type) && !isInterfaceType(type)
-        ? Object.keys(type.getFields()).length
-        : 0,
+      isInputObjectType(type) ? Object.keys(type.getFields()).length : 0,
     ),
     '__Field.args': Math.max(1, ...types.flatMap((type) => fieldsOf(type).map((field) => field.args.length))),
     '__Directive.args': Math.max(1, ...directives.map((directive) => directive.args.length)),
