@@ -56,7 +56,7 @@ export type Limits = typeof LIMITS;
 export const LIST_SIZES: ListSizes = Object.freeze({
   sizes: {
     'Query.watchlist': MAX_SYMBOLS,
-    // Without `tickers`, one series per watched ticker; with a variable, the resolver allows 100.
+    // Without `tickers`, one series per watched ticker; a literal `tickers` list counts its items instead.
     'Query.priceHistory': MAX_SYMBOLS,
     'Subscription.ticks': MAX_SYMBOLS,
   },
