@@ -10,10 +10,10 @@ import {
   callProvider,
   DEFAULT_RATE_LIMIT_WAIT_MS,
   describeFailures,
-  isBudgetRefusal,
   type ProviderJobDeps,
   slowDown,
   sortFailures,
+  wasNotSent,
 } from './provider-faults.ts';
 import { scheduledSlot } from './queues.ts';
 
@@ -116,18 +116,24 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
       if (symbols.length === 0) return carried;
       const fetched = await callProvider(deps, job, symbols, () =>
         // asOf: the job's slot, so a late run or a retry observes what an on-time run would have.
-        deps.provider.getQuotes(symbols, { signal, budget: deps.budget, asOf: slot, lane: 'price' }),
+        deps.provider.getQuotes(symbols, {
+          signal,
+          budget: deps.budget,
+          breaker: deps.breaker,
+          asOf: slot,
+          lane: 'price',
+        }),
       );
-      // No room in the price share (a slot ran late, `providers check` took a turn): this slot's tickers
-      // wait for their next turn. Nothing was sent, so nothing is retried and no queue is paused.
-      const refused = fetched.failed.filter((f) => isBudgetRefusal(f.error));
+      // No room in the price share (a slot ran late, `providers check` took a turn) or the provider's circuit
+      // is open: this slot's tickers wait for their next turn. Nothing was sent, so nothing is retried.
+      const refused = fetched.failed.filter((f) => wasNotSent(f.error));
       if (refused.length > 0) {
         deps.logger.info(
           { symbols: refused.map((f) => f.symbol), reason: refused[0]!.error.message },
-          'price slot skipped: no room in the budget',
+          'price slot skipped: no room in the budget, or the circuit is open',
         );
       }
-      const result = { ok: fetched.ok, failed: fetched.failed.filter((f) => !isBudgetRefusal(f.error)) };
+      const result = { ok: fetched.ok, failed: fetched.failed.filter((f) => !wasNotSent(f.error)) };
       const sorted = sortFailures(result.failed);
       await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
       const limited = new Set(sorted.limited?.symbols);

@@ -2,8 +2,10 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Clock } from '../src/clock.ts';
 import type { WatchlistRepository } from '../src/db/watchlist-repository.ts';
+import type { CircuitBreaker } from '../src/providers/circuit-breaker.ts';
 import {
   type BatchResult,
+  CircuitOpenError,
   type MarketDataProvider,
   MissingDataError,
   ProviderAuthError,
@@ -32,6 +34,8 @@ export interface ProviderJobDeps {
   clock: Clock;
   /** The request budget shared by all workers, when PROVIDER_BUDGET (or the provider's default) sets one. */
   budget?: RequestBudget;
+  /** The provider's circuit breaker, shared by all workers through Redis. */
+  breaker?: CircuitBreaker;
   /** How the budget is shared out (request-plan.ts), when there is one. */
   plan?: RequestPlan;
   /** Pauses every queue of this deployment for `ms`, for all workers (BullMQ's queue rate limit). */
@@ -70,7 +74,7 @@ export function sortFailures(failed: BatchResult<unknown>['failed']): SortedFail
 }
 
 /** The longest window any of the limits stated, within sane bounds. */
-export function rateLimitWait(limits: readonly ProviderRateLimitedError[]): number {
+export function rateLimitWait(limits: readonly { retryAfterMs: number | undefined }[]): number {
   const stated = limits.map((l) => l.retryAfterMs).filter((ms): ms is number => ms !== undefined);
   const wait = stated.length > 0 ? Math.max(...stated) : DEFAULT_RATE_LIMIT_WAIT_MS;
   return Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, Math.ceil(wait)));
@@ -94,9 +98,15 @@ export async function slowDown(
   throw Worker.RateLimitError();
 }
 
-/** Our own budget said no (nothing was sent), as opposed to the provider answering 429. */
-export function isBudgetRefusal(error: Error): error is ProviderRateLimitedError {
-  return error instanceof ProviderRateLimitedError && error.source === 'budget';
+/**
+ * Nothing was sent: our own budget said no (as opposed to the provider answering 429), or the provider's
+ * circuit is open. Such a symbol is not retried with backoff; it waits for the time the error names.
+ */
+export function wasNotSent(error: Error): error is ProviderRateLimitedError | CircuitOpenError {
+  return (
+    (error instanceof ProviderRateLimitedError && error.source === 'budget') ||
+    error instanceof CircuitOpenError
+  );
 }
 
 /**
@@ -130,7 +140,7 @@ export async function callProvider<T, D extends { pending?: string[] }>(
   try {
     return await call();
   } catch (error) {
-    if (error instanceof ProviderRateLimitedError && error.source === 'budget') {
+    if (error instanceof Error && wasNotSent(error)) {
       return { ok: [], failed: symbols.map((symbol) => ({ symbol, error })) };
     }
     if (error instanceof ProviderConfigError) throw new UnrecoverableError(error.message);

@@ -2,6 +2,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import {
   type BatchResult,
+  type CircuitOpenError,
   type FetchOptions,
   type MarketDataProvider,
   ProviderError,
@@ -10,12 +11,12 @@ import {
 import {
   callProvider,
   describeFailures,
-  isBudgetRefusal,
   type ProviderJobDeps,
   rateLimitWait,
   slowDown,
   sortFailures,
   waitForTurn,
+  wasNotSent,
 } from './provider-faults.ts';
 
 /**
@@ -86,13 +87,15 @@ export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: Refr
       kind.fetch(deps.provider, symbols, {
         signal,
         budget: deps.budget,
+        breaker: deps.breaker,
         lane: 'extra',
         maxBudgetWaitMs: MAX_INLINE_BUDGET_WAIT_MS,
       }),
     );
-    // Our own budget's extra share had no turn left within the wait: these wait for it, this job only.
-    const refused = fetched.failed.filter((f) => isBudgetRefusal(f.error));
-    const result = { ok: fetched.ok, failed: fetched.failed.filter((f) => !isBudgetRefusal(f.error)) };
+    // Our own budget's extra share had no turn left within the wait, or the circuit is open: these wait
+    // for the time named, this job only.
+    const refused = fetched.failed.filter((f) => wasNotSent(f.error));
+    const result = { ok: fetched.ok, failed: fetched.failed.filter((f) => !wasNotSent(f.error)) };
     const sorted = sortFailures(result.failed);
     const fallback =
       kind.fallback && sorted.missing.length > 0
@@ -125,7 +128,9 @@ export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: Refr
       await job.updateData({ ...job.data, pending: retry, carried: total });
     }
     if (refused.length > 0 && !sorted.limited) {
-      const waitMs = rateLimitWait(refused.map((f) => f.error as ProviderRateLimitedError));
+      const waitMs = rateLimitWait(
+        refused.map((f) => f.error as ProviderRateLimitedError | CircuitOpenError),
+      );
       return waitForTurn(deps, job, token, waitMs, `${retry.length} ${kind.what}s wait for their turn`);
     }
     if (sorted.limited) {

@@ -1,6 +1,7 @@
 import { type Processor, Worker } from 'bullmq';
 import type { Config } from '../src/config.ts';
 import type { Deps } from '../src/deps.ts';
+import { circuitBreakerKey, createRedisCircuitBreaker } from '../src/providers/circuit-breaker.ts';
 import { createPlannedBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
 import {
   planForConfig,
@@ -58,7 +59,11 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   const rateLimit = async (ms: number) => {
     await Promise.all(Object.values(queues).map((queue) => queue.rateLimit(ms)));
   };
-  const jobDeps = { ...deps, budget, plan, rateLimit };
+  const breaker = createRedisCircuitBreaker(
+    deps.redis,
+    circuitBreakerKey(config.queuePrefix, deps.provider.name),
+  );
+  const jobDeps = { ...deps, budget, breaker, plan, rateLimit };
   const processors: Record<QueueName, Processor> = {
     prices: createPriceProcessor(jobDeps),
     logos: createLogoProcessor(jobDeps),

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CircuitOpenError,
   type FetchOptions,
   InvalidProviderResponseError,
   ProviderAuthError,
@@ -113,8 +114,12 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     accept: string,
     redirect: RequestRedirect = 'follow',
   ) {
-    const { budget, signal } = requestOptions;
+    const { budget, signal, breaker } = requestOptions;
     const weight = requestOptions.weight ?? 1;
+    if (breaker) {
+      const waitMs = await breaker.admit();
+      if (waitMs > 0) throw new CircuitOpenError(provider, waitMs);
+    }
     if (budget) {
       const lane = requestOptions.lane ?? 'price';
       if (weight > budget.maxWeight(lane)) {
@@ -164,8 +169,11 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
         redirect,
       });
     } catch (error) {
+      if (!signal?.aborted) await breaker?.record(false);
       return fail(error);
     }
+    // Any answer but a server fault proves the provider is up (a 404 or a 429 too).
+    await breaker?.record(response.status < 500);
     const read = await readCapped(response, MAX_BODY_BYTES);
     if (read.error !== undefined) {
       if (signal?.aborted || timeout.aborted) return fail(read.error);

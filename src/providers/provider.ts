@@ -1,3 +1,4 @@
+import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { PriceBatching } from './request-plan.ts';
 
 /**
@@ -66,6 +67,8 @@ export interface FetchOptions {
    */
   lane?: BudgetLane;
   maxBudgetWaitMs?: number;
+  /** The provider's circuit breaker (circuit-breaker.ts): while it is open, nothing is sent. */
+  breaker?: CircuitBreaker;
 }
 
 /**
@@ -166,6 +169,21 @@ export class ProviderAuthError extends ProviderError {
 /** The provider could not be reached, or answered with a server error (5xx). Retried with backoff. */
 export class ProviderUnavailableError extends ProviderError {
   override name = 'ProviderUnavailableError';
+}
+
+/**
+ * The provider failed too often in a row, so its circuit is open and the request was not sent (see
+ * circuit-breaker.ts). `retryAfterMs` is when the next probe goes. A slot skips, a refresh waits: no
+ * retry is spent on a provider known to be down.
+ */
+export class CircuitOpenError extends ProviderUnavailableError {
+  override name = 'CircuitOpenError';
+  constructor(
+    provider: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(provider, `failed repeatedly, so not asked again for ${retryAfterMs} ms (circuit open)`);
+  }
 }
 
 /** One request took longer than PROVIDER_TIMEOUT_MS and was aborted. Retried with backoff. */

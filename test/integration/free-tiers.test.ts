@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createProvider } from '../../src/providers/create-provider.ts';
 import {
@@ -15,7 +14,7 @@ import {
   tickersForSlot,
 } from '../../src/providers/request-plan.ts';
 import { type FakeProvider, FREE_TIERS, startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { removeRedisPrefix, TEST_REDIS_URL, uniqueName } from '../helpers/services.ts';
+import { uniqueName, useTestRedis } from '../helpers/services.ts';
 import { createVirtualTime } from '../helpers/virtual-time.ts';
 
 /**
@@ -29,15 +28,7 @@ const TEN_MINUTES = 600_000;
 /** Thursday 10:00 in New York: the session is open. */
 const START = new Date('2026-12-03T15:00:00.000Z');
 const prefix = uniqueName('tiers');
-let redis: Redis;
-
-beforeAll(() => {
-  redis = new Redis(TEST_REDIS_URL);
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await removeRedisPrefix(prefix);
-});
+const redis = useTestRedis(prefix);
 
 interface Run {
   plan: RequestPlan;
@@ -60,7 +51,7 @@ async function simulate(name: FakeProvider, start: Date, durationMs: number): Pr
     const config = loadConfig(fake.env(name, { SYMBOLS: TICKERS.join(','), PROVIDER_CONCURRENCY: '1' }));
     const provider = createProvider(config.provider, time.clock, undefined, time.sleep);
     const plan = planForConfig(config, provider.priceBatching, TICKERS.length)!;
-    const budget = createPlannedBudget(redis, `${prefix}:${name}`, plan, time.nowMs);
+    const budget = createPlannedBudget(redis(), `${prefix}:${name}`, plan, time.nowMs);
     const end = start.getTime() + durationMs;
     const prices = new Map<string, number[]>(TICKERS.map((t) => [t, []]));
 
