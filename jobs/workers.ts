@@ -2,6 +2,7 @@ import { type Processor, Worker } from 'bullmq';
 import type { Config } from '../src/config.ts';
 import type { Deps } from '../src/deps.ts';
 import { circuitBreakerKey, createRedisCircuitBreaker } from '../src/providers/circuit-breaker.ts';
+import { recordPlan } from '../src/providers/provider-status.ts';
 import { createPlannedBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
 import {
   planForConfig,
@@ -43,6 +44,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     ? createPlannedBudget(deps.redis, requestBudgetKey(config.queuePrefix, deps.provider.name), plan)
     : undefined;
   if (plan) logger.info({ plan }, plan.summary);
+  await recordPlan(deps.redis, config.queuePrefix, plan);
   // A refused key or a wrong base URL stops start-up here, in one line, before any scheduler runs.
   if (deps.provider.name !== 'simulated') {
     const checked = await verifyProvider(

@@ -9,6 +9,7 @@ import { createHistoryCache, type HistoryCache } from '../db/history-cache.ts';
 import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
 import { parseTicks } from '../domain/tick.ts';
+import { createProviderStatusReader } from '../providers/provider-status.ts';
 import { ticksChannel } from '../tick-channel.ts';
 import { createAdmission, isLoopbackAddress } from './admission.ts';
 import { buildApp } from './app.ts';
@@ -82,6 +83,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   // One executable schema for Yoga (queries, mutations, GraphiQL, every error answer over HTTP), SSE
   // subscriptions and graphql-ws; subscriptions on both transports share one set of cohorts, so an SSE
   // viewer and a WebSocket viewer of the same operation share one execution and serialisation per event.
+  const providerStatus = createProviderStatusReader(deps.redis, config.queuePrefix, deps.provider.name);
   const resolverDeps = {
     watchlist: deps.watchlist,
     priceHistory: history.history,
@@ -90,6 +92,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     now: () => deps.clock.now(),
     adminMode: admission.mode,
     onWatchlistChanged: parts.onWatchlistChanged,
+    providerStatus,
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(
@@ -118,8 +121,30 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
       ).catch(() => []),
       deps.ticks.rollupBacklog().catch(() => undefined),
     ]);
+    const provider = await providerStatus().catch(() => undefined);
     const { subscribers, cohorts: operations } = cohorts.stats();
     return [
+      ...(provider
+        ? [
+            {
+              name: 'stockstreamer_provider_circuit',
+              help: 'The provider circuit breaker: 0 closed, 1 half-open (probing), 2 open (not asked).',
+              type: 'gauge' as const,
+              values: [
+                {
+                  labels: { provider: provider.name },
+                  value: { closed: 0, 'half-open': 1, open: 2 }[provider.breaker.state],
+                },
+              ],
+            },
+            {
+              name: 'stockstreamer_provider_failures_in_a_row',
+              help: 'Provider requests that failed in a row (5xx, unreachable, timed out).',
+              type: 'gauge' as const,
+              values: [{ labels: { provider: provider.name }, value: provider.breaker.failures }],
+            },
+          ]
+        : []),
       {
         name: 'stockstreamer_up',
         help: 'Whether Postgres and Redis answer (1) or not (0).',

@@ -9,7 +9,7 @@ import {
 import { startRole } from '../../src/start.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DEFAULT_TRADE_TIME, type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { runJob, settle, storedTicks, waitFor, watchlist } from '../helpers/provider-app.ts';
+import { graphql, runJob, settle, storedTicks, waitFor, watchlist } from '../helpers/provider-app.ts';
 import {
   createTestDatabase,
   removeRedisPrefix,
@@ -103,6 +103,19 @@ describe('finnhub (one request per symbol)', () => {
     expect(await breaker.status()).toMatchObject({ state: 'open', failures: BREAKER_THRESHOLD });
     await runJob(app, 'prices');
     expect(fake.requestsTo('finnhub', '/quote')).toHaveLength(BREAKER_THRESHOLD);
+    // Visible where an operator looks: GraphQL (the page's provider line) and /metrics.
+    const { providerStatus } = await graphql<{ providerStatus: Record<string, unknown> }>(
+      app,
+      '{ providerStatus { name circuit consecutiveFailures nextProbeAt } }',
+    );
+    expect(providerStatus).toMatchObject({
+      name: 'finnhub',
+      circuit: 'OPEN',
+      consecutiveFailures: BREAKER_THRESHOLD,
+    });
+    expect(providerStatus.nextProbeAt).toEqual(expect.any(String));
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toContain('stockstreamer_provider_circuit{provider="finnhub"} 2');
   });
 
   it('keeps the other symbols’ ticks when one symbol fails', async () => {
