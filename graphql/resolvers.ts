@@ -74,6 +74,7 @@ export function createResolvers(deps: ResolverDeps) {
           circuit: status.breaker.state.toUpperCase().replace('-', '_'),
           consecutiveFailures: status.breaker.failures,
           nextProbeAt: status.breaker.retryAt === undefined ? null : new Date(status.breaker.retryAt),
+          stream: status.stream ? status.stream.state.toUpperCase() : 'OFF',
         };
       },
       stock: async (_: unknown, args: { ticker: string }) => {

@@ -100,6 +100,16 @@ export const typeDefs = /* GraphQL */ `
     consecutiveFailures: Int!
     "When an open circuit lets its next probe through."
     nextProbeAt: DateTime
+    "Where prices come from a trade stream (FINNHUB_STREAM_URL): its state; OFF otherwise."
+    stream: StreamState!
+  }
+
+  "A trade stream: CONNECTED (prices from it), CONNECTING, DOWN (prices over REST meanwhile) or OFF."
+  enum StreamState {
+    CONNECTED
+    CONNECTING
+    DOWN
+    OFF
   }
 
   "What the current request may do; the page shows the watchlist editor only when canEditWatchlist is true."

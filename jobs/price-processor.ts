@@ -122,6 +122,8 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
           breaker: deps.breaker,
           asOf: slot,
           lane: 'price',
+          // A burst rule's spacing is not a full window: within its slot, the request may wait for that.
+          maxBudgetWaitMs: Math.min(1000, (plan?.minSpacingMs ?? 0) * 4),
         }),
       );
       // No room in the price share (a slot ran late, `providers check` took a turn) or the provider's circuit

@@ -10,6 +10,7 @@ import {
   type RequestPlan,
   tickersForSlot,
 } from '../src/providers/request-plan.ts';
+import { startTradeStream } from '../src/providers/trade-stream.ts';
 import { verifyProvider } from '../src/providers/verify.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
@@ -54,6 +55,17 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     );
     if (!checked.ok) logger.warn({ detail: checked.detail }, 'provider could not be checked at start');
   }
+  // Prices from Finnhub's trade stream: one worker holds the connection, all read its trades from Redis.
+  const stream = config.provider.streamUrl
+    ? startTradeStream({
+        redis: deps.redis,
+        prefix: config.queuePrefix,
+        url: config.provider.streamUrl,
+        apiKey: config.provider.apiKey ?? '',
+        symbols: () => deps.watchlist.enabledTickers(),
+        logger,
+      })
+    : undefined;
   const connection = deps.createRedis('bullmq-worker');
   const queues = createQueues(deps.createRedis('bullmq-queue'), config.queuePrefix);
   // A provider's limit is the provider's, not one queue's: a 429 seen by the price job pauses the logo and
@@ -112,6 +124,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     plan,
     schedule,
     close: async () => {
+      await stream?.close();
       await Promise.all(Object.values(workers).map((worker) => worker.close()));
       await closeQueues(queues);
     },

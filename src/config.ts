@@ -189,6 +189,7 @@ const envSchema = z.object({
   PROVIDER_BUDGET: budget.optional(),
   PROVIDER_CONCURRENCY: integer(1, 32).optional(),
   FINNHUB_API_KEY: apiKey.optional(),
+  FINNHUB_STREAM_URL: url(['wss:', 'ws:']).optional(),
   TWELVEDATA_API_KEY: apiKey.optional(),
   ALPHAVANTAGE_API_KEY: apiKey.optional(),
   POLYGON_API_KEY: apiKey.optional(),
@@ -308,6 +309,8 @@ export type Config = Readonly<{
     baseUrl: string | undefined;
     budget: Readonly<RequestBudgetConfig> | undefined;
     concurrency: number;
+    /** Finnhub's trade stream (FINNHUB_STREAM_URL), when prices are to come from it. */
+    streamUrl: string | undefined;
   }>;
   symbols: readonly string[];
   schedule: Readonly<{ priceIntervalMs: number; logoIntervalMs: number; highlowIntervalMs: number }>;
@@ -401,6 +404,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
       budget: providerBudget ?? undefined,
       concurrency: e.PROVIDER_CONCURRENCY ?? live?.concurrency ?? 4,
+      streamUrl: e.PROVIDER === 'finnhub' ? e.FINNHUB_STREAM_URL : undefined,
     },
     symbols: e.SYMBOLS,
     schedule: {

@@ -11,6 +11,7 @@ import { outcomeWithin } from './deadline.ts';
 import { createLogger } from './logger.ts';
 import { createProvider } from './providers/create-provider.ts';
 import type { MarketDataProvider } from './providers/provider.ts';
+import { createTradeStore } from './providers/trade-stream.ts';
 import { resolveRedis } from './redis/local-redis.ts';
 import { createTickPublisher, type TickPublisher } from './tick-channel.ts';
 
@@ -120,7 +121,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       redisOrigin: resolvedRedis.origin,
       redis,
       createRedis,
-      provider: overrides.provider ?? createProvider(config.provider, clock, logger),
+      provider:
+        overrides.provider ??
+        createProvider(
+          config.provider,
+          clock,
+          logger,
+          undefined,
+          // Prices from Finnhub's trade stream, kept in Redis by whichever worker holds it (trade-stream.ts).
+          config.provider.streamUrl ? createTradeStore(redis, config.queuePrefix) : undefined,
+        ),
       ticks: createTickRepository(database.db),
       watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {
         redis,

@@ -8,6 +8,7 @@ import type { ProviderLogger } from './logo-image.ts';
 import { createPolygonProvider } from './polygon.ts';
 import type { MarketDataProvider } from './provider.ts';
 import { createSimulatedProvider } from './simulated.ts';
+import type { TradeStore } from './trade-stream.ts';
 import { createTwelveDataProvider } from './twelvedata.ts';
 import { createYahooProvider } from './yahoo.ts';
 
@@ -17,6 +18,7 @@ export function createProvider(
   clock: Clock,
   logger?: ProviderLogger,
   sleep?: Sleep,
+  trades?: TradeStore,
 ): MarketDataProvider {
   if (config.name === 'simulated') return createSimulatedProvider({ seed: config.seed, clock });
   const options: LiveProviderOptions = {
@@ -28,6 +30,7 @@ export function createProvider(
     clock,
     logger,
     ...(sleep ? { sleep } : {}),
+    ...(trades ? { trades } : {}),
   };
   switch (config.name) {
     case 'finnhub':

@@ -128,9 +128,9 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
           `${endpoint} needs ${weight} requests of the budget at once but the ${lane} share of PROVIDER_BUDGET allows ${budget.maxWeight(lane)} per window`,
         );
       }
-      // An extra request waits its turn (that is how names and logos are spread out); a price does not:
-      // the next slot asks again.
-      const maxWait = lane === 'price' ? 0 : (requestOptions.maxBudgetWaitMs ?? 0);
+      // An extra request waits its turn (that is how names and logos are spread out); a price waits only
+      // as long as its slot allows (a burst rule's few milliseconds), else the next slot asks again.
+      const maxWait = requestOptions.maxBudgetWaitMs ?? 0;
       for (let waited = 0; ; ) {
         const waitMs = await budget.take(weight, lane);
         if (waitMs === 0) break;

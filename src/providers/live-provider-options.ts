@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { createProviderHttp, type ProviderHttp, type ProviderHttpOptions, type Sleep } from './http.ts';
 import type { ProviderLogger } from './logo-image.ts';
+import type { TradeStore } from './trade-stream.ts';
 
 /** What every live provider file is built from; `createProvider` fills it in from the config. */
 export interface LiveProviderOptions {
@@ -14,6 +15,8 @@ export interface LiveProviderOptions {
   /** Requests in flight at once where a provider has no batch endpoint. */
   concurrency: number;
   clock: Clock;
+  /** The trade stream's latest trades (Finnhub), when prices come from it (trade-stream.ts). */
+  trades?: TradeStore;
   /** How a request waits for its turn in the budget; tests on virtual time pass their own. */
   sleep?: Sleep;
   /** For what a provider decides quietly (a logo URL it would not fetch); silent when absent. */

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { type BreakerStatus, circuitBreakerKey, createRedisCircuitBreaker } from './circuit-breaker.ts';
 import type { RequestPlan } from './request-plan.ts';
+import { createTradeStore, type TradeStreamStatus } from './trade-stream.ts';
 
 /**
  * What the page and GraphQL show of the provider: what its plan buys and whether it answers. The workers
@@ -12,6 +13,8 @@ export interface ProviderStatus {
   plan: string | undefined;
   priceEveryMs: number | undefined;
   breaker: BreakerStatus;
+  /** The trade stream's state; undefined when prices do not come from one. */
+  stream: TradeStreamStatus | undefined;
 }
 
 const planKey = (prefix: string) => `${prefix}:provider-plan`;
@@ -30,11 +33,23 @@ export function createProviderStatusReader(
   redis: Redis,
   prefix: string,
   provider: string,
+  streaming: boolean,
 ): () => Promise<ProviderStatus> {
   const breaker = createRedisCircuitBreaker(redis, circuitBreakerKey(prefix, provider));
+  const trades = streaming ? createTradeStore(redis, prefix) : undefined;
   return async () => {
-    const [planText, breakerStatus] = await Promise.all([redis.get(planKey(prefix)), breaker.status()]);
+    const [planText, breakerStatus, stream] = await Promise.all([
+      redis.get(planKey(prefix)),
+      breaker.status(),
+      trades?.status(),
+    ]);
     const plan = planText ? (JSON.parse(planText) as { summary: string; priceEveryMs: number }) : undefined;
-    return { name: provider, plan: plan?.summary, priceEveryMs: plan?.priceEveryMs, breaker: breakerStatus };
+    return {
+      name: provider,
+      plan: plan?.summary,
+      priceEveryMs: plan?.priceEveryMs,
+      breaker: breakerStatus,
+      stream,
+    };
   };
 }

@@ -35,6 +35,8 @@ export interface PlanInput {
   wantedPriceIntervalMs: number;
   /** A burst rule: at most this many requests a second (Finnhub 30, Alpha Vantage about 1). */
   perSecond?: number;
+  /** Prices come from a trade stream: every slot stores every ticker, REST only while the stream is down. */
+  streaming?: boolean;
 }
 
 export interface RequestPlan {
@@ -88,19 +90,26 @@ export function planRequests(input: PlanInput): RequestPlan {
   const extraMax = max - priceMax;
 
   // One request per slot. Its cost: 1 (per-symbol, one-request) or the tickers it carries (credits).
-  const tickersPerSlot =
-    input.batching === 'per-symbol' ? 1 : input.batching === 'one-request' ? n : Math.min(n, priceMax);
+  // Streamed prices cost no request: every slot takes every ticker's latest trade.
+  const tickersPerSlot = input.streaming
+    ? n
+    : input.batching === 'per-symbol'
+      ? 1
+      : input.batching === 'one-request'
+        ? n
+        : Math.min(n, priceMax);
   const costPerSlot = input.batching === 'credits' ? tickersPerSlot : 1;
   const slotsPerRound = Math.ceil(n / tickersPerSlot);
   // The shortest slot the price share allows, and the one PRICE_INTERVAL_MS asks for: the longer wins.
-  const shareSlotMs = (spreadMs * costPerSlot) / priceMax;
+  const shareSlotMs = input.streaming ? 0 : (spreadMs * costPerSlot) / priceMax;
   const wantedSlotMs = input.wantedPriceIntervalMs / slotsPerRound;
   const priceSlotMs = Math.ceil(Math.max(shareSlotMs, wantedSlotMs, MIN_SLOT_MS));
   const priceEveryMs = priceSlotMs * slotsPerRound;
   const extraSpacingMs = extraMax > 0 ? Math.ceil(spreadMs / extraMax) : Number.POSITIVE_INFINITY;
 
   const summary =
-    `${input.provider}, ${input.budgetText}: ${n} ticker${n === 1 ? '' : 's'}, a price each every ${duration(priceEveryMs)}` +
+    `${input.provider}, ${input.budgetText}${input.streaming ? ', streaming trades' : ''}: ${n} ticker${n === 1 ? '' : 's'}, a price each every ${duration(priceEveryMs)}` +
+    (input.streaming ? ' from the stream (over REST, within the price share, while it is down)' : '') +
     (slotsPerRound > 1 ? ` (one request every ${duration(priceSlotMs)})` : '') +
     (daily ? ' during the US market session' : '') +
     `; names, logos and 52-week ranges from the ${extraMax} request${extraMax === 1 ? '' : 's'} left per ${duration(daily ? budget.windowMs : windowMs)}` +
@@ -141,6 +150,7 @@ export function planForConfig(
     tickers,
     wantedPriceIntervalMs: config.schedule.priceIntervalMs,
     ...(perSecond ? { perSecond } : {}),
+    ...(config.provider.streamUrl ? { streaming: true } : {}),
   });
 }
 

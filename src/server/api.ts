@@ -83,7 +83,12 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   // One executable schema for Yoga (queries, mutations, GraphiQL, every error answer over HTTP), SSE
   // subscriptions and graphql-ws; subscriptions on both transports share one set of cohorts, so an SSE
   // viewer and a WebSocket viewer of the same operation share one execution and serialisation per event.
-  const providerStatus = createProviderStatusReader(deps.redis, config.queuePrefix, deps.provider.name);
+  const providerStatus = createProviderStatusReader(
+    deps.redis,
+    config.queuePrefix,
+    deps.provider.name,
+    config.provider.streamUrl !== undefined,
+  );
   const resolverDeps = {
     watchlist: deps.watchlist,
     priceHistory: history.history,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 /**
  * A local stand-in for the five market-data providers: one node:http server on 127.0.0.1 and a free port,
@@ -129,6 +130,24 @@ export interface FakeUpstream {
   maxInFlight: number;
   reset(): void;
   close(): Promise<void>;
+  /**
+   * Finnhub's trade stream at `${url}/finnhub-ws` (FINNHUB_STREAM_URL), in its documented shapes: the key
+   * in `?token=`, `{"type":"subscribe","symbol":…}` in, `{"type":"trade","data":[{s,p,t,v}]}` out.
+   */
+  stream: FakeTradeStream;
+}
+
+export interface FakeTradeStream {
+  url: string;
+  /** Every subscribe message received, in order, over all connections. */
+  subscriptions: string[];
+  /** Connections made (accepted or not). */
+  connections: number;
+  /** Sends a trade to every connection subscribed to the symbol. */
+  trade(symbol: string, price: number, time: Date): void;
+  /** Drops every connection; while `refuse` is set, new ones are closed at once. */
+  drop(): void;
+  refuse: boolean;
 }
 
 export interface FakeUpstreamOptions {
@@ -598,8 +617,50 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     }
   }
 
+  const sockets_ = new Map<WebSocket, Set<string>>();
+  const wss = new WebSocketServer({ noServer: true });
+  const stream: FakeTradeStream = {
+    url: '',
+    subscriptions: [],
+    connections: 0,
+    refuse: false,
+    trade(symbol, price, time) {
+      const message = JSON.stringify({
+        type: 'trade',
+        data: [{ s: symbol, p: price, t: time.getTime(), v: 100, c: ['1'] }],
+      });
+      for (const [socket, symbols] of sockets_) if (symbols.has(symbol)) socket.send(message);
+    },
+    drop() {
+      for (const socket of sockets_.keys()) socket.terminate();
+      sockets_.clear();
+    },
+  };
+  server.on('upgrade', (req, socket, head) => {
+    const requestUrl = new URL(req.url ?? '/', 'http://fake');
+    if (requestUrl.pathname !== '/finnhub-ws') return socket.destroy();
+    stream.connections += 1;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (stream.refuse || requestUrl.searchParams.get('token') !== FAKE_KEYS.finnhub) {
+        ws.close(1008, 'refused');
+        return;
+      }
+      const symbols = new Set<string>();
+      sockets_.set(ws, symbols);
+      ws.on('message', (raw) => {
+        const message = JSON.parse(raw.toString()) as { type?: string; symbol?: string };
+        if (message.type === 'subscribe' && message.symbol) {
+          symbols.add(message.symbol);
+          stream.subscriptions.push(message.symbol);
+        }
+      });
+      ws.on('close', () => sockets_.delete(ws));
+    });
+  });
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stream.url = `${url.replace(/^http/, 'ws')}/finnhub-ws`;
 
   return {
     url,
@@ -644,7 +705,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       state.maxInFlight = inFlight;
       resetMarket();
     },
+    stream,
     async close() {
+      stream.drop();
+      wss.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -55,6 +55,7 @@ export interface ProviderStatus {
   priceEveryMs: number | null;
   circuit: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
   nextProbeAt: string | null;
+  stream: 'CONNECTED' | 'CONNECTING' | 'DOWN' | 'OFF';
 }
 
 export interface GraphqlApi {

@@ -229,7 +229,13 @@ function main(): void {
     const cadence = status.priceEveryMs
       ? `a price each every ${formatEvery(status.priceEveryMs)}`
       : (status.plan ?? 'no request plan');
-    if (status.circuit === 'CLOSED') return `${status.name} · ${cadence}`;
+    const stream = {
+      CONNECTED: ' · streaming',
+      CONNECTING: ' · stream connecting',
+      DOWN: ' · stream down, prices over REST',
+      OFF: '',
+    }[status.stream];
+    if (status.circuit === 'CLOSED') return `${status.name} · ${cadence}${stream}`;
     const next = status.nextProbeAt ? new Date(status.nextProbeAt).toLocaleTimeString() : 'soon';
     return `${status.name} · not answering; ${status.circuit === 'OPEN' ? `next try at ${next}` : 'trying again now'}`;
   }

@@ -74,6 +74,7 @@ export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
       priceEveryMs
       circuit
       nextProbeAt
+      stream
     }
   }
 `;
