@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
@@ -13,13 +12,14 @@ import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
 import { parseTicks } from './domain/tick.ts';
+import { packageRoot } from './package-root.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
 import { ticksChannel } from './tick-channel.ts';
 
 /** Which parts run in this process: the API, the workers, or both (the newcomer's default). */
 export type Role = 'start' | 'api' | 'worker';
 
-export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/web');
+export const WEB_ROOT = path.join(packageRoot(import.meta.url), 'dist/web');
 
 export interface Running {
   deps: Deps;
