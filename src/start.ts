@@ -14,6 +14,7 @@ import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
 import { parseTicks } from './domain/tick.ts';
 import { packageRoot } from './package-root.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
+import { startMetricsServer } from './server/metrics-server.ts';
 import { ticksChannel } from './tick-channel.ts';
 
 /** Which parts run in this process: the API, the workers, or both (the newcomer's default). */
@@ -25,6 +26,8 @@ export interface Running {
   deps: Deps;
   /** Base URL of the HTTP server, for the api and start roles. */
   url: string | undefined;
+  /** The loopback /metrics of METRICS_PORT, when set. */
+  metricsUrl: string | undefined;
   workers: RunningWorkers | undefined;
   /**
    * Stops HTTP and the workers together (no new requests, no new jobs; open subscription streams are
@@ -46,7 +49,7 @@ export const HTTP_GRACE_MS = 1500;
  * This is the only module that ties src/, jobs/ and graphql/ together.
  */
 export async function startRole(role: Role, config: Config, overrides: DepsOverrides = {}): Promise<Running> {
-  const deps = await createDeps(config, overrides);
+  const deps = await createDeps(config, overrides, role);
   // Stopped together, before the clients and servers they use (deps.close).
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -80,10 +83,18 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
       url = server.url;
     }
 
+    let metricsUrl: string | undefined;
+    if (config.metrics.port !== undefined) {
+      const metricsServer = await startMetricsServer(deps.metrics.registry, config.metrics.port);
+      stops.push(metricsServer.close);
+      metricsUrl = metricsServer.url;
+    }
+
     let closing: Promise<void> | undefined;
     return {
       deps,
       url,
+      metricsUrl,
       workers,
       close: () => {
         closing ??= stopAll();
@@ -167,6 +178,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     { createAdminAuth },
     { createClientLimits },
     { createUpgradeHandler },
+    { registerApiMetrics },
   ] = await Promise.all([
     import('../graphql/pubsub.ts'),
     import('../graphql/yoga.ts'),
@@ -175,6 +187,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     import('./server/security.ts'),
     import('./server/client-limits.ts'),
     import('./server/websocket-upgrade.ts'),
+    import('./server/api-metrics.ts'),
   ]);
   const queues = createQueues(deps.createRedis('bull-board'), config.queuePrefix);
   quietQueueErrors(queues, deps.logger);
@@ -189,7 +202,14 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   const { yoga, subscriptions, webSockets } = createGraphqlServer({
     logger: deps.logger,
     watchlist: deps.watchlist,
-    priceHistory: history.history,
+    priceHistory: async (...args) => {
+      const stopTimer = deps.metrics.historyReadSeconds.startTimer();
+      try {
+        return await history.history(...args);
+      } finally {
+        stopTimer();
+      }
+    },
     pubSub,
     ticksTopic,
     now: () => deps.clock.now(),
@@ -206,6 +226,17 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   const health = createHealthCheck({ pool: deps.database.pool, redis: healthRedis });
+  registerApiMetrics(deps.metrics.registry, {
+    health,
+    subscriptions: subscriptions.stats,
+    webSockets: () => webSockets.stats().sockets,
+    jobCounts: () =>
+      Promise.all(
+        Object.entries(queues).map(async ([name, queue]) => [name, await queue.getJobCounts()] as const),
+      ),
+    rollupBacklog: () => deps.ticks.rollupBacklog(),
+    now: () => deps.clock.now().getTime(),
+  });
   const requestListener = createRequestListener({
     logger: deps.logger,
     graphql: yoga,
@@ -214,81 +245,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     adminAuth,
     clientLimits,
     health,
-    metrics: async () => {
-      const [report, counts, backlog] = await Promise.all([
-        health(),
-        Promise.all(
-          Object.entries(queues).map(async ([name, queue]) => [name, await queue.getJobCounts()] as const),
-        ).catch(() => []),
-        deps.ticks.rollupBacklog().catch(() => undefined),
-      ]);
-      const { subscribers, cohorts } = subscriptions.stats();
-      return [
-        {
-          name: 'stockstreamer_up',
-          help: 'Whether Postgres and Redis answer (1) or not (0).',
-          type: 'gauge',
-          values: [
-            { labels: { backend: 'postgres' }, value: report.postgres ? 1 : 0 },
-            { labels: { backend: 'redis' }, value: report.redis ? 1 : 0 },
-          ],
-        },
-        {
-          name: 'stockstreamer_subscribers',
-          help: 'Open GraphQL subscriptions (SSE streams and graphql-ws subscriptions).',
-          type: 'gauge',
-          values: [{ value: subscribers }],
-        },
-        {
-          name: 'stockstreamer_websockets',
-          help: 'Open graphql-ws WebSockets.',
-          type: 'gauge',
-          values: [{ value: webSockets.stats().sockets }],
-        },
-        {
-          name: 'stockstreamer_subscription_cohorts',
-          help: 'Distinct subscription operations being executed.',
-          type: 'gauge',
-          values: [{ value: cohorts }],
-        },
-        {
-          name: 'stockstreamer_jobs',
-          help: 'BullMQ jobs by queue and state.',
-          type: 'gauge',
-          values: counts.flatMap(([queue, byState]) =>
-            Object.entries(byState).map(([state, value]) => ({ labels: { queue, state }, value })),
-          ),
-        },
-        ...(backlog
-          ? [
-              {
-                name: 'stockstreamer_rollup_log_rows',
-                help: 'Rows in the rollup log that no fold has taken yet (a few in steady state).',
-                type: 'gauge' as const,
-                values: [{ value: backlog.rows }],
-              },
-              {
-                name: 'stockstreamer_rollup_log_oldest_age_seconds',
-                help: 'Age of the oldest minute the rollup log names (about a minute when folds keep up).',
-                type: 'gauge' as const,
-                values: [
-                  {
-                    value: backlog.oldestBucket
-                      ? Math.max(0, (deps.clock.now().getTime() - backlog.oldestBucket.getTime()) / 1000)
-                      : 0,
-                  },
-                ],
-              },
-            ]
-          : []),
-        {
-          name: 'stockstreamer_process_resident_bytes',
-          help: 'Resident memory of this API process.',
-          type: 'gauge',
-          values: [{ value: process.memoryUsage().rss }],
-        },
-      ];
-    },
+    metrics: deps.metrics.registry,
     queues: Object.values(queues),
     webRoot: WEB_ROOT,
     // Logos the workers downloaded, stored inline; served from this origin at /logos/{TICKER}.

@@ -9,12 +9,12 @@ import type { Queue } from 'bullmq';
 import Koa from 'koa';
 import compress from 'koa-compress';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
 import { type ClientLimits, createClientLimits } from './client-limits.ts';
 import { graphqlBodyProblem } from './graphql-http.ts';
 import type { HealthReport } from './health.ts';
-import { type Metric, renderPrometheus } from './metrics.ts';
 import {
   type AdminAuth,
   type AdminDecision,
@@ -52,8 +52,8 @@ export interface AppOptions {
    */
   clientLimits?: ClientLimits;
   health: () => Promise<HealthReport>;
-  /** Gathers the figures served at /metrics (Prometheus text; admin only). */
-  metrics?: () => Promise<Metric[]>;
+  /** What /metrics serves (admin only): the process's registry (src/metrics.ts), read at each scrape. */
+  metrics?: Pick<Registry, 'metrics' | 'contentType'>;
   /** Queues shown in Bull Board at /admin/queues. */
   queues: readonly Queue[];
   /** The built chart page (dist/web); a missing folder makes / answer 404 with a hint, not crash. */
@@ -105,9 +105,13 @@ export function buildApp(options: AppOptions): Koa {
       ctx.body = { error: admin.reason };
       return;
     }
-    ctx.type = 'text/plain; version=0.0.4; charset=utf-8';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = renderPrometheus(options.metrics ? await options.metrics() : []);
+    if (!options.metrics) {
+      ctx.status = 404;
+      return;
+    }
+    ctx.type = options.metrics.contentType;
+    ctx.body = await options.metrics.metrics();
   });
   router.get('/logos/:file', async (ctx) => {
     const file = ctx.params.file ?? '';
