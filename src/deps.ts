@@ -50,15 +50,10 @@ export interface DepsOverrides {
   provider?: MarketDataProvider;
 }
 
-/** `role` labels this process's metrics (api, worker, start). */
-export async function createDeps(
-  config: Config,
-  overrides: DepsOverrides = {},
-  role = 'start',
-): Promise<Deps> {
+export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
-  const metrics = createMetrics({ role });
+  const metrics = createMetrics();
   if (config.provider.budget) {
     metrics.upstreamBudget.set({ provider: config.provider.name }, config.provider.budget.max);
     metrics.upstreamBudgetWindow.set(

@@ -6,7 +6,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * beside the app, must not share (or double-register) their series.
  *
  * Durations are in seconds, as Prometheus wants. Every process (api, worker, start) has the same set;
- * what a role does not do stays at zero, so one dashboard reads a fleet of mixed roles.
+ * what a role does not do stays empty, so one dashboard reads a fleet of mixed roles.
  */
 export interface Metrics {
   readonly registry: Registry;
@@ -38,10 +38,9 @@ const UPSTREAM_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const PIPELINE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
-export function createMetrics(options: { role: string }): Metrics {
+export function createMetrics(): Metrics {
   const registry = new Registry();
-  // Every series says which role it came from; `instance` (host:port) is Prometheus's to add.
-  registry.setDefaultLabels({ role: options.role });
+  // No role label of our own: which process a series came from is the scrape's `job` and `instance`.
   // CPU, RSS, heap by space, GC pauses, event-loop lag, handles: prom-client's standard process metrics.
   collectDefaultMetrics({ register: registry });
   const registers = [registry];

@@ -49,7 +49,7 @@ export const HTTP_GRACE_MS = 1500;
  * This is the only module that ties src/, jobs/ and graphql/ together.
  */
 export async function startRole(role: Role, config: Config, overrides: DepsOverrides = {}): Promise<Running> {
-  const deps = await createDeps(config, overrides, role);
+  const deps = await createDeps(config, overrides);
   // Stopped together, before the clients and servers they use (deps.close).
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
