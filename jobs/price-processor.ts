@@ -99,8 +99,11 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
     deps.metrics.ticksStored.inc(stored.length);
     // Delivery is at least once: a rerun publishes its whole batch, which a subscriber may have seen
     // already; (ticker, time) identifies a tick, and the page ignores one it has.
-    await deps.publishTicks(rerun ? ticks : stored);
-    deps.metrics.storedToPublishedSeconds.observe((deps.clock.now().getTime() - storedAt) / 1000);
+    const published = rerun ? ticks : stored;
+    await deps.publishTicks(published);
+    if (published.length > 0) {
+      deps.metrics.storedToPublishedSeconds.observe((deps.clock.now().getTime() - storedAt) / 1000);
+    }
     const total: PriceJobResult = {
       fetched: carried.fetched + ticks.length,
       stored: carried.stored + stored.length,
