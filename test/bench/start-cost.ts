@@ -1,14 +1,15 @@
 /**
  * What a start costs: launches a command that runs one role N times against the shared Redis and Postgres
- * and reports, as medians, the time from spawn to the "is running" banner and the process's resident
- * memory once it is ready and has settled for 2 s. Not part of `npm test` (it measures, it does not check).
+ * and reports, as medians, the time from spawn to the "is running" banner, the CPU time the process spent
+ * to get there (steadier than the wall time on a shared machine), and its resident memory once it is
+ * ready and has settled for 2 s. Not part of `npm test` (it measures, it does not check).
  *
  *   npx tsx test/bench/start-cost.ts [runs] -- <command…>     e.g. … 7 -- node bin/stockstreamer.js api
  *
  * The command gets DATABASE_URL/REDIS_URL from TEST_POSTGRES_URL/TEST_REDIS_URL (a fresh database), PORT=0
  * and a private QUEUE_PREFIX, so runs do not meet the shared services' other users.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -42,7 +43,14 @@ async function treeResidentBytes(pid: number): Promise<number> {
   return total;
 }
 
+/** user + system CPU of a process so far, from /proc (clock ticks of 10 ms). */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const readyMs: number[] = [];
+const readyCpuMs: number[] = [];
 const rss: number[] = [];
 try {
   for (let run = 0; run < runs; run++) {
@@ -70,6 +78,7 @@ try {
       child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}: ${text}`)));
     });
     readyMs.push(performance.now() - began);
+    readyCpuMs.push(await cpuMs(child.pid!));
     await sleep(2000);
     rss.push(await treeResidentBytes(child.pid!));
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -82,8 +91,11 @@ try {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const list = (values: number[], scale = 1) => values.map((v) => (v / scale).toFixed(0)).join(', ');
+const version = spawnSync(command[0]!, ['--version'], { encoding: 'utf8' }).stdout.trim();
 process.stdout.write(
-  `${command.join(' ')} (node ${process.versions.node}, ${runs} runs): ready in ${median(readyMs).toFixed(0)} ms median ` +
-    `[${readyMs.map((ms) => ms.toFixed(0)).join(', ')}], RSS ${(median(rss) / 2 ** 20).toFixed(1)} MiB median ` +
-    `[${rss.map((b) => (b / 2 ** 20).toFixed(0)).join(', ')}]\n`,
+  `${command.join(' ')} (${version || '?'}, ${runs} runs), medians:\n` +
+    `  ready in ${median(readyMs).toFixed(0)} ms [${list(readyMs)}]\n` +
+    `  CPU to ready ${median(readyCpuMs)} ms [${list(readyCpuMs)}]\n` +
+    `  RSS ${(median(rss) / 2 ** 20).toFixed(1)} MiB [${list(rss, 2 ** 20)}]\n`,
 );
