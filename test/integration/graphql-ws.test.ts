@@ -7,8 +7,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createGraphqlWsServer } from '../../graphql/graphql-ws-server.ts';
 import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts';
+import { createGraphqlWsServer } from '../../src/server/graphql-ws-server.ts';
 import { ticksChannel } from '../../src/tick-channel.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { silentLogger, TEST_REDIS_URL } from '../helpers/services.ts';
@@ -240,7 +240,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
       const aliasBomb = `{ ${Array.from({ length: 16 }, (_, i) => `x${i}: watchlist { ticker }`).join(' ')} }`;
       await expect(run(client, aliasBomb)).rejects.toEqual([
         expect.objectContaining({
-          message: 'the document uses more than 15 aliases',
+          message: 'Aliases limit of 15 exceeded, found 16.',
           extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }),
         }),
       ]);
@@ -543,7 +543,8 @@ describe('graphql-ws heartbeat', () => {
     server.on('upgrade', (req, socket, head) =>
       webSockets.handleUpgrade(req, socket, head, {
         admin: { allowed: false, status: 403, reason: 'none here' },
-        adminFor: () => ({ allowed: false, status: 403, reason: 'none here' }),
+        adminFor: async () => ({ allowed: false, status: 403, reason: 'none here' }),
+        audit: () => {},
         spendRequest: () => undefined,
         reserveSubscription: () => () => {},
         subscriptionLimitMessage: 'none',
