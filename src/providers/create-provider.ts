@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { type Config, LIVE_PROVIDERS } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
 import { createAlphaVantageProvider } from './alphavantage.ts';
 import { createFinnhubProvider } from './finnhub.ts';
 import type { Sleep } from './http.ts';
@@ -17,8 +18,9 @@ export function createProvider(
   config: Config['provider'],
   clock: Clock,
   logger?: ProviderLogger,
-  sleep?: Sleep,
-  trades?: TradeStore,
+  metrics?: Pick<Metrics, 'upstreamRequestSeconds'>,
+  /** For tests on virtual time (sleep) and Finnhub's trade stream (trades). */
+  extras: { sleep?: Sleep; trades?: TradeStore } = {},
 ): MarketDataProvider {
   if (config.name === 'simulated') return createSimulatedProvider({ seed: config.seed, clock });
   const options: LiveProviderOptions = {
@@ -29,8 +31,10 @@ export function createProvider(
     concurrency: config.concurrency,
     clock,
     logger,
-    ...(sleep ? { sleep } : {}),
-    ...(trades ? { trades } : {}),
+    ...(extras.sleep ? { sleep: extras.sleep } : {}),
+    ...(extras.trades ? { trades: extras.trades } : {}),
+    onRequest: (endpoint, seconds) =>
+      metrics?.upstreamRequestSeconds.observe({ provider: config.name, endpoint }, seconds),
   };
   switch (config.name) {
     case 'finnhub':

@@ -23,6 +23,8 @@ export interface LiveProviderOptions {
   logger?: ProviderLogger | undefined;
   /** For tests that need a different transport; the default is Node's fetch. */
   fetch?: typeof fetch;
+  /** Told how long each upstream request took (src/metrics.ts records it). */
+  onRequest?: ProviderHttpOptions['onRequest'];
 }
 
 /**
@@ -43,5 +45,6 @@ export function liveHttp(
     secrets: options.apiKey ? [options.apiKey] : [],
     fetch: options.fetch,
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    onRequest: options.onRequest,
   });
 }

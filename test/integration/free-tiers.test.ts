@@ -49,7 +49,7 @@ async function simulate(name: FakeProvider, start: Date, durationMs: number): Pr
   const fake = await startFakeUpstream({ limits: { [name]: FREE_TIERS[name] }, now: time.nowMs });
   try {
     const config = loadConfig(fake.env(name, { SYMBOLS: TICKERS.join(','), PROVIDER_CONCURRENCY: '1' }));
-    const provider = createProvider(config.provider, time.clock, undefined, time.sleep);
+    const provider = createProvider(config.provider, time.clock, undefined, undefined, { sleep: time.sleep });
     const plan = planForConfig(config, provider.priceBatching, TICKERS.length)!;
     const budget = createPlannedBudget(redis(), `${prefix}:${name}`, plan, time.nowMs);
     const end = start.getTime() + durationMs;
