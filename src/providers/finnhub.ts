@@ -1,16 +1,10 @@
 import { z } from 'zod';
+import type { CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import { fanOut } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
 import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import { createLogoDownload } from './logo-image.ts';
-import {
-  type CompanyProfile,
-  type FiftyTwoWeekRange,
-  type MarketDataProvider,
-  MissingDataError,
-  type Quote,
-  UnknownSymbolError,
-} from './provider.ts';
+import { type MarketDataProvider, MissingDataError, UnknownSymbolError } from './provider.ts';
 import { checkedRange, parseShape, price, tradeTime, unixSeconds } from './validate.ts';
 
 const NAME = 'finnhub';

@@ -1,16 +1,14 @@
 import { z } from 'zod';
+import type { CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import { fanOut, inBatches } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
 import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import { createLogoDownload } from './logo-image.ts';
 import {
   type BatchResult,
-  type CompanyProfile,
-  type FiftyTwoWeekRange,
   InvalidProviderResponseError,
   type MarketDataProvider,
   MissingDataError,
-  type Quote,
   UnknownSymbolError,
 } from './provider.ts';
 import { checkedRange, parseShape, price, tradeTime } from './validate.ts';

@@ -1,3 +1,4 @@
+import type { CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { PriceBatching } from './request-plan.ts';
 
@@ -6,30 +7,6 @@ import type { PriceBatching } from './request-plan.ts';
  * provider with batch endpoints answers many symbols in one call and the others fan out with bounded
  * concurrency inside their own file. Every call takes an AbortSignal so the caller owns the timeout.
  */
-
-/** One price observation. `time` is the provider's own trade time where it has one. */
-export interface Quote {
-  symbol: string;
-  price: number;
-  time: Date;
-}
-
-export interface CompanyProfile {
-  symbol: string;
-  name: string;
-  /**
-   * The logo as stored: the image itself as a `data:` URI (live providers download it, see logo-image.ts;
-   * the app serves it from its own origin at /logos/{TICKER}), or a path on this server (the monogram at
-   * /logos/AAPL.svg, when the provider has no logo or it could not be used).
-   */
-  logoUrl: string;
-}
-
-export interface FiftyTwoWeekRange {
-  symbol: string;
-  high: number;
-  low: number;
-}
 
 /**
  * What a batch call returns: the symbols that worked and, separately, the ones that failed with why. One

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
-import type { Quote } from './provider.ts';
+import type { Quote } from '../domain/market-records.ts';
 import { price } from './validate.ts';
 
 /**
