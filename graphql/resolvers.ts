@@ -5,6 +5,7 @@ import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-re
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
+import type { HistoryProgress } from '../src/history-progress.ts';
 import type { ProviderStatus } from '../src/providers/provider-status.ts';
 import { badInput, parseTickers, parseWidth, parseWindow } from './arguments.ts';
 import type { TickPubSub } from './pubsub.ts';
@@ -18,10 +19,12 @@ export interface ResolverDeps {
   ticksTopic: string;
   now(): Date;
   adminMode: AdminMode;
-  /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range). */
-  onWatchlistChanged(): Promise<void>;
+  /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range, its history). */
+  onWatchlistChanged(added?: string): Promise<void>;
   /** The provider's plan and circuit, as the workers keep them in Redis. */
   providerStatus?(): Promise<ProviderStatus>;
+  /** How far the backfill and gap repair have come, as the workers keep it in Redis. */
+  historyProgress?(): Promise<HistoryProgress>;
 }
 
 /**
@@ -77,6 +80,18 @@ export function createResolvers(deps: ResolverDeps) {
           stream: status.stream ? status.stream.state.toUpperCase() : 'OFF',
         };
       },
+      historyFill: async () => {
+        if (!deps.historyProgress) throw new GraphQLError('history progress is not available on this server');
+        const progress = await deps.historyProgress();
+        return {
+          filling: progress.filling.length > 0,
+          percent: progress.planned === 0 ? 100 : Math.floor((progress.done / progress.planned) * 100),
+          spansDone: progress.done,
+          spansPlanned: progress.planned,
+          tickers: progress.filling,
+          unavailable: progress.unavailable ?? null,
+        };
+      },
       stock: async (_: unknown, args: { ticker: string }) => {
         const [ticker] = parseTickers('ticker', [args.ticker]);
         const entries = await deps.watchlist.list();
@@ -109,7 +124,7 @@ export function createResolvers(deps: ResolverDeps) {
             throw badInput('ticker', `the watchlist already holds the maximum of ${MAX_SYMBOLS} tickers`);
           }
           await deps.watchlist.add(ticker);
-          await deps.onWatchlistChanged();
+          await deps.onWatchlistChanged(ticker);
           return (await deps.watchlist.list()).find((entry) => entry.ticker === ticker);
         }),
       removeFromWatchlist: (_: unknown, args: { ticker: string }, context: RequestContext) =>

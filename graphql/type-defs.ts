@@ -79,6 +79,24 @@ export const typeDefs = /* GraphQL */ `
     permissions: Permissions!
     "The market-data provider: what its request plan buys and whether it is answering."
     providerStatus: ProviderStatus!
+    "How far the history backfill (first start, added tickers) and the gap repair have come."
+    historyFill: HistoryFill!
+  }
+
+  """
+  The history jobs' progress: the spans (up to a day of one ticker each) planned in the current round and
+  how many are stored. A round ends when its last span is stored; then filling is false and percent 100.
+  """
+  type HistoryFill {
+    filling: Boolean!
+    "Whole percent of the round's spans stored (100 when nothing is being filled)."
+    percent: Int!
+    spansDone: Int!
+    spansPlanned: Int!
+    "Tickers with a span still to fill."
+    tickers: [String!]!
+    "Why this provider fills no history (e.g. Finnhub's candles are paid-only); null when it does."
+    unavailable: String
   }
 
   "A provider's circuit: CLOSED (asked as planned), OPEN (failing, not asked), HALF_OPEN (one probe out)."

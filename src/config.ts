@@ -213,6 +213,7 @@ const envSchema = z.object({
   PRICE_INTERVAL_MS: integer(250, 86_400_000).default(5000),
   LOGO_INTERVAL_MS: integer(1000, 604_800_000).default(5_000_000),
   HIGHLOW_INTERVAL_MS: integer(1000, 604_800_000).default(5_000_000),
+  BACKFILL_DAYS: integer(0, 3650).default(7),
   DATA_DIR: z.string().trim().min(1, 'a directory path').default('./.data'),
   LOG_LEVEL: enumOf(LOG_LEVELS).default('info'),
   QUEUE_PREFIX: z
@@ -317,6 +318,8 @@ export type Config = Readonly<{
   }>;
   symbols: readonly string[];
   schedule: Readonly<{ priceIntervalMs: number; logoIntervalMs: number; highlowIntervalMs: number }>;
+  /** How many days back from now the history jobs keep filled (0: no backfill and no gap repair). */
+  history: Readonly<{ backfillDays: number }>;
   /** Absolute, resolved once so that every part agrees on where state lives. */
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -416,6 +419,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       logoIntervalMs: e.LOGO_INTERVAL_MS,
       highlowIntervalMs: e.HIGHLOW_INTERVAL_MS,
     },
+    history: { backfillDays: e.BACKFILL_DAYS },
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,

@@ -4,6 +4,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createDatabase, type DatabaseHandle, redactUrl } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
+import { createHistoryStore, type HistoryStore } from './db/history-store.ts';
 import { createTickRepository, type TickRepository } from './db/tick-repository.ts';
 import { withLastKnownTickers } from './db/watchlist-fallback.ts';
 import { createWatchlistRepository, type WatchlistRepository } from './db/watchlist-repository.ts';
@@ -39,6 +40,8 @@ export interface Deps {
   /** This process's Prometheus registry and the instruments the roles record into. */
   metrics: Metrics;
   ticks: TickRepository;
+  /** Where backfilled ticks go, and what the gap repair counts (src/db/history-store.ts). */
+  history: HistoryStore;
   watchlist: WatchlistRepository;
   publishTicks: TickPublisher;
   /** Closes clients, then stops any child servers this process started. Idempotent. */
@@ -116,6 +119,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     });
 
     const database = createDatabase(databaseUrl, logger);
+    const ticks = createTickRepository(database.db);
     // A query stuck on a lock (or a server that went away) must not hold a stopping process: the exit
     // closes the sockets anyway, and Postgres rolls back what was not committed.
     cleanups.push(async () => {
@@ -147,7 +151,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
           }),
       ),
       metrics,
-      ticks: createTickRepository(database.db),
+      ticks,
+      history: createHistoryStore(database, ticks),
       watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {
         redis,
         prefix: config.queuePrefix,

@@ -28,6 +28,8 @@ export interface Metrics {
   readonly storedToPublishedSeconds: Histogram;
   /** New rows written to stock_prices. */
   readonly ticksStored: Counter;
+  /** Ticks the history jobs stored (backfill and gap repair). */
+  readonly ticksBackfilled: Counter;
   /** A `priceHistory` read, from the cache or the database. */
   readonly historyReadSeconds: Histogram;
 }
@@ -93,6 +95,11 @@ export function createMetrics(): Metrics {
     ticksStored: new Counter({
       name: 'stockstreamer_ticks_stored_total',
       help: 'New price ticks written to stock_prices.',
+      registers,
+    }),
+    ticksBackfilled: new Counter({
+      name: 'stockstreamer_ticks_backfilled_total',
+      help: 'Ticks written to stock_prices by the history jobs (backfill and gap repair).',
       registers,
     }),
     historyReadSeconds: new Histogram({

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
+import { queueHistoryPlan } from '../jobs/history-processor.ts';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
@@ -171,7 +172,11 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   quietQueueErrors(queues, deps.logger);
   const api = buildApi(deps, {
     queues,
-    onWatchlistChanged: () => queueMissingRefresh(deps, queues),
+    onWatchlistChanged: async (added) => {
+      await queueMissingRefresh(deps, queues);
+      if (added && config.history.backfillDays > 0)
+        await queueHistoryPlan(queues.history, { tickers: [added] });
+    },
     webRoot: WEB_ROOT,
   });
 

@@ -28,6 +28,9 @@ export function createFinnhubProvider(options: LiveProviderOptions): MarketDataP
   return {
     name: NAME,
     priceBatching: 'per-symbol',
+    // Finnhub's candles (/stock/candle) answer "You don't have access to this resource." on the free plan.
+    historyUnavailable:
+      'Finnhub serves price history (/stock/candle) on paid plans only: no history is filled, the chart starts at the first live price',
     async getQuotes(symbols, fetchOptions = {}) {
       // With the trade stream connected, its latest trades are the prices: no request spent (a ticker that
       // has not traded since it connected has no new price, as on REST). While it is down, REST.

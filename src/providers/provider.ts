@@ -1,4 +1,4 @@
-import type { CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
+import type { Bar, CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { PriceBatching } from './request-plan.ts';
 
@@ -65,6 +65,20 @@ export interface RequestBudget {
   take(weight: number, lane?: BudgetLane): Promise<number>;
 }
 
+/** A span of history to fetch: [from, to), and the price interval a live job stores ticks at. */
+export interface HistorySpan {
+  from: Date;
+  to: Date;
+  stepMs: number;
+}
+
+/**
+ * What a history endpoint answers for one symbol: observed ticks (the simulation computes its own past
+ * exactly, on the slots a price job would have used) or provider bars (open, high, low, close, volume),
+ * which are stored apart from observations.
+ */
+export type HistoryAnswer = { ticks: Quote[] } | { bars: Bar[] };
+
 export interface MarketDataProvider {
   /** The `PROVIDER` name, shown in logs and at start. */
   readonly name: string;
@@ -76,6 +90,10 @@ export interface MarketDataProvider {
     symbols: readonly string[],
     options?: FetchOptions,
   ): Promise<BatchResult<FiftyTwoWeekRange>>;
+  /** Past prices of one symbol; absent where the provider (or its free plan) serves none. */
+  getHistory?(symbol: string, span: HistorySpan, options?: FetchOptions): Promise<HistoryAnswer>;
+  /** Why this provider fills no history, said in GraphQL and the log (e.g. Finnhub's candles are paid-only). */
+  readonly historyUnavailable?: string;
 }
 
 /** Base of every provider fault, naming the provider so a log line says where it came from. */
