@@ -56,6 +56,8 @@ export interface ProviderStatus {
   circuit: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
   nextProbeAt: string | null;
   stream: 'CONNECTED' | 'CONNECTING' | 'DOWN' | 'OFF';
+  /** The backfill and gap repair: whether spans are being filled, and how many of them are (whole %). */
+  historyFill?: { filling: boolean; percent: number; unavailable: string | null };
 }
 
 export interface GraphqlApi {
@@ -130,13 +132,11 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
 
   return {
     async providerStatus(signal) {
-      const data = await request<{ providerStatus: ProviderStatus }>(
-        'ProviderStatus',
-        PROVIDER_STATUS_QUERY,
-        {},
-        signal,
-      );
-      return data.providerStatus;
+      const data = await request<{
+        providerStatus: ProviderStatus;
+        historyFill: NonNullable<ProviderStatus['historyFill']>;
+      }>('ProviderStatus', PROVIDER_STATUS_QUERY, {}, signal);
+      return { ...data.providerStatus, historyFill: data.historyFill };
     },
     async watchlist(signal) {
       const data = await request<{ watchlist: Stock[] }>('Watchlist', WATCHLIST_QUERY, {}, signal);

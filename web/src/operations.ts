@@ -65,7 +65,7 @@ export const REMOVE_FROM_WATCHLIST_MUTATION = /* GraphQL */ `
   }
 `;
 
-/** What the provider's plan buys and whether it is answering; shown under the title. */
+/** What the provider's plan buys, whether it is answering, and how far history is filled; under the title. */
 export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
   query ProviderStatus {
     providerStatus {
@@ -75,6 +75,11 @@ export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
       circuit
       nextProbeAt
       stream
+    }
+    historyFill {
+      filling
+      percent
+      unavailable
     }
   }
 `;
