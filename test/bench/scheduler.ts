@@ -283,13 +283,13 @@ async function runVariant(variant: Variant, redisUrl: string): Promise<VariantRe
       if (index >= 0) split[index]! += 1;
     }
 
-    // The data's view: the simulated market stamps each quote with its slot's whole second.
+    // The data's view: the simulated market stamps each quote with its slot's own instant, ms included.
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     let storedSlots = 0;
     let storedRows = 0;
     try {
-      const seconds = expected.map((slot) => new Date(Math.floor(slot / 1000) * 1000).toISOString());
+      const seconds = expected.map((slot) => new Date(slot).toISOString());
       const result = await client.query<{ slots: string; rows: string }>(
         'select count(distinct time) as slots, count(*) as rows from stock_prices where time = any($1::timestamptz[])',
         [seconds],
