@@ -13,6 +13,7 @@ import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
 import { parseTicks } from './domain/tick.ts';
+import { claimNamespace } from './namespace-claim.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
 import { ticksChannel } from './tick-channel.ts';
 
@@ -63,6 +64,13 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
   try {
     void warnIfRedisMayEvict(deps.redis, deps.logger);
     await runMigrations(deps.databaseUrl);
+    // Before any queue, scheduler or subscription touches the prefix: another database's process stops here.
+    await claimNamespace({
+      redis: deps.redis,
+      db: deps.database.db,
+      prefix: config.queuePrefix,
+      databaseUrl: deps.databaseUrl,
+    });
     await deps.watchlist.seed(config.symbols);
     const folding = startRollupFolding(deps.ticks, deps.logger);
     stops.push(folding.stop);

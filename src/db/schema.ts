@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, integer, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  integer,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 /**
  * The classic stockstreamer's three tables keep their names and columns, so its SQL still reads the data;
@@ -97,3 +108,21 @@ export const stockPricesMinutePending = pgTable('stock_prices_1m_pending', {
   firstBucket: timestamp('first_bucket', { withTimezone: true, mode: 'date' }).notNull(),
   lastBucket: timestamp('last_bucket', { withTimezone: true, mode: 'date' }).notNull(),
 });
+
+/**
+ * This database's identity: one row holding a random id, made once by the migration. A deployment claims
+ * its QUEUE_PREFIX in Redis with this id (src/namespace-claim.ts), so a process of another database on the
+ * same prefix is refused while every process of this one (more workers, more APIs) is welcome. A random id
+ * kept in the database survives moving the database to another server, where Postgres' own identifiers
+ * would change; a copy of the database (restored backup) keeps the id, which is what a restore wants.
+ */
+export const deploymentIdentity = pgTable(
+  'deployment_identity',
+  {
+    /** Always true: the key that keeps the table to one row. */
+    singleton: boolean('singleton').primaryKey().default(true),
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [check('deployment_identity_one_row', sql`${table.singleton}`)],
+);

@@ -25,6 +25,7 @@ describe('migrations', () => {
         `select table_name from information_schema.tables where table_schema = 'public' order by 1`,
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
+        'deployment_identity',
         'stock_highlow',
         'stock_image_urls',
         'stock_prices',
@@ -39,6 +40,7 @@ describe('migrations', () => {
         where tc.constraint_type = 'PRIMARY KEY' and tc.table_schema = 'public'
         group by tc.table_name order by 1`);
       expect(keys.rows).toEqual([
+        { table_name: 'deployment_identity', columns: 'singleton' },
         { table_name: 'stock_highlow', columns: 'stock_name' },
         { table_name: 'stock_image_urls', columns: 'stock_name' },
         { table_name: 'stock_prices', columns: 'stock_name,time' },
@@ -48,6 +50,9 @@ describe('migrations', () => {
       const applied = await client.query('select count(*)::int as n from drizzle.__drizzle_migrations');
       const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8'));
       expect(applied.rows[0].n).toBe(journal.entries.length);
+      // One identity, made once: running the migrations again did not make another.
+      const identities = await client.query('select count(*)::int as n from deployment_identity');
+      expect(identities.rows[0].n).toBe(1);
       const kept = await client.query('select count(*)::int as n from stock_prices');
       expect(kept.rows[0].n).toBe(1);
       // The rollup's log saw the row, and re-running migrations did not count it twice.
