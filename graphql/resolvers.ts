@@ -2,8 +2,10 @@ import { GraphQLError } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
 import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
+import { assessFreshness, type Freshness, staleAfterMs } from '../src/domain/freshness.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
+import type { FreshnessSnapshot } from '../src/freshness-store.ts';
 import type { AdminDecision, AdminMode } from '../src/server/security.ts';
 import { badInput, parseTickers, parseWidth, parseWindow } from './arguments.ts';
 import type { TickPubSub } from './pubsub.ts';
@@ -19,6 +21,10 @@ export interface ResolverDeps {
   adminMode: AdminMode;
   /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range). */
   onWatchlistChanged(): Promise<void>;
+  /** The freshness records of the deployment and its tickers (src/freshness-store.ts). */
+  readFreshness(): Promise<FreshnessSnapshot>;
+  providerName: string;
+  priceIntervalMs: number;
 }
 
 /** Per-request context set by the Koa app: whether this request carries admin rights. */
@@ -34,9 +40,40 @@ function requireAdmin(context: RequestContext): void {
 }
 
 export function createResolvers(deps: ResolverDeps) {
+  const staleAfter = staleAfterMs(deps.priceIntervalMs);
+  // One read of the records per request, however many stocks ask for their freshness.
+  const snapshots = new WeakMap<object, Promise<FreshnessSnapshot>>();
+  const snapshotFor = (context: object) => {
+    let snapshot = snapshots.get(context);
+    if (!snapshot) {
+      snapshot = deps.readFreshness();
+      snapshots.set(context, snapshot);
+    }
+    return snapshot;
+  };
+  const present = (freshness: Freshness) => ({
+    ...freshness,
+    state: freshness.state.toUpperCase(),
+    lastOutcome: freshness.lastOutcome?.toUpperCase(),
+  });
   return {
     DateTime: DateTimeScalar,
+    Stock: {
+      freshness: async (stock: { ticker: string }, _: unknown, context: object) => {
+        const { tickers } = await snapshotFor(context);
+        return present(assessFreshness(tickers.get(stock.ticker), deps.now().getTime(), staleAfter));
+      },
+    },
     Query: {
+      status: async (_: unknown, __: unknown, context: object) => {
+        const { deployment } = await snapshotFor(context);
+        return {
+          provider: deps.providerName,
+          priceIntervalMs: deps.priceIntervalMs,
+          staleAfterSeconds: staleAfter / 1000,
+          freshness: present(assessFreshness(deployment, deps.now().getTime(), staleAfter)),
+        };
+      },
       watchlist: () => deps.watchlist.list(),
       stock: async (_: unknown, args: { ticker: string }) => {
         const [ticker] = parseTickers('ticker', [args.ticker]);

@@ -2,6 +2,7 @@ import { type Processor, Worker } from 'bullmq';
 import type { Deps } from '../src/deps.ts';
 import { createRedisRequestBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
+import { isFaultLogged } from './freshness-log.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
@@ -59,9 +60,13 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       // stall, which would drop the quotes a price job already fetched when a worker crash-loops.
       maxStalledCount: 5,
     });
-    worker.on('failed', (job, error) =>
-      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'),
-    );
+    worker.on('failed', (job, error) => {
+      const fields = { queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error };
+      // A provider fault the freshness log told when it began (jobs/freshness-log.ts) is not told again
+      // on every job it fails.
+      if (isFaultLogged(error)) logger.debug(fields, 'job failed');
+      else logger.warn(fields, 'job failed');
+    });
     // While Redis is away this fires several times a second; the outage itself is logged once (deps.ts).
     worker.on('error', (error) =>
       isRedisConnectionError(error)

@@ -12,7 +12,9 @@ import { runMigrations } from './db/migrate.ts';
 import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
+import { assessFreshness, staleAfterMs } from './domain/freshness.ts';
 import { parseTicks } from './domain/tick.ts';
+import { freshnessMetrics } from './freshness-metrics.ts';
 import { claimNamespace } from './namespace-claim.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
 import { ticksChannel } from './tick-channel.ts';
@@ -204,6 +206,9 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     adminMode: adminAuth.mode,
     allowedOrigins: config.security.allowedOrigins,
     onWatchlistChanged: () => queueMissingRefresh(deps, queues),
+    readFreshness: () => deps.freshness.read(),
+    providerName: deps.provider.name,
+    priceIntervalMs: config.schedule.priceIntervalMs,
     maxWebSocketMessageBytes: MAX_GRAPHQL_BODY_BYTES,
   });
   // One allowance per client across SSE, plain HTTP and WebSocket.
@@ -213,7 +218,13 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   });
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  const health = createHealthCheck({ pool: deps.database.pool, redis: healthRedis });
+  const staleAfter = staleAfterMs(config.schedule.priceIntervalMs);
+  const health = createHealthCheck({
+    pool: deps.database.pool,
+    redis: healthRedis,
+    prices: async () =>
+      assessFreshness((await deps.freshness.read()).deployment, deps.clock.now().getTime(), staleAfter),
+  });
   const requestListener = createRequestListener({
     logger: deps.logger,
     graphql: yoga,
@@ -223,12 +234,17 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     clientLimits,
     health,
     metrics: async () => {
-      const [report, counts, backlog] = await Promise.all([
+      const [report, counts, backlog, freshness] = await Promise.all([
         health(),
         Promise.all(
           Object.entries(queues).map(async ([name, queue]) => [name, await queue.getJobCounts()] as const),
         ).catch(() => []),
         deps.ticks.rollupBacklog().catch(() => undefined),
+        Promise.all([deps.freshness.read(), deps.watchlist.enabledTickers()])
+          .then(([snapshot, watched]) =>
+            freshnessMetrics(snapshot, watched, deps.clock.now().getTime(), staleAfter),
+          )
+          .catch(() => []),
       ]);
       const { subscribers, cohorts } = subscriptions.stats();
       return [
@@ -289,6 +305,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
               },
             ]
           : []),
+        ...freshness,
         {
           name: 'stockstreamer_process_resident_bytes',
           help: 'Resident memory of this API process.',

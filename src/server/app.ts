@@ -13,7 +13,7 @@ import type { Config } from '../config.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
 import { type ClientLimits, createClientLimits } from './client-limits.ts';
 import { graphqlBodyProblem } from './graphql-http.ts';
-import type { HealthReport } from './health.ts';
+import { type HealthReport, healthHttpStatus } from './health.ts';
 import { type Metric, renderPrometheus } from './metrics.ts';
 import {
   type AdminAuth,
@@ -93,7 +93,7 @@ export function buildApp(options: AppOptions): Koa {
   const router = new Router();
   router.get('/healthz', async (ctx) => {
     const report = await options.health();
-    ctx.status = report.status === 'ok' ? 200 : 503;
+    ctx.status = healthHttpStatus(report);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = report;
   });

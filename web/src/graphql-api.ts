@@ -7,9 +7,10 @@ import {
   PERMISSIONS_QUERY,
   PRICE_HISTORY_QUERY,
   REMOVE_FROM_WATCHLIST_MUTATION,
+  STATUS_QUERY,
   WATCHLIST_QUERY,
 } from './operations.ts';
-import type { Permissions, PriceSeries, Stock } from './types.ts';
+import type { FeedFreshness, Permissions, PriceSeries, Stock } from './types.ts';
 
 /** One entry of a GraphQL answer's `errors`, as much of it as the page uses. */
 export interface GraphQLErrorEntry {
@@ -55,6 +56,8 @@ export interface GraphqlApi {
   permissions(signal?: AbortSignal): Promise<Permissions>;
   addToWatchlist(ticker: string): Promise<{ ticker: string; companyName: string | null }>;
   removeFromWatchlist(ticker: string): Promise<boolean>;
+  /** Whether prices are arriving (the deployment's freshness). */
+  status(signal?: AbortSignal): Promise<FeedFreshness>;
 }
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -147,6 +150,15 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
         { ticker },
       );
       return data.addToWatchlist;
+    },
+    async status(signal) {
+      const data = await request<{ status: { freshness: FeedFreshness } }>(
+        'Status',
+        STATUS_QUERY,
+        {},
+        signal,
+      );
+      return data.status.freshness;
     },
     async removeFromWatchlist(ticker) {
       const data = await request<{ removeFromWatchlist: boolean }>(

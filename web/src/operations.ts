@@ -64,3 +64,17 @@ export const REMOVE_FROM_WATCHLIST_MUTATION = /* GraphQL */ `
     removeFromWatchlist(ticker: $ticker)
   }
 `;
+
+/** Whether prices are arriving, and the provider's reason when they are not (polled; see feed-status.ts). */
+export const STATUS_QUERY = /* GraphQL */ `
+  query Status {
+    status {
+      freshness {
+        state
+        reason
+        ageSeconds
+        lastGoodAt
+      }
+    }
+  }
+`;

@@ -43,3 +43,11 @@ export interface Permissions {
 
 /** What the status pill shows; also the exact text the browser tests wait for. */
 export type ConnectionStatus = 'live' | 'reconnecting' | 'offline';
+
+/** The deployment's price feed as the server sees it (Query.status.freshness). */
+export interface FeedFreshness {
+  state: 'LIVE' | 'STALE' | 'PROVIDER_ERROR' | 'PENDING';
+  reason: string | null;
+  ageSeconds: number | null;
+  lastGoodAt: string | null;
+}
