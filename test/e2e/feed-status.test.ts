@@ -60,7 +60,7 @@ describe.runIf(browserAvailable())('the status pill when the provider refuses th
     await page.reload();
     await expect.poll(() => pill().textContent(), { timeout: 30_000 }).toBe('provider error');
     expect(await pill().getAttribute('data-state')).toBe('provider-error');
-    // Drawn upper-case by CSS, as LIVE is.
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point (CSS upper-cases it, as LIVE)
     expect(await pill().innerText()).toBe('PROVIDER ERROR');
     expect(await problem().isVisible()).toBe(true);
     expect(await problem().textContent()).toMatch(
