@@ -145,10 +145,11 @@ async function runPriceJob(
     await note(faults);
     throw error;
   }
-  await note([...ticks.map((t) => ({ ticker: t.ticker, outcome: 'ok' as const })), ...faults]);
   // Delivery is at least once: a rerun publishes its whole batch, which a subscriber may have seen
   // already; (ticker, time) identifies a tick, and the page ignores one it has.
   await deps.publishTicks(rerun ? ticks : stored);
+  // After the publish, so the record's round trips never delay a tick on its way to the viewers.
+  await note([...ticks.map((t) => ({ ticker: t.ticker, outcome: 'ok' as const })), ...faults]);
   const total: PriceJobResult = {
     fetched: carried.fetched + ticks.length,
     stored: carried.stored + stored.length,
