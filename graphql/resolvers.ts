@@ -66,12 +66,17 @@ export function createResolvers(deps: ResolverDeps) {
     },
     Query: {
       status: async (_: unknown, __: unknown, context: object) => {
-        const { deployment } = await snapshotFor(context);
+        const { deployment, tickers } = await snapshotFor(context);
+        const now = deps.now().getTime();
         return {
           provider: deps.providerName,
           priceIntervalMs: deps.priceIntervalMs,
           staleAfterSeconds: staleAfter / 1000,
-          freshness: present(assessFreshness(deployment, deps.now().getTime(), staleAfter)),
+          freshness: present(assessFreshness(deployment, now, staleAfter)),
+          tickers: [...tickers].map(([ticker, record]) => ({
+            ticker,
+            freshness: present(assessFreshness(record, now, staleAfter)),
+          })),
         };
       },
       watchlist: () => deps.watchlist.list(),

@@ -67,6 +67,14 @@ describe.runIf(browserAvailable())('the status pill when the provider refuses th
       /^Provider error: no good price for 4 h 0 min: finnhub: .*HTTP 401/,
     );
     expect(await pill().getAttribute('title')).toMatch(/HTTP 401/);
+    // Each card says so too, instead of a bare "—".
+    const cardProblems = page.getByTestId('card-problem');
+    await expect
+      .poll(() => cardProblems.evaluateAll((els) => els.filter((e) => !(e as HTMLElement).hidden).length))
+      .toBe(2);
+    expect(await cardProblems.first().textContent()).toMatch(
+      /^no good price for 4 h 0 min: finnhub: .*HTTP 401/,
+    );
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/feed-provider-error.png' });
   });
@@ -84,6 +92,11 @@ describe.runIf(browserAvailable())('the status pill when the provider refuses th
     expect((await runJob(app, 'prices')).state).toBe('completed');
     await expect.poll(() => pill().textContent(), { timeout: 10_000 }).toBe('live');
     expect(await problem().isHidden()).toBe(true);
+    expect(
+      await page
+        .getByTestId('card-problem')
+        .evaluateAll((els) => els.filter((e) => !(e as HTMLElement).hidden).length),
+    ).toBe(0);
     expect(watch.offOrigin).toEqual([]);
     expect(watch.cspViolations).toEqual([]);
     expect(watch.errors).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { feedProblem, pillState } from './feed-status.ts';
+import { feedProblem, pillState, tickerProblem } from './feed-status.ts';
 import type { FeedFreshness } from './types.ts';
 
 const feed = (state: FeedFreshness['state'], reason: string | null = null): FeedFreshness => ({
@@ -32,5 +32,16 @@ describe('the status pill', () => {
   ] as const)('%s', (_, connection, f, state, problem) => {
     expect(pillState(connection, f)).toBe(state);
     expect(feedProblem(pillState(connection, f), f)).toBe(problem);
+  });
+});
+
+describe('a card’s line', () => {
+  it.each([
+    ['LIVE', 'x', undefined],
+    ['PENDING', 'no price fetch has run yet', undefined],
+    ['PROVIDER_ERROR', 'no good price yet: finnhub: HTTP 401', 'no good price yet: finnhub: HTTP 401'],
+    ['STALE', null, 'no recent price'],
+  ] as const)('%s', (state, reason, line) => {
+    expect(tickerProblem({ state, reason })).toBe(line);
   });
 });

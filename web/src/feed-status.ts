@@ -5,7 +5,7 @@
  * (Query.status, polled) decides: STALE or PROVIDER ERROR with the reason and the age instead of LIVE.
  */
 import { showConnectionStatus } from './connection-status.ts';
-import type { ConnectionStatus, FeedFreshness } from './types.ts';
+import type { ConnectionStatus, FeedFreshness, FeedStatusAnswer } from './types.ts';
 
 /** What the pill shows: the connection's state, or the feed's fault while connected. */
 export type PillState = ConnectionStatus | 'stale' | 'provider error';
@@ -24,6 +24,12 @@ export function feedProblem(state: PillState, feed: FeedFreshness | undefined): 
   return `${label}: ${feed?.reason ?? 'no recent price'}`;
 }
 
+/** A card's line: why this ticker has no fresh price, or undefined when it has one (or none was asked yet). */
+export function tickerProblem(freshness: Pick<FeedFreshness, 'state' | 'reason'>): string | undefined {
+  if (freshness.state !== 'PROVIDER_ERROR' && freshness.state !== 'STALE') return undefined;
+  return freshness.reason ?? (freshness.state === 'STALE' ? 'no recent price' : 'provider error');
+}
+
 export interface FeedStatus {
   setConnection(status: ConnectionStatus): void;
   /** A tick just arrived: prices are live, whatever the last poll said. */
@@ -33,8 +39,10 @@ export interface FeedStatus {
 export function createFeedStatus(options: {
   pill: HTMLElement;
   problem: HTMLElement;
-  poll(signal: AbortSignal): Promise<FeedFreshness>;
+  poll(signal: AbortSignal): Promise<FeedStatusAnswer>;
   everyMs: number;
+  /** Each polled ticker's problem in words, or undefined when it is live (for its card). */
+  onTicker(ticker: string, problem: string | undefined): void;
 }): FeedStatus {
   let connection: ConnectionStatus = 'offline';
   let feed: FeedFreshness | undefined;
@@ -55,8 +63,10 @@ export function createFeedStatus(options: {
 
   const poll = async () => {
     try {
-      feed = await options.poll(AbortSignal.timeout(options.everyMs));
+      const answer = await options.poll(AbortSignal.timeout(options.everyMs));
+      feed = answer.freshness;
       render();
+      for (const { ticker, freshness } of answer.tickers) options.onTicker(ticker, tickerProblem(freshness));
     } catch {
       // Not reachable: the connection's own state says so; keep the last answer until the next poll.
     }

@@ -10,7 +10,7 @@ import {
   STATUS_QUERY,
   WATCHLIST_QUERY,
 } from './operations.ts';
-import type { FeedFreshness, Permissions, PriceSeries, Stock } from './types.ts';
+import type { FeedStatusAnswer, Permissions, PriceSeries, Stock } from './types.ts';
 
 /** One entry of a GraphQL answer's `errors`, as much of it as the page uses. */
 export interface GraphQLErrorEntry {
@@ -57,7 +57,7 @@ export interface GraphqlApi {
   addToWatchlist(ticker: string): Promise<{ ticker: string; companyName: string | null }>;
   removeFromWatchlist(ticker: string): Promise<boolean>;
   /** Whether prices are arriving (the deployment's freshness). */
-  status(signal?: AbortSignal): Promise<FeedFreshness>;
+  status(signal?: AbortSignal): Promise<FeedStatusAnswer>;
 }
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -152,13 +152,8 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
       return data.addToWatchlist;
     },
     async status(signal) {
-      const data = await request<{ status: { freshness: FeedFreshness } }>(
-        'Status',
-        STATUS_QUERY,
-        {},
-        signal,
-      );
-      return data.status.freshness;
+      const data = await request<{ status: FeedStatusAnswer }>('Status', STATUS_QUERY, {}, signal);
+      return data.status;
     },
     async removeFromWatchlist(ticker) {
       const data = await request<{ removeFromWatchlist: boolean }>(

@@ -67,6 +67,7 @@ function main(): void {
     problem: required('feed-problem'),
     poll: (signal) => api.status(signal),
     everyMs: FEED_STATUS_EVERY_MS,
+    onTicker: (ticker, problem) => cards.setProblem(ticker, problem),
   });
   /** Enabled tickers by ticker, in watchlist order. */
   let stocks = new Map<string, Stock>();
@@ -377,6 +378,7 @@ function main(): void {
       const newest = Math.max(...ticks.map((tick) => Date.parse(tick.time)).filter(Number.isFinite));
       if (Number.isFinite(newest)) showLastUpdate(newest);
       feedStatus.tickArrived();
+      for (const tick of ticks) cards.setProblem(tick.ticker, undefined);
     },
     onStatus: (status) => feedStatus.setConnection(status),
     onConnected(resumed) {

@@ -75,6 +75,13 @@ export const STATUS_QUERY = /* GraphQL */ `
         ageSeconds
         lastGoodAt
       }
+      tickers {
+        ticker
+        freshness {
+          state
+          reason
+        }
+      }
     }
   }
 `;

@@ -51,3 +51,9 @@ export interface FeedFreshness {
   ageSeconds: number | null;
   lastGoodAt: string | null;
 }
+
+/** Query.status: the deployment's feed and each fetched ticker's state. */
+export interface FeedStatusAnswer {
+  freshness: FeedFreshness;
+  tickers: { ticker: string; freshness: Pick<FeedFreshness, 'state' | 'reason'> }[];
+}
