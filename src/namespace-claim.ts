@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { type Database, redactUrl } from './db/client.ts';
 import { deploymentIdentity } from './db/schema.ts';
 
@@ -83,4 +84,44 @@ function parseClaim(text: string | null): Claim | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** How often a running process puts its claim back if Redis lost it (a restart without data, a flush). */
+const RECLAIM_EVERY_MS = 30_000;
+
+/**
+ * Claims the prefix (see claimNamespace), then keeps the claim: Redis may come back empty, and a claim
+ * that is gone would let another database's process in beside this one. So the claim is made again
+ * whenever `redis` reconnects and every RECLAIM_EVERY_MS. Should another deployment have taken the prefix
+ * meanwhile, that is logged as an error each time it is seen (this process cannot safely share the queues,
+ * and stopping on its own would drop the jobs in flight; its operator must act).
+ */
+export async function holdNamespace(options: {
+  redis: Redis;
+  db: Database;
+  prefix: string;
+  databaseUrl: string;
+  logger: Logger;
+  everyMs?: number;
+}): Promise<{ id: string; stop(): Promise<void> }> {
+  const { id } = await claimNamespace(options);
+  let stopped = false;
+  const reclaim = () => {
+    if (stopped) return;
+    claimNamespace(options).catch((error: unknown) => {
+      if (error instanceof NamespaceClaimedError) options.logger.error(error.message);
+      else options.logger.debug({ err: error }, 'could not check the QUEUE_PREFIX claim');
+    });
+  };
+  options.redis.on('ready', reclaim);
+  const timer = setInterval(reclaim, options.everyMs ?? RECLAIM_EVERY_MS);
+  timer.unref();
+  return {
+    id,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      options.redis.off('ready', reclaim);
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { runMigrations } from './db/migrate.ts';
 import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
-import { claimNamespace } from './namespace-claim.ts';
+import { holdNamespace } from './namespace-claim.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
 
 /** Which parts run in this process: the API, the workers, or both (the newcomer's default). */
@@ -61,12 +61,14 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
     void warnIfRedisMayEvict(deps.redis, deps.logger);
     await runMigrations(deps.databaseUrl);
     // Before any queue, scheduler or subscription touches the prefix: another database's process stops here.
-    await claimNamespace({
+    const claim = await holdNamespace({
       redis: deps.redis,
       db: deps.database.db,
       prefix: config.queuePrefix,
       databaseUrl: deps.databaseUrl,
+      logger: deps.logger,
     });
+    stops.push(claim.stop);
     await deps.watchlist.seed(config.symbols);
     const folding = startRollupFolding(deps.ticks, deps.logger);
     stops.push(folding.stop);

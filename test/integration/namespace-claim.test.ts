@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.ts';
 import { NamespaceClaimedError, namespaceClaimKey } from '../../src/namespace-claim.ts';
 import { startRole } from '../../src/start.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { waitFor } from '../helpers/provider-app.ts';
 import { createTestDatabase, silentLogger, TEST_REDIS_URL, testEnv } from '../helpers/services.ts';
 
 const run = promisify(execFile);
@@ -64,6 +65,16 @@ describe('one deployment per QUEUE_PREFIX', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('puts its claim back when Redis comes back without it', async () => {
+    const key = namespaceClaimKey(first.prefix);
+    const claimed = await redis.get(key);
+    await redis.del(key);
+    // A reconnect, as after a Redis restart without persistence.
+    first.deps.redis.disconnect(true);
+    await waitFor('the claim to be made again', async () => (await redis.get(key)) ?? undefined, 10_000);
+    expect(await redis.get(key)).toBe(claimed);
   });
 
   it('the CLI prints the refusal as one line and exits non-zero', async () => {
