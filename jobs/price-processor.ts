@@ -3,6 +3,7 @@ import type { TickRepository } from '../src/db/tick-repository.ts';
 import type { Tick } from '../src/domain/tick.ts';
 import type { FetchReport, FreshnessStore } from '../src/freshness-store.ts';
 import { ProviderError } from '../src/providers/provider.ts';
+import { checkKeptQuotes } from '../src/providers/validate.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
 import { saveForRetry, writeOrHold } from './durable-write.ts';
 import { logTransitions, markFaultLogged } from './freshness-log.ts';
@@ -57,14 +58,56 @@ export interface PriceProcessorDeps extends ProviderJobDeps {
  * its fault is marked so the worker's "job failed" line goes to debug.
  */
 export function createPriceProcessor(deps: PriceProcessorDeps) {
+  /**
+   * A job's data is not only ours: Bull Board's "add job" and "edit data", or anyone who can write to
+   * Redis, can put quotes and symbols in it. Both pass the checks a provider answer passes before anything
+   * is fetched or stored (src/providers/validate.ts); what fails is logged, listed in the job's result and
+   * its log, and dropped.
+   */
+  async function checkJobData(job: Job<PriceJobData>) {
+    // The list a price job fetches (kept in Redis too, so a retry during a database outage still finds it).
+    const watched = new Set(await deps.watchlist.fetchableTickers(deps.provider.name));
+    const checked =
+      job.data.quotes === undefined
+        ? { ticks: undefined, refused: [] }
+        : checkKeptQuotes(job.data.quotes, { now: deps.clock.now(), watched });
+    const refused = [...checked.refused];
+    let pending = job.data.pending;
+    if (pending !== undefined) {
+      const asked: unknown[] = Array.isArray(pending) ? pending : [pending];
+      // A ticker the provider said it does not know is still watched: asked for again, it gets the
+      // provider's own answer (the database is only asked when such a ticker is named).
+      if (asked.some((symbol) => !watched.has(symbol as string))) {
+        for (const ticker of await deps.watchlist.enabledTickers()) watched.add(ticker);
+      }
+      pending = asked.filter((symbol): symbol is string => typeof symbol === 'string' && watched.has(symbol));
+      for (const symbol of asked.filter((s) => !pending!.includes(s as string))) {
+        refused.push({ symbol: String(symbol).slice(0, 20), error: 'pending: not a watched ticker' });
+      }
+    }
+    for (const { symbol, error } of refused) {
+      deps.logger.warn({ jobId: job.id, symbol, error }, 'price job data refused');
+      await job.log(`refused ${symbol}: ${error}`).catch(() => {});
+    }
+    return { ticks: checked.ticks, pending, refused };
+  }
+
   return async (job: Job<PriceJobData>, token?: string, signal?: AbortSignal): Promise<PriceJobResult> => {
     let faultRecorded = false;
     const note = async (reports: FetchReport[]) => {
       if (reports.some((r) => r.outcome !== 'ok')) faultRecorded = true;
       await noteFetch(deps, reports);
     };
+    const fromData =
+      job.data.quotes !== undefined || job.data.pending !== undefined ? await checkJobData(job) : undefined;
+    if (fromData && !fromData.ticks?.length && !fromData.pending?.length && fromData.refused.length > 0) {
+      // Nothing usable: a retry would find the same data.
+      throw new UnrecoverableError(
+        `job data refused: ${fromData.refused.map((r) => `${r.symbol}: ${r.error}`).join('; ')}`,
+      );
+    }
     try {
-      return await runPriceJob(deps, job, note, token, signal);
+      return await runPriceJob(deps, job, fromData, note, token, signal);
     } catch (error) {
       if (faultRecorded) markFaultLogged(error);
       throw error;
@@ -72,21 +115,33 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
   };
 }
 
+/** What a job's own data holds once checked (see checkJobData): kept quotes, pending symbols, refusals. */
+interface CheckedJobData {
+  ticks: Tick[] | undefined;
+  pending: string[] | undefined;
+  refused: PriceJobResult['failed'];
+}
+
 async function runPriceJob(
   deps: PriceProcessorDeps,
   job: Job<PriceJobData>,
+  fromData: CheckedJobData | undefined,
   note: (reports: FetchReport[]) => Promise<void>,
   token: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<PriceJobResult> {
-  let quotes = job.data.quotes;
+  let quotes = fromData?.ticks?.map((t) => ({
+    ticker: t.ticker,
+    price: t.price,
+    time: t.time.toISOString(),
+  }));
   // Quotes in the job's data were fetched by an earlier attempt, which may have stored them and died
   // before publishing: this run then stores nothing new, but must still tell the subscribers.
   const rerun = quotes !== undefined;
-  let pending = job.data.pending;
+  let pending = fromData?.pending;
   let waitMs = DEFAULT_RATE_LIMIT_WAIT_MS;
   const carried = job.data.carried ?? { fetched: 0, stored: 0, failed: [] };
-  let failed: PriceJobResult['failed'] = [];
+  let failed: PriceJobResult['failed'] = fromData?.refused ?? [];
   let faults: FetchReport[] = [];
   if (!quotes) {
     const symbols = pending ?? (await deps.watchlist.fetchableTickers(deps.provider.name));
@@ -110,7 +165,7 @@ async function runPriceJob(
     await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
     const limited = new Set(sorted.limited?.symbols);
     const reported = result.failed.filter((f) => !limited.has(f.symbol));
-    failed = describeFailures(reported);
+    failed = [...failed, ...describeFailures(reported)];
     faults = result.failed.map((f) => ({
       ticker: f.symbol,
       outcome: faultOutcome(f.error) ?? 'provider_error',

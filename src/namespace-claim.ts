@@ -63,7 +63,7 @@ export async function claimNamespace(options: {
   );
 }
 
-/** This database's random identity, made by the migration (drizzle/0007_*); recreated if the row was lost. */
+/** This database's random identity, made by the migration (drizzle/0008_*); recreated if the row was lost. */
 async function databaseIdentity(db: Database): Promise<string> {
   const read = async () => (await db.select({ id: deploymentIdentity.id }).from(deploymentIdentity))[0]?.id;
   const existing = await read();
