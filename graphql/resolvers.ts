@@ -89,17 +89,21 @@ export function createResolvers(deps: ResolverDeps) {
     },
     Query: {
       status: async (_: unknown, __: unknown, context: object) => {
-        const { deployment, tickers } = await snapshotFor(context);
+        const [{ deployment, tickers }, watched] = await Promise.all([
+          snapshotFor(context),
+          deps.watchlist.enabledTickers(),
+        ]);
         const now = deps.now().getTime();
         return {
           provider: deps.providerName,
           priceIntervalMs: deps.priceIntervalMs,
           staleAfterSeconds: staleAfter / 1000,
           freshness: present(assessFreshness(deployment, now, staleAfter)),
-          tickers: [...tickers].map(([ticker, record]) => ({
-            ticker,
-            freshness: present(assessFreshness(record, now, staleAfter)),
-          })),
+          // Records outlive a ticker's removal from the watchlist; only the watched ones are answered.
+          tickers: watched.flatMap((ticker) => {
+            const record = tickers.get(ticker);
+            return record ? [{ ticker, freshness: present(assessFreshness(record, now, staleAfter)) }] : [];
+          }),
         };
       },
       watchlist: () => deps.watchlist.list(),

@@ -74,7 +74,7 @@ export const typeDefs = /* GraphQL */ `
     "How long without a good price before the feed is no longer LIVE."
     staleAfterSeconds: Float!
     freshness: Freshness!
-    "Each ticker that has been fetched at least once (taken off the watchlist or not), with its freshness."
+    "Each watched ticker that has been fetched at least once, with its freshness."
     tickers: [TickerFreshness!]!
   }
 
