@@ -2,6 +2,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { TickRepository } from '../src/db/tick-repository.ts';
 import type { Tick } from '../src/domain/tick.ts';
 import type { FetchReport, FreshnessStore } from '../src/freshness-store.ts';
+import type { Metrics } from '../src/metrics.ts';
 import { ProviderError } from '../src/providers/provider.ts';
 import { checkKeptQuotes } from '../src/providers/validate.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
@@ -38,6 +39,7 @@ export interface PriceProcessorDeps extends ProviderJobDeps {
   ticks: TickRepository;
   publishTicks: TickPublisher;
   freshness: FreshnessStore;
+  metrics: Pick<Metrics, 'slotToStoredSeconds' | 'storedToPublishedSeconds' | 'ticksStored'>;
 }
 
 /**
@@ -200,9 +202,18 @@ async function runPriceJob(
     await note(faults);
     throw error;
   }
+  const storedAt = deps.clock.now().getTime();
+  const slot = scheduledSlot(job);
+  // The pipeline's latency: only a slot that stored something new (an unchanged quote adds no tick).
+  if (slot && stored.length > 0) deps.metrics.slotToStoredSeconds.observe((storedAt - slot.getTime()) / 1000);
+  deps.metrics.ticksStored.inc(stored.length);
   // Delivery is at least once: a rerun publishes its whole batch, which a subscriber may have seen
   // already; (ticker, time) identifies a tick, and the page ignores one it has.
-  await deps.publishTicks(rerun ? ticks : stored);
+  const published = rerun ? ticks : stored;
+  await deps.publishTicks(published);
+  if (published.length > 0) {
+    deps.metrics.storedToPublishedSeconds.observe((deps.clock.now().getTime() - storedAt) / 1000);
+  }
   // After the publish, so the record's round trips never delay a tick on its way to the viewers.
   await note([...ticks.map((t) => ({ ticker: t.ticker, outcome: 'ok' as const })), ...faults]);
   const total: PriceJobResult = {

@@ -127,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
           `  workers     prices every ${config.schedule.priceIntervalMs} ms for ${config.symbols.length} symbols`,
         ]
       : []),
+    ...(running.metricsUrl ? [`  metrics     ${running.metricsUrl}`] : []),
     ...describeBackends(running.deps).map((line) => `  ${line}`),
     '  stop with Ctrl+C',
   ];

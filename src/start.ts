@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
@@ -11,17 +10,21 @@ import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
 import { holdNamespace } from './namespace-claim.ts';
+import { packageRoot } from './package-root.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
+import { startMetricsServer } from './server/metrics-server.ts';
 
 /** Which parts run in this process: the API, the workers, or both (the newcomer's default). */
 export type Role = 'start' | 'api' | 'worker';
 
-export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/web');
+export const WEB_ROOT = path.join(packageRoot(import.meta.url), 'dist/web');
 
 export interface Running {
   deps: Deps;
   /** Base URL of the HTTP server, for the api and start roles. */
   url: string | undefined;
+  /** The loopback /metrics of METRICS_PORT, when set. */
+  metricsUrl: string | undefined;
   workers: RunningWorkers | undefined;
   /**
    * Stops HTTP and the workers together (no new requests, no new jobs; open subscription streams are
@@ -86,10 +89,18 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
       url = server.url;
     }
 
+    let metricsUrl: string | undefined;
+    if (config.metrics.port !== undefined) {
+      const metricsServer = await startMetricsServer(deps.metrics.registry, config.metrics.port);
+      stops.push(metricsServer.close);
+      metricsUrl = metricsServer.url;
+    }
+
     let closing: Promise<void> | undefined;
     return {
       deps,
       url,
+      metricsUrl,
       workers,
       close: () => {
         closing ??= stopAll();

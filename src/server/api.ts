@@ -10,15 +10,15 @@ import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
 import { assessFreshness, staleAfterMs } from '../domain/freshness.ts';
 import { parseTicks } from '../domain/tick.ts';
-import { freshnessMetrics } from '../freshness-metrics.ts';
+import { registerFreshnessMetrics } from '../freshness-metrics.ts';
 import { ticksChannel } from '../tick-channel.ts';
 import { createAdmission, isLoopbackAddress } from './admission.ts';
+import { registerApiMetrics } from './api-metrics.ts';
 import { buildApp } from './app.ts';
 import { createClientLimits } from './client-limits.ts';
 import { MAX_GRAPHQL_BODY_BYTES } from './graphql-http.ts';
 import { createGraphqlWsServer } from './graphql-ws-server.ts';
 import { createHealthCheck } from './health.ts';
-import type { Metric } from './metrics.ts';
 import { setSecurityHeaders } from './security.ts';
 import { answerRefusal, withSseSubscriptions } from './sse-requests.ts';
 import { createSseSubscriptions } from './sse-subscriptions.ts';
@@ -86,7 +86,14 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   // viewer and a WebSocket viewer of the same operation share one execution and serialisation per event.
   const resolverDeps = {
     watchlist: deps.watchlist,
-    priceHistory: history.history,
+    priceHistory: async (...args: Parameters<HistoryCache['history']>) => {
+      const stopTimer = deps.metrics.historyReadSeconds.startTimer();
+      try {
+        return await history.history(...args);
+      } finally {
+        stopTimer();
+      }
+    },
     pubSub,
     ticksTopic,
     now: () => deps.clock.now(),
@@ -119,89 +126,25 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     prices: async () =>
       assessFreshness((await deps.freshness.read()).deployment, deps.clock.now().getTime(), staleAfter),
   });
-  const metrics = async (): Promise<Metric[]> => {
-    const [report, counts, backlog, freshness] = await Promise.all([
-      health(),
+  registerApiMetrics(deps.metrics.registry, {
+    health,
+    subscriptions: cohorts.stats,
+    webSockets: () => webSockets.stats().sockets,
+    jobCounts: () =>
       Promise.all(
         Object.entries(parts.queues).map(
           async ([name, queue]) => [name, await queue.getJobCounts()] as const,
         ),
-      ).catch(() => []),
-      deps.ticks.rollupBacklog().catch(() => undefined),
-      Promise.all([deps.freshness.read(), deps.watchlist.enabledTickers()])
-        .then(([snapshot, watched]) =>
-          freshnessMetrics(snapshot, watched, deps.clock.now().getTime(), staleAfter),
-        )
-        .catch(() => []),
-    ]);
-    const { subscribers, cohorts: operations } = cohorts.stats();
-    return [
-      {
-        name: 'stockstreamer_up',
-        help: 'Whether Postgres and Redis answer (1) or not (0).',
-        type: 'gauge',
-        values: [
-          { labels: { backend: 'postgres' }, value: report.postgres ? 1 : 0 },
-          { labels: { backend: 'redis' }, value: report.redis ? 1 : 0 },
-        ],
-      },
-      {
-        name: 'stockstreamer_subscribers',
-        help: 'Open GraphQL subscriptions (SSE streams and graphql-ws subscriptions).',
-        type: 'gauge',
-        values: [{ value: subscribers }],
-      },
-      {
-        name: 'stockstreamer_websockets',
-        help: 'Open graphql-ws WebSockets.',
-        type: 'gauge',
-        values: [{ value: webSockets.stats().sockets }],
-      },
-      {
-        name: 'stockstreamer_subscription_cohorts',
-        help: 'Distinct subscription operations being executed.',
-        type: 'gauge',
-        values: [{ value: operations }],
-      },
-      {
-        name: 'stockstreamer_jobs',
-        help: 'BullMQ jobs by queue and state.',
-        type: 'gauge',
-        values: counts.flatMap(([queue, byState]) =>
-          Object.entries(byState).map(([state, value]) => ({ labels: { queue, state }, value })),
-        ),
-      },
-      ...(backlog
-        ? [
-            {
-              name: 'stockstreamer_rollup_log_rows',
-              help: 'Rows in the rollup log that no fold has taken yet (a few in steady state).',
-              type: 'gauge' as const,
-              values: [{ value: backlog.rows }],
-            },
-            {
-              name: 'stockstreamer_rollup_log_oldest_age_seconds',
-              help: 'Age of the oldest minute the rollup log names (about a minute when folds keep up).',
-              type: 'gauge' as const,
-              values: [
-                {
-                  value: backlog.oldestBucket
-                    ? Math.max(0, (deps.clock.now().getTime() - backlog.oldestBucket.getTime()) / 1000)
-                    : 0,
-                },
-              ],
-            },
-          ]
-        : []),
-      ...freshness,
-      {
-        name: 'stockstreamer_process_resident_bytes',
-        help: 'Resident memory of this API process.',
-        type: 'gauge',
-        values: [{ value: process.memoryUsage().rss }],
-      },
-    ];
-  };
+      ),
+    rollupBacklog: () => deps.ticks.rollupBacklog(),
+    now: () => deps.clock.now().getTime(),
+  });
+  registerFreshnessMetrics(deps.metrics.registry, {
+    snapshot: () => deps.freshness.read(),
+    watched: () => deps.watchlist.enabledTickers(),
+    now: () => deps.clock.now().getTime(),
+    staleAfterMs: staleAfter,
+  });
 
   const koa = buildApp({
     logger,
@@ -209,7 +152,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     admission,
     security: config.security,
     health,
-    metrics,
+    metrics: deps.metrics.registry,
     queues: Object.values(parts.queues),
     webRoot: parts.webRoot,
     // Logos the workers downloaded, stored inline; served from this origin at /logos/{TICKER}.
