@@ -4,6 +4,7 @@ import type { Tick } from '../src/domain/tick.ts';
 import type { FetchReport, FreshnessStore } from '../src/freshness-store.ts';
 import type { Metrics } from '../src/metrics.ts';
 import { ProviderError } from '../src/providers/provider.ts';
+import { inUsMarketSession, tickersForSlot } from '../src/providers/request-plan.ts';
 import { checkKeptQuotes } from '../src/providers/validate.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
 import { saveForRetry, writeOrHold } from './durable-write.ts';
@@ -17,6 +18,7 @@ import {
   reasonOf,
   slowDown,
   sortFailures,
+  wasNotSent,
 } from './provider-faults.ts';
 import { scheduledSlot } from './queues.ts';
 
@@ -146,23 +148,44 @@ async function runPriceJob(
   let failed: PriceJobResult['failed'] = fromData?.refused ?? [];
   let faults: FetchReport[] = [];
   if (!quotes) {
-    const symbols = pending ?? (await deps.watchlist.fetchableTickers(deps.provider.name));
+    const slot = scheduledSlot(job);
+    const { plan } = deps;
+    // A daily allowance is kept for the session, when prices move (request-plan.ts).
+    if (plan?.sessionOnly && !pending && !inUsMarketSession(slot ?? deps.clock.now())) return carried;
+    const fetchable = pending ?? (await deps.watchlist.fetchableTickers(deps.provider.name));
+    // Under a plan each slot sends one request, for the tickers whose turn it is.
+    const symbols = plan && !pending ? tickersForSlot(plan, fetchable, slot) : fetchable;
     if (symbols.length === 0) return carried;
-    const result = await callProvider(deps, job, symbols, async () => {
+    const fetched = await callProvider(deps, job, symbols, async () => {
       try {
         // asOf: the job's slot, so a late run or a retry observes what an on-time run would have.
         return await deps.provider.getQuotes(symbols, {
           signal,
           budget: deps.budget,
-          asOf: scheduledSlot(job),
+          breaker: deps.breaker,
+          asOf: slot,
+          lane: 'price',
+          // A burst rule's spacing is not a full window: within its slot, the request may wait for that.
+          maxBudgetWaitMs: Math.min(1000, (plan?.minSpacingMs ?? 0) * 4),
         });
       } catch (error) {
-        // The whole call failed: every ticker asked for shares the provider's reason.
-        const outcome = faultOutcome(error);
+        // The whole call failed: every ticker asked for shares the provider's reason. Nothing sent (no
+        // room in the budget, an open circuit) is no answer: the last one stands.
+        const outcome = error instanceof Error && wasNotSent(error) ? undefined : faultOutcome(error);
         if (outcome) await note(symbols.map((ticker) => ({ ticker, outcome, reason: reasonOf(error) })));
         throw error;
       }
     });
+    // No room in the price share (a slot ran late, `providers check` took a turn) or the provider's circuit
+    // is open: this slot's tickers wait for their next turn. Nothing was sent, so nothing is retried.
+    const refused = fetched.failed.filter((f) => wasNotSent(f.error));
+    if (refused.length > 0) {
+      deps.logger.info(
+        { symbols: refused.map((f) => f.symbol), reason: refused[0]!.error.message },
+        'price slot skipped: no room in the budget, or the circuit is open',
+      );
+    }
+    const result = { ok: fetched.ok, failed: fetched.failed.filter((f) => !wasNotSent(f.error)) };
     const sorted = sortFailures(result.failed);
     await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
     const limited = new Set(sorted.limited?.symbols);

@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
       : []),
     ...(running.workers
       ? [
-          `  workers     prices every ${config.schedule.priceIntervalMs} ms for ${config.symbols.length} symbols`,
+          `  workers     ${running.workers.plan?.summary ?? `prices every ${config.schedule.priceIntervalMs} ms for ${config.symbols.length} symbols`}`,
         ]
       : []),
     ...(running.metricsUrl ? [`  metrics     ${running.metricsUrl}`] : []),

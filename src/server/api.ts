@@ -11,6 +11,7 @@ import type { Deps } from '../deps.ts';
 import { assessFreshness, staleAfterMs } from '../domain/freshness.ts';
 import { parseTicks } from '../domain/tick.ts';
 import { registerFreshnessMetrics } from '../freshness-metrics.ts';
+import { createProviderStatusReader } from '../providers/provider-status.ts';
 import { ticksChannel } from '../tick-channel.ts';
 import { createAdmission, isLoopbackAddress } from './admission.ts';
 import { registerApiMetrics } from './api-metrics.ts';
@@ -19,6 +20,7 @@ import { createClientLimits } from './client-limits.ts';
 import { MAX_GRAPHQL_BODY_BYTES } from './graphql-http.ts';
 import { createGraphqlWsServer } from './graphql-ws-server.ts';
 import { createHealthCheck } from './health.ts';
+import { registerProviderMetrics } from './provider-metrics.ts';
 import { setSecurityHeaders } from './security.ts';
 import { answerRefusal, withSseSubscriptions } from './sse-requests.ts';
 import { createSseSubscriptions } from './sse-subscriptions.ts';
@@ -84,6 +86,12 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   // One executable schema for Yoga (queries, mutations, GraphiQL, every error answer over HTTP), SSE
   // subscriptions and graphql-ws; subscriptions on both transports share one set of cohorts, so an SSE
   // viewer and a WebSocket viewer of the same operation share one execution and serialisation per event.
+  const providerStatus = createProviderStatusReader(
+    deps.redis,
+    config.queuePrefix,
+    deps.provider.name,
+    config.provider.streamUrl !== undefined,
+  );
   const resolverDeps = {
     watchlist: deps.watchlist,
     priceHistory: async (...args: Parameters<HistoryCache['history']>) => {
@@ -102,6 +110,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     readFreshness: () => deps.freshness.read(),
     providerName: deps.provider.name,
     priceIntervalMs: config.schedule.priceIntervalMs,
+    providerStatus,
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(
@@ -126,6 +135,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     prices: async () =>
       assessFreshness((await deps.freshness.read()).deployment, deps.clock.now().getTime(), staleAfter),
   });
+  registerProviderMetrics(deps.metrics.registry, providerStatus);
   registerApiMetrics(deps.metrics.registry, {
     health,
     subscriptions: cohorts.stats,

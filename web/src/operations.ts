@@ -85,3 +85,17 @@ export const STATUS_QUERY = /* GraphQL */ `
     }
   }
 `;
+
+/** What the provider's plan buys and whether it is answering; shown under the title. */
+export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
+  query ProviderStatus {
+    providerStatus {
+      name
+      plan
+      priceEveryMs
+      circuit
+      nextProbeAt
+      stream
+    }
+  }
+`;
