@@ -15,6 +15,7 @@ import { startTradeStream } from '../src/providers/trade-stream.ts';
 import { verifyProvider } from '../src/providers/verify.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
 import { createTickPublisher, historyFilledChannel } from '../src/tick-channel.ts';
+import { isFaultLogged } from './freshness-log.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import {
   createHistoryProcessor,
@@ -147,7 +148,11 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       // A fill that failed for good is struck off the progress, or "filling history" would never end.
       const piece = job && historyPieceOfJob(job);
       if (piece && job.attemptsMade >= (job.opts.attempts ?? 1)) void progress.finish(piece).catch(() => {});
-      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed');
+      const fields = { queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error };
+      // A provider fault the freshness log told when it began (jobs/freshness-log.ts) is not told again
+      // on every job it fails.
+      if (isFaultLogged(error)) logger.debug(fields, 'job failed');
+      else logger.warn(fields, 'job failed');
     });
     // While Redis is away this fires several times a second; the outage itself is logged once (deps.ts).
     worker.on('error', (error) =>
