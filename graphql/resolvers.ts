@@ -4,6 +4,7 @@ import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
 import { assessFreshness, type Freshness, staleAfterMs } from '../src/domain/freshness.ts';
+import { isMarketOpen, nextSession, previousSession } from '../src/domain/market-calendar.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
 import type { FreshnessSnapshot } from '../src/freshness-store.ts';
@@ -29,6 +30,8 @@ export interface ResolverDeps {
   priceIntervalMs: number;
   /** The provider's plan and circuit, as the workers keep them in Redis. */
   providerStatus?(): Promise<ProviderStatus>;
+  /** Whether prices follow the US exchanges' sessions (MARKET_CALENDAR). */
+  followsCalendar?: boolean;
   /** How far the backfill and gap repair have come, as the workers keep it in Redis. */
   historyProgress?(): Promise<HistoryProgress>;
 }
@@ -124,6 +127,17 @@ export function createResolvers(deps: ResolverDeps) {
           consecutiveFailures: status.breaker.failures,
           nextProbeAt: status.breaker.retryAt === undefined ? null : new Date(status.breaker.retryAt),
           stream: status.stream ? status.stream.state.toUpperCase() : 'OFF',
+        };
+      },
+      market: () => {
+        const now = deps.now();
+        const next = nextSession(now);
+        const previous = previousSession(now);
+        return {
+          open: isMarketOpen(now),
+          followsCalendar: deps.followsCalendar === true,
+          nextOpen: next ? new Date(next.openMs) : null,
+          lastClose: previous ? new Date(previous.closeMs) : null,
         };
       },
       historyFill: async () => {

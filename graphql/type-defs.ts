@@ -134,6 +134,21 @@ export const typeDefs = /* GraphQL */ `
     providerStatus: ProviderStatus!
     "How far the history backfill (first start, added tickers) and the gap repair have come."
     historyFill: HistoryFill!
+    "Whether the US exchanges are in session now, and when they next open."
+    market: Market!
+  }
+
+  """
+  The US exchanges' regular session (weekdays 9:30–16:00 New York time, less holidays and early closes).
+  When followsCalendar is true (MARKET_CALENDAR), prices are asked for only while open is true.
+  """
+  type Market {
+    open: Boolean!
+    followsCalendar: Boolean!
+    "The next session's open (after the one under way, if any)."
+    nextOpen: DateTime
+    "The close of the last session that has ended: the previous close."
+    lastClose: DateTime
   }
 
   """

@@ -1,6 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { HistoryStore } from '../src/db/history-store.ts';
 import { HISTORY_PIECE_MS, missingSpans, type Span } from '../src/domain/history-gaps.ts';
+import { overlapsSession } from '../src/domain/market-calendar.ts';
 import { type HistoryProgressStore, historyPieceId } from '../src/history-progress.ts';
 import type { Metrics } from '../src/metrics.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
@@ -38,6 +39,8 @@ export interface HistoryProcessorDeps extends ProviderJobDeps {
   /** The price interval the live job stores ticks at: a complete span holds one tick per step. */
   stepMs: number;
   metrics: Pick<Metrics, 'ticksBackfilled'>;
+  /** Closed hours are not gaps when the market follows the calendar (MARKET_CALENDAR). */
+  followsCalendar?: boolean;
   /** Tells the API processes which spans were filled (their first ticks), so cached chart columns go. */
   announceFilled: TickPublisher;
 }
@@ -81,7 +84,10 @@ export function createHistoryProcessor(deps: HistoryProcessorDeps) {
     );
     const fills: FillJobData[] = [];
     for (const ticker of tickers) {
-      for (const span of missingSpans(window, stored.get(ticker) ?? new Map(), deps.stepMs)) {
+      const isOpen = deps.followsCalendar
+        ? (piece: Span) => overlapsSession(piece.startMs, piece.endMs)
+        : undefined;
+      for (const span of missingSpans(window, stored.get(ticker) ?? new Map(), deps.stepMs, { isOpen })) {
         fills.push({ ticker, ...span, stepMs: deps.stepMs });
       }
     }

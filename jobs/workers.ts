@@ -96,7 +96,14 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     deps.redis,
     circuitBreakerKey(config.queuePrefix, deps.provider.name),
   );
-  const jobDeps = { ...deps, budget, breaker, plan, rateLimit };
+  const jobDeps = {
+    ...deps,
+    budget,
+    breaker,
+    plan,
+    followsCalendar: config.market.followsCalendar,
+    rateLimit,
+  };
   const progress = createHistoryProgress(deps.redis, config.queuePrefix);
   const processors: Record<QueueName | typeof HISTORY_QUEUE, Processor> = {
     prices: createPriceProcessor(jobDeps),

@@ -214,6 +214,7 @@ const envSchema = z.object({
   LOGO_INTERVAL_MS: integer(1000, 604_800_000).default(5_000_000),
   HIGHLOW_INTERVAL_MS: integer(1000, 604_800_000).default(5_000_000),
   BACKFILL_DAYS: integer(0, 3650).default(7),
+  MARKET_CALENDAR: enumOf(['auto', 'follow', 'ignore'] as const).default('auto'),
   DATA_DIR: z.string().trim().min(1, 'a directory path').default('./.data'),
   LOG_LEVEL: enumOf(LOG_LEVELS).default('info'),
   QUEUE_PREFIX: z
@@ -320,6 +321,12 @@ export type Config = Readonly<{
   schedule: Readonly<{ priceIntervalMs: number; logoIntervalMs: number; highlowIntervalMs: number }>;
   /** How many days back from now the history jobs keep filled (0: no backfill and no gap repair). */
   history: Readonly<{ backfillDays: number }>;
+  /**
+   * `followsCalendar`: prices are asked for only in US sessions (src/domain/market-calendar.ts), and the
+   * gap repair does not count closed hours as gaps. MARKET_CALENDAR=auto (the default) follows it for live
+   * providers and lets the simulated market trade around the clock; `follow` and `ignore` say so for all.
+   */
+  market: Readonly<{ followsCalendar: boolean }>;
   /** Absolute, resolved once so that every part agrees on where state lives. */
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -420,6 +427,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       highlowIntervalMs: e.HIGHLOW_INTERVAL_MS,
     },
     history: { backfillDays: e.BACKFILL_DAYS },
+    market: {
+      followsCalendar:
+        e.MARKET_CALENDAR === 'follow' || (e.MARKET_CALENDAR === 'auto' && e.PROVIDER !== 'simulated'),
+    },
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,

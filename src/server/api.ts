@@ -114,6 +114,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     priceIntervalMs: config.schedule.priceIntervalMs,
     providerStatus,
     historyProgress: createHistoryProgress(deps.redis, config.queuePrefix).read,
+    followsCalendar: config.market.followsCalendar,
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(

@@ -59,6 +59,8 @@ export interface ProviderStatus {
   stream: 'CONNECTED' | 'CONNECTING' | 'DOWN' | 'OFF';
   /** The backfill and gap repair: whether spans are being filled, and how many of them are (whole %). */
   historyFill?: { filling: boolean; percent: number; unavailable: string | null };
+  /** The US session: when prices follow it and it is closed, the page says so and when it opens. */
+  market?: { open: boolean; followsCalendar: boolean; nextOpen: string | null; lastClose: string | null };
 }
 
 export interface GraphqlApi {
@@ -138,8 +140,9 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
       const data = await request<{
         providerStatus: ProviderStatus;
         historyFill: NonNullable<ProviderStatus['historyFill']>;
+        market: NonNullable<ProviderStatus['market']>;
       }>('ProviderStatus', PROVIDER_STATUS_QUERY, {}, signal);
-      return { ...data.providerStatus, historyFill: data.historyFill };
+      return { ...data.providerStatus, historyFill: data.historyFill, market: data.market };
     },
     async watchlist(signal) {
       const data = await request<{ watchlist: Stock[] }>('Watchlist', WATCHLIST_QUERY, {}, signal);

@@ -9,7 +9,7 @@
  */
 import { createChartLegend } from './chart-legend.ts';
 import { createFeedStatus } from './feed-status.ts';
-import { formatClock } from './format.ts';
+import { describeClosedMarket, formatClock } from './format.ts';
 import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
 import { type ChartMode, type ChartStock, createPriceChart } from './price-chart.ts';
@@ -258,6 +258,11 @@ function main(): void {
       OFF: '',
     }[status.stream];
     const history = status.historyFill?.filling ? ` · filling history: ${status.historyFill.percent} %` : '';
+    const market = status.market;
+    providerEl.dataset.market = market?.followsCalendar && !market.open ? 'closed' : 'open';
+    if (market?.followsCalendar && !market.open) {
+      return `${status.name} · ${describeClosedMarket(market.lastClose, market.nextOpen)}${history}`;
+    }
     if (status.circuit === 'CLOSED') return `${status.name} · ${cadence}${stream}${history}`;
     const next = status.nextProbeAt ? new Date(status.nextProbeAt).toLocaleTimeString() : 'soon';
     return `${status.name} · not answering; ${status.circuit === 'OPEN' ? `next try at ${next}` : 'trying again now'}`;

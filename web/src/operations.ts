@@ -102,5 +102,11 @@ export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
       percent
       unavailable
     }
+    market {
+      open
+      followsCalendar
+      nextOpen
+      lastClose
+    }
   }
 `;
