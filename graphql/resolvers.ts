@@ -5,6 +5,7 @@ import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-re
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
 import { assessFreshness, type Freshness, staleAfterMs } from '../src/domain/freshness.ts';
 import { isMarketOpen, nextSession, previousSession } from '../src/domain/market-calendar.ts';
+import type { Bar } from '../src/domain/market-records.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
 import type { FreshnessSnapshot } from '../src/freshness-store.ts';
@@ -30,6 +31,8 @@ export interface ResolverDeps {
   priceIntervalMs: number;
   /** The provider's plan and circuit, as the workers keep them in Redis. */
   providerStatus?(): Promise<ProviderStatus>;
+  /** A ticker's stored provider bars (src/db/history-store.ts). */
+  priceBars?(ticker: string, from: Date, to: Date): Promise<Bar[]>;
   /** Whether prices follow the US exchanges' sessions (MARKET_CALENDAR). */
   followsCalendar?: boolean;
   /** How far the backfill and gap repair have come, as the workers keep it in Redis. */
@@ -127,6 +130,22 @@ export function createResolvers(deps: ResolverDeps) {
           consecutiveFailures: status.breaker.failures,
           nextProbeAt: status.breaker.retryAt === undefined ? null : new Date(status.breaker.retryAt),
           stream: status.stream ? status.stream.state.toUpperCase() : 'OFF',
+        };
+      },
+      priceBars: async (_: unknown, args: { ticker: string; from?: Date | null; to?: Date | null }) => {
+        if (!deps.priceBars) throw new GraphQLError('provider bars are not available on this server');
+        const [ticker] = parseTickers('ticker', [args.ticker]);
+        const window = parseWindow(args.from, args.to, deps.now());
+        const bars = await deps.priceBars(ticker!, window.from, window.to);
+        return {
+          ticker,
+          intervalS: bars[0]?.intervalS ?? null,
+          times: bars.map((b) => b.start.getTime()),
+          open: bars.map((b) => b.open),
+          high: bars.map((b) => b.high),
+          low: bars.map((b) => b.low),
+          close: bars.map((b) => b.close),
+          volume: bars.map((b) => b.volume ?? null),
         };
       },
       market: () => {

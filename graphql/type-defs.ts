@@ -136,6 +136,29 @@ export const typeDefs = /* GraphQL */ `
     historyFill: HistoryFill!
     "Whether the US exchanges are in session now, and when they next open."
     market: Market!
+    """
+    Provider bars of one ticker between from (default: 7 days before to) and to (default: now), as the
+    history jobs stored them: what a provider answered for whole intervals, kept apart from observed ticks.
+    At most 50,000 bars (the first ones of the window).
+    """
+    priceBars(ticker: String!, from: DateTime, to: DateTime): BarSeries!
+  }
+
+  """
+  A ticker's provider bars, columnar: times[i] (the bar's start, milliseconds since the Unix epoch) goes
+  with open[i], high[i], low[i], close[i] (dollars) and volume[i] (shares; null where the provider gives
+  none). Ascending by time.
+  """
+  type BarSeries {
+    ticker: String!
+    "Length of each bar in seconds (60 for minute bars); null when there are none."
+    intervalS: Int
+    times: [Float!]!
+    open: [Float!]!
+    high: [Float!]!
+    low: [Float!]!
+    close: [Float!]!
+    volume: [Float]!
   }
 
   """

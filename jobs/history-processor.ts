@@ -1,11 +1,18 @@
-import type { Job, Queue } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { HistoryStore } from '../src/db/history-store.ts';
 import { HISTORY_PIECE_MS, missingSpans, type Span } from '../src/domain/history-gaps.ts';
 import { overlapsSession } from '../src/domain/market-calendar.ts';
 import { type HistoryProgressStore, historyPieceId } from '../src/history-progress.ts';
 import type { Metrics } from '../src/metrics.ts';
+import {
+  type HistoryAnswer,
+  ProviderAuthError,
+  ProviderConfigError,
+  ProviderRateLimitedError,
+  UnknownSymbolError,
+} from '../src/providers/provider.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
-import type { ProviderJobDeps } from './provider-faults.ts';
+import { type ProviderJobDeps, rateLimitWait, slowDown, waitForTurn, wasNotSent } from './provider-faults.ts';
 
 /** Finds what the window lacks and queues one `fill` job per missing span. */
 export const PLAN_JOB = 'plan';
@@ -76,18 +83,25 @@ export function createHistoryProcessor(deps: HistoryProcessorDeps) {
       endMs: Math.floor(now / deps.stepMs) * deps.stepMs - deps.stepMs,
     };
     if (days <= 0 || tickers.length === 0 || window.endMs <= window.startMs) return { planned: 0 };
+    // Bars come only for session minutes, and not for a minute without trades: a piece of a session is
+    // missing when it holds no bar at all. Ticks are counted against the price slots.
+    const bars = deps.provider.historyKind === 'bars';
     const stored = await deps.history.storedPerPiece(
       tickers,
       new Date(Math.floor(window.startMs / HISTORY_PIECE_MS) * HISTORY_PIECE_MS),
       new Date(window.endMs),
       HISTORY_PIECE_MS,
+      bars ? 'bars' : 'ticks',
     );
+    const isOpen =
+      bars || deps.followsCalendar ? (piece: Span) => overlapsSession(piece.startMs, piece.endMs) : undefined;
+    const isComplete = bars ? (count: number) => count > 0 : undefined;
     const fills: FillJobData[] = [];
     for (const ticker of tickers) {
-      const isOpen = deps.followsCalendar
-        ? (piece: Span) => overlapsSession(piece.startMs, piece.endMs)
-        : undefined;
-      for (const span of missingSpans(window, stored.get(ticker) ?? new Map(), deps.stepMs, { isOpen })) {
+      for (const span of missingSpans(window, stored.get(ticker) ?? new Map(), deps.stepMs, {
+        isOpen,
+        isComplete,
+      })) {
         fills.push({ ticker, ...span, stepMs: deps.stepMs });
       }
     }
@@ -107,16 +121,34 @@ export function createHistoryProcessor(deps: HistoryProcessorDeps) {
     return { planned: fills.length };
   }
 
-  async function fill(job: Job<FillJobData>) {
+  async function fill(job: Job<FillJobData>, token: string | undefined) {
     const { ticker, startMs, endMs, stepMs } = job.data;
     const getHistory = deps.provider.getHistory;
     if (!getHistory) return { stored: 0 };
-    const answer = await getHistory.call(
-      deps.provider,
-      ticker,
-      { from: new Date(startMs), to: new Date(endMs), stepMs },
-      { budget: deps.budget, breaker: deps.breaker, lane: 'extra', maxBudgetWaitMs: 60_000 },
-    );
+    let answer: HistoryAnswer;
+    try {
+      // History draws on the budget's second share, after prices: it waits its turn like names and logos.
+      answer = await getHistory.call(
+        deps.provider,
+        ticker,
+        { from: new Date(startMs), to: new Date(endMs), stepMs },
+        { budget: deps.budget, breaker: deps.breaker, lane: 'extra', maxBudgetWaitMs: 10_000 },
+      );
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      // Our budget or an open circuit sent nothing: this fill waits, no attempt spent. A 429 pauses all.
+      if (wasNotSent(error)) return waitForTurn(deps, job, token, rateLimitWait([error]), error.message);
+      if (error instanceof ProviderRateLimitedError)
+        return slowDown(deps, job, rateLimitWait([error]), error.message);
+      if (error instanceof ProviderAuthError || error instanceof ProviderConfigError) {
+        throw new UnrecoverableError(error.message);
+      }
+      if (error instanceof UnknownSymbolError) {
+        await deps.progress.finish(historyPieceId(ticker, startMs, endMs));
+        return { stored: 0, unknown: error.message };
+      }
+      throw error;
+    }
     let stored = 0;
     let via: string | undefined;
     if ('ticks' in answer) {
@@ -129,15 +161,18 @@ export function createHistoryProcessor(deps: HistoryProcessorDeps) {
       stored = result.stored;
       via = result.via;
       if (stored > 0) await deps.announceFilled(ticks.slice(0, 1));
+    } else {
+      stored = await deps.history.storeBars(answer.bars, deps.provider.name);
+      via = 'bars';
     }
     deps.metrics.ticksBackfilled.inc(stored);
     await deps.progress.finish(historyPieceId(ticker, startMs, endMs));
     return { stored, via };
   }
 
-  return async (job: Job) => {
+  return async (job: Job, token?: string) => {
     if (job.name === PLAN_JOB) return plan(job.data as PlanJobData);
-    if (job.name === FILL_JOB) return fill(job as Job<FillJobData>);
+    if (job.name === FILL_JOB) return fill(job as Job<FillJobData>, token);
     throw new Error(`history queue: no job named ${JSON.stringify(job.name)} (wanted plan or fill)`);
   };
 }

@@ -36,7 +36,13 @@ export function missingSpans(
   window: Span,
   stored: ReadonlyMap<number, number>,
   stepMs: number,
-  options: { pieceMs?: number; maxSpanMs?: number; isOpen?: (piece: Span) => boolean } = {},
+  options: {
+    pieceMs?: number;
+    maxSpanMs?: number;
+    isOpen?: (piece: Span) => boolean;
+    /** Whether a piece holding `stored` rows is whole; by default, one tick per slot. */
+    isComplete?: (stored: number, piece: Span) => boolean;
+  } = {},
 ): Span[] {
   const pieceMs = options.pieceMs ?? HISTORY_PIECE_MS;
   const maxSpanMs = options.maxSpanMs ?? MAX_FILL_SPAN_MS;
@@ -47,7 +53,8 @@ export function missingSpans(
       endMs: Math.min(start + pieceMs, window.endMs),
     };
     const wanted = slotsIn(piece, stepMs);
-    if (wanted === 0 || (stored.get(start) ?? 0) >= wanted) continue;
+    const count = stored.get(start) ?? 0;
+    if (wanted === 0 || (options.isComplete ? options.isComplete(count, piece) : count >= wanted)) continue;
     if (options.isOpen && !options.isOpen(piece)) continue;
     const last = spans.at(-1);
     if (last && last.endMs === piece.startMs && piece.endMs - last.startMs <= maxSpanMs)

@@ -36,6 +36,7 @@ export function countFailures(
     getProfiles: counted('profiles', (s, o) => provider.getProfiles(s, o)),
     getFiftyTwoWeekRanges: counted('ranges', (s, o) => provider.getFiftyTwoWeekRanges(s, o)),
     ...(provider.getHistory ? { getHistory: provider.getHistory.bind(provider) } : {}),
+    ...(provider.historyKind ? { historyKind: provider.historyKind } : {}),
     ...(provider.historyUnavailable ? { historyUnavailable: provider.historyUnavailable } : {}),
   };
 }

@@ -92,6 +92,8 @@ export interface MarketDataProvider {
   ): Promise<BatchResult<FiftyTwoWeekRange>>;
   /** Past prices of one symbol; absent where the provider (or its free plan) serves none. */
   getHistory?(symbol: string, span: HistorySpan, options?: FetchOptions): Promise<HistoryAnswer>;
+  /** What getHistory answers: exact ticks (the simulation) or bars, which the gap repair counts apart. */
+  readonly historyKind?: 'ticks' | 'bars';
   /** Why this provider fills no history, said in GraphQL and the log (e.g. Finnhub's candles are paid-only). */
   readonly historyUnavailable?: string;
 }

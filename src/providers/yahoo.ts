@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
+import type { Bar, CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import { monogramPath } from '../domain/monogram.ts';
 import { fanOut } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
@@ -58,6 +58,28 @@ export function createYahooProvider(options: LiveProviderOptions): MarketDataPro
         yahooRange(http, symbol, await chart(symbol, '1y', fetchOptions)),
       );
     },
+    historyKind: 'bars',
+    // Minute bars of the regular session (interval=1m, period1/period2 in Unix seconds). Yahoo keeps
+    // minute bars for about 30 days and answers at most 7 days of them per request; the history jobs ask
+    // a day at a time, and a span older than that gets no bars (the chart shows it as a gap).
+    async getHistory(symbol, span, fetchOptions = {}) {
+      if (span.from.getTime() < options.clock.now().getTime() - YAHOO_MINUTE_BARS_DAYS * 86_400_000) {
+        return { bars: [] };
+      }
+      const { status, body } = await http.getJson(
+        `/v8/finance/chart/${encodeURIComponent(symbol)}`,
+        {
+          interval: '1m',
+          period1: String(Math.floor(span.from.getTime() / 1000)),
+          period2: String(Math.floor(span.to.getTime() / 1000)),
+          includePrePost: 'false',
+        },
+        { ...fetchOptions, isUnknownSymbol: isYahooNotFound },
+        '/v8/finance/chart',
+      );
+      parseYahooChart(http, symbol, status, body);
+      return { bars: parseYahooMinuteBars(http, symbol, body, span.from, span.to) };
+    },
   };
 }
 
@@ -93,6 +115,72 @@ const resultShape = z.object({
     })
     .optional(),
 });
+
+/** How far back Yahoo serves minute bars. */
+const YAHOO_MINUTE_BARS_DAYS = 29;
+
+const minuteBarsShape = z.object({
+  chart: z.object({
+    result: z.tuple([
+      z.object({
+        timestamp: z.array(unixSeconds).optional(),
+        indicators: z.object({
+          quote: z.tuple([
+            z.object({
+              open: z.array(price.nullable()),
+              high: z.array(price.nullable()),
+              low: z.array(price.nullable()),
+              close: z.array(price.nullable()),
+              volume: z.array(z.number().int().nonnegative().nullable()).optional(),
+            }),
+          ]),
+        }),
+      }),
+    ]),
+  }),
+});
+
+/**
+ * The minute bars of a chart answer inside [from, to). Yahoo leaves a minute without trades as nulls in
+ * every column: that minute is skipped. A bar whose high is below its low is refused with the answer.
+ */
+export function parseYahooMinuteBars(
+  http: ProviderHttp,
+  symbol: string,
+  body: unknown,
+  from: Date,
+  to: Date,
+): Bar[] {
+  const endpoint = '/v8/finance/chart';
+  const result = parseShape(http, endpoint, minuteBarsShape, body).chart.result[0];
+  const times = result.timestamp ?? [];
+  const q = result.indicators.quote[0];
+  const bars: Bar[] = [];
+  for (let i = 0; i < times.length; i++) {
+    const [open, high, low, close] = [q.open[i], q.high[i], q.low[i], q.close[i]];
+    if (open == null || high == null || low == null || close == null) continue;
+    const start = new Date(times[i]! * 1000);
+    if (start < from || start >= to) continue;
+    if (high < low || open > high || open < low || close > high || close < low) {
+      throw new InvalidProviderResponseError(
+        NAME,
+        `${endpoint} answered a minute bar for ${symbol} at ${start.toISOString()} outside its own high and low: ${http.excerpt(JSON.stringify([open, high, low, close]))}`,
+      );
+    }
+    const volume = q.volume?.[i];
+    bars.push({
+      symbol,
+      start,
+      intervalS: 60,
+      open,
+      high,
+      low,
+      close,
+      ...(volume == null ? {} : { volume }),
+    });
+  }
+  return bars;
+}
 
 /** Yahoo's own "no such symbol": `chart.error.code` "Not Found". Any other 404 is a wrong path or base URL. */
 export function isYahooNotFound(body: unknown): boolean {

@@ -115,6 +115,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     providerStatus,
     historyProgress: createHistoryProgress(deps.redis, config.queuePrefix).read,
     followsCalendar: config.market.followsCalendar,
+    priceBars: (ticker: string, from: Date, to: Date) => deps.history.bars(ticker, from, to),
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(

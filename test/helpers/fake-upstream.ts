@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { isMarketOpen } from '../../src/domain/market-calendar.ts';
 
 /**
  * A local stand-in for the five market-data providers: one node:http server on 127.0.0.1 and a free port,
@@ -355,6 +356,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       case 'yahoo': {
         if (!localPath.startsWith('/v8/finance/chart/')) break;
         if (!listing) return { status: 404, body: fixture('yahoo/chart-not-found.json'), unknown: true };
+        if (query.interval === '1m') {
+          return {
+            status: 200,
+            body: yahooMinuteBars(one, listing, Number(query.period1), Number(query.period2)),
+          };
+        }
         return { status: 200, body: yahooChart(one, listing, query.range ?? '1d') };
       }
       case 'polygon': {
@@ -425,6 +432,37 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   function twelveDataNotFound(symbol: string) {
     const body = clone(fixture('twelvedata/error-404.json')) as Record<string, unknown>;
     body.message = `**symbol** not found: ${symbol}. Please specify it correctly according to API Documentation.`;
+    return body;
+  }
+
+  /**
+   * The chart answer for interval=1m: one bar per minute of the regular session in [period1, period2), in
+   * the fixture's shape, around the listing's price; the session's second minute had no trades (nulls in
+   * every column, as Yahoo answers such a minute).
+   */
+  function yahooMinuteBars(symbol: string, listing: Listing, period1: number, period2: number) {
+    const body = yahooChart(symbol, listing, '1d');
+    const result = body.chart.result[0]!;
+    result.meta.dataGranularity = '1m';
+    const timestamp: number[] = [];
+    const columns = { open: [], high: [], low: [], close: [], volume: [] } as Record<
+      string,
+      (number | null)[]
+    >;
+    for (let t = Math.ceil(period1 / 60) * 60; t < period2; t += 60) {
+      if (!isMarketOpen(new Date(t * 1000))) continue;
+      timestamp.push(t);
+      const noTrades = isMarketOpen(new Date((t - 60) * 1000)) && !isMarketOpen(new Date((t - 120) * 1000));
+      const wiggle = ((t / 60) % 7) / 100;
+      const open = listing.price + wiggle;
+      const values = noTrades
+        ? [null, null, null, null, null]
+        : [open, open + 0.05, open - 0.05, open + 0.01, 1000 + ((t / 60) % 13)];
+      for (const [i, key] of ['open', 'high', 'low', 'close', 'volume'].entries())
+        columns[key]!.push(values[i]!);
+    }
+    result.timestamp = timestamp;
+    result.indicators.quote[0] = columns as Record<string, number[]>;
     return body;
   }
 

@@ -1,0 +1,166 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isMarketOpen } from '../../src/domain/market-calendar.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { waitFor } from '../helpers/provider-app.ts';
+
+/** Tuesday 13:00 in New York: the session is open; the window reaches back over Monday into the weekend. */
+const NOW = new Date('2026-12-08T18:00:00.000Z');
+const DAY_MS = 86_400_000;
+
+async function historySettled(app: TestApp) {
+  await waitFor('the history jobs to finish', async () => {
+    const counts = await app.workers!.queues.history.getJobCounts('waiting', 'active', 'prioritized');
+    const { completed = 0, failed = 0 } = await app.workers!.queues.history.getJobCounts(
+      'completed',
+      'failed',
+    );
+    return completed + failed > 0 && Object.values(counts).every((n) => n === 0);
+  });
+}
+
+async function graphql<T>(app: TestApp, query: string): Promise<T> {
+  const response = await fetch(`${app.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await response.json()) as { data: T; errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  return body.data;
+}
+
+describe('history from Yahoo minute bars (chart interval=1m) against the fake upstream', () => {
+  let fake: FakeUpstream;
+  let app: TestApp;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream();
+    app = await startTestApp({
+      env: fake.env('yahoo', {
+        BACKFILL_DAYS: '3',
+        SYMBOLS: 'AAPL,MSFT',
+        PRICE_INTERVAL_MS: '60000',
+        // The manual clock stands still, so a budget's window would never refill: none here.
+        PROVIDER_BUDGET: 'off',
+      }),
+      start: NOW,
+    });
+    client = new pg.Client({ connectionString: app.database.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    await app?.stop();
+    await fake?.close();
+  });
+
+  it('stores a bar for every traded session minute of the window, apart from observed ticks', async () => {
+    await historySettled(app);
+    const start = NOW.getTime() - 3 * DAY_MS;
+    const end = Math.floor(NOW.getTime() / 60_000) * 60_000 - 60_000;
+    let expected = 0;
+    for (let t = Math.ceil(start / 60_000) * 60_000; t < end; t += 60_000) {
+      const traded =
+        isMarketOpen(new Date(t)) &&
+        !(isMarketOpen(new Date(t - 60_000)) && !isMarketOpen(new Date(t - 120_000)));
+      if (traded) expected += 1;
+    }
+    const counts = await client.query<{ stock_name: string; n: number }>(
+      `select stock_name, count(*)::int as n from stock_bars where provider = 'yahoo' group by 1 order by 1`,
+    );
+    expect(counts.rows).toEqual([
+      { stock_name: 'AAPL', n: expected },
+      { stock_name: 'MSFT', n: expected },
+    ]);
+    // No bar became a tick: stock_prices holds only what the price job observed (one quote per ticker).
+    const ticks = await client.query<{ n: number }>('select count(*)::int as n from stock_prices');
+    expect(ticks.rows[0]!.n).toBeLessThanOrEqual(2);
+    // Asked a day at most at a time, minute bars of the session only, and never for the closed weekend.
+    const asked = fake.requestsTo('yahoo').filter((r) => r.query.interval === '1m');
+    expect(asked.length).toBeGreaterThan(0);
+    for (const request of asked) {
+      expect(request.query.includePrePost).toBe('false');
+      expect(Number(request.query.period2) - Number(request.query.period1)).toBeLessThanOrEqual(86_400);
+      expect(new Date(Number(request.query.period1) * 1000).getUTCDay()).not.toBe(6);
+    }
+  });
+
+  it('serves them in GraphQL with open, high, low, close and volume', async () => {
+    const { priceBars } = await graphql<{
+      priceBars: {
+        intervalS: number;
+        times: number[];
+        open: number[];
+        high: number[];
+        low: number[];
+        close: number[];
+        volume: (number | null)[];
+      };
+    }>(
+      app,
+      `{ priceBars(ticker: "AAPL", from: "${new Date(NOW.getTime() - 3 * DAY_MS).toISOString()}") { intervalS times open high low close volume } }`,
+    );
+    expect(priceBars.intervalS).toBe(60);
+    // Monday's whole session and Tuesday's first three and a half hours.
+    expect(priceBars.times.length).toBeGreaterThan(389 + 200);
+    for (let i = 0; i < priceBars.times.length; i++) {
+      expect(priceBars.low[i]!).toBeLessThanOrEqual(Math.min(priceBars.open[i]!, priceBars.close[i]!));
+      expect(priceBars.high[i]!).toBeGreaterThanOrEqual(Math.max(priceBars.open[i]!, priceBars.close[i]!));
+      expect(priceBars.volume[i]).toBeGreaterThanOrEqual(1000);
+    }
+  });
+
+  it('repairs a session hour that lost its bars, and asks nothing when none is missing', async () => {
+    const before = fake.requestsTo('yahoo').filter((r) => r.query.interval === '1m').length;
+    const hour = Date.parse('2026-12-07T16:00:00.000Z');
+    await client.query(`delete from stock_bars where stock_name = 'MSFT' and start >= $1 and start < $2`, [
+      new Date(hour),
+      new Date(hour + 3_600_000),
+    ]);
+    await app.workers!.queues.history.add('plan', { days: 3 });
+    await historySettled(app);
+    const asked = fake
+      .requestsTo('yahoo')
+      .filter((r) => r.query.interval === '1m')
+      .slice(before);
+    expect(asked.map((r) => [r.path, r.query.period1])).toEqual([
+      ['/v8/finance/chart/MSFT', String(hour / 1000)],
+    ]);
+    const restored = await client.query<{ n: number }>(
+      `select count(*)::int as n from stock_bars where stock_name = 'MSFT' and start >= $1 and start < $2`,
+      [new Date(hour), new Date(hour + 3_600_000)],
+    );
+    expect(restored.rows[0]!.n).toBe(60);
+  });
+});
+
+describe('history with Finnhub: candles are paid-only, so nothing is filled and GraphQL says why', () => {
+  let fake: FakeUpstream;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream();
+    app = await startTestApp({
+      env: fake.env('finnhub', { BACKFILL_DAYS: '3', SYMBOLS: 'AAPL' }),
+      start: NOW,
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fake?.close();
+  });
+
+  it('fills nothing, asks for no candles, and says so', async () => {
+    await historySettled(app);
+    const { historyFill } = await graphql<{ historyFill: { filling: boolean; unavailable: string | null } }>(
+      app,
+      '{ historyFill { filling unavailable } }',
+    );
+    expect(historyFill.filling).toBe(false);
+    expect(historyFill.unavailable).toMatch(/paid plans only/);
+    expect(fake.requestsTo('finnhub', /candle/)).toEqual([]);
+  });
+});
