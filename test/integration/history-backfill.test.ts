@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueHistoryPlan } from '../../jobs/history-processor.ts';
 import { slotsIn } from '../../src/domain/history-gaps.ts';
 import { simulatedPrice } from '../../src/domain/simulated-market.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { graphqlOk, startTestApp, type TestApp } from '../helpers/app.ts';
 
 const TICKERS = ['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX'];
 const STEP_MS = 60_000;
@@ -32,16 +32,7 @@ describe('history: backfill at first start, for an added ticker, and gap repair 
     await app?.stop();
   });
 
-  async function graphql<T>(query: string): Promise<T> {
-    const response = await fetch(`${app.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query }),
-    });
-    const body = (await response.json()) as { data: T; errors?: unknown };
-    expect(body.errors).toBeUndefined();
-    return body.data;
-  }
+  const graphql = <T>(query: string) => graphqlOk<T>(app, query);
 
   const historyFill = async () =>
     (

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMarketOpen } from '../../src/domain/market-calendar.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { graphqlOk, startTestApp, type TestApp } from '../helpers/app.ts';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { waitFor } from '../helpers/provider-app.ts';
 
@@ -20,16 +20,7 @@ async function historySettled(app: TestApp) {
   });
 }
 
-async function graphql<T>(app: TestApp, query: string): Promise<T> {
-  const response = await fetch(`${app.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  });
-  const body = (await response.json()) as { data: T; errors?: unknown };
-  expect(body.errors).toBeUndefined();
-  return body.data;
-}
+const graphql = graphqlOk;
 
 describe('history from Yahoo minute bars (chart interval=1m) against the fake upstream', () => {
   let fake: FakeUpstream;
