@@ -9,6 +9,7 @@ import type { Queue } from 'bullmq';
 import Koa from 'koa';
 import compress from 'koa-compress';
 import type { Logger } from 'pino';
+import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { Config } from '../config.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
 import { type ClientLimits, createClientLimits } from './client-limits.ts';
@@ -74,7 +75,11 @@ export const BULL_BOARD_PATH = '/admin/queues';
 export function buildApp(options: AppOptions): Koa {
   const app = new Koa();
   app.silent = true;
-  app.on('error', (error: Error) => options.logger.warn({ err: error }, 'http error'));
+  app.on('error', (error: Error) =>
+    isClientDisconnect(error)
+      ? options.logger.debug(describeDisconnect(error), 'http: client went away')
+      : options.logger.warn({ err: error }, 'http error'),
+  );
   if (options.security.trustProxy) app.proxy = true;
   app.use(securityHeaders());
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { Config } from '../config.ts';
 import { type ClientLimits, type Release, tooManySubscriptions } from './client-limits.ts';
 import {
@@ -59,7 +60,11 @@ export function createUpgradeHandler(options: {
   let closing = false;
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-    socket.on('error', (error) => logger.debug({ err: error }, 'websocket upgrade: socket error'));
+    socket.on('error', (error) =>
+      isClientDisconnect(error)
+        ? logger.debug(describeDisconnect(error), 'websocket upgrade: client went away')
+        : logger.warn({ err: error }, 'websocket upgrade: socket error'),
+    );
     const path = (req.url ?? '').split('?')[0];
     if (path !== options.path) return refuse(socket, 404, `no WebSocket endpoint at ${path}`);
     if (closing) return refuse(socket, 503, 'the server is shutting down');
