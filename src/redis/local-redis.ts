@@ -9,6 +9,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const HOST = '127.0.0.1';
 
 const PING_TIMEOUT_MS = 500;
+const CONFIGURED_START_TIMEOUT_MS = 5000;
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 const PID_FILE = 'redis-server.pid';
@@ -33,8 +34,13 @@ export interface ResolvedRedis {
 }
 
 export interface ResolveRedisOptions {
-  /** REDIS_URL; when set it is used as is, without a connection attempt, so start-up errors stay the client's. */
+  /**
+   * REDIS_URL. When set, it must answer PING within `startTimeoutMs`: a process that cannot reach its Redis
+   * at start fails with one line, as it does for PostgreSQL, instead of retrying (and logging) forever.
+   */
   url: string | undefined;
+  /** How long a configured Redis may take to answer at start (one that is booting too); default 5 s. */
+  startTimeoutMs?: number;
   /** The private server keeps its files in `${dataDir}/redis`. */
   dataDir: string;
   logger: Logger;
@@ -55,7 +61,10 @@ export interface ResolveRedisOptions {
  */
 export async function resolveRedis(opts: ResolveRedisOptions): Promise<ResolvedRedis> {
   const logger = opts.logger.child({ component: 'redis' });
-  if (opts.url) return { url: opts.url, origin: 'configured', stop: async () => {} };
+  if (opts.url) {
+    await waitForConfiguredRedis(opts.url, opts.startTimeoutMs ?? CONFIGURED_START_TIMEOUT_MS);
+    return { url: opts.url, origin: 'configured', stop: async () => {} };
+  }
 
   const defaultUrl = opts.defaultUrl ?? DEFAULT_REDIS_URL;
   const probe = await pingRedis(defaultUrl, PING_TIMEOUT_MS);
@@ -81,6 +90,25 @@ export async function resolveRedis(opts: ResolveRedisOptions): Promise<ResolvedR
     );
   }
   return startPrivateRedis(binary, path.resolve(opts.dataDir, 'redis'), logger);
+}
+
+/**
+ * PINGs a configured Redis until it answers or `timeoutMs` has passed. Only start-up is bounded: once a
+ * process has started, its clients reconnect forever, as a worker must outlive a Redis restart.
+ */
+async function waitForConfiguredRedis(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const probe = await pingRedis(url, Math.min(PING_TIMEOUT_MS * 2, Math.max(100, deadline - Date.now())));
+    if (probe.ok) return;
+    if (Date.now() >= deadline) {
+      throw new RedisUnavailableError(
+        `REDIS_URL (${displayAddress(url)}) did not answer PING within ${timeoutMs / 1000} s: ` +
+          `${probe.reason ?? 'no answer'}. Start Redis there, or set REDIS_URL to a Redis that runs.`,
+      );
+    }
+    await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
+  }
 }
 
 export interface PingResult {
