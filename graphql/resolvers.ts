@@ -2,9 +2,9 @@ import { GraphQLError } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
 import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
+import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
-import type { AdminDecision, AdminMode } from '../src/server/security.ts';
 import { badInput, parseTickers, parseWidth, parseWindow } from './arguments.ts';
 import type { TickPubSub } from './pubsub.ts';
 import { DateTimeScalar } from './scalars.ts';
@@ -21,9 +21,32 @@ export interface ResolverDeps {
   onWatchlistChanged(): Promise<void>;
 }
 
-/** Per-request context set by the Koa app: whether this request carries admin rights. */
+/**
+ * Per-request context set by the HTTP edge: whether this request carries admin rights, and the audit trail
+ * of its client, which every admin action (a mutation, allowed or not) writes one line to.
+ */
 export interface RequestContext {
   admin?: AdminDecision;
+  audit?: Audit;
+}
+
+/** Runs an admin mutation, writing its audit line: what was asked, on which ticker, and how it ended. */
+async function audited<T>(
+  context: RequestContext,
+  action: string,
+  target: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    requireAdmin(context);
+    const result = await run();
+    context.audit?.({ action, target, outcome: 'ok' });
+    return result;
+  } catch (error) {
+    const refused = error instanceof GraphQLError && error.extensions.code !== undefined;
+    context.audit?.({ action, target, outcome: refused ? 'refused' : 'failed' });
+    throw error;
+  }
 }
 
 function requireAdmin(context: RequestContext): void {
@@ -61,23 +84,23 @@ export function createResolvers(deps: ResolverDeps) {
       },
     },
     Mutation: {
-      addToWatchlist: async (_: unknown, args: { ticker: string }, context: RequestContext) => {
-        requireAdmin(context);
-        const [ticker] = parseTickers('ticker', [args.ticker]) as [string];
-        const entries = await deps.watchlist.list();
-        const watched = entries.filter((entry) => entry.enabled);
-        if (!watched.some((entry) => entry.ticker === ticker) && watched.length >= MAX_SYMBOLS) {
-          throw badInput('ticker', `the watchlist already holds the maximum of ${MAX_SYMBOLS} tickers`);
-        }
-        await deps.watchlist.add(ticker);
-        await deps.onWatchlistChanged();
-        return (await deps.watchlist.list()).find((entry) => entry.ticker === ticker);
-      },
-      removeFromWatchlist: async (_: unknown, args: { ticker: string }, context: RequestContext) => {
-        requireAdmin(context);
-        const [ticker] = parseTickers('ticker', [args.ticker]) as [string];
-        return deps.watchlist.remove(ticker);
-      },
+      addToWatchlist: (_: unknown, args: { ticker: string }, context: RequestContext) =>
+        audited(context, 'graphql.addToWatchlist', String(args.ticker).slice(0, 40), async () => {
+          const [ticker] = parseTickers('ticker', [args.ticker]) as [string];
+          const entries = await deps.watchlist.list();
+          const watched = entries.filter((entry) => entry.enabled);
+          if (!watched.some((entry) => entry.ticker === ticker) && watched.length >= MAX_SYMBOLS) {
+            throw badInput('ticker', `the watchlist already holds the maximum of ${MAX_SYMBOLS} tickers`);
+          }
+          await deps.watchlist.add(ticker);
+          await deps.onWatchlistChanged();
+          return (await deps.watchlist.list()).find((entry) => entry.ticker === ticker);
+        }),
+      removeFromWatchlist: (_: unknown, args: { ticker: string }, context: RequestContext) =>
+        audited(context, 'graphql.removeFromWatchlist', String(args.ticker).slice(0, 40), async () => {
+          const [ticker] = parseTickers('ticker', [args.ticker]) as [string];
+          return deps.watchlist.remove(ticker);
+        }),
     },
     Subscription: {
       ticks: {

@@ -1,11 +1,8 @@
 import { createSchema, createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { renderGraphiqlPage } from './graphiql-page.ts';
-import { createGraphqlWsServer } from './graphql-ws-server.ts';
 import { useQueryLimits } from './limits.ts';
 import { createResolvers, type RequestContext, type ResolverDeps } from './resolvers.ts';
-import { createSseSubscriptions } from './sse-subscriptions.ts';
-import { createSubscriptionCohorts } from './subscription-cohorts.ts';
 import { typeDefs } from './type-defs.ts';
 
 /** What GraphiQL opens with: the watchlist, the question most people come with. */
@@ -62,41 +59,4 @@ export function createYogaServer(deps: YogaDeps, schema: ReturnType<typeof creat
 
 export function createStockSchema(deps: ResolverDeps) {
   return createSchema<RequestContext>({ typeDefs, resolvers: createResolvers(deps) });
-}
-
-/**
- * The GraphQL side of the API, all on one executable schema: Yoga for queries, mutations, GraphiQL and every
- * error answer over HTTP; subscriptions over SSE and the whole of graphql-ws over WebSocket, both served
- * from one set of cohorts, so an SSE viewer and a WebSocket viewer of the same operation share one
- * execution and one serialisation per event.
- */
-export function createGraphqlServer(deps: YogaDeps & { maxWebSocketMessageBytes: number }) {
-  const schema = createStockSchema(deps);
-  const cohorts = createSubscriptionCohorts({ schema, logger: deps.logger });
-  const sse = createSseSubscriptions({ schema, cohorts, logger: deps.logger });
-  const webSockets = createGraphqlWsServer({
-    schema,
-    cohorts,
-    logger: deps.logger,
-    maxPayloadBytes: deps.maxWebSocketMessageBytes,
-  });
-  return {
-    yoga: createYogaServer(deps, schema),
-    /** SSE subscriptions (Koa hands them over), their counts with graphql-ws's, and the shutdown. */
-    subscriptions: {
-      handle: sse.handle,
-      stats: cohorts.stats,
-      /**
-       * Completes every subscription on both transports and stops their sources; WebSockets are closed
-       * (1001) and given `graceMs` for their close handshake before they are cut.
-       */
-      async closeAll(graceMs: number) {
-        const sockets = webSockets.closeAll(graceMs);
-        await cohorts.closeAll();
-        sse.closeAll();
-        await sockets;
-      },
-    },
-    webSockets,
-  };
 }

@@ -201,11 +201,14 @@ if [ -z "$redis_password" ]; then
   env_put REDIS_URL "redis://default:$redis_password@127.0.0.1:6379"
 fi
 # Behind Caddy every request reaches the app from loopback, so admin must have a password (the app refuses
-# proxied admin requests without one) and the client address for rate limits comes from X-Forwarded-For.
+# proxied admin requests without one) and the client address for rate limits is the one Caddy saw: one
+# proxy in front, TRUST_PROXY=1 (older installs wrote "true", which the app now refuses).
 if [ -z "$(env_get ADMIN_PASSWORD)" ]; then
   env_put ADMIN_PASSWORD "$(new_secret)"
 fi
-env_default TRUST_PROXY true
+case "$(env_get TRUST_PROXY)" in
+  '' | true) env_put TRUST_PROXY 1 ;;
+esac
 env_default HOST 127.0.0.1
 env_default PORT 4000
 env_default DATA_DIR "$STATE_DIR"
@@ -400,6 +403,13 @@ else
   # Clients send no SNI for an IP address; this picks the certificate they get.
   global_options="skip_install_trust\n\tdefault_sni ${public_ip:-localhost}"
   front_host=localhost
+fi
+# The app answers only the host names it is meant for (DNS rebinding); loopback names always. Names added
+# by hand are kept.
+front_name=${domain:-$public_ip}
+allowed_hosts=$(env_get ALLOWED_HOSTS)
+if [ -n "$front_name" ] && [[ ",${allowed_hosts// /}," != *",$front_name,"* ]]; then
+  env_put ALLOWED_HOSTS "${allowed_hosts:+$allowed_hosts,}$front_name"
 fi
 caddy_tmp=$(mktemp /etc/caddy/.Caddyfile.XXXXXX)
 sed -e "s|@GLOBAL_OPTIONS@|$global_options|" -e "s|@SITE_ADDRESSES@|$site_addresses|" \

@@ -191,7 +191,9 @@ describe('loadConfig: security settings', () => {
       allowedOrigins: [],
       rateLimitPerMinute: 600,
       maxSubscriptionsPerClient: 20,
-      trustProxy: false,
+      trustProxy: 0,
+      allowedHosts: [],
+      bullBoardWrite: false,
     });
   });
 
@@ -201,14 +203,18 @@ describe('loadConfig: security settings', () => {
       ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173/',
       RATE_LIMIT_PER_MINUTE: '60',
       MAX_SUBSCRIPTIONS_PER_CLIENT: '3',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
+      ALLOWED_HOSTS: 'Stocks.Example.com, 203.0.113.7:8443,[::1]:4000',
+      BULL_BOARD_WRITE: 'true',
     });
     expect(config.security).toEqual({
       adminPassword: 'a long enough secret',
       allowedOrigins: ['https://a.example', 'http://localhost:5173'],
       rateLimitPerMinute: 60,
       maxSubscriptionsPerClient: 3,
-      trustProxy: true,
+      trustProxy: 1,
+      allowedHosts: ['stocks.example.com', '203.0.113.7:8443', '[::1]:4000'],
+      bullBoardWrite: true,
     });
   });
 
@@ -220,7 +226,14 @@ describe('loadConfig: security settings', () => {
     ],
     ['ALLOWED_ORIGINS', 'https://a.example/path', /ALLOWED_ORIGINS=.*"https:\/\/a.example\/path" is not one/],
     ['ALLOWED_ORIGINS', '*', /ALLOWED_ORIGINS="\*"/],
-    ['TRUST_PROXY', 'yes', /TRUST_PROXY="yes" is not valid: wanted true or false/],
+    ['TRUST_PROXY', 'yes', /TRUST_PROXY="yes" is not valid: wanted the number of reverse proxies/],
+    ['TRUST_PROXY', 'true', /TRUST_PROXY="true" is not valid: wanted .*0 \(none.*"true" is not a count/],
+    [
+      'ALLOWED_HOSTS',
+      'https://stocks.example.com',
+      /ALLOWED_HOSTS=.*"https:\/\/stocks.example.com" is not one/,
+    ],
+    ['BULL_BOARD_WRITE', 'yes', /BULL_BOARD_WRITE="yes" is not valid: wanted true or false/],
     ['RATE_LIMIT_PER_MINUTE', '0', /RATE_LIMIT_PER_MINUTE="0"/],
   ])('rejects %s=%s without echoing secrets', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -167,6 +167,10 @@ const apiKey = z
   .trim()
   .regex(/^[\x21-\x7e]{4,256}$/, 'an API key: 4 to 256 printable characters without spaces');
 
+/** A Host header value: a DNS name, an IPv4 address or a bracketed IPv6 address, with an optional port. */
+const HOST_PATTERN =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
 const enumOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `one of ${values.join(', ')}` });
 
@@ -245,10 +249,40 @@ const envSchema = z.object({
     }),
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
   MAX_SUBSCRIPTIONS_PER_CLIENT: integer(1, 1_000_000).default(20),
+  /** How many reverse proxies stand in front of the app; the client is the address the outermost one saw. */
   TRUST_PROXY: z
-    .enum(['true', 'false', '1', '0'], { error: 'true or false' })
+    .string()
+    .trim()
+    .regex(
+      /^\d{1,2}$/,
+      'the number of reverse proxies in front of the app: 0 (none, the default) or 1 (e.g. Caddy on the same box); "true" is not a count',
+    )
+    .default('0')
+    .transform(Number),
+  ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const hosts: string[] = [];
+      for (const part of (value ?? '')
+        .split(',')
+        .map((p) => p.trim().toLowerCase())
+        .filter(Boolean)) {
+        if (!HOST_PATTERN.test(part)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `comma-separated host names as browsers send them in Host, such as stocks.example.com or 203.0.113.7:8080, but "${part}" is not one`,
+          });
+          return z.NEVER;
+        }
+        hosts.push(part);
+      }
+      return hosts;
+    }),
+  BULL_BOARD_WRITE: z
+    .enum(['true', 'false'], { error: 'true or false' })
     .default('false')
-    .transform((value) => value === 'true' || value === '1'),
+    .transform((value) => value === 'true'),
 });
 
 export type Config = Readonly<{
@@ -281,14 +315,18 @@ export type Config = Readonly<{
   /**
    * `adminPassword` guards Bull Board and watchlist mutations (unset: admin only on a loopback HOST);
    * `allowedOrigins` are the other origins whose pages may call the API (same-origin is always allowed);
-   * the limits are per client address, which comes from X-Forwarded-For only when `trustProxy` is set.
+   * the limits are per client address, which comes from X-Forwarded-For only when `trustProxy` (a count of
+   * proxies in front) is above 0; `allowedHosts` are the Host names served besides loopback ones (DNS
+   * rebinding); `bullBoardWrite` lets admins change queues and jobs in Bull Board (read-only otherwise).
    */
   security: Readonly<{
     adminPassword: string | undefined;
     allowedOrigins: readonly string[];
     rateLimitPerMinute: number;
     maxSubscriptionsPerClient: number;
-    trustProxy: boolean;
+    trustProxy: number;
+    allowedHosts: readonly string[];
+    bullBoardWrite: boolean;
   }>;
 }>;
 
@@ -375,6 +413,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       maxSubscriptionsPerClient: e.MAX_SUBSCRIPTIONS_PER_CLIENT,
       trustProxy: e.TRUST_PROXY,
+      allowedHosts: e.ALLOWED_HOSTS,
+      bullBoardWrite: e.BULL_BOARD_WRITE,
     },
   });
 }
@@ -517,8 +557,18 @@ export const VARIABLE_HELP: Readonly<
   },
   MAX_SUBSCRIPTIONS_PER_CLIENT: { fallback: '20', meaning: 'open subscriptions per client', readBy: HTTP },
   TRUST_PROXY: {
+    fallback: '0',
+    meaning: 'how many reverse proxies of yours stand in front (0 or 1); a bare true is refused',
+    readBy: HTTP,
+  },
+  ALLOWED_HOSTS: {
+    fallback: 'unset: localhost, 127.0.0.1, [::1] only',
+    meaning: 'host names served besides loopback (comma-separated, optional :port)',
+    readBy: HTTP,
+  },
+  BULL_BOARD_WRITE: {
     fallback: 'false',
-    meaning: 'believe X-Forwarded-* (behind your own proxy only)',
+    meaning: 'true lets admins change jobs and queues in Bull Board; read-only otherwise',
     readBy: HTTP,
   },
 };

@@ -1,21 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from 'pino';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
 import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import type { Config } from './config.ts';
-import { createHistoryCache, type HistoryCache } from './db/history-cache.ts';
 import { runMigrations } from './db/migrate.ts';
 import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
-import { parseTicks } from './domain/tick.ts';
+import type { AdminMode } from './domain/admin.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
-import type { AdminMode } from './server/security.ts';
-import { ticksChannel } from './tick-channel.ts';
 import { startWorkerProcess, type WorkerCommand } from './worker-process.ts';
 
 /** Which parts run in this process: the API, the workers, or both (the newcomer's default). */
@@ -201,154 +197,19 @@ async function startApi(deps: Deps): Promise<{ url: string; adminMode: AdminMode
   const { config } = deps;
   // Loaded here, not at the top: a worker never needs the HTTP side, and skipping Yoga, Koa and Bull Board
   // takes seconds off every worker (re)start, which is how long its share of slots waits after a crash.
-  const [
-    { createTickPubSub },
-    { createGraphqlServer },
-    { createRequestListener, MAX_GRAPHQL_BODY_BYTES },
-    { createHealthCheck },
-    { createAdminAuth },
-    { createClientLimits },
-    { createUpgradeHandler },
-  ] = await Promise.all([
-    import('../graphql/pubsub.ts'),
-    import('../graphql/yoga.ts'),
-    import('./server/app.ts'),
-    import('./server/health.ts'),
-    import('./server/security.ts'),
-    import('./server/client-limits.ts'),
-    import('./server/websocket-upgrade.ts'),
-  ]);
+  const { buildApi } = await import('./server/api.ts');
   const queues = createQueues(deps.createRedis('bull-board'), config.queuePrefix);
   quietQueueErrors(queues, deps.logger);
-  const adminAuth = createAdminAuth(config);
-  const ticksSubscriber = deps.createRedis('ticks-subscriber');
-  const pubSub = createTickPubSub({ publishClient: deps.redis, subscribeClient: ticksSubscriber });
-  const ticksTopic = ticksChannel(config.queuePrefix);
-  const history = createHistoryCache(deps.ticks, { now: () => deps.clock.now().getTime() });
-  void forgetStoredTicks(pubSub.subscribe(ticksTopic), history, deps.logger);
-  // Ticks published while the subscription was down were never heard: cached history may lack them.
-  ticksSubscriber.on('ready', () => history.clear());
-  const { yoga, subscriptions, webSockets } = createGraphqlServer({
-    logger: deps.logger,
-    watchlist: deps.watchlist,
-    priceHistory: history.history,
-    pubSub,
-    ticksTopic,
-    now: () => deps.clock.now(),
-    adminMode: adminAuth.mode,
-    allowedOrigins: config.security.allowedOrigins,
+  const api = buildApi(deps, {
+    queues,
     onWatchlistChanged: () => queueMissingRefresh(deps, queues),
-    maxWebSocketMessageBytes: MAX_GRAPHQL_BODY_BYTES,
-  });
-  // One allowance per client across SSE, plain HTTP and WebSocket.
-  const clientLimits = createClientLimits({
-    perMinute: config.security.rateLimitPerMinute,
-    maxStreams: config.security.maxSubscriptionsPerClient,
-  });
-  // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
-  const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  const health = createHealthCheck({ pool: deps.database.pool, redis: healthRedis });
-  const requestListener = createRequestListener({
-    logger: deps.logger,
-    graphql: yoga,
-    subscriptions,
-    security: config.security,
-    adminAuth,
-    clientLimits,
-    health,
-    metrics: async () => {
-      const [report, counts, backlog] = await Promise.all([
-        health(),
-        Promise.all(
-          Object.entries(queues).map(async ([name, queue]) => [name, await queue.getJobCounts()] as const),
-        ).catch(() => []),
-        deps.ticks.rollupBacklog().catch(() => undefined),
-      ]);
-      const { subscribers, cohorts } = subscriptions.stats();
-      return [
-        {
-          name: 'stockstreamer_up',
-          help: 'Whether Postgres and Redis answer (1) or not (0).',
-          type: 'gauge',
-          values: [
-            { labels: { backend: 'postgres' }, value: report.postgres ? 1 : 0 },
-            { labels: { backend: 'redis' }, value: report.redis ? 1 : 0 },
-          ],
-        },
-        {
-          name: 'stockstreamer_subscribers',
-          help: 'Open GraphQL subscriptions (SSE streams and graphql-ws subscriptions).',
-          type: 'gauge',
-          values: [{ value: subscribers }],
-        },
-        {
-          name: 'stockstreamer_websockets',
-          help: 'Open graphql-ws WebSockets.',
-          type: 'gauge',
-          values: [{ value: webSockets.stats().sockets }],
-        },
-        {
-          name: 'stockstreamer_subscription_cohorts',
-          help: 'Distinct subscription operations being executed.',
-          type: 'gauge',
-          values: [{ value: cohorts }],
-        },
-        {
-          name: 'stockstreamer_jobs',
-          help: 'BullMQ jobs by queue and state.',
-          type: 'gauge',
-          values: counts.flatMap(([queue, byState]) =>
-            Object.entries(byState).map(([state, value]) => ({ labels: { queue, state }, value })),
-          ),
-        },
-        ...(backlog
-          ? [
-              {
-                name: 'stockstreamer_rollup_log_rows',
-                help: 'Rows in the rollup log that no fold has taken yet (a few in steady state).',
-                type: 'gauge' as const,
-                values: [{ value: backlog.rows }],
-              },
-              {
-                name: 'stockstreamer_rollup_log_oldest_age_seconds',
-                help: 'Age of the oldest minute the rollup log names (about a minute when folds keep up).',
-                type: 'gauge' as const,
-                values: [
-                  {
-                    value: backlog.oldestBucket
-                      ? Math.max(0, (deps.clock.now().getTime() - backlog.oldestBucket.getTime()) / 1000)
-                      : 0,
-                  },
-                ],
-              },
-            ]
-          : []),
-        {
-          name: 'stockstreamer_process_resident_bytes',
-          help: 'Resident memory of this API process.',
-          type: 'gauge',
-          values: [{ value: process.memoryUsage().rss }],
-        },
-      ];
-    },
-    queues: Object.values(queues),
     webRoot: WEB_ROOT,
-    // Logos the workers downloaded, stored inline; served from this origin at /logos/{TICKER}.
-    logoImage: (ticker) => deps.watchlist.logoImage(ticker),
   });
 
-  const server: Server = createServer(requestListener);
+  const server: Server = createServer(api.handler);
   server.listen(config.server.port, config.server.host);
   // GraphQL over WebSocket (graphql-ws) shares /graphql; the upgrade never reaches Koa.
-  const upgrades = createUpgradeHandler({
-    path: '/graphql',
-    handler: webSockets,
-    security: config.security,
-    adminAuth,
-    limits: clientLimits,
-    logger: deps.logger,
-  });
-  server.on('upgrade', upgrades.onUpgrade);
+  server.on('upgrade', api.onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -358,7 +219,7 @@ async function startApi(deps: Deps): Promise<{ url: string; adminMode: AdminMode
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return {
     url: `http://${host}:${port}`,
-    adminMode: adminAuth.mode,
+    adminMode: api.adminMode,
     close: async () => {
       // No new connections; the open subscription streams are told to end, so each client gets its
       // `complete` event and a finished response instead of a reset. Connections that are idle (or become
@@ -366,9 +227,7 @@ async function startApi(deps: Deps): Promise<{ url: string; adminMode: AdminMode
       // WebSockets get `complete` for each subscription and a 1001 close; the server's close waits for
       // them, so any still open at the end of the grace are terminated by closeAll itself.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      upgrades.stopAccepting();
-      pubSub.close();
-      await settlesWithin(subscriptions.closeAll(HTTP_GRACE_MS), 500);
+      await api.close(HTTP_GRACE_MS);
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       if (!(await settlesWithin(closed, HTTP_GRACE_MS))) server.closeAllConnections();
@@ -377,14 +236,4 @@ async function startApi(deps: Deps): Promise<{ url: string; adminMode: AdminMode
       await settlesWithin(closeQueues(queues), 1000);
     },
   };
-}
-
-/** Tells the history cache about every stored tick this process hears of, until the pub/sub closes. */
-async function forgetStoredTicks(source: AsyncIterable<unknown>, cache: HistoryCache, logger: Logger) {
-  try {
-    for await (const payload of source) cache.forget(parseTicks(payload));
-  } catch (error) {
-    logger.error({ err: error }, 'the history cache lost its tick feed: cached columns may lag stored ticks');
-    cache.clear();
-  }
 }

@@ -1,4 +1,3 @@
-import type { RequestListener } from 'node:http';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { createBullBoard } from '@bull-board/api';
@@ -11,47 +10,37 @@ import compress from 'koa-compress';
 import type { Logger } from 'pino';
 import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { Config } from '../config.ts';
+import type { AdminDecision, Audit } from '../domain/admin.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
-import { type ClientLimits, createClientLimits } from './client-limits.ts';
-import { graphqlBodyProblem } from './graphql-http.ts';
+import type { Admission, Refusal } from './admission.ts';
 import type { HealthReport } from './health.ts';
 import { type Metric, renderPrometheus } from './metrics.ts';
-import {
-  type AdminAuth,
-  type AdminDecision,
-  clientAddress,
-  originAllowed,
-  originRefusal,
-  requestOrigin,
-  SVG_LOGO_CSP,
-  securityHeaders,
-} from './security.ts';
-import { type GraphqlFetch, type SubscriptionHandler, withSseSubscriptions } from './sse-requests.ts';
+import { SVG_LOGO_CSP, securityHeaders } from './security.ts';
 import { serveStatic } from './static-files.ts';
 
+/** What a GraphQL request's resolvers get from the edge: admin rights, and the audit trail of its client. */
+export interface GraphqlRequestContext {
+  admin: AdminDecision;
+  audit: Audit;
+}
+
 /** The part of a Yoga server the app needs: Node request in, Fetch response out, admin rights passed on. */
-export interface GraphqlHandler extends GraphqlFetch {
+export interface GraphqlHandler {
   handleNodeRequestAndResponse(
     req: Koa.Context['req'],
     res: Koa.Context['res'],
-    context: { admin: AdminDecision },
+    context: GraphqlRequestContext,
   ): Response | Promise<Response>;
+  fetch(url: string, init: RequestInit, context: GraphqlRequestContext): Response | Promise<Response>;
 }
-
-export { MAX_GRAPHQL_BODY_BYTES } from './graphql-http.ts';
 
 export interface AppOptions {
   logger: Logger;
   graphql: GraphqlHandler;
-  /** Subscriptions over SSE, served ahead of Koa by `createRequestListener` (src/server/sse-requests.ts). */
-  subscriptions?: SubscriptionHandler;
-  security: Config['security'];
-  adminAuth: AdminAuth;
-  /**
-   * Per-client rate and subscription caps; pass the instance the WebSocket upgrade uses too, so both
-   * transports draw on one allowance. Made from `security` when absent.
-   */
-  clientLimits?: ClientLimits;
+  /** Decides Host, Origin, body, rate, caps and admin (admission.ts), as for every other transport. */
+  admission: Admission;
+  /** `bullBoardWrite`: Bull Board may change queues and jobs; read-only otherwise. */
+  security: Pick<Config['security'], 'bullBoardWrite'>;
   health: () => Promise<HealthReport>;
   /** Gathers the figures served at /metrics (Prometheus text; admin only). */
   metrics?: () => Promise<Metric[]>;
@@ -80,7 +69,6 @@ export function buildApp(options: AppOptions): Koa {
       ? options.logger.debug(describeDisconnect(error), 'http: client went away')
       : options.logger.warn({ err: error }, 'http error'),
   );
-  if (options.security.trustProxy) app.proxy = true;
   app.use(securityHeaders());
 
   // SSE must reach the client event by event; compressing it would buffer the stream. Low levels: a
@@ -103,13 +91,8 @@ export function buildApp(options: AppOptions): Koa {
     ctx.body = report;
   });
   router.get('/metrics', async (ctx) => {
-    const admin = options.adminAuth.decide(ctx.req);
-    if (!admin.allowed) {
-      ctx.status = admin.status;
-      if (admin.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="stockstreamer admin"');
-      ctx.body = { error: admin.reason };
-      return;
-    }
+    const decided = await options.admission.adminPage(ctx.req, 'Bearer');
+    if ('refused' in decided) return refuse(ctx, decided.refused, (message) => ({ error: message }));
     ctx.type = 'text/plain; version=0.0.4; charset=utf-8';
     ctx.set('Cache-Control', 'no-store');
     ctx.body = renderPrometheus(options.metrics ? await options.metrics() : []);
@@ -152,23 +135,30 @@ export function buildApp(options: AppOptions): Koa {
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.body = svg;
   });
-  const limits = clientLimitsOf(options).middleware((ctx) =>
-    clientAddress(ctx.req, options.security.trustProxy),
-  );
-  router.all('/graphql', refuseCrossOrigin(options.security), checkBody, limits, async (ctx) => {
-    const admin = options.adminAuth.decide(ctx.req);
-    const response = await options.graphql.handleNodeRequestAndResponse(ctx.req, ctx.res, { admin });
+  router.all('/graphql', async (ctx) => {
+    const isStream = ctx.get('accept').includes('text/event-stream');
+    const decided = await options.admission.graphql(ctx.req, isStream ? 'stream' : 'request');
+    if ('refused' in decided) return refuse(ctx, decided.refused, graphqlError);
+    const { admin, audit, release } = decided.admitted;
+    // Streams to /graphql are served ahead of Koa (sse-requests.ts); one that reaches the route anyway
+    // holds its subscription slot until it closes.
+    if (release) ctx.res.once('close', release);
+    const response = await options.graphql.handleNodeRequestAndResponse(ctx.req, ctx.res, { admin, audit });
     ctx.status = response.status;
     response.headers.forEach((value, key) => {
       ctx.set(key, value);
     });
+    // Yoga's GraphiQL page says text/html without a charset.
+    if (/^text\/html\s*$/i.test(ctx.response.get('Content-Type'))) ctx.type = 'text/html; charset=utf-8';
+    // Answers depend on the caller's rights and on the moment: no cache may keep them.
+    if (!ctx.response.is('text/event-stream')) ctx.set('Cache-Control', 'no-store');
     // Yoga's Response is a ponyfill, not Node's web stream, but it is async-iterable.
     ctx.body = response.body ? Readable.from(response.body as unknown as AsyncIterable<Uint8Array>) : null;
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  app.use(bullBoard(options.queues, options.adminAuth, options.security));
+  app.use(bullBoard(options));
   app.use(serveStatic(options.webRoot));
   app.use(async (ctx, next) => {
     await next();
@@ -182,101 +172,61 @@ export function buildApp(options: AppOptions): Koa {
 
 /**
  * Bull Board at /admin/queues. Its stock page links a web font from Google; we serve nothing from outside
- * hosts, so that one link is taken out of the HTML and the page falls back to system fonts.
+ * hosts, so that one link is taken out of the HTML and the page falls back to system fonts. Read-only
+ * (no pause, retry, clean, add or edit) unless BULL_BOARD_WRITE=true: adding a job to the prices queue
+ * writes whatever it carries into stock_prices.
  */
-function bullBoard(
-  queues: readonly Queue[],
-  adminAuth: AdminAuth,
-  security: Config['security'],
-): Koa.Middleware {
+function bullBoard(options: AppOptions): Koa.Middleware {
+  const { admission, security } = options;
   const adapter = new KoaAdapter();
   adapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({
-    queues: queues.map((queue) => new BullMQAdapter(queue)),
+    queues: options.queues.map(
+      (queue) => new BullMQAdapter(queue, { readOnlyMode: !security.bullBoardWrite }),
+    ),
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'stockstreamer' } },
   });
   const plugin = adapter.registerPlugin();
   return async (ctx, next) => {
     if (ctx.path !== BULL_BOARD_PATH && !ctx.path.startsWith(`${BULL_BOARD_PATH}/`)) return next();
-    const admin = adminAuth.decide(ctx.req);
-    if (!admin.allowed) {
-      ctx.status = admin.status;
-      if (admin.status === 401)
-        ctx.set('WWW-Authenticate', 'Basic realm="stockstreamer admin", charset="UTF-8"');
-      ctx.body = { error: admin.reason };
-      return;
-    }
+    ctx.set('Cache-Control', 'no-store');
+    const decided = await admission.adminPage(ctx.req, 'Basic');
+    if ('refused' in decided) return refuse(ctx, decided.refused, (message) => ({ error: message }));
+    const changes = !['GET', 'HEAD', 'OPTIONS'].includes(ctx.method);
     // Basic credentials ride along on every browser request, so a page elsewhere could make the browser
     // retry or remove jobs: state-changing calls must come from Bull Board's own page.
-    if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method) && !sameSiteRequest(ctx, security)) {
+    if (changes && !admission.sameSite(ctx.req)) {
+      decided.admitted.audit({ action: `bull-board.${ctx.method}`, target: ctx.path, outcome: 'refused' });
       ctx.status = 403;
       ctx.body = { error: 'cross-site request refused: Bull Board actions must come from its own page' };
       return;
     }
-    await plugin(ctx, next);
+    try {
+      await plugin(ctx, next);
+    } finally {
+      if (changes) {
+        decided.admitted.audit({
+          action: `bull-board.${ctx.method}`,
+          target: ctx.path,
+          outcome: ctx.status < 400 ? 'ok' : ctx.status === 405 ? 'refused' : 'failed',
+        });
+      }
+    }
+    // The plugin sets its own caching headers on its files; admin pages are never kept.
+    ctx.set('Cache-Control', 'no-store');
     if (typeof ctx.body === 'string' && ctx.response.is('html')) {
       ctx.body = ctx.body.replace(/<link[^>]+fonts\.googleapis\.com[^>]*>/g, '');
     }
   };
 }
 
-/** A browser request made by a page of this origin (Origin, or Sec-Fetch-Site where Origin is absent). */
-function sameSiteRequest(ctx: Koa.Context, security: Config['security']): boolean {
-  const origin = ctx.get('origin');
-  if (origin) return origin === requestOrigin(ctx.req, security.trustProxy);
-  const site = ctx.get('sec-fetch-site');
-  // No Origin and no Sec-Fetch-Site: not a browser (curl, scripts), which cannot be tricked cross-site.
-  return site === '' || site === 'same-origin' || site === 'none';
-}
+const graphqlError = (message: string) => ({ errors: [{ message }] });
 
-/** Pages of other origins may call /graphql only when listed in ALLOWED_ORIGINS. */
-function refuseCrossOrigin(security: Config['security']): Koa.Middleware {
-  return async (ctx, next) => {
-    if (originAllowed(ctx.req, security)) return next();
-    ctx.status = 403;
-    ctx.body = {
-      errors: [{ message: originRefusal(ctx.req) }],
-    };
-  };
-}
-
-/** The body checks of graphql-http.ts, as Koa middleware. */
-const checkBody: Koa.Middleware = async (ctx, next) => {
-  const problem = graphqlBodyProblem(ctx.req);
-  if (!problem) return next();
-  ctx.status = problem.status;
-  ctx.body = { errors: [{ message: problem.message }] };
-  // Do not read the rest of a large body; let the client see the answer and close.
-  if (problem.status === 413) ctx.set('Connection', 'close');
-};
-
-/** The per-client limits given, or made from the security settings. */
-function clientLimitsOf(options: AppOptions): ClientLimits {
-  return (
-    options.clientLimits ??
-    createClientLimits({
-      perMinute: options.security.rateLimitPerMinute,
-      maxStreams: options.security.maxSubscriptionsPerClient,
-    })
-  );
-}
-
-/**
- * The whole HTTP surface as a Node request listener: GraphQL subscriptions over SSE are served ahead of
- * Koa (see sse-requests.ts for why), everything else by the Koa app.
- */
-export function createRequestListener(options: AppOptions): RequestListener {
-  // One allowance per client, whether a request is served by Koa or ahead of it.
-  const shared = { ...options, clientLimits: clientLimitsOf(options) };
-  const koa = buildApp(shared).callback();
-  if (!shared.subscriptions) return koa;
-  return withSseSubscriptions(koa, {
-    subscriptions: shared.subscriptions,
-    graphql: shared.graphql,
-    security: shared.security,
-    adminAuth: shared.adminAuth,
-    limits: shared.clientLimits,
-    logger: shared.logger,
-  });
+/** Answers a refusal of admission.ts in Koa, with the body shape of the route. */
+function refuse(ctx: Koa.Context, refusal: Refusal, body: (message: string) => object): void {
+  ctx.status = refusal.status;
+  for (const [name, value] of Object.entries(refusal.headers ?? {})) ctx.set(name, value);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body(refusal.message);
 }

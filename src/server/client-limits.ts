@@ -1,4 +1,3 @@
-import type Koa from 'koa';
 import { type Bucket, takeToken } from '../domain/token-bucket.ts';
 
 const MINUTE_MS = 60_000;
@@ -77,40 +76,6 @@ export function createClientLimits(options: { perMinute: number; maxStreams: num
     reserveStream: (client: string) => streams.reserve(client),
     /** One open WebSocket, subscriptions or not. */
     reserveSocket: (client: string) => sockets.reserve(client),
-
-    /**
-     * The Koa side: the rate limit on every /graphql request, and the stream cap on a stream request that
-     * reaches Koa. Streams to /graphql, in any spelling the router takes, are served ahead of Koa by
-     * sse-requests.ts; the cap stays here for any other way a stream reaches the route.
-     */
-    middleware(clientOf: (ctx: Koa.Context) => string): Koa.Middleware {
-      return async (ctx, next) => {
-        const client = clientOf(ctx);
-        const request = takeRequest(client);
-        if (!request.allowed) {
-          ctx.status = 429;
-          ctx.set('Retry-After', request.retryAfter);
-          ctx.body = { errors: [{ message: request.message }] };
-          return;
-        }
-
-        const isStream = (ctx.get('accept') ?? '').includes('text/event-stream');
-        if (!isStream) return next();
-        const release = streams.reserve(client);
-        if (!release) {
-          ctx.status = 429;
-          ctx.body = { errors: [{ message: tooManySubscriptions(options.maxStreams) }] };
-          return;
-        }
-        ctx.res.once('close', release);
-        try {
-          await next();
-        } catch (error) {
-          release();
-          throw error;
-        }
-      };
-    },
   };
 }
 

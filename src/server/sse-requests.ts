@@ -2,20 +2,12 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Logger } from 'pino';
 import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { Config } from '../config.ts';
-import type { ClientLimits } from './client-limits.ts';
-import { tooManySubscriptions } from './client-limits.ts';
-import { fetchHeaders, graphqlBodyProblem, parseJsonObject, queryParams, readBody } from './graphql-http.ts';
-import {
-  type AdminAuth,
-  type AdminDecision,
-  clientAddress,
-  originAllowed,
-  originRefusal,
-  requestOrigin,
-  setSecurityHeaders,
-} from './security.ts';
+import type { Admission, Refusal } from './admission.ts';
+import type { GraphqlHandler } from './app.ts';
+import { fetchHeaders, parseJsonObject, queryParams, readBody } from './graphql-http.ts';
+import { setSecurityHeaders } from './security.ts';
 
-/** Serves GraphQL subscriptions over SSE (graphql/sse-subscriptions.ts); false means "not a subscription". */
+/** Serves GraphQL subscriptions over SSE (sse-subscriptions.ts); false means "not a subscription". */
 export interface SubscriptionHandler {
   handle(
     req: IncomingMessage,
@@ -24,17 +16,12 @@ export interface SubscriptionHandler {
   ): Promise<boolean>;
 }
 
-/** Yoga's Fetch entry point, for whatever asked for a stream but is not a subscription. */
-export interface GraphqlFetch {
-  fetch(url: string, init: RequestInit, context: { admin: AdminDecision }): Response | Promise<Response>;
-}
-
 export interface SseRequestOptions {
   subscriptions: SubscriptionHandler;
-  graphql: GraphqlFetch;
-  security: Config['security'];
-  adminAuth: AdminAuth;
-  limits: ClientLimits;
+  /** Yoga, for whatever asked for a stream but is not a subscription. */
+  graphql: Pick<GraphqlHandler, 'fetch'>;
+  admission: Admission;
+  security: Pick<Config['security'], 'allowedOrigins'>;
   logger: Logger;
 }
 
@@ -42,9 +29,9 @@ export interface SseRequestOptions {
  * GraphQL-over-SSE requests to /graphql, served before Koa. A subscriber holds its request open for hours,
  * and everything Koa makes for a request (its context, request and response objects, the middleware
  * chain's closures, the listeners that wait for the response to finish) would live as long: ~10,000 open
- * streams is where that shows (docs/BENCHMARKS.md, P2). The checks are Koa's /graphql route's, in the same
- * order and with the same answers: origin, body, rate, the per-client stream cap; then the cohorts, or
- * Yoga's answer for anything that asked for a stream but is not a valid subscription.
+ * streams is where that shows (docs/BENCHMARKS.md, P2). Admission is decided by admission.ts, exactly as
+ * for Koa's /graphql route; then the cohorts, or Yoga's answer for anything that asked for a stream but is
+ * not a valid subscription.
  */
 export function withSseSubscriptions(next: RequestListener, options: SseRequestOptions): RequestListener {
   return (req, res) => {
@@ -58,7 +45,7 @@ export function withSseSubscriptions(next: RequestListener, options: SseRequestO
         return;
       }
       options.logger.error({ err: error }, 'SSE request failed');
-      if (!res.headersSent) answer(res, 500, 'Unexpected error.');
+      if (!res.headersSent) answerRefusal(res, { status: 500, message: 'Unexpected error.' });
       else res.destroy();
     });
   };
@@ -74,32 +61,11 @@ function isGraphqlStreamRequest(req: IncomingMessage): boolean {
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, options: SseRequestOptions): Promise<void> {
-  const { security, limits } = options;
   setSecurityHeaders((name, value) => res.setHeader(name, value));
-  if (!originAllowed(req, security)) {
-    answer(res, 403, originRefusal(req));
-    return;
-  }
-  allowListedOrigin(req, res, security);
-  const problem = graphqlBodyProblem(req);
-  if (problem) {
-    // Do not read the rest of a large body; let the client see the answer and close.
-    if (problem.status === 413) res.setHeader('Connection', 'close');
-    answer(res, problem.status, problem.message);
-    return;
-  }
-  const client = clientAddress(req, security.trustProxy);
-  const request = limits.takeRequest(client);
-  if (!request.allowed) {
-    res.setHeader('Retry-After', request.retryAfter);
-    answer(res, 429, request.message);
-    return;
-  }
-  const release = limits.reserveStream(client);
-  if (!release) {
-    answer(res, 429, tooManySubscriptions(limits.maxStreams));
-    return;
-  }
+  const decided = await options.admission.graphql(req, 'stream');
+  if ('refused' in decided) return answerRefusal(res, decided.refused);
+  allowListedOrigin(req, res, options.security);
+  const { admin, audit, release = () => {} } = decided.admitted;
   res.once('close', release);
 
   const body = req.method === 'POST' ? await readBody(req) : undefined;
@@ -109,13 +75,14 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: SseRequ
 
   // A query over SSE, an invalid document, bad JSON: Yoga's answer, from the body we had to read to tell.
   const response = await options.graphql.fetch(
-    `${requestOrigin(req, security.trustProxy)}${req.url}`,
+    `${options.admission.ownOrigin(req)}${req.url}`,
     { method: req.method, headers: fetchHeaders(req.headers), body },
-    { admin: options.adminAuth.decide(req) },
+    { admin, audit },
   );
   response.headers.forEach((value, name) => {
     res.setHeader(name, value);
   });
+  res.setHeader('Cache-Control', 'no-store');
   res.writeHead(response.status);
   // Yoga's Response is a ponyfill, not Node's web stream, but it is async-iterable.
   if (response.body) {
@@ -126,7 +93,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: SseRequ
 }
 
 /** A page of another origin listed in ALLOWED_ORIGINS may read the stream (CORS, with credentials). */
-function allowListedOrigin(req: IncomingMessage, res: ServerResponse, security: Config['security']) {
+function allowListedOrigin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  security: SseRequestOptions['security'],
+) {
   const origin = req.headers.origin;
   if (!origin || !security.allowedOrigins.includes(origin)) return;
   res.setHeader('Access-Control-Allow-Origin', origin);
@@ -134,12 +105,14 @@ function allowListedOrigin(req: IncomingMessage, res: ServerResponse, security: 
   res.setHeader('Vary', 'Origin');
 }
 
-/** A GraphQL-shaped JSON error answer. */
-function answer(res: ServerResponse, status: number, message: string): void {
-  const body = JSON.stringify({ errors: [{ message }] });
-  res.writeHead(status, {
+/** A refusal as a GraphQL-shaped JSON error answer, outside Koa. */
+export function answerRefusal(res: ServerResponse, refusal: Refusal): void {
+  const body = JSON.stringify({ errors: [{ message: refusal.message }] });
+  res.writeHead(refusal.status, {
+    ...refusal.headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
   });
   res.end(body);
 }

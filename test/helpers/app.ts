@@ -1,4 +1,5 @@
 import { QueueEvents } from 'bullmq';
+import type { Logger } from 'pino';
 import type { PriceJobResult } from '../../jobs/price-processor.ts';
 import { createManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -11,7 +12,7 @@ import { createTestDatabase, removeRedisPrefix, silentLogger, testEnv, uniqueNam
  * nothing runs unless the test asks.
  */
 export async function startTestApp(
-  options: { role?: Role; env?: Record<string, string>; start?: Date } = {},
+  options: { role?: Role; env?: Record<string, string>; start?: Date; logger?: Logger } = {},
 ) {
   const database = await createTestDatabase({ migrate: false });
   const prefix = uniqueName('q');
@@ -26,7 +27,10 @@ export async function startTestApp(
       ...options.env,
     }),
   );
-  const running = await startRole(options.role ?? 'start', config, { clock, logger: silentLogger });
+  const running = await startRole(options.role ?? 'start', config, {
+    clock,
+    logger: options.logger ?? silentLogger,
+  });
   let events: QueueEvents | undefined;
   // The price scheduler's first job runs at start. Wait for it, so a test's own jobs and the events it
   // watches are not interleaved with that one.

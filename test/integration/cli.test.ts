@@ -73,7 +73,7 @@ describe('the CLI', () => {
     const worker = (await cli(['worker', '--help'])).stdout;
     const api = (await cli(['api', '--help'])).stdout;
     const migrate = (await cli(['migrate', '--help'])).stdout;
-    expect(worker).toMatch(/^ {2}PROVIDER +market data: [^]*?\(default: simulated\)$/m);
+    expect(worker).toMatch(/^ {2}PROVIDER +market data: [\s\S]*?\(default: simulated\)$/m);
     expect(worker).not.toMatch(/^ {2}HOST /m);
     expect(api).toMatch(/^ {2}HOST +address the HTTP server binds to \(default: 127\.0\.0\.1\)$/m);
     expect(api).not.toMatch(/FINNHUB_API_KEY/);

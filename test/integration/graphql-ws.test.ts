@@ -7,8 +7,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createGraphqlWsServer } from '../../graphql/graphql-ws-server.ts';
 import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts';
+import { createGraphqlWsServer } from '../../src/server/graphql-ws-server.ts';
 import { ticksChannel } from '../../src/tick-channel.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { silentLogger, TEST_REDIS_URL } from '../helpers/services.ts';
@@ -520,7 +520,8 @@ describe('graphql-ws heartbeat', () => {
     server.on('upgrade', (req, socket, head) =>
       webSockets.handleUpgrade(req, socket, head, {
         admin: { allowed: false, status: 403, reason: 'none here' },
-        adminFor: () => ({ allowed: false, status: 403, reason: 'none here' }),
+        adminFor: async () => ({ allowed: false, status: 403, reason: 'none here' }),
+        audit: () => {},
         spendRequest: () => undefined,
         reserveSubscription: () => () => {},
         subscriptionLimitMessage: 'none',

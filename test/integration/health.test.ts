@@ -5,9 +5,10 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { createAdmission } from '../../src/server/admission.ts';
 import { buildApp } from '../../src/server/app.ts';
+import { createClientLimits } from '../../src/server/client-limits.ts';
 import { createHealthCheck } from '../../src/server/health.ts';
-import { createAdminAuth } from '../../src/server/security.ts';
 import { createTestDatabase, silentLogger } from '../helpers/services.ts';
 
 async function freePort(): Promise<number> {
@@ -69,7 +70,13 @@ describe('/healthz', () => {
       queues: [],
       webRoot: '/nonexistent',
       security: config.security,
-      adminAuth: createAdminAuth(config),
+      admission: createAdmission({
+        server: config.server,
+        security: config.security,
+        limits: createClientLimits({ perMinute: 60, maxStreams: 1 }),
+        logger: silentLogger,
+        keyPrefix: 'unused',
+      }),
     });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { type GraphqlParams, prepareOperation } from './operation.ts';
+import { type GraphqlParams, prepareOperation } from '../../graphql/operation.ts';
 import {
   type CohortEvent,
   MAX_BUFFERED_BYTES,
   type SubscriptionCohorts,
   type SubscriptionSink,
-} from './subscription-cohorts.ts';
+} from '../../graphql/subscription-cohorts.ts';
 
 /** Proxies and browsers close streams that stay silent; a comment line every so often keeps them open. */
 const KEEP_ALIVE_MS = 12_000;

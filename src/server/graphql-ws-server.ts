@@ -3,17 +3,18 @@ import type { Duplex } from 'node:stream';
 import { execute, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { outcomeWithin } from '../src/deadline.ts';
-import type { AdminDecision } from '../src/server/security.ts';
-import type { WebSocketSession } from '../src/server/websocket-upgrade.ts';
-import { maskResult, prepareOperation } from './operation.ts';
-import type { RequestContext } from './resolvers.ts';
+import { maskResult, prepareOperation } from '../../graphql/operation.ts';
+import type { RequestContext } from '../../graphql/resolvers.ts';
 import {
   type CohortEvent,
   MAX_BUFFERED_BYTES,
   type SubscriptionCohorts,
   type SubscriptionSink,
-} from './subscription-cohorts.ts';
+} from '../../graphql/subscription-cohorts.ts';
+import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
+import { outcomeWithin } from '../deadline.ts';
+import type { AdminDecision } from '../domain/admin.ts';
+import type { WebSocketSession } from './websocket-upgrade.ts';
 
 /** The WebSocket subprotocol of graphql-ws (node_modules/graphql-ws/PROTOCOL.md). */
 const GRAPHQL_TRANSPORT_WS = 'graphql-transport-ws';
@@ -21,6 +22,7 @@ const GRAPHQL_TRANSPORT_WS = 'graphql-transport-ws';
 /** Close codes: RFC 6455's and the ones PROTOCOL.md names. */
 const CloseCode = Object.freeze({
   GoingAway: 1001,
+  InternalServerError: 4500,
   BadRequest: 4400,
   Unauthorized: 4401,
   Forbidden: 4403,
@@ -56,6 +58,8 @@ interface Connection {
   admin: AdminDecision;
   /** Sent `connection_init` and was answered `connection_ack`: may subscribe. */
   initialised: boolean;
+  /** Sent `connection_init`, whose credentials are still being judged. */
+  initialising: boolean;
   /** Answered the last heartbeat ping. */
   alive: boolean;
   initTimer: NodeJS.Timeout | undefined;
@@ -135,6 +139,7 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
       session,
       admin: session.admin,
       initialised: false,
+      initialising: false,
       alive: true,
       initTimer: undefined,
       operations: new Map(),
@@ -150,7 +155,11 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
     });
     socket.on('message', (data) => onMessage(connection, data));
     // ws reports protocol faults (e.g. a message over maxPayload) here after closing the socket itself.
-    socket.on('error', (error) => logger.debug({ err: error }, 'graphql-ws socket error'));
+    socket.on('error', (error) =>
+      isClientDisconnect(error)
+        ? logger.debug(describeDisconnect(error), 'graphql-ws: client went away')
+        : logger.warn({ err: error }, 'graphql-ws socket error'),
+    );
     socket.once('close', () => {
       clearTimeout(connection.initTimer);
       connections.delete(connection);
@@ -159,6 +168,13 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
       session.closed();
     });
     ensureHeartbeat();
+  }
+
+  function acknowledge(connection: Connection) {
+    if (connection.socket.readyState !== WebSocket.OPEN) return;
+    connection.initialised = true;
+    clearTimeout(connection.initTimer);
+    sendMessage(connection, { type: 'connection_ack' });
   }
 
   function onMessage(connection: Connection, data: RawData) {
@@ -178,7 +194,7 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
     }
     switch (message.type) {
       case 'connection_init': {
-        if (connection.initialised) {
+        if (connection.initialised || connection.initialising) {
           return close(
             connection,
             CloseCode.TooManyInitialisationRequests,
@@ -190,17 +206,26 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
         }
         // Browsers cannot put headers on a WebSocket: credentials may come as { authorization: "Bearer …" }.
         const authorization = (message.payload as Record<string, unknown> | null | undefined)?.authorization;
-        if (authorization !== undefined) {
-          if (typeof authorization !== 'string') {
-            return close(connection, CloseCode.BadRequest, 'connection_init: authorization must be a string');
-          }
-          const admin = connection.session.adminFor(authorization);
-          if (!admin.allowed) return close(connection, CloseCode.Forbidden, `Forbidden: ${admin.reason}`);
-          connection.admin = admin;
+        if (authorization === undefined) return acknowledge(connection);
+        if (typeof authorization !== 'string') {
+          return close(connection, CloseCode.BadRequest, 'connection_init: authorization must be a string');
         }
-        connection.initialised = true;
-        clearTimeout(connection.initTimer);
-        return sendMessage(connection, { type: 'connection_ack' });
+        connection.initialising = true;
+        void connection.session.adminFor(authorization).then(
+          (admin) => {
+            connection.initialising = false;
+            if (typeof admin === 'string')
+              return close(connection, CloseCode.TooManyInitialisationRequests, admin);
+            if (!admin.allowed) return close(connection, CloseCode.Forbidden, `Forbidden: ${admin.reason}`);
+            connection.admin = admin;
+            acknowledge(connection);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'graphql-ws: could not judge connection_init credentials');
+            close(connection, CloseCode.InternalServerError, 'Internal server error');
+          },
+        );
+        return;
       }
       case 'ping':
         if (!isOptionalRecord(message.payload)) {
@@ -278,7 +303,7 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
       }
       const { document, operationName, variables, kind } = prepared.operation;
       if (kind !== 'subscription') {
-        const contextValue: RequestContext = { admin: connection.admin };
+        const contextValue: RequestContext = { admin: connection.admin, audit: connection.session.audit };
         const result = await execute({
           schema,
           document,
