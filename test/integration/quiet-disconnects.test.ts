@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Running, startRole } from '../../src/start.ts';
@@ -74,12 +75,23 @@ describe('a closed browser tab', () => {
       ),
     ]);
     const streams = await Promise.all([openStream(url), openStream(url), openStream(url)]);
+    // A graphql-ws subscriber whose connection is reset.
+    const socket = new WebSocket(`ws://${url.host}/graphql`, 'graphql-transport-ws');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await new Promise((resolve) => socket.once('message', resolve));
+    socket.send(
+      JSON.stringify({ type: 'subscribe', id: '1', payload: { query: 'subscription { ticks { ticker } }' } }),
+    );
     // Let Yoga subscribe, then close the tabs the rude way (a reset, as a killed browser does) and the
     // polite way, and publish so that the server writes to the dead sockets.
     await new Promise((resolve) => setTimeout(resolve, 300));
     streams[0]!.resetAndDestroy();
     streams[1]!.destroy();
     streams[2]!.end();
+    // ws offers no public reset; its socket does.
+    (socket as unknown as { _socket: net.Socket })._socket.resetAndDestroy();
     for (let i = 0; i < 5; i++) {
       await running.deps.publishTicks([{ ticker: 'AAPL', price: 100 + i, time: new Date() }]);
       await new Promise((resolve) => setTimeout(resolve, 100));
