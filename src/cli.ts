@@ -108,8 +108,10 @@ async function main(argv: string[]): Promise<number> {
       env: process.env,
     },
   });
-  if (supervised) process.send!(WORKER_READY_MESSAGE);
-  else {
+  if (supervised) {
+    // A parent gone during our start-up has already asked us to stop (its channel closed).
+    if (process.connected) process.send!(WORKER_READY_MESSAGE);
+  } else {
     const { describeBackends } = await import('./deps.ts');
     const backends = describeBackends(running.deps);
     process.stdout.write(banner({ command, config, running, backends, readyMs: Date.now() - started }));
