@@ -1,106 +1,138 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   type ASTVisitor,
   type DocumentNode,
-  type FragmentDefinitionNode,
   GraphQLError,
-  Kind,
+  type GraphQLSchema,
   type ParseOptions,
   parse,
-  type SelectionSetNode,
   type Source,
   specifiedRules,
   type ValidationContext,
   type ValidationRule,
+  validate,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
+import { MAX_TICKERS_PER_REQUEST } from './arguments.ts';
+import { type ListSizes, operationCost } from './query-cost.ts';
 
 /** Bounds on what one GraphQL document may ask for; nothing our page or GraphiQL examples need comes near. */
 export const LIMITS = Object.freeze({
   /**
-   * Nesting of selection sets, through fragments. Our own types are 2 deep; the bound is set by
-   * introspection: GraphiQL's schema query (graphql-js `getIntrospectionQuery`, its TypeRef fragment) is 15
-   * deep, and at 12 GraphiQL showed "Error fetching schema" (no docs, no completion).
+   * Nesting of selection sets, through fragments (a spread adds no level of its own). Our own types are 2
+   * deep; the bound is set by introspection: GraphiQL's schema query (graphql-js `getIntrospectionQuery`,
+   * its TypeRef fragment) is 15 deep, and at 12 GraphiQL showed "Error fetching schema" (no docs, no
+   * completion).
    */
   maxDepth: 16,
-  /** Aliased fields in one document: aliases multiply the work of one request. */
+  /** Aliased fields in one operation, fragments expanded: aliases multiply the work of one request. */
   maxAliases: 15,
+  /** Directives in one operation, fragments expanded; our page uses none. */
+  maxDirectives: 10,
   /** Lexical tokens in one document: parsing cost is bounded before any validation runs. */
   maxTokens: 2000,
+  /**
+   * Fields × list sizes (graphql/query-cost.ts), with every list at the most it can answer: the page's
+   * watchlist query costs 9 per ticker, 18,000 at the MAX_SYMBOLS ceiling; GraphiQL's schema query costs
+   * about 50,000 (this schema's own list sizes: types × fields × args …). The bound admits both and refuses
+   * more than five aliased copies of the watchlist.
+   */
+  maxCost: 100_000,
+  /**
+   * Times one response path may be selected, fragments expanded. graphql-js compares every pair of fields
+   * on one path (OverlappingFieldsCanBeMerged), so 220 copies of `stock(ticker: "A") { ticker }` cost it
+   * 77 ms and 1,990 `__typename` 9 ms; eight let a field (a client's `__typename`) come through the
+   * selection itself and seven colocated fragments.
+   */
+  maxPathRepeats: 8,
+});
+
+export type Limits = typeof LIMITS;
+
+/** Upper bounds on our list fields, for the cost: a watchlist holds at most MAX_SYMBOLS tickers. */
+export const LIST_SIZES: ListSizes = Object.freeze({
+  sizes: {
+    'Query.watchlist': MAX_SYMBOLS,
+    // Without `tickers`, one series per watched ticker; a literal `tickers` list counts its items instead.
+    'Query.priceHistory': MAX_SYMBOLS,
+    'Subscription.ticks': MAX_SYMBOLS,
+  },
+  perArgumentItem: { 'Query.priceHistory': 'tickers', 'Subscription.ticks': 'tickers' },
+  defaultListSize: MAX_TICKERS_PER_REQUEST,
 });
 
 function limitError(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
 }
 
-function depthOf(
-  selectionSet: SelectionSetNode | undefined,
-  fragments: Record<string, FragmentDefinitionNode>,
-  seen: Set<string>,
-): number {
-  if (!selectionSet) return 0;
-  let deepest = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      deepest = Math.max(
-        deepest,
-        selection.selectionSet ? 1 + depthOf(selection.selectionSet, fragments, seen) : 1,
+/**
+ * graphql-armor's rules throw "Syntax Error: …" by default, which aborts validation with a misleading
+ * word; reported through the context instead, they are QUERY_TOO_COMPLEX like every other limit here.
+ */
+const reportArmor = (context: ValidationContext | null, error: GraphQLError) => {
+  context?.reportError(limitError(error.message.replace(/^Syntax Error: /, '')));
+};
+const armorOptions = { propagateOnRejection: false, onReject: [reportArmor], exposeLimits: true };
+
+/** Refuses operations that cost more than `maxCost` or select one response path more than `maxPathRepeats` times. */
+export function costRule(
+  limits: Pick<Limits, 'maxCost' | 'maxPathRepeats'>,
+  lists = LIST_SIZES,
+): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(node) {
+      const { cost, mostRepeatedPath } = operationCost(
+        context.getSchema(),
+        node,
+        (name) => context.getFragment(name),
+        lists,
+        limits.maxCost,
       );
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      deepest = Math.max(deepest, depthOf(selection.selectionSet, fragments, seen));
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments[name];
-      // A fragment spread twice on one path is a cycle (itself invalid); do not recurse into it forever.
-      if (!fragment || seen.has(name)) continue;
-      deepest = Math.max(deepest, depthOf(fragment.selectionSet, fragments, new Set([...seen, name])));
-    }
-  }
-  return deepest;
+      if (!(cost <= limits.maxCost)) {
+        const found =
+          Number.isFinite(cost) && cost < 1e15 ? Math.round(cost).toLocaleString('en-US') : 'beyond counting';
+        context.reportError(
+          limitError(
+            `Query cost limit of ${limits.maxCost.toLocaleString('en-US')} exceeded, found ${found} (fields × list sizes).`,
+          ),
+        );
+      } else if (mostRepeatedPath && mostRepeatedPath.count > limits.maxPathRepeats) {
+        context.reportError(
+          limitError(
+            `Field "${mostRepeatedPath.path}" is selected ${mostRepeatedPath.count} times; at most ${limits.maxPathRepeats} are allowed.`,
+          ),
+        );
+      }
+    },
+  });
 }
 
-/** Refuses operations nested deeper than `max` selection sets. */
-export function maxDepthRule(max: number) {
-  return (context: ValidationContext): ASTVisitor => {
-    const fragments: Record<string, FragmentDefinitionNode> = {};
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-    }
-    return {
-      OperationDefinition(node) {
-        const depth = depthOf(node.selectionSet, fragments, new Set());
-        if (depth > max) {
-          context.reportError(limitError(`query depth ${depth} exceeds the limit of ${max}`));
-        }
-      },
-    };
-  };
-}
-
-/** Refuses documents with more than `max` aliased fields. */
-export function maxAliasesRule(max: number) {
-  return (context: ValidationContext): ASTVisitor => {
-    let aliases = 0;
-    let reported = false;
-    return {
-      Field(node) {
-        if (!node.alias) return;
-        aliases += 1;
-        if (aliases > max && !reported) {
-          reported = true;
-          context.reportError(limitError(`the document uses more than ${max} aliases`));
-        }
-      },
-    };
-  };
+/**
+ * The document limits, each linear in the document: graphql-armor's depth, alias and directive rules
+ * (each remembers a fragment's figure the first time it is spread) and our cost rule (likewise). Armor's
+ * introspection exemption is off: a depth bomb through `__schema` is a depth bomb.
+ */
+export function limitRules(limits: Limits = LIMITS): ValidationRule[] {
+  return [
+    maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: false, ...armorOptions }),
+    maxAliasesRule({ n: limits.maxAliases, ...armorOptions }),
+    maxDirectivesRule({ n: limits.maxDirectives, ...armorOptions }),
+    costRule(limits),
+  ];
 }
 
 /**
  * Parses with the token budget; a document over it is refused with the same QUERY_TOO_COMPLEX error
  * wherever it arrives (Yoga, SSE, graphql-ws). Syntax errors are thrown as graphql-js reports them.
+ * graphql-js's own `maxTokens` stops the lexer there, so a megabyte of `{a a a …}` costs as much as 2,000
+ * tokens (armor's max-tokens does the same through a Proxy on the lexer; this is the library's own switch).
  */
 export function parseWithinLimits(
   source: string | Source,
-  limits: Pick<typeof LIMITS, 'maxTokens'> = LIMITS,
+  limits: Pick<Limits, 'maxTokens'> = LIMITS,
   options?: ParseOptions,
 ): DocumentNode {
   try {
@@ -114,23 +146,44 @@ export function parseWithinLimits(
   }
 }
 
-/** Every rule a document must pass here: graphql-js's own, plus the depth and alias bounds. */
-export function validationRules(limits = LIMITS): ValidationRule[] {
-  return [...specifiedRules, maxDepthRule(limits.maxDepth), maxAliasesRule(limits.maxAliases)];
+/**
+ * The limits' refusals for a document (none when it is within every limit). Run on its own, before
+ * graphql-js's rules: all rules of one validation pass run side by side, so a refusal reported by a limit
+ * would not stop OverlappingFieldsCanBeMerged from doing its quadratic work on the same document.
+ */
+export function limitErrors(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  limits: Limits = LIMITS,
+): readonly GraphQLError[] {
+  return validate(schema, document, limitRules(limits));
 }
 
 /**
- * Parses with a token budget and validates with the depth and alias rules. graphql-js stops lexing at
- * `maxTokens`, so a megabyte of `{a a a …}` costs as much as 2,000 tokens.
+ * Validates in two passes: the limits first, and graphql-js's own rules only for a document within them.
+ * The transports we serve ourselves (src/server/: SSE, graphql-ws) validate through here, by
+ * graphql/operation.ts; Yoga does the same through `useQueryLimits`.
  */
-export function useQueryLimits(limits = LIMITS): Plugin {
+export function validateWithinLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  limits: Limits = LIMITS,
+): readonly GraphQLError[] {
+  const refused = limitErrors(schema, document, limits);
+  return refused.length > 0 ? refused : validate(schema, document, specifiedRules);
+}
+
+/** The same parse and two-pass validation for Yoga (POST, GET and its own SSE). */
+export function useQueryLimits(limits: Limits = LIMITS): Plugin {
   return {
     onParse({ setParseFn }) {
       setParseFn((source, options) => parseWithinLimits(source, limits, options));
     },
-    onValidate({ addValidationRule }) {
-      addValidationRule(maxDepthRule(limits.maxDepth));
-      addValidationRule(maxAliasesRule(limits.maxAliases));
+    onValidate({ validateFn, setValidationFn }) {
+      setValidationFn((schema, document, rules, typeInfo, options) => {
+        const refused = limitErrors(schema, document, limits);
+        return refused.length > 0 ? refused : validateFn(schema, document, rules, typeInfo, options);
+      });
     },
   };
 }

@@ -6,10 +6,9 @@ import {
   getOperationAST,
   type OperationTypeNode,
   print,
-  validate,
 } from 'graphql';
 import type { Logger } from 'pino';
-import { parseWithinLimits, validationRules } from './limits.ts';
+import { parseWithinLimits, validateWithinLimits } from './limits.ts';
 
 /** What a client asks for, from a GET query string, a JSON body or a graphql-ws `subscribe` payload. */
 export interface GraphqlParams {
@@ -98,7 +97,7 @@ function checkDocument(schema: GraphQLSchema, query: string): CheckedDocument {
   let checked: CheckedDocument;
   try {
     const document = parseWithinLimits(query);
-    const errors = validate(schema, document, validationRules());
+    const errors = validateWithinLimits(schema, document);
     checked = errors.length > 0 ? { errors } : { document, printed: print(document) };
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;

@@ -2,6 +2,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { TickRepository } from '../src/db/tick-repository.ts';
 import type { Tick } from '../src/domain/tick.ts';
 import { ProviderError } from '../src/providers/provider.ts';
+import { checkKeptQuotes } from '../src/providers/validate.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
 import { saveForRetry, writeOrHold } from './durable-write.ts';
 import {
@@ -47,15 +48,61 @@ export interface PriceProcessorDeps extends ProviderJobDeps {
  * on its own: the next tick, seconds away, asks again.
  */
 export function createPriceProcessor(deps: PriceProcessorDeps) {
+  /**
+   * A job's data is not only ours: Bull Board's "add job" and "edit data", or anyone who can write to
+   * Redis, can put quotes and symbols in it. Both pass the checks a provider answer passes before anything
+   * is fetched or stored (src/providers/validate.ts); what fails is logged, listed in the job's result and
+   * its log, and dropped.
+   */
+  async function checkJobData(job: Job<PriceJobData>) {
+    // The list a price job fetches (kept in Redis too, so a retry during a database outage still finds it).
+    const watched = new Set(await deps.watchlist.fetchableTickers(deps.provider.name));
+    const checked =
+      job.data.quotes === undefined
+        ? { ticks: undefined, refused: [] }
+        : checkKeptQuotes(job.data.quotes, { now: deps.clock.now(), watched });
+    const refused = [...checked.refused];
+    let pending = job.data.pending;
+    if (pending !== undefined) {
+      const asked: unknown[] = Array.isArray(pending) ? pending : [pending];
+      // A ticker the provider said it does not know is still watched: asked for again, it gets the
+      // provider's own answer (the database is only asked when such a ticker is named).
+      if (asked.some((symbol) => !watched.has(symbol as string))) {
+        for (const ticker of await deps.watchlist.enabledTickers()) watched.add(ticker);
+      }
+      pending = asked.filter((symbol): symbol is string => typeof symbol === 'string' && watched.has(symbol));
+      for (const symbol of asked.filter((s) => !pending!.includes(s as string))) {
+        refused.push({ symbol: String(symbol).slice(0, 20), error: 'pending: not a watched ticker' });
+      }
+    }
+    for (const { symbol, error } of refused) {
+      deps.logger.warn({ jobId: job.id, symbol, error }, 'price job data refused');
+      await job.log(`refused ${symbol}: ${error}`).catch(() => {});
+    }
+    return { ticks: checked.ticks, pending, refused };
+  }
+
   return async (job: Job<PriceJobData>, token?: string, signal?: AbortSignal): Promise<PriceJobResult> => {
-    let quotes = job.data.quotes;
+    const fromData =
+      job.data.quotes !== undefined || job.data.pending !== undefined ? await checkJobData(job) : undefined;
+    if (fromData && !fromData.ticks?.length && !fromData.pending?.length && fromData.refused.length > 0) {
+      // Nothing usable: a retry would find the same data.
+      throw new UnrecoverableError(
+        `job data refused: ${fromData.refused.map((r) => `${r.symbol}: ${r.error}`).join('; ')}`,
+      );
+    }
+    let quotes = fromData?.ticks?.map((t) => ({
+      ticker: t.ticker,
+      price: t.price,
+      time: t.time.toISOString(),
+    }));
     // Quotes in the job's data were fetched by an earlier attempt, which may have stored them and died
     // before publishing: this run then stores nothing new, but must still tell the subscribers.
     const rerun = quotes !== undefined;
-    let pending = job.data.pending;
+    let pending = fromData?.pending;
     let waitMs = DEFAULT_RATE_LIMIT_WAIT_MS;
     const carried = job.data.carried ?? { fetched: 0, stored: 0, failed: [] };
-    let failed: PriceJobResult['failed'] = [];
+    let failed: PriceJobResult['failed'] = fromData?.refused ?? [];
     if (!quotes) {
       const symbols = pending ?? (await deps.watchlist.fetchableTickers(deps.provider.name));
       if (symbols.length === 0) return carried;
@@ -68,7 +115,7 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
       const limited = new Set(sorted.limited?.symbols);
       const reported = result.failed.filter((f) => !limited.has(f.symbol));
       for (const f of reported) deps.logger.warn({ symbol: f.symbol, err: f.error }, 'price fetch failed');
-      failed = describeFailures(reported);
+      failed = [...failed, ...describeFailures(reported)];
       quotes = result.ok.map((q) => ({ ticker: q.symbol, price: q.price, time: q.time.toISOString() }));
       pending = sorted.limited?.symbols;
       waitMs = sorted.limited?.waitMs ?? waitMs;

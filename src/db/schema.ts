@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, integer, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  integer,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+import { MAX_PRICE } from '../domain/tick.ts';
 
 /**
  * The classic stockstreamer's three tables keep their names and columns, so its SQL still reads the data;
@@ -13,7 +24,16 @@ export const stockPrices = pgTable(
     price: numeric('price', { mode: 'number' }).notNull(),
     time: timestamp('time', { withTimezone: true, mode: 'date' }).notNull(),
   },
-  (table) => [primaryKey({ columns: [table.stockName, table.time] })],
+  (table) => [
+    primaryKey({ columns: [table.stockName, table.time] }),
+    // The rules every writer checks first (src/providers/validate.ts), held by the database too, so that
+    // no path at all (a script, a psql session, a future job) can store a price a provider answer could
+    // not. The migration adds it NOT VALID: rows stored before it are left as they are.
+    check(
+      'stock_prices_price_in_range',
+      sql`${table.price} > 0 AND ${table.price} <= ${sql.raw(String(MAX_PRICE))}`,
+    ),
+  ],
 );
 
 export const stockImageUrls = pgTable('stock_image_urls', {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MAX_PRICE } from '../domain/tick.ts';
+import { TICKER_PATTERN } from '../domain/symbols.ts';
+import { MAX_PRICE, type Tick } from '../domain/tick.ts';
 import type { ProviderHttp } from './http.ts';
 import { InvalidProviderResponseError } from './provider.ts';
 
@@ -53,13 +54,71 @@ const MAX_CLOCK_SKEW_MS = 86_400_000;
  * garbage (a milliseconds/seconds mix-up, a zero), and storing it would put a point far off the chart.
  */
 export function tradeTime(http: ProviderHttp, endpoint: string, ms: number, now: Date, body: unknown): Date {
-  if (!Number.isFinite(ms) || ms < EARLIEST_TRADE || ms > now.getTime() + MAX_CLOCK_SKEW_MS) {
+  if (!isPlausibleTradeTime(ms, now)) {
     throw new InvalidProviderResponseError(
       http.provider,
       `${endpoint} answered an implausible trade time ${Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms)}: ${http.excerpt(JSON.stringify(body) ?? '')}`,
     );
   }
   return new Date(ms);
+}
+
+/** Not before 2000 and at most a day ahead of `now`. */
+function isPlausibleTradeTime(ms: number, now: Date): boolean {
+  return Number.isFinite(ms) && ms >= EARLIEST_TRADE && ms <= now.getTime() + MAX_CLOCK_SKEW_MS;
+}
+
+/** A quote kept in a price job's data, as `jobs/price-processor.ts` writes it: `{ ticker, price, time }`. */
+const keptQuote = z.object(
+  {
+    ticker: z.string({ error: 'a ticker' }).regex(TICKER_PATTERN, 'a ticker such as AAPL'),
+    price,
+    time: z.iso.datetime({ offset: true, error: 'an ISO-8601 time with a zone' }),
+  },
+  { error: 'an object { ticker, price, time }' },
+);
+
+/**
+ * Checks quotes that come from somewhere other than a provider's answer (a price job's data, which Bull
+ * Board's "add job" or anyone with access to Redis can write) by the rules a provider answer passes: a
+ * ticker on the watchlist, a finite price above zero and up to MAX_PRICE, a trade time from 2000 to a day
+ * ahead of `now`. Answers the ticks that pass and, for each one that does not, what was wrong.
+ */
+export function checkKeptQuotes(
+  quotes: unknown,
+  rules: { now: Date; watched: ReadonlySet<string> },
+): { ticks: Tick[]; refused: { symbol: string; error: string }[] } {
+  if (!Array.isArray(quotes)) {
+    return {
+      ticks: [],
+      refused: [{ symbol: '(all)', error: 'quotes: wanted a list of { ticker, price, time }' }],
+    };
+  }
+  const ticks: Tick[] = [];
+  const refused: { symbol: string; error: string }[] = [];
+  for (const quote of quotes) {
+    const raw = (quote as { ticker?: unknown } | null)?.ticker;
+    const symbol = typeof raw === 'string' ? raw.slice(0, 20) : '(no ticker)';
+    const parsed = keptQuote.safeParse(quote);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.length > 0 ? issue.path.join('.') : 'quote';
+      const got = (quote as Record<string, unknown> | null)?.[String(issue.path[0])];
+      const shown = JSON.stringify(issue.path.length > 0 ? got : quote)?.slice(0, 40) ?? 'nothing';
+      refused.push({ symbol, error: `${field}: wanted ${issue.message}, got ${shown}` });
+      continue;
+    }
+    const { ticker, time } = parsed.data;
+    const at = new Date(time);
+    if (!rules.watched.has(ticker)) {
+      refused.push({ symbol, error: 'ticker: not on the watchlist (or not fetched from this provider)' });
+    } else if (!isPlausibleTradeTime(at.getTime(), rules.now)) {
+      refused.push({ symbol, error: `time: wanted a trade time from 2000 to a day from now, got ${time}` });
+    } else {
+      ticks.push({ ticker, price: parsed.data.price, time: at });
+    }
+  }
+  return { ticks, refused };
 }
 
 /** A 52-week range, checked: both prices above zero and the high not below the low. */

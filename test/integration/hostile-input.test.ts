@@ -1,5 +1,7 @@
+import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -147,17 +149,42 @@ describe('hostile and broken input', () => {
       for (let i = 0; i < 20; i++) selection = `ofType { ${selection} }`;
       expectClearRefusal(
         await gql('depth bomb', `{ __schema { types { fields { type { ${selection} } } } } }`),
-        /depth \d+ exceeds the limit/,
+        /Query depth limit of 16 exceeded, found \d+/,
       );
     });
     it('an alias bomb', async () => {
       const aliases = Array.from({ length: 200 }, (_, i) => `a${i}: watchlist { ticker }`).join(' ');
-      expectClearRefusal(await gql('alias bomb', `{ ${aliases} }`), /more than 15 aliases/);
+      expectClearRefusal(
+        await gql('alias bomb', `{ ${aliases} }`),
+        /Aliases limit of 15 exceeded, found 200/,
+      );
     });
     it('a token bomb', async () => {
       expectClearRefusal(
         await gql('token bomb', `{ ${'__typename '.repeat(5000)} }`),
         /more than 2000 tokens/,
+      );
+    });
+    it('a directive bomb', async () => {
+      expectClearRefusal(
+        await gql('directive bomb', `{ permissions ${'@skip(if: false) '.repeat(50)} { adminMode } }`),
+        /Directives limit of 10 exceeded, found 50/,
+      );
+    });
+    it('a cost bomb: aliased copies of the whole watchlist', async () => {
+      const copies = Array.from(
+        { length: 15 },
+        (_, i) => `w${i}: watchlist { ticker companyName latestPrice }`,
+      );
+      expectClearRefusal(
+        await gql('cost bomb', `{ ${copies.join(' ')} }`),
+        /Query cost limit of 100,000 exceeded/,
+      );
+    });
+    it('one field selected hundreds of times', async () => {
+      expectClearRefusal(
+        await gql('repeated field', `{ ${'stock(ticker: "AAPL") { ticker } '.repeat(220)} }`),
+        /"stock" is selected 220 times/,
       );
     });
     it('a fragment cycle', async () => {
@@ -204,6 +231,99 @@ describe('hostile and broken input', () => {
       ['a float width', '{ priceHistory(width: 3.5) { ticker } }', /Int cannot represent/],
     ])('%s', async (_, query, pattern) => {
       expectClearRefusal(await gql('range', query), pattern);
+    });
+  });
+
+  /**
+   * The ~750-byte document that froze the process (issue 11): fragments F1…F30, each spreading the one
+   * before twice, 2^29 copies of a field once expanded. Sent a few times at once on every transport
+   * (renamed each time, so no cache helps), while /healthz is asked over and over: every copy must be
+   * refused as too complex, and /healthz must answer meanwhile. Before the fix the first copy held the
+   * event loop for tens of minutes and this test timed out.
+   */
+  describe('the fragment family at 30 levels', () => {
+    const family = (tag: string, leaf = 'permissions { adminMode }') => {
+      const parts = [`fragment ${tag}1 on Query { ${leaf} }`];
+      for (let i = 2; i <= 30; i++)
+        parts.push(`fragment ${tag}${i} on Query { ...${tag}${i - 1} ...${tag}${i - 1} }`);
+      return `query { ...${tag}30 } ${parts.join(' ')}`;
+    };
+    const REFUSAL = /Query cost limit of 100,000 exceeded/;
+    let renamed = 0;
+    const nextTag = () => `F${(renamed++).toString(36)}x`;
+
+    /** Runs `attack` four times at once, asking /healthz after each starts; answers what /healthz said. */
+    async function whileAttacking(attack: () => Promise<void>) {
+      const health: number[] = [];
+      const attacks: Promise<void>[] = [];
+      for (let i = 0; i < 4; i++) {
+        attacks.push(attack());
+        health.push((await fetch(`${app.url}/healthz`)).status);
+      }
+      await Promise.all(attacks);
+      health.push((await fetch(`${app.url}/healthz`)).status);
+      return health;
+    }
+
+    it('over POST', async () => {
+      const health = await whileAttacking(async () => {
+        expectClearRefusal(await gql('family POST', family(nextTag())), REFUSAL);
+      });
+      expect(health).toEqual([200, 200, 200, 200, 200]);
+    });
+
+    it('over a cross-site GET', async () => {
+      const health = await whileAttacking(async () => {
+        const answer = await send('family GET', {
+          method: 'GET',
+          path: `/graphql?query=${encodeURIComponent(family(nextTag(), '__typename'))}`,
+          headers: { accept: 'application/json', 'sec-fetch-site': 'cross-site' },
+        });
+        expectClearRefusal(answer, REFUSAL);
+      });
+      expect(health).toEqual([200, 200, 200, 200, 200]);
+    });
+
+    it('over SSE', async () => {
+      const health = await whileAttacking(async () => {
+        const answer = await send('family SSE', {
+          headers: { accept: 'text/event-stream' },
+          body: JSON.stringify({ query: family(nextTag()).replace(/^query/, 'subscription') }),
+        });
+        expect(answer.text).toMatch(REFUSAL);
+      });
+      expect(health).toEqual([200, 200, 200, 200, 200]);
+    });
+
+    it('over WebSocket, as a query and as a subscription', async () => {
+      const client = createClient({
+        url: `${app.url!.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+      });
+      try {
+        const health = await whileAttacking(async () => {
+          for (const kind of ['query', 'subscription']) {
+            const query = family(nextTag()).replace(/^query/, kind);
+            const refusal = await new Promise<unknown>((resolve, reject) => {
+              client.subscribe(
+                { query },
+                {
+                  next: () => reject(new Error('answered')),
+                  error: resolve,
+                  complete: () => reject(new Error('completed')),
+                },
+              );
+            });
+            answers.push({ name: `family WebSocket ${kind}`, status: 400 });
+            expect(JSON.stringify(refusal)).toMatch(REFUSAL);
+          }
+        });
+        expect(health).toEqual([200, 200, 200, 200, 200]);
+      } finally {
+        await client.dispose();
+      }
     });
   });
 

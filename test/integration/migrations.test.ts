@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, runMigrations } from '../../src/db/migrate.ts';
@@ -56,6 +59,39 @@ describe('migrations', () => {
       expect(rollup.rows[0].n).toBe(1);
     } finally {
       await client.end();
+    }
+  });
+
+  it('refuse a price no provider answer could give, on any path, and keep rows stored before the check', async () => {
+    const older = await createTestDatabase({ migrate: false });
+    // The migrations as they were before the check (0000…0006), applied to a database that then gets a
+    // row a hand-made job stored back then.
+    const folder = mkdtempSync(path.join(tmpdir(), 'migrations-'));
+    const client = new pg.Client({ connectionString: older.url });
+    await client.connect();
+    try {
+      cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
+      const journal = JSON.parse(readFileSync(path.join(folder, 'meta/_journal.json'), 'utf8'));
+      journal.entries = journal.entries.filter(
+        (entry: { tag: string }) => !entry.tag.endsWith('price_check'),
+      );
+      writeFileSync(path.join(folder, 'meta/_journal.json'), JSON.stringify(journal));
+      await migrate(drizzle(client), { migrationsFolder: folder });
+      await client.query(`insert into stock_prices values ('EVIL', -5, '2026-11-30T15:00:00Z')`);
+
+      await runMigrations(older.url);
+      const kept = await client.query('select stock_name, price::float8 as price from stock_prices');
+      expect(kept.rows).toEqual([{ stock_name: 'EVIL', price: -5 }]);
+      for (const price of ['-5', '0', '10000000.01', `'NaN'`]) {
+        await expect(
+          client.query(`insert into stock_prices values ('AAPL', ${price}, '2026-11-30T15:00:05Z')`),
+        ).rejects.toThrow(/violates check constraint "stock_prices_price_in_range"/);
+      }
+      await client.query(`insert into stock_prices values ('AAPL', 10000000, '2026-11-30T15:00:05Z')`);
+    } finally {
+      await client.end();
+      rmSync(folder, { recursive: true, force: true });
+      await older.drop();
     }
   });
 });

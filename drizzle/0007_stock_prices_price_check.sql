@@ -1,0 +1,1 @@
+ALTER TABLE "stock_prices" ADD CONSTRAINT "stock_prices_price_in_range" CHECK ("stock_prices"."price" > 0 AND "stock_prices"."price" <= 10000000) NOT VALID;
