@@ -104,7 +104,7 @@ async function waitForConfiguredRedis(url: string, timeoutMs: number): Promise<v
     if (Date.now() >= deadline) {
       throw new RedisUnavailableError(
         `REDIS_URL (${displayAddress(url)}) did not answer PING within ${timeoutMs / 1000} s: ` +
-          `${probe.reason ?? 'no answer'}. Start Redis there, or set REDIS_URL to a Redis that runs.`,
+          `${(probe.reason ?? 'no answer').replace(/\.$/, '')}. Start Redis there, or set REDIS_URL to a Redis that runs.`,
       );
     }
     await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
@@ -130,8 +130,12 @@ export async function pingRedis(url: string, timeoutMs: number): Promise<PingRes
     // short-lived process open for its default 2 s.
     disconnectTimeout: 100,
   });
-  // Connection failures arrive both as rejections and as 'error' events; the rejection is what we report.
-  client.on('error', () => {});
+  // Connection failures arrive both as rejections and as 'error' events; the event says why (ECONNREFUSED,
+  // ENOTFOUND, WRONGPASS), the rejection only that the connection closed.
+  let socketError: Error | undefined;
+  client.on('error', (error: Error) => {
+    socketError ??= error;
+  });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -143,7 +147,8 @@ export async function pingRedis(url: string, timeoutMs: number): Promise<PingRes
     const reply = await Promise.race([client.ping(), timeout]);
     return { ok: reply === 'PONG', answered: true };
   } catch (err) {
-    return { ok: false, answered: connected, reason: err instanceof Error ? err.message : String(err) };
+    const reason = socketError?.message ?? (err instanceof Error ? err.message : String(err));
+    return { ok: false, answered: connected, reason };
   } finally {
     clearTimeout(timer);
     client.disconnect();
