@@ -32,10 +32,12 @@ export class CohortEvent {
   }
 }
 
+export type SubscriptionTransport = 'sse' | 'graphql-ws';
+
 /** A member of a cohort: one SSE stream, or one subscription id on one WebSocket. */
 export interface SubscriptionSink {
-  /** Which transport, for the log. */
-  readonly transport: 'sse' | 'graphql-ws';
+  /** Which transport, for the log and the counts. */
+  readonly transport: SubscriptionTransport;
   next(event: CohortEvent): void;
   /** The source has ended (or failed, after an error event); nothing more comes. The sink is out. */
   complete(): void;
@@ -66,6 +68,9 @@ export function createSubscriptionCohorts(options: { schema: GraphQLSchema; logg
   const { schema, logger } = options;
   const cohorts = new Map<string, Cohort>();
   let memberCount = 0;
+  // Since start, for counters (a scrape between two opens must not miss one that closed in between).
+  const opened: Record<SubscriptionTransport, number> = { sse: 0, 'graphql-ws': 0 };
+  const closed: Record<SubscriptionTransport, number> = { sse: 0, 'graphql-ws': 0 };
 
   function event(result: ExecutionResult): CohortEvent {
     return new CohortEvent(JSON.stringify(maskResult(result, logger)));
@@ -75,6 +80,7 @@ export function createSubscriptionCohorts(options: { schema: GraphQLSchema; logg
   function remove(cohort: Cohort, sink: SubscriptionSink): boolean {
     if (!cohort.members.delete(sink)) return false;
     memberCount -= 1;
+    closed[sink.transport] += 1;
     return true;
   }
 
@@ -155,14 +161,20 @@ export function createSubscriptionCohorts(options: { schema: GraphQLSchema; logg
       const joined = cohort;
       joined.members.add(sink);
       memberCount += 1;
+      opened[sink.transport] += 1;
       return { membership: { leave: () => leave(joined, sink) } };
     },
 
-    /** Members (SSE streams plus graphql-ws subscriptions) and distinct cohorts now open. */
+    /**
+     * Members (SSE streams plus graphql-ws subscriptions) and distinct cohorts now open, and members
+     * opened and closed since start by transport.
+     */
     stats() {
       return {
         subscribers: memberCount,
         cohorts: cohorts.size,
+        opened: { ...opened },
+        closed: { ...closed },
       };
     },
 

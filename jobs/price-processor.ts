@@ -1,6 +1,7 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { TickRepository } from '../src/db/tick-repository.ts';
 import type { Tick } from '../src/domain/tick.ts';
+import type { Metrics } from '../src/metrics.ts';
 import { ProviderError } from '../src/providers/provider.ts';
 import { checkKeptQuotes } from '../src/providers/validate.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
@@ -33,6 +34,7 @@ export interface PriceJobResult {
 export interface PriceProcessorDeps extends ProviderJobDeps {
   ticks: TickRepository;
   publishTicks: TickPublisher;
+  metrics: Pick<Metrics, 'slotToStoredSeconds' | 'storedToPublishedSeconds' | 'ticksStored'>;
 }
 
 /**
@@ -136,9 +138,19 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
     const ticks: Tick[] = quotes.map((q) => ({ ticker: q.ticker, price: q.price, time: new Date(q.time) }));
     // A database outage fails the attempt (backoff) but never drops the quotes: see durable-write.ts.
     const stored = await writeOrHold(job, token, deps.logger, () => deps.ticks.insertTicks(ticks));
+    const storedAt = deps.clock.now().getTime();
+    const slot = scheduledSlot(job);
+    // The pipeline's latency: only a slot that stored something new (an unchanged quote adds no tick).
+    if (slot && stored.length > 0)
+      deps.metrics.slotToStoredSeconds.observe((storedAt - slot.getTime()) / 1000);
+    deps.metrics.ticksStored.inc(stored.length);
     // Delivery is at least once: a rerun publishes its whole batch, which a subscriber may have seen
     // already; (ticker, time) identifies a tick, and the page ignores one it has.
-    await deps.publishTicks(rerun ? ticks : stored);
+    const published = rerun ? ticks : stored;
+    await deps.publishTicks(published);
+    if (published.length > 0) {
+      deps.metrics.storedToPublishedSeconds.observe((deps.clock.now().getTime() - storedAt) / 1000);
+    }
     const total: PriceJobResult = {
       fetched: carried.fetched + ticks.length,
       stored: carried.stored + stored.length,

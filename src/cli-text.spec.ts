@@ -28,7 +28,12 @@ describe('reachableBaseUrls', () => {
 });
 
 describe('banner', () => {
-  const running = { url: 'http://0.0.0.0:4100', workers: undefined, workerPid: () => 4242 };
+  const running = {
+    url: 'http://0.0.0.0:4100',
+    workers: undefined,
+    workerPid: () => 4242,
+    metricsUrl: 'http://127.0.0.1:9463/metrics',
+  };
   const render = (env: Record<string, string>, adminMode: 'password' | 'loopback' | 'disabled') =>
     banner({
       command: 'start',
@@ -42,12 +47,13 @@ describe('banner', () => {
   it('lists every URL at an address that reaches the server, the admin mode and the worker process', () => {
     const text = render({ HOST: '0.0.0.0', PORT: '4100' }, 'disabled');
     for (const url of ['/', '/graphql', '/admin/queues', '/healthz', '/metrics']) {
-      expect(text).toContain(`http://127.0.0.1:4100${url}\n`);
+      expect(text).toMatch(new RegExp(`http://127\\.0\\.0\\.1:4100${url}( \\(admin\\))?\\n`));
     }
     expect(text).not.toContain('0.0.0.0');
     expect(text).toContain('also at     http://10.0.0.5:4100/');
     expect(text).toMatch(/admin +disabled: HOST is not a loopback address and ADMIN_PASSWORD is unset/);
     expect(text).toContain('(worker process 4242)');
+    expect(text).toContain('metrics     http://127.0.0.1:9463/metrics (METRICS_PORT');
   });
 
   it.each([

@@ -96,7 +96,7 @@ export function commandHelp(command: string): string {
 export function banner(options: {
   command: string;
   config: Config;
-  running: Pick<Running, 'url' | 'adminMode' | 'workers' | 'workerPid'>;
+  running: Pick<Running, 'url' | 'adminMode' | 'workers' | 'workerPid' | 'metricsUrl'>;
   /** One line per backing service (src/deps.ts describeBackends). */
   backends: readonly string[];
   readyMs: number;
@@ -115,7 +115,7 @@ export function banner(options: {
       `  GraphiQL    ${base}/graphql`,
       `  Bull Board  ${base}/admin/queues`,
       `  health      ${base}/healthz`,
-      `  metrics     ${base}/metrics`,
+      `  metrics     ${base}/metrics (admin)`,
       ...others.map((other) => `  also at     ${other}/`),
       `  admin       ${
         {
@@ -132,6 +132,8 @@ export function banner(options: {
         (running.workerPid ? ` (worker process ${running.workerPid()})` : ''),
     );
   }
+  if (running.metricsUrl)
+    lines.push(`  metrics     ${running.metricsUrl} (METRICS_PORT: loopback, no password)`);
   lines.push(...options.backends.map((line) => `  ${line}`), '  stop with Ctrl+C');
   return `\n${lines.join('\n')}\n\n`;
 }

@@ -3,7 +3,12 @@ import { parseArgs } from 'node:util';
 import { banner, COMMANDS, commandHelp, USAGE } from './cli-text.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { SUPERVISED_FLAG, WORKER_READY_MESSAGE } from './worker-process.ts';
+import {
+  SUPERVISED_FLAG,
+  WORKER_READY_MESSAGE,
+  type WorkerMetricsReply,
+  type WorkerMetricsRequest,
+} from './worker-process.ts';
 
 /** What systemd's TimeoutStopSec and the issue ask for: a stop takes at most 10 s. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -109,6 +114,15 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (supervised) {
+    // The parent's /metrics carries our series too: it asks for them at each scrape.
+    process.on('message', (message: Partial<WorkerMetricsRequest> | undefined) => {
+      if (message?.type !== 'stockstreamer:metrics?' || typeof message.id !== 'number') return;
+      const { id } = message;
+      void running.deps.metrics.registry.getMetricsAsJSON().then((metrics) => {
+        const reply: WorkerMetricsReply = { type: 'stockstreamer:metrics', id, metrics };
+        if (process.connected) process.send!(reply);
+      });
+    });
     // A parent gone during our start-up has already asked us to stop (its channel closed).
     if (process.connected) process.send!(WORKER_READY_MESSAGE);
   } else {

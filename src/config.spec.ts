@@ -6,6 +6,7 @@ describe('loadConfig', () => {
   it('gives a newcomer working defaults with nothing set', () => {
     const config = loadConfig({});
     expect(config.server).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(config.metrics).toEqual({ port: undefined });
     expect(config.database.url).toBeUndefined();
     expect(config.redis.url).toBeUndefined();
     expect(config.provider).toEqual({
@@ -86,6 +87,7 @@ describe('loadConfig', () => {
     ['PRICE_INTERVAL_MS', '5s', /PRICE_INTERVAL_MS="5s"/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud" .*one of fatal, error, warn, info, debug, trace, silent/],
     ['QUEUE_PREFIX', 'a:b', /QUEUE_PREFIX="a:b"/],
+    ['METRICS_PORT', '9464x', /METRICS_PORT="9464x" is not valid: wanted a whole number from 0 to 65535/],
   ])('rejects %s=%s with one clear line', (name, value, message) => {
     let error: unknown;
     try {

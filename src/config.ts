@@ -283,10 +283,13 @@ const envSchema = z.object({
     .enum(['true', 'false'], { error: 'true or false' })
     .default('false')
     .transform((value) => value === 'true'),
+  METRICS_PORT: integer(0, 65535).optional(),
 });
 
 export type Config = Readonly<{
   server: Readonly<{ host: string; port: number }>;
+  /** `port` set: this process also serves /metrics on 127.0.0.1:port, without auth (how a worker is scraped). */
+  metrics: Readonly<{ port: number | undefined }>;
   /** `url` undefined means: run the embedded PostgreSQL under `dataDir`. */
   database: Readonly<{ url: string | undefined }>;
   /** `url` undefined means: use 127.0.0.1:6379, or start a private redis-server if nothing answers there. */
@@ -382,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     e.PROVIDER_BUDGET === undefined ? (live ? parseBudget(live.budget) : undefined) : e.PROVIDER_BUDGET;
   return deepFreeze({
     server: { host: e.HOST, port: e.PORT },
+    metrics: { port: e.METRICS_PORT },
     database: { url: e.DATABASE_URL },
     redis: { url: e.REDIS_URL },
     provider: {
@@ -565,6 +569,11 @@ export const VARIABLE_HELP: Readonly<
     fallback: 'unset: localhost, 127.0.0.1, [::1] only',
     meaning: 'host names served besides loopback (comma-separated, optional :port)',
     readBy: HTTP,
+  },
+  METRICS_PORT: {
+    fallback: 'unset',
+    meaning: 'also serve /metrics on 127.0.0.1 at this port, without a password (each process its own)',
+    readBy: EVERY_ROLE,
   },
   BULL_BOARD_WRITE: {
     fallback: 'false',

@@ -9,6 +9,8 @@ import { withLastKnownTickers } from './db/watchlist-fallback.ts';
 import { createWatchlistRepository, type WatchlistRepository } from './db/watchlist-repository.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics, type Metrics, upstreamErrorKind } from './metrics.ts';
+import { countFailures } from './providers/counted-provider.ts';
 import { createProvider } from './providers/create-provider.ts';
 import type { MarketDataProvider } from './providers/provider.ts';
 import { resolveRedis } from './redis/local-redis.ts';
@@ -33,6 +35,8 @@ export interface Deps {
   /** Creates another connection to the same Redis (subscribers and blocking workers need their own). */
   createRedis(purpose: string, options?: RedisOptions): Redis;
   provider: MarketDataProvider;
+  /** This process's Prometheus registry and the instruments the roles record into. */
+  metrics: Metrics;
   ticks: TickRepository;
   watchlist: WatchlistRepository;
   publishTicks: TickPublisher;
@@ -49,6 +53,14 @@ export interface DepsOverrides {
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
+  const metrics = createMetrics();
+  if (config.provider.budget) {
+    metrics.upstreamBudget.set({ provider: config.provider.name }, config.provider.budget.max);
+    metrics.upstreamBudgetWindow.set(
+      { provider: config.provider.name },
+      config.provider.budget.windowMs / 1000,
+    );
+  }
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) {
@@ -120,7 +132,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       redisOrigin: resolvedRedis.origin,
       redis,
       createRedis,
-      provider: overrides.provider ?? createProvider(config.provider, clock, logger),
+      provider: countFailures(
+        overrides.provider ?? createProvider(config.provider, clock, logger, metrics),
+        (capability, error) =>
+          metrics.upstreamErrors.inc({
+            provider: config.provider.name,
+            capability,
+            kind: upstreamErrorKind(error),
+          }),
+      ),
+      metrics,
       ticks: createTickRepository(database.db),
       watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {
         redis,

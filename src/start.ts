@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
@@ -11,13 +11,20 @@ import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
 import type { AdminMode } from './domain/admin.ts';
+import { packageRoot } from './package-root.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
-import { startWorkerProcess, type WorkerCommand } from './worker-process.ts';
+import { startMetricsServer } from './server/metrics-server.ts';
+import {
+  type SupervisedWorker,
+  startWorkerProcess,
+  type WorkerCommand,
+  type WorkerMetrics,
+} from './worker-process.ts';
 
 /** Which parts run in this process: the API, the workers, or both (the newcomer's default). */
 export type Role = 'start' | 'api' | 'worker';
 
-export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/web');
+export const WEB_ROOT = path.join(packageRoot(import.meta.url), 'dist/web');
 
 export interface Running {
   deps: Deps;
@@ -25,6 +32,8 @@ export interface Running {
   url: string | undefined;
   /** Who may use admin (Bull Board, /metrics, watchlist edits), for the api and start roles. */
   adminMode: AdminMode | undefined;
+  /** The loopback /metrics of METRICS_PORT, when set. */
+  metricsUrl: string | undefined;
   /** The BullMQ workers, when they run in this process. */
   workers: RunningWorkers | undefined;
   /** The PID of the worker process, when `start` runs the workers in a child process. */
@@ -82,6 +91,7 @@ export async function startRole(role: Role, config: Config, options: StartOption
 
     let workers: RunningWorkers | undefined;
     let workerPid: Running['workerPid'];
+    let workerChild: SupervisedWorker | undefined;
     const runsWorkers = role === 'worker' || role === 'start';
     // Started alongside the API: the child's start-up (a second runtime, its own clients) overlaps ours.
     const child =
@@ -94,6 +104,7 @@ export async function startRole(role: Role, config: Config, options: StartOption
           }).then((supervised) => {
             stops.push(supervised.stop);
             workerPid = supervised.pid;
+            workerChild = supervised;
           })
         : undefined;
     if (runsWorkers && !child) {
@@ -101,11 +112,17 @@ export async function startRole(role: Role, config: Config, options: StartOption
       stops.push(superviseWorkers(deps, workers));
     }
 
+    // With the workers in a child process, their series (jobs, pipeline latency, upstream requests) are in
+    // its registry: every scrape of this process asks the child for them and adds them to its own.
+    const metrics = child
+      ? withChildMetrics(deps.metrics.registry, () => workerChild?.metrics() ?? Promise.resolve([]))
+      : deps.metrics.registry;
+
     let url: string | undefined;
     let adminMode: AdminMode | undefined;
     try {
       if (role === 'start' || role === 'api') {
-        const server = await startApi(deps);
+        const server = await startApi(deps, metrics);
         stops.push(server.close);
         url = server.url;
         adminMode = server.adminMode;
@@ -116,11 +133,19 @@ export async function startRole(role: Role, config: Config, options: StartOption
     }
     await child;
 
+    let metricsUrl: string | undefined;
+    if (config.metrics.port !== undefined) {
+      const metricsServer = await startMetricsServer(metrics, config.metrics.port);
+      stops.push(metricsServer.close);
+      metricsUrl = metricsServer.url;
+    }
+
     let closing: Promise<void> | undefined;
     return {
       deps,
       url,
       adminMode,
+      metricsUrl,
       workers,
       workerPid,
       close: () => {
@@ -193,7 +218,24 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   return (await outcomeWithin(promise, ms)) !== 'timeout';
 }
 
-async function startApi(deps: Deps): Promise<{ url: string; adminMode: AdminMode; close(): Promise<void> }> {
+/** A registry's metrics with a child process's added: counters and histograms summed, as prom-client's
+ * cluster aggregation does for the processes of one service. */
+function withChildMetrics(registry: Registry, child: () => Promise<WorkerMetrics>): MetricsSource {
+  return {
+    contentType: registry.contentType,
+    metrics: async () => {
+      const [own, theirs] = await Promise.all([registry.getMetricsAsJSON(), child()]);
+      return AggregatorRegistry.aggregate([own, theirs]).metrics();
+    },
+  };
+}
+
+type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
+
+async function startApi(
+  deps: Deps,
+  metrics: MetricsSource,
+): Promise<{ url: string; adminMode: AdminMode; close(): Promise<void> }> {
   const { config } = deps;
   // Loaded here, not at the top: a worker never needs the HTTP side, and skipping Yoga, Koa and Bull Board
   // takes seconds off every worker (re)start, which is how long its share of slots waits after a crash.
@@ -204,6 +246,7 @@ async function startApi(deps: Deps): Promise<{ url: string; adminMode: AdminMode
     queues,
     onWatchlistChanged: () => queueMissingRefresh(deps, queues),
     webRoot: WEB_ROOT,
+    metrics,
   });
 
   const server: Server = createServer(api.handler);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { type ChildExit, type ChildServer, startChildServer } from './child-server.ts';
 
 /** How to run this program's `worker` role as a child: the same binary, with the same loader flags. */
@@ -12,6 +13,21 @@ export interface WorkerCommand {
 
 /** The message a supervised worker sends its parent over IPC once its workers run. */
 export const WORKER_READY_MESSAGE = 'stockstreamer:worker-ready';
+
+/** Asks a supervised worker for its metrics; it answers with {@link WorkerMetricsReply}. */
+export interface WorkerMetricsRequest {
+  type: 'stockstreamer:metrics?';
+  id: number;
+}
+export interface WorkerMetricsReply {
+  type: 'stockstreamer:metrics';
+  id: number;
+  metrics: MetricObjectWithValues<MetricValue<string>>[];
+}
+export type WorkerMetrics = WorkerMetricsReply['metrics'];
+
+/** How long a scrape waits for the worker process's series (it may be restarting): then it goes without. */
+const METRICS_TIMEOUT_MS = 1000;
 
 /** What `stockstreamer worker --supervised` is told on its command line. */
 export const SUPERVISED_FLAG = '--supervised';
@@ -29,6 +45,8 @@ const STABLE_RUN_MS = 60_000;
 export interface SupervisedWorker {
   /** The current child's PID (it changes when the child is restarted). */
   pid(): number | undefined;
+  /** The child's metrics (prom-client's JSON form), asked over IPC; none when it does not answer in time. */
+  metrics(): Promise<WorkerMetrics>;
   /** Stops restarting, asks the child to stop (SIGTERM: its jobs finish or go back), waits for it. */
   stop(): Promise<void>;
 }
@@ -116,8 +134,32 @@ export async function startWorkerProcess(options: {
 
   current = await spawnOnce();
   supervise(current);
+  let lastRequest = 0;
   return {
     pid: () => current?.pid,
+    metrics() {
+      const child = current;
+      if (!child?.running() || !child.process.connected) return Promise.resolve([]);
+      const id = ++lastRequest;
+      return new Promise<WorkerMetrics>((resolve) => {
+        const onMessage = (message: unknown) => {
+          const reply = message as Partial<WorkerMetricsReply> | undefined;
+          if (reply?.type !== 'stockstreamer:metrics' || reply.id !== id) return;
+          finish(reply.metrics ?? []);
+        };
+        const timer = setTimeout(() => finish([]), METRICS_TIMEOUT_MS);
+        const finish = (metrics: WorkerMetrics) => {
+          clearTimeout(timer);
+          child.process.off('message', onMessage);
+          resolve(metrics);
+        };
+        child.process.on('message', onMessage);
+        const request: WorkerMetricsRequest = { type: 'stockstreamer:metrics?', id };
+        child.process.send(request, (error) => {
+          if (error) finish([]);
+        });
+      });
+    },
     async stop() {
       stopping = true;
       clearTimeout(restartTimer);

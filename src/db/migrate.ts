@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { packageRoot } from '../package-root.ts';
 
-/** drizzle-kit's output, committed; resolved from this file so the cwd does not matter. */
-export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+/** drizzle-kit's output, committed; found from this file so the cwd does not matter. */
+export const MIGRATIONS_FOLDER = path.join(packageRoot(import.meta.url), 'drizzle');
 
 // An arbitrary constant that names "stockstreamer migrations" among Postgres advisory locks.
 const MIGRATION_LOCK_KEY = 0x5_70c_5e;

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
 import { createAlphaVantageProvider } from './alphavantage.ts';
 import { createFinnhubProvider } from './finnhub.ts';
 import type { LiveProviderOptions } from './live-provider-options.ts';
@@ -15,6 +16,7 @@ export function createProvider(
   config: Config['provider'],
   clock: Clock,
   logger?: ProviderLogger,
+  metrics?: Pick<Metrics, 'upstreamRequestSeconds'>,
 ): MarketDataProvider {
   if (config.name === 'simulated') return createSimulatedProvider({ seed: config.seed, clock });
   const options: LiveProviderOptions = {
@@ -25,6 +27,8 @@ export function createProvider(
     budgetMax: config.budget?.max,
     clock,
     logger,
+    onRequest: (endpoint, seconds) =>
+      metrics?.upstreamRequestSeconds.observe({ provider: config.name, endpoint }, seconds),
   };
   switch (config.name) {
     case 'finnhub':

@@ -25,6 +25,8 @@ export interface ProviderHttpOptions {
   /** Wall-clock now, for `Retry-After` dates and reset timestamps. */
   now?: () => number;
   fetch?: typeof fetch;
+  /** Told how long each request sent upstream took (seconds, answered or not); `endpoint` is its label. */
+  onRequest?: (endpoint: string, seconds: number) => void;
 }
 
 export interface RequestOptions extends FetchOptions {
@@ -78,6 +80,8 @@ export interface ProviderHttp {
 /** Caps what is read from one answer: a quote is a few hundred bytes, a year of daily bars ~40 KB. */
 const MAX_BODY_BYTES = 2_000_000;
 const EXCERPT_CHARS = 80;
+/** How getBytes requests are labelled: a logo's path names the company, one label per ticker would pile up. */
+const LOGO_ENDPOINT = 'logo';
 /** Redirect hops getBytes follows itself when it checks each one. */
 const MAX_REDIRECTS = 3;
 
@@ -96,6 +100,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     requestOptions: RequestOptions,
     accept: string,
     redirect: RequestRedirect = 'follow',
+    label = endpoint,
   ) {
     const { budget, signal } = requestOptions;
     const weight = requestOptions.weight ?? 1;
@@ -117,6 +122,21 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       }
     }
     signal?.throwIfAborted();
+    const began = performance.now();
+    try {
+      return await fetchBody(url, endpoint, signal, accept, redirect);
+    } finally {
+      options.onRequest?.(label, (performance.now() - began) / 1000);
+    }
+  }
+
+  async function fetchBody(
+    url: string,
+    endpoint: string,
+    signal: AbortSignal | undefined,
+    accept: string,
+    redirect: RequestRedirect,
+  ) {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const fail = (error: unknown): never => {
@@ -218,6 +238,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
         requestOptions,
         'image/*',
         mayFollow ? 'manual' : 'follow',
+        LOGO_ENDPOINT,
       );
       for (let hop = 0; mayFollow && isRedirect(answer.response.status); hop++) {
         const location = answer.response.headers.get('location');
@@ -230,7 +251,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
         }
         current = next;
         endpoint = current.pathname;
-        answer = await send(current.toString(), endpoint, requestOptions, 'image/*', 'manual');
+        answer = await send(current.toString(), endpoint, requestOptions, 'image/*', 'manual', LOGO_ENDPOINT);
       }
       const { response, bytes } = answer;
       checkStatus(endpoint, response, bytes.subarray(0, 200).toString('utf8'));

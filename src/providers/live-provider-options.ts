@@ -18,6 +18,8 @@ export interface LiveProviderOptions {
   logger?: ProviderLogger | undefined;
   /** For tests that need a different transport; the default is Node's fetch. */
   fetch?: typeof fetch;
+  /** Told how long each upstream request took (src/metrics.ts records it). */
+  onRequest?: ProviderHttpOptions['onRequest'];
 }
 
 /**
@@ -36,5 +38,6 @@ export function liveHttp(
     ...auth,
     secrets: options.apiKey ? [options.apiKey] : [],
     fetch: options.fetch,
+    onRequest: options.onRequest,
   });
 }

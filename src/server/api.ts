@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createTickPubSub } from '../../graphql/pubsub.ts';
 import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts';
 import { createStockSchema, createYogaServer } from '../../graphql/yoga.ts';
@@ -12,12 +13,12 @@ import type { AdminMode } from '../domain/admin.ts';
 import { parseTicks } from '../domain/tick.ts';
 import { ticksChannel } from '../tick-channel.ts';
 import { createAdmission, isLoopbackAddress } from './admission.ts';
+import { registerApiMetrics } from './api-metrics.ts';
 import { buildApp } from './app.ts';
 import { createClientLimits } from './client-limits.ts';
 import { MAX_GRAPHQL_BODY_BYTES } from './graphql-http.ts';
 import { createGraphqlWsServer } from './graphql-ws-server.ts';
 import { createHealthCheck } from './health.ts';
-import type { Metric } from './metrics.ts';
 import { setSecurityHeaders } from './security.ts';
 import { answerRefusal, withSseSubscriptions } from './sse-requests.ts';
 import { createSseSubscriptions } from './sse-subscriptions.ts';
@@ -31,6 +32,11 @@ export interface ApiParts {
   onWatchlistChanged(): Promise<void>;
   /** The built chart page (dist/web). */
   webRoot: string;
+  /**
+   * What /metrics serves, when more than this process's registry: under `start`, the worker process's
+   * series too (src/start.ts). Default: `deps.metrics.registry`.
+   */
+  metrics?: Pick<Registry, 'metrics' | 'contentType'>;
 }
 
 export interface Api {
@@ -87,7 +93,14 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   // viewer and a WebSocket viewer of the same operation share one execution and serialisation per event.
   const resolverDeps = {
     watchlist: deps.watchlist,
-    priceHistory: history.history,
+    priceHistory: async (...args: Parameters<HistoryCache['history']>) => {
+      const stopTimer = deps.metrics.historyReadSeconds.startTimer();
+      try {
+        return await history.history(...args);
+      } finally {
+        stopTimer();
+      }
+    },
     pubSub,
     ticksTopic,
     now: () => deps.clock.now(),
@@ -111,83 +124,19 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   const health = createHealthCheck({ pool: deps.database.pool, redis: healthRedis });
-  const metrics = async (): Promise<Metric[]> => {
-    const [report, counts, backlog] = await Promise.all([
-      health(),
+  registerApiMetrics(deps.metrics.registry, {
+    health,
+    subscriptions: cohorts.stats,
+    webSockets: () => webSockets.stats().sockets,
+    jobCounts: () =>
       Promise.all(
         Object.entries(parts.queues).map(
           async ([name, queue]) => [name, await queue.getJobCounts()] as const,
         ),
-      ).catch(() => []),
-      deps.ticks.rollupBacklog().catch(() => undefined),
-    ]);
-    const { subscribers, cohorts: operations } = cohorts.stats();
-    return [
-      {
-        name: 'stockstreamer_up',
-        help: 'Whether Postgres and Redis answer (1) or not (0).',
-        type: 'gauge',
-        values: [
-          { labels: { backend: 'postgres' }, value: report.postgres ? 1 : 0 },
-          { labels: { backend: 'redis' }, value: report.redis ? 1 : 0 },
-        ],
-      },
-      {
-        name: 'stockstreamer_subscribers',
-        help: 'Open GraphQL subscriptions (SSE streams and graphql-ws subscriptions).',
-        type: 'gauge',
-        values: [{ value: subscribers }],
-      },
-      {
-        name: 'stockstreamer_websockets',
-        help: 'Open graphql-ws WebSockets.',
-        type: 'gauge',
-        values: [{ value: webSockets.stats().sockets }],
-      },
-      {
-        name: 'stockstreamer_subscription_cohorts',
-        help: 'Distinct subscription operations being executed.',
-        type: 'gauge',
-        values: [{ value: operations }],
-      },
-      {
-        name: 'stockstreamer_jobs',
-        help: 'BullMQ jobs by queue and state.',
-        type: 'gauge',
-        values: counts.flatMap(([queue, byState]) =>
-          Object.entries(byState).map(([state, value]) => ({ labels: { queue, state }, value })),
-        ),
-      },
-      ...(backlog
-        ? [
-            {
-              name: 'stockstreamer_rollup_log_rows',
-              help: 'Rows in the rollup log that no fold has taken yet (a few in steady state).',
-              type: 'gauge' as const,
-              values: [{ value: backlog.rows }],
-            },
-            {
-              name: 'stockstreamer_rollup_log_oldest_age_seconds',
-              help: 'Age of the oldest minute the rollup log names (about a minute when folds keep up).',
-              type: 'gauge' as const,
-              values: [
-                {
-                  value: backlog.oldestBucket
-                    ? Math.max(0, (deps.clock.now().getTime() - backlog.oldestBucket.getTime()) / 1000)
-                    : 0,
-                },
-              ],
-            },
-          ]
-        : []),
-      {
-        name: 'stockstreamer_process_resident_bytes',
-        help: 'Resident memory of this API process.',
-        type: 'gauge',
-        values: [{ value: process.memoryUsage().rss }],
-      },
-    ];
-  };
+      ),
+    rollupBacklog: () => deps.ticks.rollupBacklog(),
+    now: () => deps.clock.now().getTime(),
+  });
 
   const koa = buildApp({
     logger,
@@ -195,7 +144,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     admission,
     security: config.security,
     health,
-    metrics,
+    metrics: parts.metrics ?? deps.metrics.registry,
     queues: Object.values(parts.queues),
     webRoot: parts.webRoot,
     // Logos the workers downloaded, stored inline; served from this origin at /logos/{TICKER}.

@@ -8,13 +8,13 @@ import type { Queue } from 'bullmq';
 import Koa from 'koa';
 import compress from 'koa-compress';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { Config } from '../config.ts';
 import type { AdminDecision, Audit } from '../domain/admin.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
 import type { Admission, Refusal } from './admission.ts';
 import type { HealthReport } from './health.ts';
-import { type Metric, renderPrometheus } from './metrics.ts';
 import { SVG_LOGO_CSP, securityHeaders } from './security.ts';
 import { serveStatic } from './static-files.ts';
 
@@ -42,8 +42,8 @@ export interface AppOptions {
   /** `bullBoardWrite`: Bull Board may change queues and jobs; read-only otherwise. */
   security: Pick<Config['security'], 'bullBoardWrite'>;
   health: () => Promise<HealthReport>;
-  /** Gathers the figures served at /metrics (Prometheus text; admin only). */
-  metrics?: () => Promise<Metric[]>;
+  /** What /metrics serves (admin only): the process's registry (src/metrics.ts), read at each scrape. */
+  metrics?: Pick<Registry, 'metrics' | 'contentType'>;
   /** Queues shown in Bull Board at /admin/queues. */
   queues: readonly Queue[];
   /** The built chart page (dist/web); a missing folder makes / answer 404 with a hint, not crash. */
@@ -93,9 +93,13 @@ export function buildApp(options: AppOptions): Koa {
   router.get('/metrics', async (ctx) => {
     const decided = await options.admission.adminPage(ctx.req, 'Bearer');
     if ('refused' in decided) return refuse(ctx, decided.refused, (message) => ({ error: message }));
-    ctx.type = 'text/plain; version=0.0.4; charset=utf-8';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = renderPrometheus(options.metrics ? await options.metrics() : []);
+    if (!options.metrics) {
+      ctx.status = 404;
+      return;
+    }
+    ctx.type = options.metrics.contentType;
+    ctx.body = await options.metrics.metrics();
   });
   router.get('/logos/:file', async (ctx) => {
     const file = ctx.params.file ?? '';

