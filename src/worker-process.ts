@@ -80,7 +80,13 @@ export async function startWorkerProcess(options: {
         // Its log lines go where ours go; the IPC channel carries readiness, and its closing tells the child
         // that we are gone (killed), so it stops rather than running on unsupervised.
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        env: { ...command.env, DATABASE_URL: options.databaseUrl, REDIS_URL: options.redisUrl },
+        env: {
+          ...command.env,
+          DATABASE_URL: options.databaseUrl,
+          REDIS_URL: options.redisUrl,
+          // The parent serves /metrics for both (the child's series join its own): one port, one process.
+          METRICS_PORT: undefined,
+        },
       },
       stopSignal: 'SIGTERM',
       escalationSignal: 'SIGKILL',

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,17 @@ import {
 
 const BIN = fileURLToPath(new URL('../../bin/stockstreamer.js', import.meta.url));
 const INTERVAL_MS = 1000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
 const BUSY_MS = 5000;
 
 /** Holds this thread, and so the event loop of the API running in this process, for `ms`. */
@@ -35,7 +47,11 @@ describe('isolation of the price jobs from the API', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase({ migrate: false });
-    const env = testEnv(database.url, prefix, { PRICE_INTERVAL_MS: String(INTERVAL_MS) });
+    // A fixed METRICS_PORT, as ops/ sets one: the worker process must not try to bind it too.
+    const env = testEnv(database.url, prefix, {
+      PRICE_INTERVAL_MS: String(INTERVAL_MS),
+      METRICS_PORT: String(await freePort()),
+    });
     running = await startRole('start', loadConfig(env), {
       logger: silentLogger,
       workerProcess: {
@@ -128,8 +144,11 @@ describe('isolation of the price jobs from the API', () => {
     expect(stored).toBeGreaterThan(0);
   });
 
-  it("serves the worker process's series in the API's /metrics", async () => {
-    const response = await fetch(`${running!.url}/metrics`);
+  it.each([
+    ['/metrics of the API', () => `${running!.url}/metrics`],
+    ['METRICS_PORT', () => running!.metricsUrl!],
+  ])("serves the worker process's series in %s", async (_, url) => {
+    const response = await fetch(url());
     expect(response.status).toBe(200);
     const text = await response.text();
     const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
