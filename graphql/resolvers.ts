@@ -5,6 +5,7 @@ import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-re
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
+import type { ProviderStatus } from '../src/providers/provider-status.ts';
 import { badInput, parseTickers, parseWidth, parseWindow } from './arguments.ts';
 import type { TickPubSub } from './pubsub.ts';
 import { DateTimeScalar } from './scalars.ts';
@@ -19,6 +20,8 @@ export interface ResolverDeps {
   adminMode: AdminMode;
   /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range). */
   onWatchlistChanged(): Promise<void>;
+  /** The provider's plan and circuit, as the workers keep them in Redis. */
+  providerStatus?(): Promise<ProviderStatus>;
 }
 
 /**
@@ -61,6 +64,19 @@ export function createResolvers(deps: ResolverDeps) {
     DateTime: DateTimeScalar,
     Query: {
       watchlist: () => deps.watchlist.list(),
+      providerStatus: async () => {
+        if (!deps.providerStatus) throw new GraphQLError('provider status is not available on this server');
+        const status = await deps.providerStatus();
+        return {
+          name: status.name,
+          plan: status.plan ?? null,
+          priceEveryMs: status.priceEveryMs ?? null,
+          circuit: status.breaker.state.toUpperCase().replace('-', '_'),
+          consecutiveFailures: status.breaker.failures,
+          nextProbeAt: status.breaker.retryAt === undefined ? null : new Date(status.breaker.retryAt),
+          stream: status.stream ? status.stream.state.toUpperCase() : 'OFF',
+        };
+      },
       stock: async (_: unknown, args: { ticker: string }) => {
         const [ticker] = parseTickers('ticker', [args.ticker]);
         const entries = await deps.watchlist.list();

@@ -77,6 +77,39 @@ export const typeDefs = /* GraphQL */ `
     priceHistory(tickers: [String!], from: DateTime, to: DateTime, width: Int = 1200): [PriceSeries!]!
     "What this request may do."
     permissions: Permissions!
+    "The market-data provider: what its request plan buys and whether it is answering."
+    providerStatus: ProviderStatus!
+  }
+
+  "A provider's circuit: CLOSED (asked as planned), OPEN (failing, not asked), HALF_OPEN (one probe out)."
+  enum CircuitState {
+    CLOSED
+    OPEN
+    HALF_OPEN
+  }
+
+  type ProviderStatus {
+    "The PROVIDER name."
+    name: String!
+    "One line saying what the request plan buys; null without a request budget (the simulation)."
+    plan: String
+    "How often each ticker gets a price under the plan, in milliseconds; the chart's cadence. Null without a plan."
+    priceEveryMs: Int
+    circuit: CircuitState!
+    "Failures in a row (5xx, unreachable, timed out)."
+    consecutiveFailures: Int!
+    "When an open circuit lets its next probe through."
+    nextProbeAt: DateTime
+    "Where prices come from a trade stream (FINNHUB_STREAM_URL): its state; OFF otherwise."
+    stream: StreamState!
+  }
+
+  "A trade stream: CONNECTED (prices from it), CONNECTING, DOWN (prices over REST meanwhile) or OFF."
+  enum StreamState {
+    CONNECTED
+    CONNECTING
+    DOWN
+    OFF
   }
 
   "What the current request may do; the page shows the watchlist editor only when canEditWatchlist is true."

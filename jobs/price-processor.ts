@@ -3,6 +3,7 @@ import type { TickRepository } from '../src/db/tick-repository.ts';
 import type { Tick } from '../src/domain/tick.ts';
 import type { Metrics } from '../src/metrics.ts';
 import { ProviderError } from '../src/providers/provider.ts';
+import { inUsMarketSession, tickersForSlot } from '../src/providers/request-plan.ts';
 import { checkKeptQuotes } from '../src/providers/validate.ts';
 import type { TickPublisher } from '../src/tick-channel.ts';
 import { saveForRetry, writeOrHold } from './durable-write.ts';
@@ -13,6 +14,7 @@ import {
   type ProviderJobDeps,
   slowDown,
   sortFailures,
+  wasNotSent,
 } from './provider-faults.ts';
 import { scheduledSlot } from './queues.ts';
 
@@ -106,12 +108,36 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
     const carried = job.data.carried ?? { fetched: 0, stored: 0, failed: [] };
     let failed: PriceJobResult['failed'] = fromData?.refused ?? [];
     if (!quotes) {
-      const symbols = pending ?? (await deps.watchlist.fetchableTickers(deps.provider.name));
+      const slot = scheduledSlot(job);
+      const { plan } = deps;
+      // A daily allowance is kept for the session, when prices move (request-plan.ts).
+      if (plan?.sessionOnly && !pending && !inUsMarketSession(slot ?? deps.clock.now())) return carried;
+      const fetchable = pending ?? (await deps.watchlist.fetchableTickers(deps.provider.name));
+      // Under a plan each slot sends one request, for the tickers whose turn it is.
+      const symbols = plan && !pending ? tickersForSlot(plan, fetchable, slot) : fetchable;
       if (symbols.length === 0) return carried;
-      const result = await callProvider(deps, job, symbols, () =>
+      const fetched = await callProvider(deps, job, symbols, () =>
         // asOf: the job's slot, so a late run or a retry observes what an on-time run would have.
-        deps.provider.getQuotes(symbols, { signal, budget: deps.budget, asOf: scheduledSlot(job) }),
+        deps.provider.getQuotes(symbols, {
+          signal,
+          budget: deps.budget,
+          breaker: deps.breaker,
+          asOf: slot,
+          lane: 'price',
+          // A burst rule's spacing is not a full window: within its slot, the request may wait for that.
+          maxBudgetWaitMs: Math.min(1000, (plan?.minSpacingMs ?? 0) * 4),
+        }),
       );
+      // No room in the price share (a slot ran late, `providers check` took a turn) or the provider's circuit
+      // is open: this slot's tickers wait for their next turn. Nothing was sent, so nothing is retried.
+      const refused = fetched.failed.filter((f) => wasNotSent(f.error));
+      if (refused.length > 0) {
+        deps.logger.info(
+          { symbols: refused.map((f) => f.symbol), reason: refused[0]!.error.message },
+          'price slot skipped: no room in the budget, or the circuit is open',
+        );
+      }
+      const result = { ok: fetched.ok, failed: fetched.failed.filter((f) => !wasNotSent(f.error)) };
       const sorted = sortFailures(result.failed);
       await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
       const limited = new Set(sorted.limited?.symbols);

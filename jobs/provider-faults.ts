@@ -1,16 +1,20 @@
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Clock } from '../src/clock.ts';
 import type { WatchlistRepository } from '../src/db/watchlist-repository.ts';
+import type { CircuitBreaker } from '../src/providers/circuit-breaker.ts';
 import {
   type BatchResult,
+  CircuitOpenError,
   type MarketDataProvider,
   MissingDataError,
   ProviderAuthError,
+  ProviderConfigError,
   ProviderRateLimitedError,
   type RequestBudget,
   UnknownSymbolError,
 } from '../src/providers/provider.ts';
+import type { RequestPlan } from '../src/providers/request-plan.ts';
 
 /**
  * How the jobs turn provider faults into BullMQ's behaviour (CONVENTIONS: a domain error decides the queue's
@@ -30,6 +34,10 @@ export interface ProviderJobDeps {
   clock: Clock;
   /** The request budget shared by all workers, when PROVIDER_BUDGET (or the provider's default) sets one. */
   budget?: RequestBudget;
+  /** The provider's circuit breaker, shared by all workers through Redis. */
+  breaker?: CircuitBreaker;
+  /** How the budget is shared out (request-plan.ts), when there is one. */
+  plan?: RequestPlan;
   /** Pauses every queue of this deployment for `ms`, for all workers (BullMQ's queue rate limit). */
   rateLimit(ms: number): Promise<void>;
 }
@@ -66,7 +74,7 @@ export function sortFailures(failed: BatchResult<unknown>['failed']): SortedFail
 }
 
 /** The longest window any of the limits stated, within sane bounds. */
-export function rateLimitWait(limits: readonly ProviderRateLimitedError[]): number {
+export function rateLimitWait(limits: readonly { retryAfterMs: number | undefined }[]): number {
   const stated = limits.map((l) => l.retryAfterMs).filter((ms): ms is number => ms !== undefined);
   const wait = stated.length > 0 ? Math.max(...stated) : DEFAULT_RATE_LIMIT_WAIT_MS;
   return Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, Math.ceil(wait)));
@@ -91,9 +99,37 @@ export async function slowDown(
 }
 
 /**
- * Calls the provider for the whole batch. A rate limit on the whole call records `symbols` as the job's
- * `pending` work and slows down; a rejected key fails the job without retry; anything else is rethrown
- * for BullMQ's backoff.
+ * Nothing was sent: our own budget said no (as opposed to the provider answering 429), or the provider's
+ * circuit is open. Such a symbol is not retried with backoff; it waits for the time the error names.
+ */
+export function wasNotSent(error: Error): error is ProviderRateLimitedError | CircuitOpenError {
+  return (
+    (error instanceof ProviderRateLimitedError && error.source === 'budget') ||
+    error instanceof CircuitOpenError
+  );
+}
+
+/**
+ * Puts this job (only) back until `waitMs` from now, keeping its data: our own budget's turn for names
+ * and logos is not a reason to pause the price queue as a provider's 429 is. Always throws.
+ */
+export async function waitForTurn(
+  deps: Pick<ProviderJobDeps, 'logger'>,
+  job: Job,
+  token: string | undefined,
+  waitMs: number,
+  reason: string,
+): Promise<never> {
+  deps.logger.info({ queue: job.queueName, jobId: job.id, waitMs, reason }, 'waiting for the budget');
+  await job.moveToDelayed(Date.now() + Math.max(MIN_WAIT_MS, waitMs), token);
+  throw new DelayedError();
+}
+
+/**
+ * Calls the provider for the whole batch. Our own budget refusing the whole call hands every symbol back
+ * as failed with it (the caller decides: a price slot skips, a refresh waits its turn); a provider's rate
+ * limit records `symbols` as the job's `pending` work and slows every queue down; a rejected key or a
+ * wrong base URL fails the job without retry; anything else is rethrown for BullMQ's backoff.
  */
 export async function callProvider<T, D extends { pending?: string[] }>(
   deps: Pick<ProviderJobDeps, 'rateLimit' | 'logger' | 'provider'>,
@@ -104,6 +140,10 @@ export async function callProvider<T, D extends { pending?: string[] }>(
   try {
     return await call();
   } catch (error) {
+    if (error instanceof Error && wasNotSent(error)) {
+      return { ok: [], failed: symbols.map((symbol) => ({ symbol, error })) };
+    }
+    if (error instanceof ProviderConfigError) throw new UnrecoverableError(error.message);
     if (error instanceof ProviderRateLimitedError) {
       await job.updateData({ ...job.data, pending: [...symbols] });
       return slowDown(deps, job, rateLimitWait([error]), error.message);

@@ -2,17 +2,28 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import {
   type BatchResult,
+  type CircuitOpenError,
   type FetchOptions,
   type MarketDataProvider,
   ProviderError,
+  type ProviderRateLimitedError,
 } from '../src/providers/provider.ts';
 import {
   callProvider,
   describeFailures,
   type ProviderJobDeps,
+  rateLimitWait,
   slowDown,
   sortFailures,
+  waitForTurn,
+  wasNotSent,
 } from './provider-faults.ts';
+
+/**
+ * How long a name, logo or range request waits in the job for its turn in the budget's extra share before
+ * the job is put back to wait instead (a daily plan's turns are an hour apart).
+ */
+const MAX_INLINE_BUDGET_WAIT_MS = 120_000;
 
 /** `onlyMissing` is set on the one-off job queued at start, so a restart does not refetch what is stored. */
 export interface RefreshJobData {
@@ -63,7 +74,7 @@ export interface RefreshKind<T> {
 export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: RefreshKind<T>) {
   return async (
     job: Job<RefreshJobData>,
-    _token?: string,
+    token?: string,
     signal?: AbortSignal,
   ): Promise<RefreshJobResult> => {
     const carried = job.data.carried ?? { requested: 0, saved: 0, failed: [], fromFallback: 0 };
@@ -72,9 +83,19 @@ export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: Refr
       (job.data.onlyMissing ? await kind.missing(deps.watchlist) : await deps.watchlist.enabledTickers());
     if (symbols.length === 0) return carried;
 
-    const result = await callProvider(deps, job, symbols, () =>
-      kind.fetch(deps.provider, symbols, { signal, budget: deps.budget }),
+    const fetched = await callProvider(deps, job, symbols, () =>
+      kind.fetch(deps.provider, symbols, {
+        signal,
+        budget: deps.budget,
+        breaker: deps.breaker,
+        lane: 'extra',
+        maxBudgetWaitMs: MAX_INLINE_BUDGET_WAIT_MS,
+      }),
     );
+    // Our own budget's extra share had no turn left within the wait, or the circuit is open: these wait
+    // for the time named, this job only.
+    const refused = fetched.failed.filter((f) => wasNotSent(f.error));
+    const result = { ok: fetched.ok, failed: fetched.failed.filter((f) => !wasNotSent(f.error)) };
     const sorted = sortFailures(result.failed);
     const fallback =
       kind.fallback && sorted.missing.length > 0
@@ -88,7 +109,11 @@ export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: Refr
     await deps.watchlist.markUnknown(deps.provider.name, sorted.unknown);
 
     const fellBack = new Set(fallback.map(kind.symbolOf));
-    const retry = [...(sorted.limited?.symbols ?? []), ...sorted.other.map((o) => o.symbol)];
+    const retry = [
+      ...refused.map((f) => f.symbol),
+      ...(sorted.limited?.symbols ?? []),
+      ...sorted.other.map((o) => o.symbol),
+    ];
     const retrying = new Set(retry);
     const final = result.failed.filter((f) => !retrying.has(f.symbol) && !fellBack.has(f.symbol));
     for (const f of final) deps.logger.warn({ symbol: f.symbol, err: f.error }, `${kind.what} fetch failed`);
@@ -99,8 +124,14 @@ export function createRefreshProcessor<T>(deps: RefreshProcessorDeps, kind: Refr
       fromFallback: (carried.fromFallback ?? 0) + fallback.length,
     };
 
-    if (sorted.limited || sorted.other.length > 0) {
+    if (retry.length > 0) {
       await job.updateData({ ...job.data, pending: retry, carried: total });
+    }
+    if (refused.length > 0 && !sorted.limited) {
+      const waitMs = rateLimitWait(
+        refused.map((f) => f.error as ProviderRateLimitedError | CircuitOpenError),
+      );
+      return waitForTurn(deps, job, token, waitMs, `${retry.length} ${kind.what}s wait for their turn`);
     }
     if (sorted.limited) {
       return slowDown(deps, job, sorted.limited.waitMs, `${retry.length} ${kind.what}s not fetched yet`);

@@ -1,6 +1,17 @@
 import { type Job, type Processor, Worker } from 'bullmq';
+import type { Config } from '../src/config.ts';
 import type { Deps } from '../src/deps.ts';
-import { createRedisRequestBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
+import { circuitBreakerKey, createRedisCircuitBreaker } from '../src/providers/circuit-breaker.ts';
+import { recordPlan } from '../src/providers/provider-status.ts';
+import { createPlannedBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
+import {
+  planForConfig,
+  plannedSchedule,
+  type RequestPlan,
+  tickersForSlot,
+} from '../src/providers/request-plan.ts';
+import { startTradeStream } from '../src/providers/trade-stream.ts';
+import { verifyProvider } from '../src/providers/verify.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
@@ -10,6 +21,9 @@ import { closeQueues, createQueues, type QueueName, type Queues, upsertScheduler
 export interface RunningWorkers {
   queues: Queues;
   workers: Record<QueueName, Worker>;
+  /** What the request budget buys (none without a budget), and the schedule it set. */
+  plan: RequestPlan | undefined;
+  schedule: Config['schedule'];
   /** Stops taking jobs, waits for the ones in flight, closes connections. */
   close(): Promise<void>;
 }
@@ -21,22 +35,49 @@ export interface RunningWorkers {
  */
 export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   const { config, logger } = deps;
-  const connection = deps.createRedis('bullmq-worker');
-  const queues = createQueues(deps.createRedis('bullmq-queue'), config.queuePrefix);
+  await deps.watchlist.seed(config.symbols);
+  const tickers = await deps.watchlist.enabledTickers();
+  // The plan is made for the watchlist at start; a longer list later only makes each ticker's turn rarer.
+  const plan = planForConfig(config, deps.provider.priceBatching, tickers.length);
+  const schedule = plannedSchedule(config.schedule, plan, tickers.length);
   // One budget per provider and deployment, in Redis: every worker process draws from the same one.
-  const budget = config.provider.budget
-    ? createRedisRequestBudget(deps.redis, {
-        key: requestBudgetKey(config.queuePrefix, deps.provider.name),
-        max: config.provider.budget.max,
-        windowMs: config.provider.budget.windowMs,
+  const budget = plan
+    ? createPlannedBudget(deps.redis, requestBudgetKey(config.queuePrefix, deps.provider.name), plan)
+    : undefined;
+  if (plan) logger.info({ plan }, plan.summary);
+  await recordPlan(deps.redis, config.queuePrefix, plan);
+  // A refused key or a wrong base URL stops start-up here, in one line, before any scheduler runs.
+  if (deps.provider.name !== 'simulated') {
+    const checked = await verifyProvider(
+      deps.provider,
+      plan ? tickersForSlot(plan, tickers, new Date(0)) : tickers.slice(0, 1),
+      { budget, lane: 'extra', maxBudgetWaitMs: 30_000, signal: AbortSignal.timeout(60_000) },
+    );
+    if (!checked.ok) logger.warn({ detail: checked.detail }, 'provider could not be checked at start');
+  }
+  // Prices from Finnhub's trade stream: one worker holds the connection, all read its trades from Redis.
+  const stream = config.provider.streamUrl
+    ? startTradeStream({
+        redis: deps.redis,
+        prefix: config.queuePrefix,
+        url: config.provider.streamUrl,
+        apiKey: config.provider.apiKey ?? '',
+        symbols: () => deps.watchlist.enabledTickers(),
+        logger,
       })
     : undefined;
+  const connection = deps.createRedis('bullmq-worker');
+  const queues = createQueues(deps.createRedis('bullmq-queue'), config.queuePrefix);
   // A provider's limit is the provider's, not one queue's: a 429 seen by the price job pauses the logo and
   // 52-week queues too. The pause is a key per queue in Redis, so every worker on every host honours it.
   const rateLimit = async (ms: number) => {
     await Promise.all(Object.values(queues).map((queue) => queue.rateLimit(ms)));
   };
-  const jobDeps = { ...deps, budget, rateLimit };
+  const breaker = createRedisCircuitBreaker(
+    deps.redis,
+    circuitBreakerKey(config.queuePrefix, deps.provider.name),
+  );
+  const jobDeps = { ...deps, budget, breaker, plan, rateLimit };
   const processors: Record<QueueName, Processor> = {
     prices: createPriceProcessor(jobDeps),
     logos: createLogoProcessor(jobDeps),
@@ -48,9 +89,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       connection,
       prefix: config.queuePrefix,
       concurrency:
-        name === 'prices'
-          ? priceWorkerConcurrency(config.schedule.priceIntervalMs, config.provider.timeoutMs)
-          : 1,
+        name === 'prices' ? priceWorkerConcurrency(schedule.priceIntervalMs, config.provider.timeoutMs) : 1,
       // BullMQ honours a manual rate limit (queue.rateLimit + Worker.RateLimitError) only on workers that
       // have a limiter. The provider's real limit is the request budget; this one is set far above any
       // rate these queues see, so it never bites by itself.
@@ -84,14 +123,16 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     highlow: makeWorker('highlow'),
   };
 
-  await deps.watchlist.seed(config.symbols);
-  await upsertSchedulers(queues, config.schedule);
+  await upsertSchedulers(queues, schedule);
   await queueMissingRefresh(deps, queues, 'at-start');
 
   return {
     queues,
     workers,
+    plan,
+    schedule,
     close: async () => {
+      await stream?.close();
       await Promise.all(Object.values(workers).map((worker) => worker.close()));
       await closeQueues(queues);
     },

@@ -128,7 +128,8 @@ export function banner(options: {
   }
   if (running.workers || running.workerPid) {
     lines.push(
-      `  workers     prices every ${config.schedule.priceIntervalMs} ms for ${config.symbols.length} symbols` +
+      // The request plan is the workers' (a worker process logs it as it starts).
+      `  workers     ${running.workers?.plan?.summary ?? `prices every ${config.schedule.priceIntervalMs} ms for ${config.symbols.length} symbols`}` +
         (running.workerPid ? ` (worker process ${running.workerPid()})` : ''),
     );
   }

@@ -28,6 +28,8 @@ export const LIVE_PROVIDERS: Readonly<
       baseUrlVariable: string;
       baseUrl: string;
       budget: string;
+      /** The provider's burst rule, requests per second, when it states one (kept in every plan). */
+      perSecond?: number;
       concurrency: number;
     }>
   >
@@ -38,6 +40,7 @@ export const LIVE_PROVIDERS: Readonly<
     baseUrlVariable: 'FINNHUB_BASE_URL',
     baseUrl: 'https://finnhub.io/api/v1',
     budget: '60/min',
+    perSecond: 30,
     concurrency: 4,
   },
   twelvedata: {
@@ -54,6 +57,7 @@ export const LIVE_PROVIDERS: Readonly<
     baseUrlVariable: 'ALPHAVANTAGE_BASE_URL',
     baseUrl: 'https://www.alphavantage.co',
     budget: '25/day',
+    perSecond: 1,
     // The free key also refuses more than about one request a second, so one at a time.
     concurrency: 1,
   },
@@ -185,6 +189,7 @@ const envSchema = z.object({
   PROVIDER_BUDGET: budget.optional(),
   PROVIDER_CONCURRENCY: integer(1, 32).optional(),
   FINNHUB_API_KEY: apiKey.optional(),
+  FINNHUB_STREAM_URL: url(['wss:', 'ws:']).optional(),
   TWELVEDATA_API_KEY: apiKey.optional(),
   ALPHAVANTAGE_API_KEY: apiKey.optional(),
   POLYGON_API_KEY: apiKey.optional(),
@@ -307,6 +312,8 @@ export type Config = Readonly<{
     baseUrl: string | undefined;
     budget: Readonly<RequestBudgetConfig> | undefined;
     concurrency: number;
+    /** Finnhub's trade stream (FINNHUB_STREAM_URL), when prices are to come from it. */
+    streamUrl: string | undefined;
   }>;
   symbols: readonly string[];
   schedule: Readonly<{ priceIntervalMs: number; logoIntervalMs: number; highlowIntervalMs: number }>;
@@ -401,6 +408,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
       budget: providerBudget ?? undefined,
       concurrency: e.PROVIDER_CONCURRENCY ?? live?.concurrency ?? 4,
+      streamUrl: e.PROVIDER === 'finnhub' ? e.FINNHUB_STREAM_URL : undefined,
     },
     symbols: e.SYMBOLS,
     schedule: {
@@ -486,6 +494,11 @@ export const VARIABLE_HELP: Readonly<
   FINNHUB_BASE_URL: {
     fallback: LIVE_PROVIDERS.finnhub.baseUrl,
     meaning: 'where Finnhub is reached',
+    readBy: MARKET,
+  },
+  FINNHUB_STREAM_URL: {
+    fallback: 'unset',
+    meaning: 'wss://ws.finnhub.io to take Finnhub prices from its trade stream instead of REST',
     readBy: MARKET,
   },
   TWELVEDATA_BASE_URL: {

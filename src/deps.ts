@@ -13,6 +13,7 @@ import { createMetrics, type Metrics, upstreamErrorKind } from './metrics.ts';
 import { countFailures } from './providers/counted-provider.ts';
 import { createProvider } from './providers/create-provider.ts';
 import type { MarketDataProvider } from './providers/provider.ts';
+import { createTradeStore } from './providers/trade-stream.ts';
 import { resolveRedis } from './redis/local-redis.ts';
 import { createTickPublisher, type TickPublisher } from './tick-channel.ts';
 
@@ -133,7 +134,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       redis,
       createRedis,
       provider: countFailures(
-        overrides.provider ?? createProvider(config.provider, clock, logger, metrics),
+        overrides.provider ??
+          createProvider(config.provider, clock, logger, metrics, {
+            // Prices from Finnhub's trade stream, kept in Redis by whichever worker holds it (trade-stream.ts).
+            ...(config.provider.streamUrl ? { trades: createTradeStore(redis, config.queuePrefix) } : {}),
+          }),
         (capability, error) =>
           metrics.upstreamErrors.inc({
             provider: config.provider.name,

@@ -164,14 +164,14 @@ export async function startRole(role: Role, config: Config, options: StartOption
  * lost them (jobs/scheduler-keeper.ts), and a bounded stop. Returns that stop.
  */
 function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<void> {
-  const { config, logger } = deps;
+  const { logger } = deps;
   const keeper = keepSchedulers({
     queues: workers.queues,
-    schedule: config.schedule,
+    schedule: workers.schedule,
     redis: deps.redis,
     logger,
     // Often enough to heal within a few intervals, rarely enough to cost nothing (three small reads).
-    everyMs: Math.min(10_000, Math.max(1000, config.schedule.priceIntervalMs)),
+    everyMs: Math.min(10_000, Math.max(1000, workers.schedule.priceIntervalMs)),
   });
   const inFlight = trackInFlight(Object.values(workers.workers));
   quietQueueErrors(workers.queues, logger);

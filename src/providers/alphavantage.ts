@@ -60,6 +60,7 @@ export function createAlphaVantageProvider(options: LiveProviderOptions): Market
 
   return {
     name: NAME,
+    priceBatching: 'per-symbol',
     getQuotes(symbols, fetchOptions = {}) {
       return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
         parseAlphaVantageQuote(

@@ -1,9 +1,15 @@
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import { redactUrl } from '../db/client.ts';
 import { decodeImageDataUri, storedLogoPath } from '../domain/image-data-uri.ts';
 import { normalizeTicker } from '../domain/symbols.ts';
+import { resolveRedis } from '../redis/local-redis.ts';
 import { createProvider } from './create-provider.ts';
-import type { BatchResult, MarketDataProvider } from './provider.ts';
+import type { BatchResult, FetchOptions, MarketDataProvider } from './provider.ts';
+import { createPlannedBudget, requestBudgetKey } from './request-budget.ts';
+import { planForConfig } from './request-plan.ts';
 
 /** One capability's outcome in `stockstreamer providers check`. */
 interface CheckLine {
@@ -13,14 +19,19 @@ interface CheckLine {
   ms: number;
 }
 
+/** How long the check waits for its turns in the shared budget's extra share, in all. */
+const CHECK_BUDGET_WAIT_MS = 120_000;
+
 /**
  * Calls the provider once per capability for one ticker and reports what came back and how long it took:
- * the way a user checks a key before starting the pipeline. These calls go straight to the provider; they
- * do not take from the shared request budget (which lives in Redis, not needed here).
+ * the way a user checks a key before starting the pipeline. Every call takes from the shared request
+ * budget in Redis, in the share names and logos use, so a check next to a running app never costs it a
+ * price, nor the provider's limit a request more than the plan allows.
  */
 async function checkProvider(
   provider: MarketDataProvider,
   symbol: string,
+  fetchOptions: FetchOptions,
   now: () => number = () => performance.now(),
 ): Promise<CheckLine[]> {
   const run = async <T>(
@@ -43,17 +54,17 @@ async function checkProvider(
   return [
     await run(
       'quote',
-      () => provider.getQuotes([symbol]),
+      () => provider.getQuotes([symbol], fetchOptions),
       (q) => `${q.price} at ${q.time.toISOString()}`,
     ),
     await run(
       'name and logo',
-      () => provider.getProfiles([symbol]),
+      () => provider.getProfiles([symbol], fetchOptions),
       (p) => `${p.name} · ${shortUrl(p.logoUrl, p.symbol)}`,
     ),
     await run(
       '52-week range',
-      () => provider.getFiftyTwoWeekRanges([symbol]),
+      () => provider.getFiftyTwoWeekRanges([symbol], fetchOptions),
       (r) => `high ${r.high} · low ${r.low}`,
     ),
   ];
@@ -102,12 +113,40 @@ export async function runProvidersCheck(
   const { provider: settings } = config;
   const provider = createProvider(settings, systemClock);
   const where = settings.baseUrl ? ` at ${settings.baseUrl}` : '';
-  const budget = settings.budget ? `budget ${settings.budget.text} (not drawn on here)` : 'no request budget';
+  const plan = planForConfig(config, provider.priceBatching, config.symbols.length);
+  let redis: Redis | undefined;
+  let stopRedis = async () => {};
+  let budgetLine = 'no request budget';
+  if (plan) {
+    // The same Redis, prefix and key the app uses: the budget is one for every process.
+    const resolved = await resolveRedis({
+      url: config.redis.url,
+      dataDir: config.dataDir,
+      logger: pino({ level: 'silent' }),
+    });
+    stopRedis = resolved.stop;
+    redis = new Redis(resolved.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+    budgetLine = `budget ${settings.budget!.text}, drawn on in Redis at ${redactUrl(resolved.url)} (waiting for room when the app is using it)`;
+  }
+  const budget =
+    plan && redis
+      ? createPlannedBudget(redis, requestBudgetKey(config.queuePrefix, provider.name), plan)
+      : undefined;
   out.write(
     `provider ${provider.name}${where}, symbol ${symbol}\n` +
-      `  timeout ${settings.timeoutMs} ms per request, ${budget}\n\n`,
+      `  timeout ${settings.timeoutMs} ms per request, ${budgetLine}\n\n`,
   );
-  const lines = await checkProvider(provider, symbol);
+  let lines: CheckLine[];
+  try {
+    lines = await checkProvider(provider, symbol, {
+      budget,
+      lane: 'check',
+      maxBudgetWaitMs: CHECK_BUDGET_WAIT_MS,
+    });
+  } finally {
+    redis?.disconnect();
+    await stopRedis();
+  }
   out.write(`${formatCheck(lines)}\n`);
   const failed = lines.filter((l) => !l.ok).length;
   out.write(

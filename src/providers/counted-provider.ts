@@ -31,6 +31,7 @@ export function countFailures(
     };
   return {
     name: provider.name,
+    priceBatching: provider.priceBatching,
     getQuotes: counted('quotes', (s, o) => provider.getQuotes(s, o)),
     getProfiles: counted('profiles', (s, o) => provider.getProfiles(s, o)),
     getFiftyTwoWeekRanges: counted('ranges', (s, o) => provider.getFiftyTwoWeekRanges(s, o)),

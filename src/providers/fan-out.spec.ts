@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fanOut } from './fan-out.ts';
-import { ProviderAuthError, ProviderRateLimitedError, ProviderUnavailableError } from './provider.ts';
+import { fanOut, inBatches } from './fan-out.ts';
+import {
+  type BatchResult,
+  CircuitOpenError,
+  ProviderAuthError,
+  ProviderRateLimitedError,
+  ProviderUnavailableError,
+} from './provider.ts';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
@@ -56,5 +62,52 @@ describe('fanOut', () => {
 
   it('throws when the caller cancels', async () => {
     await expect(fanOut(['A'], 1, AbortSignal.abort(), async (s) => s)).rejects.toThrow();
+  });
+});
+
+describe('inBatches', () => {
+  /** A batch endpoint whose whole request fails whenever it includes a ticker in `bad`. */
+  const endpoint = (bad: readonly string[], asked: string[][], limitAfter = Number.POSITIVE_INFINITY) => {
+    return async (batch: readonly string[]): Promise<BatchResult<string>> => {
+      asked.push([...batch]);
+      if (asked.length > limitAfter)
+        throw new ProviderRateLimitedError('p', 1000, 'no room', { source: 'budget' });
+      if (batch.some((s) => bad.includes(s)))
+        throw new ProviderUnavailableError('p', '/quote answered HTTP 502');
+      return { ok: batch.map((s) => s.toLowerCase()), failed: [] };
+    };
+  };
+
+  it('asks a failed batch again in halves, so only the ticker at fault fails', async () => {
+    const asked: string[][] = [];
+    const result = await inBatches(['A', 'B', 'C', 'D', 'E', 'F'], 6, endpoint(['E'], asked));
+    expect(result.ok.sort()).toEqual(['a', 'b', 'c', 'd', 'f']);
+    expect(result.failed.map((f) => f.symbol)).toEqual(['E']);
+    expect(asked).toEqual([
+      ['A', 'B', 'C', 'D', 'E', 'F'],
+      ['A', 'B', 'C'],
+      ['D', 'E', 'F'],
+      ['D', 'E'],
+      ['D'],
+      ['E'],
+      ['F'],
+    ]);
+  });
+
+  it('stops splitting when the budget says no, reporting the rest with that', async () => {
+    const asked: string[][] = [];
+    const result = await inBatches(['A', 'B', 'C', 'D'], 4, endpoint(['D'], asked, 2));
+    expect(result.ok).toEqual(['a', 'b']);
+    expect(result.failed.map((f) => [f.symbol, f.error.name])).toEqual([
+      ['C', 'ProviderRateLimitedError'],
+      ['D', 'ProviderRateLimitedError'],
+    ]);
+  });
+
+  it('throws what concerns the whole call: a limit before anything came, an open circuit, a refused key', async () => {
+    const open = new CircuitOpenError('p', 5000);
+    await expect(inBatches(['A', 'B'], 2, async () => Promise.reject(open))).rejects.toBe(open);
+    const refused = new ProviderAuthError('p', 'refused');
+    await expect(inBatches(['A', 'B'], 2, async () => Promise.reject(refused))).rejects.toBe(refused);
   });
 });

@@ -1,4 +1,11 @@
-import { type BatchResult, ProviderAuthError, ProviderRateLimitedError } from './provider.ts';
+import {
+  type BatchResult,
+  CircuitOpenError,
+  ProviderAuthError,
+  ProviderConfigError,
+  ProviderError,
+  ProviderRateLimitedError,
+} from './provider.ts';
 
 /**
  * One request per symbol with at most `concurrency` in flight (the classic started a thread per stock).
@@ -16,7 +23,7 @@ export async function fanOut<T>(
   signal?.throwIfAborted();
   const results: ({ ok: T } | { error: Error } | undefined)[] = new Array(symbols.length);
   let next = 0;
-  let stopped: ProviderRateLimitedError | undefined;
+  let stopped: ProviderRateLimitedError | CircuitOpenError | undefined;
   let fatal: unknown;
 
   const worker = async () => {
@@ -29,7 +36,7 @@ export async function fanOut<T>(
           fatal ??= signal.reason;
         } else if (error instanceof ProviderAuthError) {
           fatal ??= error;
-        } else if (error instanceof ProviderRateLimitedError) {
+        } else if (error instanceof ProviderRateLimitedError || error instanceof CircuitOpenError) {
           stopped ??= error;
           results[index] = { error };
         } else {
@@ -53,8 +60,11 @@ export async function fanOut<T>(
 
 /**
  * Runs `fetchBatch` over the symbols in chunks of `size`, one chunk at a time, and joins what each reports.
- * A rate limit on a later chunk keeps what the earlier ones brought and reports every symbol not yet
- * fetched with it, so the caller can retry just those; on the first chunk, and any other fault, it throws.
+ * One bad ticker or one slow answer must not cost the others: a chunk whose request fails (a 5xx, a
+ * timeout, an unusable answer) is asked again in two halves, and so on down to single tickers, so only
+ * the ticker at fault is reported failed. Each piece is a request like any other, through the budget and
+ * the circuit breaker: when they say no, the pieces not yet asked are reported with that error. A rate
+ * limit or refusal before anything came back is thrown, as are a refused key and a wrong base URL.
  */
 export async function inBatches<T>(
   symbols: readonly string[],
@@ -62,19 +72,39 @@ export async function inBatches<T>(
   fetchBatch: (batch: readonly string[]) => Promise<BatchResult<T>>,
 ): Promise<BatchResult<T>> {
   const result: BatchResult<T> = { ok: [], failed: [] };
-  for (let start = 0; start < symbols.length; start += size) {
-    let batch: BatchResult<T>;
-    try {
-      batch = await fetchBatch(symbols.slice(start, start + size));
-    } catch (error) {
-      if (error instanceof ProviderRateLimitedError && start > 0) {
-        for (const symbol of symbols.slice(start)) result.failed.push({ symbol, error });
-        return result;
-      }
-      throw error;
+  let stopped: Error | undefined;
+  const run = async (batch: readonly string[]): Promise<void> => {
+    if (stopped) {
+      for (const symbol of batch) result.failed.push({ symbol, error: stopped });
+      return;
     }
-    result.ok.push(...batch.ok);
-    result.failed.push(...batch.failed);
-  }
+    try {
+      const answer = await fetchBatch(batch);
+      result.ok.push(...answer.ok);
+      result.failed.push(...answer.failed);
+    } catch (error) {
+      if (error instanceof ProviderRateLimitedError || error instanceof CircuitOpenError) {
+        if (result.ok.length === 0 && result.failed.length === 0) throw error;
+        stopped = error;
+        for (const symbol of batch) result.failed.push({ symbol, error });
+        return;
+      }
+      if (
+        !(error instanceof ProviderError) ||
+        error instanceof ProviderAuthError ||
+        error instanceof ProviderConfigError
+      ) {
+        throw error;
+      }
+      if (batch.length === 1) {
+        result.failed.push({ symbol: batch[0]!, error });
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await run(batch.slice(0, half));
+      await run(batch.slice(half));
+    }
+  };
+  for (let start = 0; start < symbols.length; start += size) await run(symbols.slice(start, start + size));
   return result;
 }

@@ -33,7 +33,12 @@ export function createFinnhubProvider(options: LiveProviderOptions): MarketDataP
 
   return {
     name: NAME,
-    getQuotes(symbols, fetchOptions = {}) {
+    priceBatching: 'per-symbol',
+    async getQuotes(symbols, fetchOptions = {}) {
+      // With the trade stream connected, its latest trades are the prices: no request spent (a ticker that
+      // has not traded since it connected has no new price, as on REST). While it is down, REST.
+      const streamed = await options.trades?.latest(symbols);
+      if (streamed) return { ok: streamed, failed: [] };
       return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) => {
         const { body } = await http.getJson('/quote', { symbol }, fetchOptions);
         return parseFinnhubQuote(http, symbol, body, now());

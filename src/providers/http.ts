@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CircuitOpenError,
   type FetchOptions,
   InvalidProviderResponseError,
   ProviderAuthError,
+  ProviderConfigError,
   ProviderError,
   ProviderRateLimitedError,
   ProviderTimeoutError,
@@ -22,16 +25,28 @@ export interface ProviderHttpOptions {
   query?: Record<string, string>;
   /** Values never shown in an error message (the key, wherever the upstream might echo it). */
   secrets?: readonly string[];
+  /** The variable that sets the base URL, named when an answer says the URL is wrong. */
+  baseUrlVariable?: string;
   /** Wall-clock now, for `Retry-After` dates and reset timestamps. */
   now?: () => number;
   fetch?: typeof fetch;
+  /** How a request waits for its turn in the budget; by default a timer. */
+  sleep?: Sleep;
   /** Told how long each request sent upstream took (seconds, answered or not); `endpoint` is its label. */
   onRequest?: (endpoint: string, seconds: number) => void;
 }
 
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 export interface RequestOptions extends FetchOptions {
   /** What the request costs against the budget (Twelve Data: one credit per symbol in a batch). */
   weight?: number;
+  /**
+   * For endpoints with the symbol in the path: recognises the provider's own "no such symbol" answer to
+   * an HTTP 404, which then comes back for the provider to interpret. Any other 404 (and every 404 of an
+   * endpoint without one) means the path itself is not there: a ProviderConfigError.
+   */
+  isUnknownSymbol?: (body: unknown) => boolean;
 }
 
 export interface JsonResponse {
@@ -52,8 +67,9 @@ export interface ProviderHttp {
   readonly provider: string;
   /**
    * GETs JSON. 429 throws ProviderRateLimitedError, 401/403 ProviderAuthError, 5xx and network failures
-   * ProviderUnavailableError, a slow answer ProviderTimeoutError, and anything that is not JSON
-   * InvalidProviderResponseError. Other statuses (e.g. 404) come back for the provider to interpret.
+   * ProviderUnavailableError, a slow answer ProviderTimeoutError, a 404/405/410 ProviderConfigError
+   * (unless `isUnknownSymbol` recognises it), and anything that is not JSON InvalidProviderResponseError.
+   * Other statuses come back for the provider to interpret.
    */
   getJson(
     path: string,
@@ -90,6 +106,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? fetch;
+  const wait: Sleep = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
   const secrets = (options.secrets ?? []).filter((s) => s.length > 0);
 
   const excerpt = (text: string) => makeExcerpt(text, secrets);
@@ -102,29 +119,42 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     redirect: RequestRedirect = 'follow',
     label = endpoint,
   ) {
-    const { budget, signal } = requestOptions;
+    const { budget, signal, breaker } = requestOptions;
     const weight = requestOptions.weight ?? 1;
+    if (breaker) {
+      const waitMs = await breaker.admit();
+      if (waitMs > 0) throw new CircuitOpenError(provider, waitMs);
+    }
     if (budget) {
-      if (weight > budget.max) {
+      const lane = requestOptions.lane ?? 'price';
+      if (weight > budget.maxWeight(lane)) {
         throw new ProviderError(
           provider,
-          `${endpoint} needs ${weight} requests of the budget at once but PROVIDER_BUDGET allows ${budget.max} per window`,
+          `${endpoint} needs ${weight} requests of the budget at once but the ${lane} share of PROVIDER_BUDGET allows ${budget.maxWeight(lane)} per window`,
         );
       }
-      const waitMs = await budget.take(weight);
-      if (waitMs > 0) {
-        throw new ProviderRateLimitedError(
-          provider,
-          waitMs,
-          `request budget used up (${budget.max} per ${budget.windowMs} ms); ${endpoint} not sent, room again in ${waitMs} ms`,
-          { source: 'budget' },
-        );
+      // An extra request waits its turn (that is how names and logos are spread out); a price waits only
+      // as long as its slot allows (a burst rule's few milliseconds), else the next slot asks again.
+      const maxWait = requestOptions.maxBudgetWaitMs ?? 0;
+      for (let waited = 0; ; ) {
+        const waitMs = await budget.take(weight, lane);
+        if (waitMs === 0) break;
+        if (waited + waitMs > maxWait) {
+          throw new ProviderRateLimitedError(
+            provider,
+            waitMs,
+            `request budget's ${lane} share used up (${budget.max} per ${budget.windowMs} ms); ${endpoint} not sent, room again in ${waitMs} ms`,
+            { source: 'budget' },
+          );
+        }
+        await wait(waitMs, signal);
+        waited += waitMs;
       }
     }
     signal?.throwIfAborted();
     const began = performance.now();
     try {
-      return await fetchBody(url, endpoint, signal, accept, redirect);
+      return await fetchBody(url, endpoint, signal, accept, redirect, breaker);
     } finally {
       options.onRequest?.(label, (performance.now() - began) / 1000);
     }
@@ -136,6 +166,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     signal: AbortSignal | undefined,
     accept: string,
     redirect: RequestRedirect,
+    breaker: RequestOptions['breaker'],
   ) {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -159,8 +190,11 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
         redirect,
       });
     } catch (error) {
+      if (!signal?.aborted) await breaker?.record(false);
       return fail(error);
     }
+    // Any answer but a server fault proves the provider is up (a 404 or a 429 too).
+    await breaker?.record(response.status < 500);
     const read = await readCapped(response, MAX_BODY_BYTES);
     if (read.error !== undefined) {
       if (signal?.aborted || timeout.aborted) return fail(read.error);
@@ -178,8 +212,21 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     return { response, bytes: read.bytes };
   }
 
-  function checkStatus(endpoint: string, response: Response, text: string): void {
+  function checkStatus(
+    endpoint: string,
+    response: Response,
+    text: string,
+    isUnknownSymbol?: (body: unknown) => boolean,
+  ): void {
     const status = response.status;
+    if (status === 404 || status === 405 || status === 410) {
+      if (isUnknownSymbol && status === 404 && isUnknownSymbol(parseJson(text))) return;
+      const where = options.baseUrlVariable ? `; is ${options.baseUrlVariable}=${baseUrl} right?` : '';
+      throw new ProviderConfigError(
+        provider,
+        `${endpoint} is not there: ${baseUrl} answered HTTP ${status} ${excerpt(text)}${where}`,
+      );
+    }
     if (status === 429) {
       throw new ProviderRateLimitedError(
         provider,
@@ -209,7 +256,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       }
       const { response, bytes } = await send(url.toString(), endpoint, requestOptions, 'application/json');
       const text = bytes.toString('utf8');
-      checkStatus(endpoint, response, text);
+      checkStatus(endpoint, response, text, requestOptions.isUnknownSymbol);
       if (text.trim() === '') {
         throw new InvalidProviderResponseError(
           provider,
@@ -254,7 +301,10 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
         answer = await send(current.toString(), endpoint, requestOptions, 'image/*', 'manual', LOGO_ENDPOINT);
       }
       const { response, bytes } = answer;
-      checkStatus(endpoint, response, bytes.subarray(0, 200).toString('utf8'));
+      // An image that is not there is the image host's business, not a wrong base URL.
+      if (response.status !== 404 && response.status !== 410) {
+        checkStatus(endpoint, response, bytes.subarray(0, 200).toString('utf8'));
+      }
       if (bytes.length > maxBytes) {
         throw new InvalidProviderResponseError(
           provider,
@@ -268,6 +318,14 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       };
     },
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseUrl(text: string, base: URL): URL | undefined {

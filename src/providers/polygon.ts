@@ -42,6 +42,7 @@ export function createPolygonProvider(options: LiveProviderOptions): MarketDataP
 
   return {
     name: NAME,
+    priceBatching: 'one-request',
     getQuotes(symbols, fetchOptions = {}) {
       return inBatches(symbols, SNAPSHOT_BATCH, async (batch) => {
         const { body } = await http.getJson(SNAPSHOT, { tickers: batch.join(',') }, fetchOptions);
@@ -54,7 +55,7 @@ export function createPolygonProvider(options: LiveProviderOptions): MarketDataP
         const { status, body } = await http.getJson(
           `${endpoint}/${encodeURIComponent(symbol)}`,
           {},
-          fetchOptions,
+          { ...fetchOptions, isUnknownSymbol: isPolygonNotFound },
           endpoint,
         );
         const details = parsePolygonTickerDetails(http, symbol, status, body);
@@ -71,7 +72,7 @@ export function createPolygonProvider(options: LiveProviderOptions): MarketDataP
         const { status, body } = await http.getJson(
           `/v2/aggs/ticker/${encodeURIComponent(symbol)}/range/1/day/${day(from)}/${day(to)}`,
           { adjusted: 'true', sort: 'asc', limit: '500' },
-          fetchOptions,
+          { ...fetchOptions, isUnknownSymbol: isPolygonNotFound },
           endpoint,
         );
         return parsePolygonAggregates(http, symbol, status, body);
@@ -125,6 +126,12 @@ const detailsShape = z.object({
   }),
 });
 const notFoundShape = z.object({ status: z.string(), message: z.string().optional() });
+
+/** Polygon's own "no such ticker": `{"status":"NOT_FOUND", …}`. Any other 404 is a wrong path or base URL. */
+export function isPolygonNotFound(body: unknown): boolean {
+  const parsed = notFoundShape.safeParse(body);
+  return parsed.success && parsed.data.status === 'NOT_FOUND';
+}
 
 export function parsePolygonTickerDetails(
   http: ProviderHttp,

@@ -1,3 +1,6 @@
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { PriceBatching } from './request-plan.ts';
+
 /**
  * The market-data boundary: the classic's StockFetcher (price, logo, 52-week high/low), batch-shaped so a
  * provider with batch endpoints answers many symbols in one call and the others fan out with bounded
@@ -57,20 +60,39 @@ export interface FetchOptions {
    * report the trade time the market gave them.
    */
   asOf?: Date;
+  /**
+   * Which share of the budget the requests draw on (request-plan.ts): `price` (the default) is refused at
+   * once when there is no room, since the next slot asks again; `extra` (names, logos, ranges) and `check`
+   * wait their turn, up to `maxBudgetWaitMs`, and only then are refused.
+   */
+  lane?: BudgetLane;
+  maxBudgetWaitMs?: number;
+  /** The provider's circuit breaker (circuit-breaker.ts): while it is open, nothing is sent. */
+  breaker?: CircuitBreaker;
 }
+
+/**
+ * The shares of a request budget: prices, and everything else (names, logos, 52-week ranges); `check` is
+ * `providers check`, counted like prices but waiting for room like extras.
+ */
+export type BudgetLane = 'price' | 'extra' | 'check';
 
 /** A budget of upstream requests counted across all workers (see request-budget.ts). */
 export interface RequestBudget {
-  /** At most this many requests (credits) in any window; no single request may weigh more. */
+  /** At most this many requests (credits) in any window. */
   readonly max: number;
   readonly windowMs: number;
-  /** Takes `weight` from the budget. Resolves 0 when granted, otherwise the milliseconds until it can be. */
-  take(weight: number): Promise<number>;
+  /** The heaviest single request a lane can ever be granted (a Twelve Data batch is cut to fit it). */
+  maxWeight(lane: BudgetLane): number;
+  /** Takes `weight` from a lane. Resolves 0 when granted, otherwise the milliseconds until it can be. */
+  take(weight: number, lane?: BudgetLane): Promise<number>;
 }
 
 export interface MarketDataProvider {
   /** The `PROVIDER` name, shown in logs and at start. */
   readonly name: string;
+  /** How its price requests are shaped, which is what the request plan needs to know (request-plan.ts). */
+  readonly priceBatching: PriceBatching;
   getQuotes(symbols: readonly string[], options?: FetchOptions): Promise<BatchResult<Quote>>;
   getProfiles(symbols: readonly string[], options?: FetchOptions): Promise<BatchResult<CompanyProfile>>;
   getFiftyTwoWeekRanges(
@@ -130,6 +152,15 @@ export class InvalidProviderResponseError extends ProviderError {
   override name = 'InvalidProviderResponseError';
 }
 
+/**
+ * The provider's answer says our configuration is wrong, not the symbol: an endpoint path that is not
+ * there (HTTP 404 in a shape that is not the provider's own "no such symbol"), a base URL that answers
+ * something else entirely. Retrying cannot help, and no ticker is to blame: start-up stops with it.
+ */
+export class ProviderConfigError extends ProviderError {
+  override name = 'ProviderConfigError';
+}
+
 /** The key is missing, wrong, or not entitled to the endpoint. Retrying cannot help: the job fails at once. */
 export class ProviderAuthError extends ProviderError {
   override name = 'ProviderAuthError';
@@ -138,6 +169,21 @@ export class ProviderAuthError extends ProviderError {
 /** The provider could not be reached, or answered with a server error (5xx). Retried with backoff. */
 export class ProviderUnavailableError extends ProviderError {
   override name = 'ProviderUnavailableError';
+}
+
+/**
+ * The provider failed too often in a row, so its circuit is open and the request was not sent (see
+ * circuit-breaker.ts). `retryAfterMs` is when the next probe goes. A slot skips, a refresh waits: no
+ * retry is spent on a provider known to be down.
+ */
+export class CircuitOpenError extends ProviderUnavailableError {
+  override name = 'CircuitOpenError';
+  constructor(
+    provider: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(provider, `failed repeatedly, so not asked again for ${retryAfterMs} ms (circuit open)`);
+  }
 }
 
 /** One request took longer than PROVIDER_TIMEOUT_MS and was aborted. Retried with backoff. */

@@ -39,6 +39,7 @@ export function createSimulatedProvider(options: { seed: string; clock: Clock })
 
   return {
     name: 'simulated',
+    priceBatching: 'one-request',
     getQuotes(symbols, fetchOptions) {
       const time = now(fetchOptions?.asOf);
       return map(symbols, fetchOptions, (symbol) => ({

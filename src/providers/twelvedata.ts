@@ -37,7 +37,6 @@ const MAX_BATCH = 120;
  */
 export function createTwelveDataProvider(options: LiveProviderOptions): MarketDataProvider {
   const http = liveHttp(NAME, options, { headers: { Authorization: `apikey ${options.apiKey ?? ''}` } });
-  const batchSize = Math.max(1, Math.min(MAX_BATCH, options.budgetMax ?? MAX_BATCH));
   const now = () => options.clock.now();
   const { baseUrl, logger } = options;
   const downloadLogo = createLogoDownload({ http, baseUrl, logger, domains: ['twelvedata.com'] });
@@ -48,6 +47,9 @@ export function createTwelveDataProvider(options: LiveProviderOptions): MarketDa
     fetchOptions: FetchOptions,
     parse: (symbol: string, item: unknown) => T,
   ): Promise<BatchResult<T>> {
+    // No batch may weigh more than its share of the budget can ever grant.
+    const share = fetchOptions.budget?.maxWeight(fetchOptions.lane ?? 'price') ?? MAX_BATCH;
+    const batchSize = Math.max(1, Math.min(MAX_BATCH, share));
     // A later batch rate-limited after an earlier one worked: inBatches keeps what came, reports the rest.
     return inBatches(symbols, batchSize, async (batch) => {
       const items = await fetchQuoteBatch(http, batch, fetchOptions, now().getTime());
@@ -72,6 +74,7 @@ export function createTwelveDataProvider(options: LiveProviderOptions): MarketDa
 
   return {
     name: NAME,
+    priceBatching: 'credits',
     getQuotes(symbols, fetchOptions = {}) {
       return quoteBatches(symbols, fetchOptions, (symbol, item) => {
         const quote = parseShape(http, '/quote', quoteShape, item);

@@ -36,7 +36,7 @@ export function createYahooProvider(options: LiveProviderOptions): MarketDataPro
     const { status, body } = await http.getJson(
       `/v8/finance/chart/${encodeURIComponent(symbol)}`,
       { range, interval: '1d' },
-      fetchOptions,
+      { ...fetchOptions, isUnknownSymbol: isYahooNotFound },
       '/v8/finance/chart',
     );
     return parseYahooChart(http, symbol, status, body);
@@ -44,6 +44,7 @@ export function createYahooProvider(options: LiveProviderOptions): MarketDataPro
 
   return {
     name: NAME,
+    priceBatching: 'per-symbol',
     getQuotes(symbols, fetchOptions = {}) {
       return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
         yahooQuote(http, symbol, await chart(symbol, '1d', fetchOptions), options.clock.now()),
@@ -94,6 +95,12 @@ const resultShape = z.object({
     })
     .optional(),
 });
+
+/** Yahoo's own "no such symbol": `chart.error.code` "Not Found". Any other 404 is a wrong path or base URL. */
+export function isYahooNotFound(body: unknown): boolean {
+  const parsed = chartShape.safeParse(body);
+  return parsed.success && parsed.data.chart.error?.code === 'Not Found';
+}
 
 type ChartResult = z.output<typeof resultShape> & { body: unknown };
 

@@ -11,6 +11,7 @@ import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
 import type { AdminMode } from '../domain/admin.ts';
 import { parseTicks } from '../domain/tick.ts';
+import { createProviderStatusReader } from '../providers/provider-status.ts';
 import { ticksChannel } from '../tick-channel.ts';
 import { createAdmission, isLoopbackAddress } from './admission.ts';
 import { registerApiMetrics } from './api-metrics.ts';
@@ -19,6 +20,7 @@ import { createClientLimits } from './client-limits.ts';
 import { MAX_GRAPHQL_BODY_BYTES } from './graphql-http.ts';
 import { createGraphqlWsServer } from './graphql-ws-server.ts';
 import { createHealthCheck } from './health.ts';
+import { registerProviderMetrics } from './provider-metrics.ts';
 import { setSecurityHeaders } from './security.ts';
 import { answerRefusal, withSseSubscriptions } from './sse-requests.ts';
 import { createSseSubscriptions } from './sse-subscriptions.ts';
@@ -91,6 +93,12 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   // One executable schema for Yoga (queries, mutations, GraphiQL, every error answer over HTTP), SSE
   // subscriptions and graphql-ws; subscriptions on both transports share one set of cohorts, so an SSE
   // viewer and a WebSocket viewer of the same operation share one execution and serialisation per event.
+  const providerStatus = createProviderStatusReader(
+    deps.redis,
+    config.queuePrefix,
+    deps.provider.name,
+    config.provider.streamUrl !== undefined,
+  );
   const resolverDeps = {
     watchlist: deps.watchlist,
     priceHistory: async (...args: Parameters<HistoryCache['history']>) => {
@@ -106,6 +114,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     now: () => deps.clock.now(),
     adminMode: admission.mode,
     onWatchlistChanged: parts.onWatchlistChanged,
+    providerStatus,
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(
@@ -124,6 +133,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   const health = createHealthCheck({ pool: deps.database.pool, redis: healthRedis });
+  registerProviderMetrics(deps.metrics.registry, providerStatus);
   registerApiMetrics(deps.metrics.registry, {
     health,
     subscriptions: cohorts.stats,

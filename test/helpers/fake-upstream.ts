@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 /**
  * A local stand-in for the five market-data providers: one node:http server on 127.0.0.1 and a free port,
@@ -63,6 +64,30 @@ export interface RecordedRequest {
   outcome: string;
 }
 
+/**
+ * A provider's limits as the fake enforces them: at most `max` requests (credits: a Twelve Data batch costs
+ * one per symbol) in any sliding `windowMs`, and optionally at most `burst.max` in any `burst.windowMs`.
+ * A request over a limit gets the provider's own rate-limit answer and is recorded as 'limited'.
+ */
+export interface FakeLimit {
+  max: number;
+  windowMs: number;
+  burst?: { max: number; windowMs: number };
+}
+
+/**
+ * The free tiers as documented (2026): Finnhub 60/min and 30/s; Twelve Data 8 credits/min (and 800/day,
+ * which 10 minutes cannot reach); Alpha Vantage 25/day and about one a second; Massive/Polygon 5/min;
+ * Yahoo publishes nothing, so the 100/min this app assumes.
+ */
+export const FREE_TIERS: Record<FakeProvider, FakeLimit> = {
+  finnhub: { max: 60, windowMs: 60_000, burst: { max: 30, windowMs: 1000 } },
+  twelvedata: { max: 8, windowMs: 60_000 },
+  alphavantage: { max: 25, windowMs: 86_400_000, burst: { max: 1, windowMs: 1000 } },
+  polygon: { max: 5, windowMs: 60_000 },
+  yahoo: { max: 100, windowMs: 60_000 },
+};
+
 export const FAKE_KEYS: Record<Exclude<FakeProvider, 'yahoo'>, string> = {
   finnhub: 'fake-finnhub-key',
   twelvedata: 'fake-twelvedata-key',
@@ -105,9 +130,49 @@ export interface FakeUpstream {
   maxInFlight: number;
   reset(): void;
   close(): Promise<void>;
+  /**
+   * Finnhub's trade stream at `${url}/finnhub-ws` (FINNHUB_STREAM_URL), in its documented shapes: the key
+   * in `?token=`, `{"type":"subscribe","symbol":…}` in, `{"type":"trade","data":[{s,p,t,v}]}` out.
+   */
+  stream: FakeTradeStream;
 }
 
-export async function startFakeUpstream(): Promise<FakeUpstream> {
+export interface FakeTradeStream {
+  url: string;
+  /** Every subscribe message received, in order, over all connections. */
+  subscriptions: string[];
+  /** Connections made (accepted or not). */
+  connections: number;
+  /** Sends a trade to every connection subscribed to the symbol. */
+  trade(symbol: string, price: number, time: Date): void;
+  /** Drops every connection; while `refuse` is set, new ones are closed at once. */
+  drop(): void;
+  refuse: boolean;
+}
+
+export interface FakeUpstreamOptions {
+  /** Limits to enforce per provider (FREE_TIERS for the free plans); none by default. */
+  limits?: Partial<Record<FakeProvider, FakeLimit>>;
+  /** The fake's clock for its windows; tests on compressed time pass a scaled one. */
+  now?: () => number;
+}
+
+export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const now = options.now ?? Date.now;
+  /** Per provider, the instant and cost of every request it let through. */
+  const spent = new Map<FakeProvider, { at: number; cost: number }[]>();
+  const overLimit = (provider: FakeProvider, cost: number, at: number): boolean => {
+    const limit = options.limits?.[provider];
+    if (!limit) return false;
+    const log = spent.get(provider) ?? [];
+    spent.set(provider, log);
+    const within = (windowMs: number) =>
+      log.filter((entry) => entry.at > at - windowMs).reduce((sum, entry) => sum + entry.cost, 0);
+    if (within(limit.windowMs) + cost > limit.max) return true;
+    if (limit.burst && within(limit.burst.windowMs) + cost > limit.burst.max) return true;
+    log.push({ at, cost });
+    return false;
+  };
   const market = new Map<string, Listing>();
   const resetMarket = () => {
     market.clear();
@@ -166,11 +231,17 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       path: localPath,
       query,
       symbols,
-      at: Date.now(),
+      at: now(),
       headers: req.headers,
       outcome: 'ok',
     };
     requests.push(record);
+    // A Twelve Data /quote costs a credit per symbol; every other request one.
+    const cost = provider === 'twelvedata' && localPath === '/quote' ? Math.max(1, symbols.length) : 1;
+    if (overLimit(provider, cost, record.at)) {
+      record.outcome = 'limited';
+      return answerRateLimit(provider, { kind: 'rate-limit' }, res);
+    }
 
     const fault = takeFault(provider, localPath, symbols);
     if (fault) {
@@ -546,8 +617,50 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     }
   }
 
+  const sockets_ = new Map<WebSocket, Set<string>>();
+  const wss = new WebSocketServer({ noServer: true });
+  const stream: FakeTradeStream = {
+    url: '',
+    subscriptions: [],
+    connections: 0,
+    refuse: false,
+    trade(symbol, price, time) {
+      const message = JSON.stringify({
+        type: 'trade',
+        data: [{ s: symbol, p: price, t: time.getTime(), v: 100, c: ['1'] }],
+      });
+      for (const [socket, symbols] of sockets_) if (symbols.has(symbol)) socket.send(message);
+    },
+    drop() {
+      for (const socket of sockets_.keys()) socket.terminate();
+      sockets_.clear();
+    },
+  };
+  server.on('upgrade', (req, socket, head) => {
+    const requestUrl = new URL(req.url ?? '/', 'http://fake');
+    if (requestUrl.pathname !== '/finnhub-ws') return socket.destroy();
+    stream.connections += 1;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (stream.refuse || requestUrl.searchParams.get('token') !== FAKE_KEYS.finnhub) {
+        ws.close(1008, 'refused');
+        return;
+      }
+      const symbols = new Set<string>();
+      sockets_.set(ws, symbols);
+      ws.on('message', (raw) => {
+        const message = JSON.parse(raw.toString()) as { type?: string; symbol?: string };
+        if (message.type === 'subscribe' && message.symbol) {
+          symbols.add(message.symbol);
+          stream.subscriptions.push(message.symbol);
+        }
+      });
+      ws.on('close', () => sockets_.delete(ws));
+    });
+  });
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stream.url = `${url.replace(/^http/, 'ws')}/finnhub-ws`;
 
   return {
     url,
@@ -587,11 +700,15 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     },
     reset() {
       faults = [];
+      spent.clear();
       requests.length = 0;
       state.maxInFlight = inFlight;
       resetMarket();
     },
+    stream,
     async close() {
+      stream.drop();
+      wss.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { runMigrations } from '../../src/db/migrate.ts';
 
 /**
@@ -80,4 +81,17 @@ export async function foldWholeLog(client: pg.Client): Promise<void> {
   while ((await client.query(`select stock_prices_1m_fold('infinity') as n`)).rows[0].n === null) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** One Redis connection for a test file; after the file, it is closed and every key under `prefix` removed. */
+export function useTestRedis(prefix: string): () => Redis {
+  let redis: Redis | undefined;
+  beforeAll(() => {
+    redis = new Redis(TEST_REDIS_URL);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await removeRedisPrefix(prefix);
+  });
+  return () => redis!;
 }

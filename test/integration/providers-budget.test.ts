@@ -2,7 +2,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createRedisRequestBudget } from '../../src/providers/request-budget.ts';
+import type { RequestBudget } from '../../src/providers/provider.ts';
+import {
+  createRedisRequestBudget,
+  type RedisRequestBudgetOptions,
+} from '../../src/providers/request-budget.ts';
 import { type Running, startRole } from '../../src/start.ts';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { waitFor } from '../helpers/provider-app.ts';
@@ -43,6 +47,55 @@ describe('the request budget', () => {
     } finally {
       for (const client of clients) client.disconnect();
     }
+  });
+});
+
+describe('the two shares of a planned budget', () => {
+  const prefix = uniqueName('lanes');
+  afterAll(() => removeRedisPrefix(prefix));
+
+  /** A budget on its own connection and a manual clock, closed after `use`. */
+  async function withBudget(
+    options: Omit<RedisRequestBudgetOptions, 'key' | 'now'>,
+    use: (budget: RequestBudget, clock: { now: number }) => Promise<void>,
+  ) {
+    const redis = new Redis(TEST_REDIS_URL);
+    const clock = { now: 1_000_000 };
+    try {
+      await use(
+        createRedisRequestBudget(redis, { ...options, key: uniqueName(prefix), now: () => clock.now }),
+        clock,
+      );
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  it('never lets names and logos take what prices were promised, and spaces them out', async () => {
+    const shares = { max: 8, windowMs: 60_000, extraMax: 2, extraSpacingMs: 10_000 };
+    await withBudget(shares, async (budget, clock) => {
+      expect(await budget.take(1, 'extra')).toBe(0);
+      // The next extra waits its spacing, even with the window nearly empty.
+      expect(await budget.take(1, 'extra')).toBe(10_000);
+      clock.now += 10_000;
+      expect(await budget.take(1, 'extra')).toBe(0);
+      clock.now += 10_000;
+      // Its share (2) is spent: the next extra waits for the first to leave the window …
+      expect(await budget.take(1, 'extra')).toBe(40_000);
+      // … while prices still have all six of theirs.
+      for (let i = 0; i < 6; i++) expect(await budget.take(1, 'price')).toBe(0);
+      expect(await budget.take(1, 'price')).toBeGreaterThan(0);
+      // A request heavier than its share could ever be granted is a bug, not a wait.
+      await expect(budget.take(3, 'extra')).rejects.toThrow(/cannot grant 3/);
+    });
+  });
+
+  it('keeps a burst rule across every share', async () => {
+    await withBudget({ max: 25, windowMs: 86_400_000, minSpacingMs: 1100 }, async (budget) => {
+      expect(await budget.take(1, 'price')).toBe(0);
+      expect(await budget.take(1, 'extra')).toBe(1100);
+      expect(await budget.take(1, 'check')).toBe(1100);
+    });
   });
 });
 

@@ -1,8 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import {
+  BREAKER_THRESHOLD,
+  circuitBreakerKey,
+  createRedisCircuitBreaker,
+} from '../../src/providers/circuit-breaker.ts';
+import { startRole } from '../../src/start.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DEFAULT_TRADE_TIME, type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { runJob, settle, storedTicks, waitFor, watchlist } from '../helpers/provider-app.ts';
+import { graphql, runJob, settle, storedTicks, waitFor, watchlist } from '../helpers/provider-app.ts';
+import {
+  createTestDatabase,
+  removeRedisPrefix,
+  silentLogger,
+  testEnv,
+  uniqueName,
+} from '../helpers/services.ts';
 
 /**
  * Faults are normal upstream; each has a defined outcome (issue 4). Each case injects one fault into the
@@ -47,9 +61,11 @@ describe('finnhub (one request per symbol)', () => {
     await settle(app);
   });
   afterAll(() => app?.stop());
-  beforeEach(() => {
+  beforeEach(async () => {
     fake.clearFaults();
     fake.requests.length = 0;
+    // Each case starts with a provider the breaker trusts (an earlier outage case opened it).
+    await app.deps.redis.del(circuitBreakerKey(app.prefix, 'finnhub'));
   });
 
   it('retries a provider that answers 500, with backoff, and stores the tick when it recovers', async () => {
@@ -64,7 +80,7 @@ describe('finnhub (one request per symbol)', () => {
     expect(job.returnvalue).toMatchObject({ fetched: 3, stored: 3, failed: [] });
   });
 
-  it('gives up after its attempts when the provider stays down: bounded, never endless', async () => {
+  it('asks less, not more, when the provider stays down: the circuit opens after five failures in a row', async () => {
     newTrades();
     fake.inject({
       provider: 'finnhub',
@@ -73,19 +89,33 @@ describe('finnhub (one request per symbol)', () => {
       status: 503,
       times: Number.POSITIVE_INFINITY,
     });
-    const { state, job } = await runJob(
+    const { job } = await runJob(
       app,
       'prices',
       {},
       { attempts: 3, backoff: { type: 'exponential', delay: 50, jitter: 0.5 } },
     );
-    expect(state).toBe('failed');
-    expect(job.attemptsMade).toBe(3);
-    expect(job.failedReason).toMatch(
-      /^finnhub: no quotes: 3 of 3 symbols failed; AAPL: finnhub: \/quote answered HTTP 503: "HTTP 503"$/,
+    // The first attempt's three and two of the second: then the circuit is open, and what is left of the
+    // job (and every job after it until a probe goes) sends nothing. Without a breaker: nine requests.
+    expect(fake.requestsTo('finnhub', '/quote')).toHaveLength(BREAKER_THRESHOLD);
+    expect(job.attemptsMade).toBeGreaterThanOrEqual(2);
+    const breaker = createRedisCircuitBreaker(app.deps.redis, circuitBreakerKey(app.prefix, 'finnhub'));
+    expect(await breaker.status()).toMatchObject({ state: 'open', failures: BREAKER_THRESHOLD });
+    await runJob(app, 'prices');
+    expect(fake.requestsTo('finnhub', '/quote')).toHaveLength(BREAKER_THRESHOLD);
+    // Visible where an operator looks: GraphQL (the page's provider line) and /metrics.
+    const { providerStatus } = await graphql<{ providerStatus: Record<string, unknown> }>(
+      app,
+      '{ providerStatus { name circuit consecutiveFailures nextProbeAt } }',
     );
-    // Three attempts of three symbols, and not one request more.
-    expect(fake.requestsTo('finnhub', '/quote')).toHaveLength(9);
+    expect(providerStatus).toMatchObject({
+      name: 'finnhub',
+      circuit: 'OPEN',
+      consecutiveFailures: BREAKER_THRESHOLD,
+    });
+    expect(providerStatus.nextProbeAt).toEqual(expect.any(String));
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toContain('stockstreamer_provider_circuit{provider="finnhub"} 2');
   });
 
   it('keeps the other symbols’ ticks when one symbol fails', async () => {
@@ -285,27 +315,62 @@ describe('finnhub (one request per symbol)', () => {
   });
 });
 
-describe('a key the provider refuses', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({
-      env: fake.env('finnhub', {
-        SYMBOLS: 'AAPL',
-        FINNHUB_API_KEY: 'not-the-right-key',
-        PROVIDER_BUDGET: 'off',
-      }),
-    });
-    await settle(app);
-  });
-  afterAll(() => app?.stop());
+describe('configuration the provider refuses', () => {
+  /** Starts the app as `stockstreamer start` does and returns why it would not start. */
+  async function startFailure(env: Record<string, string>): Promise<string> {
+    const database = await createTestDatabase({ migrate: false });
+    const prefix = uniqueName('q');
+    try {
+      const config = loadConfig(testEnv(database.url, prefix, env));
+      const running = await startRole('start', config, { logger: silentLogger });
+      await running.close();
+      return 'started';
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      await removeRedisPrefix(prefix);
+      await database.drop();
+    }
+  }
 
-  it('fails the job at once: retrying cannot fix a key', async () => {
-    const { state, job } = await runJob(app, 'prices');
-    expect(state).toBe('failed');
-    expect(job.attemptsMade).toBe(1);
-    expect(job.failedReason).toBe(
-      'finnhub: /quote refused the request (HTTP 401): "{\\"error\\":\\"Invalid API key\\"}"',
+  it('a refused key stops start-up with one line, after one request', async () => {
+    fake.reset();
+    const message = await startFailure(
+      fake.env('finnhub', { SYMBOLS: 'AAPL,MSFT', FINNHUB_API_KEY: 'not-the-right-key' }),
     );
+    expect(message).toBe(
+      'finnhub refused the key or the plan, so nothing was started: finnhub: /quote refused the request (HTTP 401): "{\\"error\\":\\"Invalid API key\\"}"',
+    );
+    expect(fake.requestsTo('finnhub')).toHaveLength(1);
+  });
+
+  it('a wrong base URL stops start-up in one line naming the variable', async () => {
+    fake.reset();
+    const message = await startFailure(
+      fake.env('polygon', { SYMBOLS: 'AAPL,MSFT', POLYGON_BASE_URL: `${fake.url}/polygon/v9` }),
+    );
+    expect(message).toMatch(
+      /^polygon is not where the base URL points, so nothing was started: polygon: \/v2\/snapshot\/locale\/us\/markets\/stocks\/tickers is not there: .* answered HTTP 404 "404 page not found"; is POLYGON_BASE_URL=.*\/polygon\/v9 right\?$/,
+    );
+  });
+
+  it('a key refused while running fails the job at once: retrying cannot fix a key', async () => {
+    fake.reset();
+    const app = await startTestApp({
+      env: fake.env('finnhub', { SYMBOLS: 'AAPL', PROVIDER_BUDGET: 'off' }),
+    });
+    try {
+      await settle(app);
+      fake.inject({ provider: 'finnhub', kind: 'status', status: 401, body: '{"error":"Invalid API key"}' });
+      const { state, job } = await runJob(app, 'prices');
+      expect(state).toBe('failed');
+      expect(job.attemptsMade).toBe(1);
+      expect(job.failedReason).toBe(
+        'finnhub: /quote refused the request (HTTP 401): "{\\"error\\":\\"Invalid API key\\"}"',
+      );
+    } finally {
+      await app.stop();
+    }
   });
 });
 
@@ -366,14 +431,34 @@ describe('in-body rate limits (HTTP 200)', () => {
       ]);
       expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(2000);
 
-      // A batch answered with garbage is the whole call's fault: retried, nothing stored from it.
+      // A batch answered with garbage costs that request, not the tickers: they are asked again in
+      // halves, in the same attempt, and nothing of the garbage is stored.
       const before = (await storedTicks(app, TICKERS)).length;
+      fake.requests.length = 0;
       newTrades();
       fake.inject({ provider: 'twelvedata', path: '/quote', kind: 'html' });
-      const retried = await runJob(app, 'prices');
-      expect(retried.job.attemptsMade).toBe(2);
-      expect(retried.job.stacktrace?.[0]).toMatch(/twelvedata: \/quote answered HTTP 502: "<!DOCTYPE html>/);
+      const split = await runJob(app, 'prices');
+      expect(split.job.attemptsMade).toBe(1);
+      expect(fake.requestsTo('twelvedata', '/quote').map((r) => [r.symbols.join(','), r.outcome])).toEqual([
+        ['AAPL,MSFT,NVDA', 'html'],
+        ['AAPL,MSFT', 'ok'],
+        ['NVDA', 'ok'],
+      ]);
       expect((await storedTicks(app, TICKERS)).length).toBe(before + 3);
+
+      // A 5xx for one ticker, every time it is asked: only that ticker goes without.
+      newTrades();
+      fake.inject({
+        provider: 'twelvedata',
+        path: '/quote',
+        symbol: 'MSFT',
+        kind: 'status',
+        status: 500,
+        times: 10,
+      });
+      const isolated = await runJob(app, 'prices');
+      expect(isolated.job.returnvalue).toMatchObject({ fetched: 2, stored: 2, failed: [{ symbol: 'MSFT' }] });
+      fake.clearFaults();
 
       // A symbol Twelve Data does not know answers its own error object inside the batch.
       const notFound = JSON.parse(

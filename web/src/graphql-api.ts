@@ -6,6 +6,7 @@ import {
   ADD_TO_WATCHLIST_MUTATION,
   PERMISSIONS_QUERY,
   PRICE_HISTORY_QUERY,
+  PROVIDER_STATUS_QUERY,
   REMOVE_FROM_WATCHLIST_MUTATION,
   WATCHLIST_QUERY,
 } from './operations.ts';
@@ -48,8 +49,18 @@ export interface PriceHistoryArgs {
   width?: number;
 }
 
+export interface ProviderStatus {
+  name: string;
+  plan: string | null;
+  priceEveryMs: number | null;
+  circuit: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+  nextProbeAt: string | null;
+  stream: 'CONNECTED' | 'CONNECTING' | 'DOWN' | 'OFF';
+}
+
 export interface GraphqlApi {
   watchlist(signal?: AbortSignal): Promise<Stock[]>;
+  providerStatus(signal?: AbortSignal): Promise<ProviderStatus>;
   priceHistory(args: PriceHistoryArgs, signal?: AbortSignal): Promise<PriceSeries[]>;
   /** Asked with the admin token when one is set, so the answer says whether that token is accepted. */
   permissions(signal?: AbortSignal): Promise<Permissions>;
@@ -118,6 +129,15 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
   }
 
   return {
+    async providerStatus(signal) {
+      const data = await request<{ providerStatus: ProviderStatus }>(
+        'ProviderStatus',
+        PROVIDER_STATUS_QUERY,
+        {},
+        signal,
+      );
+      return data.providerStatus;
+    },
     async watchlist(signal) {
       const data = await request<{ watchlist: Stock[] }>('Watchlist', WATCHLIST_QUERY, {}, signal);
       return data.watchlist;

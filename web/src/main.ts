@@ -10,7 +10,7 @@
 import { createChartLegend } from './chart-legend.ts';
 import { showConnectionStatus } from './connection-status.ts';
 import { formatClock } from './format.ts';
-import { createGraphqlApi } from './graphql-api.ts';
+import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
 import { type ChartMode, type ChartStock, createPriceChart } from './price-chart.ts';
 import { DEFAULT_RANGE, historyFrom, isRangeKey, type RangeKey, rangeChoice } from './ranges.ts';
@@ -28,6 +28,16 @@ const BACKFILL_OVERLAP_MS = 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 /** At most one watchlist reload per this long, however many unknown tickers come in. */
 const WATCHLIST_RELOAD_MS = 30 * 1000;
+/** How often the provider line under the title is asked again. */
+const PROVIDER_STATUS_EVERY_MS = 30 * 1000;
+
+/** `8.3 s`, `66 s`, `2.3 h`: a plan's cadence as the provider line says it. */
+function formatEvery(ms: number): string {
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1).replace(/\.0$/, '')} s`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1).replace(/\.0$/, '')} min`;
+  return `${(ms / 3_600_000).toFixed(1).replace(/\.0$/, '')} h`;
+}
 /** After a ticker is added, look for its name, logo and 52-week range this often, this many times. */
 const DETAILS_RELOAD_MS = 2000;
 const DETAILS_RELOADS = 10;
@@ -51,6 +61,7 @@ function main(): void {
   const statusEl = required('connection-status');
   const updatedEl = required<HTMLTimeElement>('last-update');
   const taglineEl = required('tagline');
+  const providerEl = required('provider-status');
   const chartTitleEl = required('chart-title');
   const liveButton = required<HTMLButtonElement>('back-to-live');
   const rangePicker = required<HTMLFieldSetElement>('range-picker');
@@ -199,6 +210,37 @@ function main(): void {
   }
 
   /**
+   * The provider line under the title: what its plan buys (so a viewer knows how often a price can come)
+   * and, when its circuit is open, that it is not answering. Asked again every half minute.
+   */
+  async function watchProvider(): Promise<void> {
+    for (;;) {
+      try {
+        providerEl.textContent = describeProvider(await api.providerStatus());
+      } catch (error) {
+        console.warn('stockstreamer: provider status failed:', error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, PROVIDER_STATUS_EVERY_MS));
+    }
+  }
+
+  function describeProvider(status: ProviderStatus): string {
+    providerEl.dataset.circuit = status.circuit;
+    const cadence = status.priceEveryMs
+      ? `a price each every ${formatEvery(status.priceEveryMs)}`
+      : (status.plan ?? 'no request plan');
+    const stream = {
+      CONNECTED: ' · streaming',
+      CONNECTING: ' · stream connecting',
+      DOWN: ' · stream down, prices over REST',
+      OFF: '',
+    }[status.stream];
+    if (status.circuit === 'CLOSED') return `${status.name} · ${cadence}${stream}`;
+    const next = status.nextProbeAt ? new Date(status.nextProbeAt).toLocaleTimeString() : 'soon';
+    return `${status.name} · not answering; ${status.circuit === 'OPEN' ? `next try at ${next}` : 'trying again now'}`;
+  }
+
+  /**
    * First load, retried with backoff until the server answers (it may still be starting). The watchlist,
    * the history of every watched ticker and the permissions are asked for at once: one round trip, not
    * two, before the first draw.
@@ -224,6 +266,7 @@ function main(): void {
         );
         if (Number.isFinite(newest)) showLastUpdate(newest);
         if (backfillAfterLoad) void backfill();
+        void watchProvider();
         return;
       } catch (error) {
         const delay = retryDelayMs(attempt);

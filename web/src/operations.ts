@@ -64,3 +64,17 @@ export const REMOVE_FROM_WATCHLIST_MUTATION = /* GraphQL */ `
     removeFromWatchlist(ticker: $ticker)
   }
 `;
+
+/** What the provider's plan buys and whether it is answering; shown under the title. */
+export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
+  query ProviderStatus {
+    providerStatus {
+      name
+      plan
+      priceEveryMs
+      circuit
+      nextProbeAt
+      stream
+    }
+  }
+`;
