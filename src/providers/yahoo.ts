@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Bar, CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import { monogramPath } from '../domain/monogram.ts';
+import { type AnsweredBar, checkedBars } from './bars.ts';
 import { fanOut } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
 import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
@@ -140,10 +141,7 @@ const minuteBarsShape = z.object({
   }),
 });
 
-/**
- * The minute bars of a chart answer inside [from, to). Yahoo leaves a minute without trades as nulls in
- * every column: that minute is skipped. A bar whose high is below its low is refused with the answer.
- */
+/** The minute bars of a chart answer inside [from, to). A minute without trades (nulls) has no bar. */
 export function parseYahooMinuteBars(
   http: ProviderHttp,
   symbol: string,
@@ -153,33 +151,14 @@ export function parseYahooMinuteBars(
 ): Bar[] {
   const endpoint = '/v8/finance/chart';
   const result = parseShape(http, endpoint, minuteBarsShape, body).chart.result[0];
-  const times = result.timestamp ?? [];
   const q = result.indicators.quote[0];
-  const bars: Bar[] = [];
-  for (let i = 0; i < times.length; i++) {
+  const answered: AnsweredBar[] = [];
+  for (const [i, seconds] of (result.timestamp ?? []).entries()) {
     const [open, high, low, close] = [q.open[i], q.high[i], q.low[i], q.close[i]];
     if (open == null || high == null || low == null || close == null) continue;
-    const start = new Date(times[i]! * 1000);
-    if (start < from || start >= to) continue;
-    if (high < low || open > high || open < low || close > high || close < low) {
-      throw new InvalidProviderResponseError(
-        NAME,
-        `${endpoint} answered a minute bar for ${symbol} at ${start.toISOString()} outside its own high and low: ${http.excerpt(JSON.stringify([open, high, low, close]))}`,
-      );
-    }
-    const volume = q.volume?.[i];
-    bars.push({
-      symbol,
-      start,
-      intervalS: 60,
-      open,
-      high,
-      low,
-      close,
-      ...(volume == null ? {} : { volume }),
-    });
+    answered.push({ startMs: seconds * 1000, open, high, low, close, volume: q.volume?.[i] });
   }
-  return bars;
+  return checkedBars(http, NAME, endpoint, symbol, answered, { from, to });
 }
 
 /** Yahoo's own "no such symbol": `chart.error.code` "Not Found". Any other 404 is a wrong path or base URL. */

@@ -397,6 +397,23 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
               body: { ticker: one, queryCount: 0, resultsCount: 0, adjusted: true, status: 'OK' },
             };
           }
+          const minutes = localPath.match(/\/range\/1\/minute\/(\d+)\/(\d+)$/);
+          if (minutes) {
+            const results = sessionMinuteBars(listing, Number(minutes[1]), Number(minutes[2]) + 1)
+              .filter((bar) => bar.traded)
+              .map(({ t, o, h, l, c, v }) => ({ t, o, h, l, c, v, vw: o, n: 10 }));
+            return {
+              status: 200,
+              body: {
+                ticker: one,
+                adjusted: true,
+                queryCount: results.length,
+                resultsCount: results.length,
+                status: 'OK',
+                results,
+              },
+            };
+          }
           return { status: 200, body: polygonAggregates(one, listing) };
         }
         break;
@@ -435,34 +452,21 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     return body;
   }
 
-  /**
-   * The chart answer for interval=1m: one bar per minute of the regular session in [period1, period2), in
-   * the fixture's shape, around the listing's price; the session's second minute had no trades (nulls in
-   * every column, as Yahoo answers such a minute).
-   */
+  /** The chart answer for interval=1m in the fixture's shape: see {@link sessionMinuteBars}. */
   function yahooMinuteBars(symbol: string, listing: Listing, period1: number, period2: number) {
     const body = yahooChart(symbol, listing, '1d');
     const result = body.chart.result[0]!;
     result.meta.dataGranularity = '1m';
-    const timestamp: number[] = [];
-    const columns = { open: [], high: [], low: [], close: [], volume: [] } as Record<
-      string,
-      (number | null)[]
-    >;
-    for (let t = Math.ceil(period1 / 60) * 60; t < period2; t += 60) {
-      if (!isMarketOpen(new Date(t * 1000))) continue;
-      timestamp.push(t);
-      const noTrades = isMarketOpen(new Date((t - 60) * 1000)) && !isMarketOpen(new Date((t - 120) * 1000));
-      const wiggle = ((t / 60) % 7) / 100;
-      const open = listing.price + wiggle;
-      const values = noTrades
-        ? [null, null, null, null, null]
-        : [open, open + 0.05, open - 0.05, open + 0.01, 1000 + ((t / 60) % 13)];
-      for (const [i, key] of ['open', 'high', 'low', 'close', 'volume'].entries())
-        columns[key]!.push(values[i]!);
-    }
-    result.timestamp = timestamp;
-    result.indicators.quote[0] = columns as Record<string, number[]>;
+    const bars = sessionMinuteBars(listing, period1 * 1000, period2 * 1000);
+    result.timestamp = bars.map((bar) => bar.t / 1000);
+    const column = (key: 'o' | 'h' | 'l' | 'c' | 'v') => bars.map((bar) => (bar.traded ? bar[key] : null));
+    result.indicators.quote[0] = {
+      open: column('o'),
+      high: column('h'),
+      low: column('l'),
+      close: column('c'),
+      volume: column('v'),
+    } as Record<string, number[]>;
     return body;
   }
 
@@ -791,4 +795,19 @@ function send(
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
+}
+
+/**
+ * One minute bar per minute of the regular session in [fromMs, toMs), around the listing's price. The
+ * session's second minute had no trades: Yahoo answers it as nulls, Polygon leaves it out.
+ */
+function sessionMinuteBars(listing: Listing, fromMs: number, toMs: number) {
+  const bars: { t: number; o: number; h: number; l: number; c: number; v: number; traded: boolean }[] = [];
+  for (let t = Math.ceil(fromMs / 60_000) * 60_000; t < toMs; t += 60_000) {
+    if (!isMarketOpen(new Date(t))) continue;
+    const traded = !(isMarketOpen(new Date(t - 60_000)) && !isMarketOpen(new Date(t - 120_000)));
+    const o = Math.round((listing.price + ((t / 60_000) % 7) / 100) * 100) / 100;
+    bars.push({ t, o, h: o + 0.05, l: o - 0.05, c: o + 0.01, v: 1000 + ((t / 60_000) % 13), traded });
+  }
+  return bars;
 }
