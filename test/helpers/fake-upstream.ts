@@ -317,6 +317,35 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
           body.url = `${baseUrl}/twelvedata/logo/${one.toLowerCase()}.com`;
           return { status: 200, body };
         }
+        if (localPath === '/time_series') {
+          if (!listing) return { status: 200, body: twelveDataNotFound(one), unknown: true };
+          const utcMs = (text: string | undefined) => Date.parse(`${(text ?? '').replace(' ', 'T')}Z`);
+          const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+          const values = sessionMinuteBars(listing, utcMs(query.start_date), utcMs(query.end_date))
+            .filter((bar) => bar.traded)
+            .map(({ t, o, h, l, c, v }) => ({
+              datetime: iso(t),
+              open: o.toFixed(5),
+              high: h.toFixed(5),
+              low: l.toFixed(5),
+              close: c.toFixed(5),
+              volume: String(v),
+            }));
+          return {
+            status: 200,
+            body: {
+              meta: {
+                symbol: one,
+                interval: '1min',
+                currency: 'USD',
+                exchange_timezone: 'UTC',
+                type: 'Common Stock',
+              },
+              values,
+              status: 'ok',
+            },
+          };
+        }
         if (localPath.startsWith('/logo/')) {
           if (!listing) return { status: 404, raw: 'Not Found', contentType: 'text/plain' };
           return {

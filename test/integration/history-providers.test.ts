@@ -49,9 +49,16 @@ const MINUTE_BAR_ENDPOINTS = {
       const parts = r.path.split('/');
       return { symbol: parts[4]!, fromMs: Number(parts[8]), toMs: Number(parts[9]) + 1 };
     }),
+  // Twelve Data's time_series, interval=1min, start_date/end_date as UTC "YYYY-MM-DD HH:MM:SS".
+  twelvedata: (fake: FakeUpstream): BarRequest[] =>
+    fake.requestsTo('twelvedata', '/time_series').map((r) => {
+      expect(r.query).toMatchObject({ interval: '1min', timezone: 'UTC' });
+      const ms = (text: string | undefined) => Date.parse(`${(text ?? '').replace(' ', 'T')}Z`);
+      return { symbol: r.query.symbol!, fromMs: ms(r.query.start_date), toMs: ms(r.query.end_date) };
+    }),
 } as const;
 
-describe.each(['yahoo', 'polygon'] as const)(
+describe.each(['yahoo', 'polygon', 'twelvedata'] as const)(
   'history from %s minute bars against the fake upstream',
   (provider) => {
     const barRequests = (fake: FakeUpstream) => MINUTE_BAR_ENDPOINTS[provider](fake);
