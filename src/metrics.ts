@@ -129,3 +129,22 @@ export function upstreamErrorKind(error: unknown): string {
     }[name] ?? 'other'
   );
 }
+
+/**
+ * Several gauges of one scrape each collect on their own; this lets them share one read of what they
+ * draw (a Redis hash, a status): the first collect starts it, the rest of that scrape's turn reuse it, and
+ * the next scrape reads afresh. A read that fails gives undefined, and those gauges stay empty.
+ */
+export function onePerScrape<T>(read: () => Promise<T>): () => Promise<T | undefined> {
+  let pending: Promise<T | undefined> | undefined;
+  return () => {
+    pending ??= read()
+      .catch(() => undefined)
+      .finally(() => {
+        setImmediate(() => {
+          pending = undefined;
+        });
+      });
+    return pending;
+  };
+}
