@@ -37,6 +37,8 @@ export interface PriceProcessorDeps extends ProviderJobDeps {
   ticks: TickRepository;
   publishTicks: TickPublisher;
   metrics: Pick<Metrics, 'slotToStoredSeconds' | 'storedToPublishedSeconds' | 'ticksStored'>;
+  /** Hands stored ticks to alert evaluation (its own queue); absent where nothing evaluates alerts. */
+  queueAlerts?(ticks: readonly Tick[]): Promise<void>;
 }
 
 /**
@@ -177,6 +179,9 @@ export function createPriceProcessor(deps: PriceProcessorDeps) {
     if (published.length > 0) {
       deps.metrics.storedToPublishedSeconds.observe((deps.clock.now().getTime() - storedAt) / 1000);
     }
+    // Same batch as the subscribers got: a rerun hands over again what an earlier attempt may not have;
+    // evaluation judges each tick once whatever it is handed (AlertRepository.evaluate).
+    if (published.length > 0) await deps.queueAlerts?.(published);
     const total: PriceJobResult = {
       fetched: carried.fetched + ticks.length,
       stored: carried.stored + stored.length,

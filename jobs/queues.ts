@@ -29,6 +29,16 @@ export const JOB_OPTIONS: JobsOptions = {
 
 export type Queues = Record<QueueName, Queue>;
 
+/**
+ * Alert evaluation: its own queue, fed by the price job once its ticks are stored (jobs/alert-processor.ts),
+ * so rules never slow a price slot down and a failed evaluation is retried on its own. No scheduler.
+ */
+export const ALERT_QUEUE = 'alerts';
+
+export function createAlertQueue(connection: Redis, prefix: string): Queue {
+  return new Queue(ALERT_QUEUE, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
+}
+
 export function createQueues(connection: Redis, prefix: string): Queues {
   const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
   return { prices: make('prices'), logos: make('logos'), highlow: make('highlow') };
@@ -71,6 +81,6 @@ export function scheduledSlot(job: Pick<Job, 'id' | 'repeatJobKey'>): Date | und
   return /^\d{1,15}$/.test(millis) ? new Date(Number(millis)) : undefined;
 }
 
-export async function closeQueues(queues: Queues): Promise<void> {
+export async function closeQueues(queues: Readonly<Record<string, Queue>>): Promise<void> {
   await Promise.all(Object.values(queues).map((queue) => queue.close()));
 }

@@ -1,4 +1,4 @@
-import { type Job, type Processor, Worker } from 'bullmq';
+import { type Job, type Processor, type Queue, Worker } from 'bullmq';
 import type { Config } from '../src/config.ts';
 import type { Deps } from '../src/deps.ts';
 import { circuitBreakerKey, createRedisCircuitBreaker } from '../src/providers/circuit-breaker.ts';
@@ -13,14 +13,26 @@ import {
 import { startTradeStream } from '../src/providers/trade-stream.ts';
 import { verifyProvider } from '../src/providers/verify.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
+import { createAlertProcessor } from './alert-processor.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
-import { closeQueues, createQueues, type QueueName, type Queues, upsertSchedulers } from './queues.ts';
+import {
+  ALERT_QUEUE,
+  closeQueues,
+  createAlertQueue,
+  createQueues,
+  type QueueName,
+  type Queues,
+  upsertSchedulers,
+} from './queues.ts';
 
 export interface RunningWorkers {
   queues: Queues;
   workers: Record<QueueName, Worker>;
+  /** Alert evaluation: fed by the price job, no scheduler of its own. */
+  alertQueue: Queue;
+  alertWorker: Worker;
   /** What the request budget buys (none without a budget), and the schedule it set. */
   plan: RequestPlan | undefined;
   schedule: Config['schedule'];
@@ -77,19 +89,24 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     deps.redis,
     circuitBreakerKey(config.queuePrefix, deps.provider.name),
   );
-  const jobDeps = { ...deps, budget, breaker, plan, rateLimit };
+  const alertQueue = createAlertQueue(deps.createRedis('bullmq-alert-queue'), config.queuePrefix);
+  const queueAlerts = async (ticks: readonly { ticker: string; time: Date; price: number }[]) => {
+    await alertQueue.add(ALERT_QUEUE, {
+      ticks: ticks.map((t) => ({ ticker: t.ticker, price: t.price, time: t.time.toISOString() })),
+    });
+  };
+  const jobDeps = { ...deps, budget, breaker, plan, rateLimit, queueAlerts };
   const processors: Record<QueueName, Processor> = {
     prices: createPriceProcessor(jobDeps),
     logos: createLogoProcessor(jobDeps),
     highlow: createHighLowProcessor(jobDeps),
   };
 
-  const makeWorker = (name: QueueName) => {
-    const worker = new Worker(name, processors[name], {
+  const makeWorker = (name: string, processor: Processor, concurrency = 1) => {
+    const worker = new Worker(name, processor, {
       connection,
       prefix: config.queuePrefix,
-      concurrency:
-        name === 'prices' ? priceWorkerConcurrency(schedule.priceIntervalMs, config.provider.timeoutMs) : 1,
+      concurrency,
       // BullMQ honours a manual rate limit (queue.rateLimit + Worker.RateLimitError) only on workers that
       // have a limiter. The provider's real limit is the request budget; this one is set far above any
       // rate these queues see, so it never bites by itself.
@@ -118,10 +135,18 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     return worker;
   };
   const workers = {
-    prices: makeWorker('prices'),
-    logos: makeWorker('logos'),
-    highlow: makeWorker('highlow'),
+    prices: makeWorker(
+      'prices',
+      processors.prices,
+      priceWorkerConcurrency(schedule.priceIntervalMs, config.provider.timeoutMs),
+    ),
+    logos: makeWorker('logos', processors.logos),
+    highlow: makeWorker('highlow', processors.highlow),
   };
+  const alertWorker = makeWorker(
+    ALERT_QUEUE,
+    createAlertProcessor({ alerts: deps.alerts, logger, announce: (firings) => deps.publishAlerts(firings) }),
+  );
 
   await upsertSchedulers(queues, schedule);
   await queueMissingRefresh(deps, queues, 'at-start');
@@ -129,12 +154,15 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   return {
     queues,
     workers,
+    alertQueue,
+    alertWorker,
     plan,
     schedule,
     close: async () => {
       await stream?.close();
-      await Promise.all(Object.values(workers).map((worker) => worker.close()));
+      await Promise.all([...Object.values(workers), alertWorker].map((worker) => worker.close()));
       await closeQueues(queues);
+      await alertQueue.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createTickPubSub } from '../../graphql/pubsub.ts';
 import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts';
 import { createStockSchema, createYogaServer } from '../../graphql/yoga.ts';
+import { alertsChannel } from '../alert-channel.ts';
 import { createHistoryCache, type HistoryCache } from '../db/history-cache.ts';
 import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
@@ -106,6 +107,8 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     adminMode: admission.mode,
     onWatchlistChanged: parts.onWatchlistChanged,
     providerStatus,
+    alerts: deps.alerts,
+    alertsTopic: alertsChannel(config.queuePrefix),
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(
