@@ -39,6 +39,26 @@ export function createAlertQueue(connection: Redis, prefix: string): Queue {
   return new Queue(ALERT_QUEUE, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
 }
 
+/**
+ * Webhook deliveries of alert firings, one job per firing and webhook. Backoff doubles from
+ * ALERT_WEBHOOK_BACKOFF_MS over ALERT_WEBHOOK_ATTEMPTS tries; a delivery that used them all stays in the
+ * failed set, with its reason, until an admin retries or removes it in Bull Board: the dead letter.
+ */
+export const DELIVERY_QUEUE = 'alert-deliveries';
+
+export function createDeliveryQueue(connection: Redis, prefix: string, webhooks: Config['webhooks']): Queue {
+  return new Queue(DELIVERY_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: webhooks.attempts,
+      backoff: { type: 'exponential', delay: webhooks.backoffMs },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: false,
+    },
+  });
+}
+
 export function createQueues(connection: Redis, prefix: string): Queues {
   const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
   return { prices: make('prices'), logos: make('logos'), highlow: make('highlow') };

@@ -1,6 +1,9 @@
 import { type Job, type Processor, type Queue, Worker } from 'bullmq';
 import type { Config } from '../src/config.ts';
+import type { AlertFiring } from '../src/db/alert-repository.ts';
 import type { Deps } from '../src/deps.ts';
+import { describeFiring } from '../src/domain/alert-rule.ts';
+import type { WebhookFiring } from '../src/domain/webhook-payload.ts';
 import { circuitBreakerKey, createRedisCircuitBreaker } from '../src/providers/circuit-breaker.ts';
 import { recordPlan } from '../src/providers/provider-status.ts';
 import { createPlannedBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
@@ -13,7 +16,14 @@ import {
 import { startTradeStream } from '../src/providers/trade-stream.ts';
 import { verifyProvider } from '../src/providers/verify.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
+import { createWebhookPoster } from '../src/webhooks/post-webhook.ts';
 import { createAlertProcessor } from './alert-processor.ts';
+import {
+  createDeliveryProcessor,
+  type DeliveryJobData,
+  deliveryJobId,
+  webhookId,
+} from './delivery-processor.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
@@ -21,7 +31,9 @@ import {
   ALERT_QUEUE,
   closeQueues,
   createAlertQueue,
+  createDeliveryQueue,
   createQueues,
+  DELIVERY_QUEUE,
   type QueueName,
   type Queues,
   upsertSchedulers,
@@ -32,7 +44,9 @@ export interface RunningWorkers {
   workers: Record<QueueName, Worker>;
   /** Alert evaluation: fed by the price job, no scheduler of its own. */
   alertQueue: Queue;
-  alertWorker: Worker;
+  /** Webhook deliveries of firings (ALERT_WEBHOOKS); the failed set is the dead letter. */
+  deliveryQueue: Queue;
+  alertWorkers: Worker[];
   /** What the request budget buys (none without a budget), and the schedule it set. */
   plan: RequestPlan | undefined;
   schedule: Config['schedule'];
@@ -143,10 +157,35 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     logos: makeWorker('logos', processors.logos),
     highlow: makeWorker('highlow', processors.highlow),
   };
-  const alertWorker = makeWorker(
-    ALERT_QUEUE,
-    createAlertProcessor({ alerts: deps.alerts, logger, announce: (firings) => deps.publishAlerts(firings) }),
+  const deliveryQueue = createDeliveryQueue(
+    deps.createRedis('bullmq-delivery-queue'),
+    config.queuePrefix,
+    config.webhooks,
   );
+  // Published to the page, and one delivery per webhook, deduplicated by id (announcing is at least once).
+  const announce = async (firings: AlertFiring[]) => {
+    await deps.publishAlerts(firings);
+    const deliveries = firings.flatMap((firing) =>
+      config.webhooks.targets.map((target) => ({
+        name: DELIVERY_QUEUE,
+        data: { hook: webhookId(target.url), firing: presentForWebhook(firing) } satisfies DeliveryJobData,
+        opts: { jobId: deliveryJobId(firing.id, target.url) },
+      })),
+    );
+    if (deliveries.length > 0) await deliveryQueue.addBulk(deliveries);
+  };
+  const alertWorkers = [
+    makeWorker(ALERT_QUEUE, createAlertProcessor({ alerts: deps.alerts, logger, announce })),
+    makeWorker(
+      DELIVERY_QUEUE,
+      createDeliveryProcessor({
+        webhooks: config.webhooks,
+        post: createWebhookPoster(config.webhooks),
+        now: () => deps.clock.now(),
+      }),
+      4,
+    ),
+  ];
 
   await upsertSchedulers(queues, schedule);
   await queueMissingRefresh(deps, queues, 'at-start');
@@ -155,14 +194,14 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     queues,
     workers,
     alertQueue,
-    alertWorker,
+    deliveryQueue,
+    alertWorkers,
     plan,
     schedule,
     close: async () => {
       await stream?.close();
-      await Promise.all([...Object.values(workers), alertWorker].map((worker) => worker.close()));
-      await closeQueues(queues);
-      await alertQueue.close();
+      await Promise.all([...Object.values(workers), ...alertWorkers].map((worker) => worker.close()));
+      await closeQueues({ ...queues, alertQueue, deliveryQueue });
     },
   };
 }
@@ -198,4 +237,18 @@ export async function queueMissingRefresh(deps: Pick<Deps, 'watchlist'>, queues:
   const options = (kind: string) => (dedupe ? { deduplication: { id: `${kind}-missing-${dedupe}` } } : {});
   if (profiles.length > 0) await queues.logos.add('logos', { onlyMissing: true }, options('logos'));
   if (ranges.length > 0) await queues.highlow.add('highlow', { onlyMissing: true }, options('highlow'));
+}
+
+function presentForWebhook(firing: AlertFiring): WebhookFiring {
+  return {
+    id: firing.id,
+    ruleId: firing.ruleId,
+    ticker: firing.ticker,
+    kind: firing.kind,
+    threshold: firing.threshold,
+    windowMinutes: firing.windowS === null ? null : firing.windowS / 60,
+    price: firing.price,
+    time: firing.time.toISOString(),
+    message: describeFiring(firing),
+  };
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SYMBOLS, parseSymbolList } from './domain/symbols.ts';
+import { WEBHOOK_PRESETS, type WebhookPreset } from './domain/webhook-payload.ts';
 
 /** Providers that can be chosen with `PROVIDER`: the offline simulation and one file each in src/providers. */
 export const PROVIDER_NAMES = [
@@ -289,6 +290,44 @@ const envSchema = z.object({
     .default('false')
     .transform((value) => value === 'true'),
   METRICS_PORT: integer(0, 65535).optional(),
+  ALERT_WEBHOOKS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const hooks: { preset: WebhookPreset; url: string }[] = [];
+      for (const part of (value ?? '').split(/[\s,]+/).filter(Boolean)) {
+        const split = part.indexOf('=');
+        const preset = part.slice(0, split) as WebhookPreset;
+        let url: URL | undefined;
+        try {
+          url = new URL(part.slice(split + 1));
+        } catch {}
+        if (
+          split < 0 ||
+          !WEBHOOK_PRESETS.includes(preset) ||
+          !url ||
+          (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+          url.username !== '' ||
+          url.password !== ''
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `space- or comma-separated preset=url pairs, the preset one of ${WEBHOOK_PRESETS.join(', ')} and the url http(s) without credentials (e.g. json=https://hooks.example.com/stocks), but "${part.slice(0, 40)}" is not one`,
+          });
+          return z.NEVER;
+        }
+        hooks.push({ preset, url: url.toString() });
+      }
+      return hooks;
+    }),
+  ALERT_WEBHOOK_SECRET: z.string().min(16, 'a signing secret of at least 16 characters').optional(),
+  ALERT_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { error: 'true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
+  ALERT_WEBHOOK_TIMEOUT_MS: integer(100, 120_000).default(5000),
+  ALERT_WEBHOOK_ATTEMPTS: integer(1, 30).default(8),
+  ALERT_WEBHOOK_BACKOFF_MS: integer(1, 3_600_000).default(2000),
 });
 
 export type Config = Readonly<{
@@ -338,12 +377,25 @@ export type Config = Readonly<{
     allowedHosts: readonly string[];
     bullBoardWrite: boolean;
   }>;
+  /**
+   * Alert webhooks (ALERT_WEBHOOKS): where each firing is POSTed, signed with `secret`; `allowPrivate` lets
+   * a webhook reach private, loopback and link-local addresses (refused otherwise: SSRF); each delivery is
+   * tried `attempts` times, waiting `backoffMs`, then twice that, and so on, before it is dead-lettered.
+   */
+  webhooks: Readonly<{
+    targets: readonly Readonly<{ preset: WebhookPreset; url: string }>[];
+    secret: string | undefined;
+    allowPrivate: boolean;
+    timeoutMs: number;
+    attempts: number;
+    backoffMs: number;
+  }>;
 }>;
 
 function describe(value: unknown, variable = ''): string {
   if (value === undefined) return '(unset)';
   // A key is a secret: an error line says that one was given, never what it was.
-  if (variable.endsWith('_API_KEY') || variable === 'ADMIN_PASSWORD')
+  if (variable.endsWith('_API_KEY') || variable === 'ADMIN_PASSWORD' || variable.endsWith('_SECRET'))
     return `(${String(value).trim().length} characters, not shown)`;
   const text = String(value);
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
@@ -388,6 +440,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
+  if (e.ALERT_WEBHOOKS.length > 0 && e.ALERT_WEBHOOK_SECRET === undefined) {
+    throw new ConfigError(
+      'ALERT_WEBHOOK_SECRET=(unset) is not valid: wanted the secret (at least 16 characters) that signs the deliveries to ALERT_WEBHOOKS',
+    );
+  }
   const providerBudget =
     e.PROVIDER_BUDGET === undefined ? (live ? parseBudget(live.budget) : undefined) : e.PROVIDER_BUDGET;
   return deepFreeze({
@@ -427,6 +484,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       trustProxy: e.TRUST_PROXY,
       allowedHosts: e.ALLOWED_HOSTS,
       bullBoardWrite: e.BULL_BOARD_WRITE,
+    },
+    webhooks: {
+      targets: e.ALERT_WEBHOOKS,
+      secret: e.ALERT_WEBHOOK_SECRET,
+      allowPrivate: e.ALERT_WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: e.ALERT_WEBHOOK_TIMEOUT_MS,
+      attempts: e.ALERT_WEBHOOK_ATTEMPTS,
+      backoffMs: e.ALERT_WEBHOOK_BACKOFF_MS,
     },
   });
 }

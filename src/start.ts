@@ -2,7 +2,14 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
 import { trackInFlight } from '../jobs/in-flight.ts';
-import { ALERT_QUEUE, closeQueues, createAlertQueue, createQueues } from '../jobs/queues.ts';
+import {
+  ALERT_QUEUE,
+  closeQueues,
+  createAlertQueue,
+  createDeliveryQueue,
+  createQueues,
+  DELIVERY_QUEUE,
+} from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
 import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import type { Config } from './config.ts';
@@ -118,8 +125,11 @@ function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<vo
     // Often enough to heal within a few intervals, rarely enough to cost nothing (three small reads).
     everyMs: Math.min(10_000, Math.max(1000, workers.schedule.priceIntervalMs)),
   });
-  const inFlight = trackInFlight([...Object.values(workers.workers), workers.alertWorker]);
-  quietQueueErrors({ ...workers.queues, [ALERT_QUEUE]: workers.alertQueue }, logger);
+  const inFlight = trackInFlight([...Object.values(workers.workers), ...workers.alertWorkers]);
+  quietQueueErrors(
+    { ...workers.queues, [ALERT_QUEUE]: workers.alertQueue, [DELIVERY_QUEUE]: workers.deliveryQueue },
+    logger,
+  );
   return async () => {
     keeper.stop();
     const closed = workers.close();
@@ -170,7 +180,11 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   const { buildApi } = await import('./server/api.ts');
   const connection = deps.createRedis('bull-board');
   const pipeline = createQueues(connection, config.queuePrefix);
-  const queues = { ...pipeline, [ALERT_QUEUE]: createAlertQueue(connection, config.queuePrefix) };
+  const queues = {
+    ...pipeline,
+    [ALERT_QUEUE]: createAlertQueue(connection, config.queuePrefix),
+    [DELIVERY_QUEUE]: createDeliveryQueue(connection, config.queuePrefix, config.webhooks),
+  };
   quietQueueErrors(queues, deps.logger);
   const api = buildApi(deps, {
     queues,
