@@ -64,6 +64,8 @@ export const LIST_SIZES: ListSizes = Object.freeze({
     'Query.alertRules': MAX_FIRINGS_PER_REQUEST,
     'Query.alertFirings': MAX_FIRINGS_PER_REQUEST,
     'Subscription.alerts': MAX_FIRINGS_PER_REQUEST,
+    // The watched tickers that have a freshness record.
+    'DeploymentStatus.tickers': MAX_SYMBOLS,
   },
   perArgumentItem: { 'Query.priceHistory': 'tickers', 'Subscription.ticks': 'tickers' },
   defaultListSize: MAX_TICKERS_PER_REQUEST,

@@ -17,6 +17,7 @@ import { runMigrations } from './db/migrate.ts';
 import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
+import { holdNamespace } from './namespace-claim.ts';
 import { packageRoot } from './package-root.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
 import { startMetricsServer } from './server/metrics-server.ts';
@@ -70,6 +71,15 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
   try {
     void warnIfRedisMayEvict(deps.redis, deps.logger);
     await runMigrations(deps.databaseUrl);
+    // Before any queue, scheduler or subscription touches the prefix: another database's process stops here.
+    const claim = await holdNamespace({
+      redis: deps.redis,
+      db: deps.database.db,
+      prefix: config.queuePrefix,
+      databaseUrl: deps.databaseUrl,
+      logger: deps.logger,
+    });
+    stops.push(claim.stop);
     await deps.watchlist.seed(config.symbols);
     const folding = startRollupFolding(deps.ticks, deps.logger);
     stops.push(folding.stop);

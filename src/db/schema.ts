@@ -12,6 +12,7 @@ import {
   text,
   timestamp,
   unique,
+  uuid,
 } from 'drizzle-orm/pg-core';
 import { MAX_PRICE } from '../domain/tick.ts';
 
@@ -176,4 +177,22 @@ export const alertFirings = pgTable(
     // The log and the chart's markers read a ticker's firings over a window.
     index('alert_firings_ticker_time').on(table.ticker, table.tickTime),
   ],
+);
+
+/**
+ * This database's identity: one row holding a random id, made once by the migration. A deployment claims
+ * its QUEUE_PREFIX in Redis with this id (src/namespace-claim.ts), so a process of another database on the
+ * same prefix is refused while every process of this one (more workers, more APIs) is welcome. A random id
+ * kept in the database survives moving the database to another server, where Postgres' own identifiers
+ * would change; a copy of the database (restored backup) keeps the id, which is what a restore wants.
+ */
+export const deploymentIdentity = pgTable(
+  'deployment_identity',
+  {
+    /** Always true: the key that keeps the table to one row. */
+    singleton: boolean('singleton').primaryKey().default(true),
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [check('deployment_identity_one_row', sql`${table.singleton}`)],
 );

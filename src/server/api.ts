@@ -9,7 +9,9 @@ import { alertsChannel } from '../alert-channel.ts';
 import { createHistoryCache, type HistoryCache } from '../db/history-cache.ts';
 import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
+import { assessFreshness, staleAfterMs } from '../domain/freshness.ts';
 import { parseTicks } from '../domain/tick.ts';
+import { registerFreshnessMetrics } from '../freshness-metrics.ts';
 import { createProviderStatusReader } from '../providers/provider-status.ts';
 import { ticksChannel } from '../tick-channel.ts';
 import { createAdmission, isLoopbackAddress } from './admission.ts';
@@ -106,6 +108,9 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     now: () => deps.clock.now(),
     adminMode: admission.mode,
     onWatchlistChanged: parts.onWatchlistChanged,
+    readFreshness: () => deps.freshness.read(),
+    providerName: deps.provider.name,
+    priceIntervalMs: config.schedule.priceIntervalMs,
     providerStatus,
     alerts: deps.alerts,
     alertsTopic: alertsChannel(config.queuePrefix),
@@ -126,7 +131,13 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
 
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  const health = createHealthCheck({ pool: deps.database.pool, redis: healthRedis });
+  const staleAfter = staleAfterMs(config.schedule.priceIntervalMs);
+  const health = createHealthCheck({
+    pool: deps.database.pool,
+    redis: healthRedis,
+    prices: async () =>
+      assessFreshness((await deps.freshness.read()).deployment, deps.clock.now().getTime(), staleAfter),
+  });
   registerProviderMetrics(deps.metrics.registry, providerStatus);
   registerApiMetrics(deps.metrics.registry, {
     health,
@@ -140,6 +151,12 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
       ),
     rollupBacklog: () => deps.ticks.rollupBacklog(),
     now: () => deps.clock.now().getTime(),
+  });
+  registerFreshnessMetrics(deps.metrics.registry, {
+    snapshot: () => deps.freshness.read(),
+    watched: () => deps.watchlist.enabledTickers(),
+    now: () => deps.clock.now().getTime(),
+    staleAfterMs: staleAfter,
   });
 
   const koa = buildApp({

@@ -13,7 +13,7 @@ import type { Config } from '../config.ts';
 import type { AdminDecision, Audit } from '../domain/admin.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
 import type { Admission, Refusal } from './admission.ts';
-import type { HealthReport } from './health.ts';
+import { type HealthReport, healthHttpStatus } from './health.ts';
 import { SVG_LOGO_CSP, securityHeaders } from './security.ts';
 import { serveStatic } from './static-files.ts';
 
@@ -81,7 +81,7 @@ export function buildApp(options: AppOptions): Koa {
   const router = new Router();
   router.get('/healthz', async (ctx) => {
     const report = await options.health();
-    ctx.status = report.status === 'ok' ? 200 : 503;
+    ctx.status = healthHttpStatus(report);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = report;
   });

@@ -103,6 +103,11 @@ describe('/healthz', () => {
     redisServer = undefined;
     const response = await fetch(url);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: 'degraded', postgres: true, redis: false });
+    expect(await response.json()).toEqual({
+      status: 'degraded',
+      postgres: true,
+      redis: false,
+      reason: 'not reachable: redis',
+    });
   });
 });
