@@ -28,6 +28,8 @@ describe('migrations', () => {
         `select table_name from information_schema.tables where table_schema = 'public' order by 1`,
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
+        'alert_firings',
+        'alert_rules',
         'deployment_identity',
         'stock_highlow',
         'stock_image_urls',
@@ -43,6 +45,8 @@ describe('migrations', () => {
         where tc.constraint_type = 'PRIMARY KEY' and tc.table_schema = 'public'
         group by tc.table_name order by 1`);
       expect(keys.rows).toEqual([
+        { table_name: 'alert_firings', columns: 'id' },
+        { table_name: 'alert_rules', columns: 'id' },
         { table_name: 'deployment_identity', columns: 'singleton' },
         { table_name: 'stock_highlow', columns: 'stock_name' },
         { table_name: 'stock_image_urls', columns: 'stock_name' },
