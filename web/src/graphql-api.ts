@@ -4,6 +4,7 @@
  */
 import {
   ADD_TO_WATCHLIST_MUTATION,
+  ALERT_FIRINGS_QUERY,
   PERMISSIONS_QUERY,
   PRICE_HISTORY_QUERY,
   PROVIDER_STATUS_QUERY,
@@ -11,7 +12,7 @@ import {
   STATUS_QUERY,
   WATCHLIST_QUERY,
 } from './operations.ts';
-import type { FeedStatusAnswer, Permissions, PriceSeries, Stock } from './types.ts';
+import type { AlertFiring, FeedStatusAnswer, Permissions, PriceSeries, Stock } from './types.ts';
 
 /** One entry of a GraphQL answer's `errors`, as much of it as the page uses. */
 export interface GraphQLErrorEntry {
@@ -69,6 +70,8 @@ export interface GraphqlApi {
   removeFromWatchlist(ticker: string): Promise<boolean>;
   /** Whether prices are arriving (the deployment's freshness). */
   status(signal?: AbortSignal): Promise<FeedStatusAnswer>;
+  /** Price alerts that fired in [from, to], newest first. */
+  alertFirings(from: Date, to: Date, signal?: AbortSignal): Promise<AlertFiring[]>;
 }
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -170,6 +173,15 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
         { ticker },
       );
       return data.addToWatchlist;
+    },
+    async alertFirings(from, to, signal) {
+      const data = await request<{ alertFirings: AlertFiring[] }>(
+        'AlertFirings',
+        ALERT_FIRINGS_QUERY,
+        { from: from.toISOString(), to: to.toISOString() },
+        signal,
+      );
+      return data.alertFirings;
     },
     async status(signal) {
       const data = await request<{ status: FeedStatusAnswer }>('Status', STATUS_QUERY, {}, signal);

@@ -99,3 +99,31 @@ export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
     }
   }
 `;
+
+const ALERT_FIRING_FIELDS = /* GraphQL */ `
+  id
+  ruleId
+  ticker
+  kind
+  price
+  time
+  message
+`;
+
+/** The log of firings over the chart's window: the markers on the chart and the list under it. */
+export const ALERT_FIRINGS_QUERY = /* GraphQL */ `
+  query AlertFirings($from: DateTime, $to: DateTime) {
+    alertFirings(from: $from, to: $to, limit: 1000) {
+      ${ALERT_FIRING_FIELDS}
+    }
+  }
+`;
+
+/** Firings as they happen, for every ticker. */
+export const ALERTS_SUBSCRIPTION = /* GraphQL */ `
+  subscription Alerts {
+    alerts {
+      ${ALERT_FIRING_FIELDS}
+    }
+  }
+`;

@@ -57,3 +57,16 @@ export interface FeedStatusAnswer {
   freshness: FeedFreshness;
   tickers: { ticker: string; freshness: Pick<FeedFreshness, 'state' | 'reason'> }[];
 }
+
+/** One firing of a price alert rule, as `Query.alertFirings` and `Subscription.alerts` give it. */
+export interface AlertFiring {
+  id: string;
+  ruleId: string;
+  ticker: string;
+  kind: string;
+  price: number;
+  /** ISO-8601 instant of the tick that fired it. */
+  time: string;
+  /** One line for a person. */
+  message: string;
+}
