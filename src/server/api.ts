@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createTickPubSub } from '../../graphql/pubsub.ts';
 import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts';
 import { createStockSchema, createYogaServer } from '../../graphql/yoga.ts';
@@ -9,6 +10,7 @@ import { alertsChannel } from '../alert-channel.ts';
 import { createHistoryCache, type HistoryCache } from '../db/history-cache.ts';
 import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
+import type { AdminMode } from '../domain/admin.ts';
 import { assessFreshness, staleAfterMs } from '../domain/freshness.ts';
 import { parseTicks } from '../domain/tick.ts';
 import { registerFreshnessMetrics } from '../freshness-metrics.ts';
@@ -35,6 +37,11 @@ export interface ApiParts {
   onWatchlistChanged(): Promise<void>;
   /** The built chart page (dist/web). */
   webRoot: string;
+  /**
+   * What /metrics serves, when more than this process's registry: under `start`, the worker process's
+   * series too (src/start.ts). Default: `deps.metrics.registry`.
+   */
+  metrics?: Pick<Registry, 'metrics' | 'contentType'>;
 }
 
 export interface Api {
@@ -42,6 +49,8 @@ export interface Api {
   handler: RequestListener;
   /** The Node server's 'upgrade' listener (GraphQL over WebSocket at /graphql). */
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Who may use admin, for the start banner. */
+  adminMode: AdminMode;
   /**
    * Refuses new upgrades, completes every subscription on both transports (WebSockets close with 1001,
    * given `graceMs` for their close handshake) and stops the tick feed. The listening server and its
@@ -165,7 +174,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     admission,
     security: config.security,
     health,
-    metrics: deps.metrics.registry,
+    metrics: parts.metrics ?? deps.metrics.registry,
     queues: Object.values(parts.queues),
     webRoot: parts.webRoot,
     // Logos the workers downloaded, stored inline; served from this origin at /logos/{TICKER}.
@@ -191,6 +200,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   return {
     handler,
     onUpgrade: upgrades.onUpgrade,
+    adminMode: admission.mode,
     async close(graceMs: number) {
       upgrades.stopAccepting();
       pubSub.close();

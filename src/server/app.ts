@@ -9,6 +9,7 @@ import Koa from 'koa';
 import compress from 'koa-compress';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { Config } from '../config.ts';
 import type { AdminDecision, Audit } from '../domain/admin.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
@@ -63,7 +64,11 @@ export const BULL_BOARD_PATH = '/admin/queues';
 export function buildApp(options: AppOptions): Koa {
   const app = new Koa();
   app.silent = true;
-  app.on('error', (error: Error) => options.logger.warn({ err: error }, 'http error'));
+  app.on('error', (error: Error) =>
+    isClientDisconnect(error)
+      ? options.logger.debug(describeDisconnect(error), 'http: client went away')
+      : options.logger.warn({ err: error }, 'http error'),
+  );
   app.use(securityHeaders());
 
   // SSE must reach the client event by event; compressing it would buffer the stream. Low levels: a
