@@ -105,4 +105,37 @@ describe.runIf(browserAvailable())('price alerts on the page', () => {
     expect(watch.cspViolations).toEqual([]);
     expect(watch.errors).toEqual([]);
   });
+
+  it('creates, pauses and deletes rules from the page, showing the server’s message for a bad one', async () => {
+    const editor = page.getByTestId('alert-rules-editor');
+    await expect.poll(() => editor.isVisible()).toBe(true);
+    const rules = () => page.getByTestId('alert-rule').allTextContents();
+    await expect.poll(rules).toEqual([expect.stringMatching(/^AAPL at or below \$[\d.]+/)]);
+
+    await page.getByTestId('alert-rule-ticker').fill('NVDA');
+    await page.getByTestId('alert-rule-kind').selectOption('MOVE_PERCENT');
+    await page.getByTestId('alert-rule-threshold').fill('-5');
+    await page.getByTestId('alert-rule-submit').click();
+    await expect
+      .poll(() => page.getByTestId('alert-rule-error').textContent())
+      .toContain('windowMinutes: wanted whole minutes from 5 to 1440');
+    await page.getByTestId('alert-rule-window').fill('15');
+    await page.getByTestId('alert-rule-submit').click();
+    await expect.poll(rules).toHaveLength(2);
+    expect((await rules())[1]).toContain('NVDA moves by -5 % in 15 min');
+    expect(await page.getByTestId('alert-rule-error').isHidden()).toBe(true);
+
+    await page.getByTestId('pause-alert-rule').nth(1).click();
+    await expect.poll(async () => (await rules())[1]).toContain('(paused)');
+    const { alertRules } = await graphql<{ alertRules: { ticker: string; paused: boolean }[] }>(
+      app,
+      '{ alertRules { ticker paused } }',
+    );
+    expect(alertRules).toEqual([
+      { ticker: 'AAPL', paused: false },
+      { ticker: 'NVDA', paused: true },
+    ]);
+    await page.getByTestId('delete-alert-rule').nth(1).click();
+    await expect.poll(rules).toHaveLength(1);
+  });
 });

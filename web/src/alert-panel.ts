@@ -15,6 +15,8 @@ export interface AlertPanelOptions {
   url: string;
   /** Every firing the page knows of, per ticker, `[ms, dollars]`, whenever the set changes. */
   onMarkers(markers: ReadonlyMap<string, [number, number][]>): void;
+  /** New firings arrived live (a rule's state changed: it fired and waits to re-arm). */
+  onLive?(): void;
 }
 
 export interface AlertPanel {
@@ -90,7 +92,10 @@ export function createAlertPanel(root: HTMLElement, options: AlertPanelOptions):
     dispose = client.subscribe<{ alerts: AlertFiring[] }>(
       { operationName: 'Alerts', query: ALERTS_SUBSCRIPTION },
       {
-        next: (result) => add(result.data?.alerts ?? [], true),
+        next: (result) => {
+          add(result.data?.alerts ?? [], true);
+          options.onLive?.();
+        },
         error: (error) => {
           console.warn('stockstreamer: alert feed:', error);
           if (!stopped) setTimeout(subscribe, RETRY_MS);

@@ -9,6 +9,7 @@
  */
 
 import { createAlertPanel } from './alert-panel.ts';
+import { createAlertRulesEditor } from './alert-rules-editor.ts';
 import { createChartLegend } from './chart-legend.ts';
 import { createFeedStatus } from './feed-status.ts';
 import { formatClock } from './format.ts';
@@ -119,9 +120,11 @@ function main(): void {
     onBusy: (ticker, busy) => cards.setBusy(ticker, busy),
   });
 
+  const rulesEditor = createAlertRulesEditor(required('alert-rules-editor'), api);
   const alerts = createAlertPanel(required('alert-panel'), {
     url: '/graphql',
     onMarkers: (markers) => chart.setAlerts(markers),
+    onLive: () => void rulesEditor.refresh(),
   });
 
   /** The log of firings over the picked range (markers and list); quiet on failure, the feed goes on. */
@@ -298,6 +301,7 @@ function main(): void {
         if (backfillAfterLoad) void backfill();
         void watchProvider();
         void loadAlerts();
+        void rulesEditor.setAllowed(editor.permissions()?.canEditWatchlist === true);
         return;
       } catch (error) {
         const delay = retryDelayMs(attempt);

@@ -127,3 +127,44 @@ export const ALERTS_SUBSCRIPTION = /* GraphQL */ `
     }
   }
 `;
+
+const ALERT_RULE_FIELDS = /* GraphQL */ `
+  id
+  ticker
+  kind
+  threshold
+  windowMinutes
+  cooldownSeconds
+  paused
+  armed
+`;
+
+export const ALERT_RULES_QUERY = /* GraphQL */ `
+  query AlertRules {
+    alertRules {
+      ${ALERT_RULE_FIELDS}
+    }
+  }
+`;
+
+export const CREATE_ALERT_RULE_MUTATION = /* GraphQL */ `
+  mutation CreateAlertRule($input: AlertRuleInput!) {
+    createAlertRule(input: $input) {
+      ${ALERT_RULE_FIELDS}
+    }
+  }
+`;
+
+export const SET_ALERT_RULE_PAUSED_MUTATION = /* GraphQL */ `
+  mutation SetAlertRulePaused($id: ID!, $paused: Boolean!) {
+    setAlertRulePaused(id: $id, paused: $paused) {
+      ${ALERT_RULE_FIELDS}
+    }
+  }
+`;
+
+export const DELETE_ALERT_RULE_MUTATION = /* GraphQL */ `
+  mutation DeleteAlertRule($id: ID!) {
+    deleteAlertRule(id: $id)
+  }
+`;

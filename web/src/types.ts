@@ -70,3 +70,24 @@ export interface AlertFiring {
   /** One line for a person. */
   message: string;
 }
+
+/** A price alert rule, as `Query.alertRules` gives it (admin only). */
+export interface AlertRule {
+  id: string;
+  ticker: string;
+  kind: 'ABOVE' | 'BELOW' | 'MOVE_PERCENT' | 'HIGH_52_WEEK' | 'LOW_52_WEEK';
+  threshold: number | null;
+  windowMinutes: number | null;
+  cooldownSeconds: number;
+  paused: boolean;
+  armed: boolean;
+}
+
+/** What `createAlertRule` takes. */
+export interface AlertRuleInput {
+  ticker: string;
+  kind: AlertRule['kind'];
+  threshold?: number;
+  windowMinutes?: number;
+  cooldownSeconds?: number;
+}
