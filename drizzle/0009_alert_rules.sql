@@ -26,7 +26,7 @@ CREATE TABLE "alert_rules" (
 	"evaluated_through" timestamp with time zone,
 	"last_fired_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "alert_rules_kind" CHECK ("alert_rules"."kind" in ('above', 'below', 'move', 'high52', 'low52'))
+	CONSTRAINT "alert_rules_kind" CHECK ("alert_rules"."kind" in ('above', 'below', 'move', 'high52', 'low52', 'stale'))
 );
 --> statement-breakpoint
 CREATE INDEX "alert_firings_ticker_time" ON "alert_firings" USING btree ("ticker","tick_time");--> statement-breakpoint

@@ -9,6 +9,7 @@ const KIND_NAMES: Record<AlertKind, string> = {
   move: 'MOVE_PERCENT',
   high52: 'HIGH_52_WEEK',
   low52: 'LOW_52_WEEK',
+  stale: 'STALE',
 };
 const KINDS_BY_NAME = new Map(Object.entries(KIND_NAMES).map(([kind, name]) => [name, kind as AlertKind]));
 

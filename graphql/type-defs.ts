@@ -144,7 +144,7 @@ export const typeDefs = /* GraphQL */ `
   """
   What a price alert watches for: ABOVE / BELOW a price (threshold in dollars); MOVE_PERCENT, a move of
   threshold percent (signed: 5 up, -5 down) against the price windowMinutes earlier; a new 52-week
-  HIGH_52_WEEK or LOW_52_WEEK (against the stored range).
+  HIGH_52_WEEK or LOW_52_WEEK (against the stored range); STALE, no price stored for windowMinutes.
   """
   enum AlertKind {
     ABOVE
@@ -152,6 +152,7 @@ export const typeDefs = /* GraphQL */ `
     MOVE_PERCENT
     HIGH_52_WEEK
     LOW_52_WEEK
+    STALE
   }
 
   """
@@ -177,7 +178,7 @@ export const typeDefs = /* GraphQL */ `
     kind: AlertKind!
     "Dollars for ABOVE and BELOW, a signed percentage for MOVE_PERCENT; none for the 52-week kinds."
     threshold: Float
-    "MOVE_PERCENT only: 5 to 1440 minutes."
+    "MOVE_PERCENT and STALE only: 5 to 1440 minutes."
     windowMinutes: Int
     "0 to 604800 seconds; default 0."
     cooldownSeconds: Int

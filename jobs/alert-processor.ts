@@ -6,6 +6,8 @@ import { parseTicks } from '../src/domain/tick.ts';
 /** What the price job hands the alert queue: the (ticker, time) keys of the ticks it stored. */
 export interface AlertJobData {
   ticks: { ticker: string; price: number; time: string }[];
+  /** The price job's slot (or its run time): when stale-data rules are judged. */
+  asOf?: string;
 }
 
 export interface AlertJobResult {
@@ -30,7 +32,11 @@ export interface AlertProcessorDeps {
 export function createAlertProcessor(deps: AlertProcessorDeps) {
   return async (job: Job<AlertJobData>): Promise<AlertJobResult> => {
     const ticks = parseTicks(job.data.ticks);
-    const { judged, fired } = await deps.alerts.evaluate(ticks);
+    const asOf = job.data.asOf === undefined ? undefined : new Date(job.data.asOf);
+    const { judged, fired } = await deps.alerts.evaluate(
+      ticks,
+      asOf && !Number.isNaN(asOf.getTime()) ? asOf : undefined,
+    );
     for (const firing of fired) deps.logger.info({ firing }, 'alert fired');
     const announced = await deps.alerts.announcePending((firings) => deps.announce(firings));
     return { judged, fired: fired.length, announced };

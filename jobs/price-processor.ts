@@ -43,7 +43,7 @@ export interface PriceProcessorDeps extends ProviderJobDeps {
   freshness: FreshnessStore;
   metrics: Pick<Metrics, 'slotToStoredSeconds' | 'storedToPublishedSeconds' | 'ticksStored'>;
   /** Hands stored ticks to alert evaluation (its own queue); absent where nothing evaluates alerts. */
-  queueAlerts?(ticks: readonly Tick[]): Promise<void>;
+  queueAlerts?(ticks: readonly Tick[], asOf: Date): Promise<void>;
 }
 
 /**
@@ -241,7 +241,8 @@ async function runPriceJob(
   }
   // Same batch as the subscribers got: a rerun hands over again what an earlier attempt may not have;
   // evaluation judges each tick once whatever it is handed (AlertRepository.evaluate).
-  if (published.length > 0) await deps.queueAlerts?.(published);
+  // Queued even with no new tick: stale-data rules are judged at the slot's time.
+  await deps.queueAlerts?.(published, slot ?? deps.clock.now());
   // After the publish, so the record's round trips never delay a tick on its way to the viewers.
   await note([...ticks.map((t) => ({ ticker: t.ticker, outcome: 'ok' as const })), ...faults]);
   const total: PriceJobResult = {

@@ -105,9 +105,10 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     circuitBreakerKey(config.queuePrefix, deps.provider.name),
   );
   const alertQueue = createAlertQueue(deps.createRedis('bullmq-alert-queue'), config.queuePrefix);
-  const queueAlerts = async (ticks: readonly { ticker: string; time: Date; price: number }[]) => {
+  const queueAlerts = async (ticks: readonly { ticker: string; time: Date; price: number }[], asOf: Date) => {
     await alertQueue.add(ALERT_QUEUE, {
       ticks: ticks.map((t) => ({ ticker: t.ticker, price: t.price, time: t.time.toISOString() })),
+      asOf: asOf.toISOString(),
     });
   };
   const jobDeps = { ...deps, budget, breaker, plan, rateLimit, queueAlerts };

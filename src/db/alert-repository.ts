@@ -35,13 +35,15 @@ export interface AlertRepository {
   /**
    * Judges every unpaused rule on the batch's tickers against each ticker's newest tick, in one statement,
    * and records the firings. Only stored ticks are judged: the batch names (ticker, time) and the price is
-   * read from stock_prices, so a job's data (editable in Bull Board) cannot make a rule fire. Exactly once per crossing: rows are locked in id order, a rule only judges a
+   * read from stock_prices, so a job's data (editable in Bull Board) cannot make a rule fire. Stale-data
+   * rules are judged at `asOf` (the price job's slot) against their ticker's newest stored price. Exactly once per crossing: rows are locked in id order, a rule only judges a
    * tick newer than the newest it judged (`evaluated_through`), and `(rule_id, arm_seq)` is unique, so a
    * retried job, a late job or two workers racing over the same ticks record one firing. Returns how many
    * rules were judged and the firings recorded by this call.
    */
   evaluate(
     ticks: readonly Pick<Tick, 'ticker' | 'time'>[],
+    asOf?: Date,
   ): Promise<{ judged: number; fired: AlertFiring[] }>;
   /**
    * Runs `announce` over the firings nobody has announced yet (up to `limit`, oldest first), then marks
@@ -123,8 +125,8 @@ export function createAlertRepository(db: Database): AlertRepository {
       return rows.length > 0;
     },
 
-    async evaluate(ticks) {
-      if (ticks.length === 0) return { judged: 0, fired: [] };
+    async evaluate(ticks, asOf) {
+      if (ticks.length === 0 && asOf === undefined) return { judged: 0, fired: [] };
       // Tick time, not the wall clock, drives the cooldown: a retried job judges exactly as the first
       // attempt would have. A condition that cannot be judged (no price a window ago, no 52-week range
       // yet) counts as false, which arms the rule.
@@ -146,6 +148,17 @@ export function createAlertRepository(db: Database): AlertRepository {
           join stock_prices as p on p.stock_name = b.ticker and p.time = b.time
           order by p.stock_name, p.time desc
         ),
+        moments as (
+          select ticker, price, time, null::timestamptz as last_time, false as clock from batch
+          union all
+          -- Stale-data rules are judged at the job's time against the ticker's newest stored price.
+          select s.ticker, last.price, ${asOf?.toISOString() ?? null}::timestamptz, last.time, true
+          from (select distinct ticker from alert_rules where kind = 'stale' and not paused) as s
+          cross join lateral (
+            select price, time from stock_prices where stock_name = s.ticker order by time desc limit 1
+          ) as last
+          where ${asOf?.toISOString() ?? null}::timestamptz is not null
+        ),
         candidates as (
           select r.id, r.ticker, r.kind, r.threshold, r.window_s, r.armed, r.arm_seq, r.cooldown_s,
                  r.last_fired_at, b.price, b.time,
@@ -154,6 +167,7 @@ export function createAlertRepository(db: Database): AlertRepository {
                    when 'below' then b.price <= r.threshold
                    when 'high52' then b.price > h.high_val52wk
                    when 'low52' then b.price < h.low_val52wk
+                   when 'stale' then b.last_time < b.time - make_interval(secs => r.window_s)
                    when 'move' then (
                      select case when r.threshold > 0 then b.price >= p.price * (1 + r.threshold / 100)
                                  else b.price <= p.price * (1 + r.threshold / 100) end
@@ -163,7 +177,7 @@ export function createAlertRepository(db: Database): AlertRepository {
                      limit 1)
                  end, false) as met
           from alert_rules as r
-          join batch as b on b.ticker = r.ticker
+          join moments as b on b.ticker = r.ticker and b.clock = (r.kind = 'stale')
           left join stock_highlow as h on h.stock_name = r.ticker
           where not r.paused and (r.evaluated_through is null or r.evaluated_through < b.time)
           order by r.id

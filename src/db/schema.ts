@@ -145,7 +145,7 @@ export const alertRules = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (table) => [
-    check('alert_rules_kind', sql`${table.kind} in ('above', 'below', 'move', 'high52', 'low52')`),
+    check('alert_rules_kind', sql`${table.kind} in ('above', 'below', 'move', 'high52', 'low52', 'stale')`),
     // Evaluation joins a price batch's tickers to their rules.
     index('alert_rules_ticker').on(table.ticker),
   ],

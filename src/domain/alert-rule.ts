@@ -6,13 +6,14 @@ import { MAX_PRICE } from './tick.ts';
  * - `above` / `below`: the price is at or above (at or below) `threshold` dollars;
  * - `move`: the price moved by `threshold` percent (signed: +5 up, -5 down) against the price stored
  *   `windowS` seconds earlier (5 minutes to 1 day);
- * - `high52` / `low52`: the price is above the stored 52-week high (below the low).
+ * - `high52` / `low52`: the price is above the stored 52-week high (below the low);
+ * - `stale`: no price has been stored for `windowS` seconds (5 minutes to 1 day), judged at each price slot.
  *
  * A rule fires once when its condition becomes true and re-arms when it is false again; after firing it
  * stays quiet for `cooldownS` seconds of tick time even when it re-arms and its condition comes back.
  */
-export type AlertKind = 'above' | 'below' | 'move' | 'high52' | 'low52';
-export const ALERT_KINDS: readonly AlertKind[] = ['above', 'below', 'move', 'high52', 'low52'];
+export type AlertKind = 'above' | 'below' | 'move' | 'high52' | 'low52' | 'stale';
+export const ALERT_KINDS: readonly AlertKind[] = ['above', 'below', 'move', 'high52', 'low52', 'stale'];
 
 export interface AlertRuleSpec {
   ticker: string;
@@ -63,6 +64,17 @@ export function parseAlertRule(input: AlertRuleInput): Parsed {
     if (windowMinutes !== null) return fail('windowMinutes', `only a move rule has a window`);
     return { ok: true, rule: { ...rule, threshold, windowS: null } };
   }
+  if (input.kind === 'stale') {
+    if (threshold !== null) return fail('threshold', 'a stale rule takes no threshold, only windowMinutes');
+    const windowS = windowMinutes === null ? Number.NaN : windowMinutes * 60;
+    if (!Number.isInteger(windowS) || windowS < MIN_MOVE_WINDOW_S || windowS > MAX_MOVE_WINDOW_S) {
+      return fail(
+        'windowMinutes',
+        `wanted whole minutes from ${MIN_MOVE_WINDOW_S / 60} to ${MAX_MOVE_WINDOW_S / 60}, got ${windowMinutes}`,
+      );
+    }
+    return { ok: true, rule: { ...rule, threshold: null, windowS } };
+  }
   if (input.kind === 'move') {
     if (
       threshold === null ||
@@ -108,6 +120,8 @@ export function describeFiring(firing: {
       return `${firing.ticker} at ${price}, moved ${firing.threshold! > 0 ? '+' : ''}${firing.threshold} % within ${(firing.windowS ?? 0) / 60} min`;
     case 'high52':
       return `${firing.ticker} at ${price}, a new 52-week high`;
+    case 'stale':
+      return `${firing.ticker}: no new price for ${(firing.windowS ?? 0) / 60} min (last ${price})`;
     default:
       return `${firing.ticker} at ${price}, a new 52-week low`;
   }

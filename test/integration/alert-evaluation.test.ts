@@ -97,6 +97,23 @@ describe('alert evaluation on real Postgres (and BullMQ on real Redis)', () => {
     ]);
   });
 
+  it('fires a stale-data rule at the slot when no price was stored for its window, once, and re-arms on a price', async () => {
+    await rule({ kind: 'stale', windowS: 300 });
+    await store({ AAPL: 100 }); // stored at 5 s
+    expect((await alerts.evaluate([], at(300))).fired).toEqual([]);
+    const stale = await alerts.evaluate([], at(310));
+    expect(stale.fired).toMatchObject([{ kind: 'stale', ticker: 'AAPL', price: 100 }]);
+    expect(stale.fired[0]!.time).toEqual(at(310));
+    // The same slot again (a retry), and later slots while it stays stale: nothing more.
+    expect(await alerts.evaluate([], at(310))).toEqual({ judged: 0, fired: [] });
+    expect((await alerts.evaluate([], at(400))).fired).toEqual([]);
+    second = 400;
+    const fresh = await store({ AAPL: 101 }); // 405 s: a price again, which re-arms it
+    expect((await alerts.evaluate(fresh, at(405))).fired).toEqual([]);
+    expect((await alerts.evaluate([], at(706))).fired).toMatchObject([{ kind: 'stale', price: 101 }]);
+    expect(await firingCount()).toBe(2);
+  });
+
   it('judges only stored ticks, each once: a retried or late batch fires nothing again', async () => {
     await rule({ kind: 'above', threshold: 100 });
     const first = await store({ AAPL: 101 });

@@ -49,6 +49,14 @@ describe('price alerts through the pipeline: GraphQL rules, the alert queue, the
       ],
       [{ ticker: 'AAPL', kind: 'HIGH_52_WEEK', threshold: 5 }, 'threshold: a high52 rule takes no threshold'],
       [
+        { ticker: 'AAPL', kind: 'STALE', windowMinutes: 2 },
+        'windowMinutes: wanted whole minutes from 5 to 1440',
+      ],
+      [
+        { ticker: 'AAPL', kind: 'STALE', threshold: 1, windowMinutes: 10 },
+        'threshold: a stale rule takes no threshold',
+      ],
+      [
         { ticker: 'AAPL', kind: 'ABOVE', threshold: 5, cooldownSeconds: -1 },
         'cooldownSeconds: wanted whole seconds',
       ],

@@ -19,6 +19,7 @@ const KIND_LABELS: Record<AlertRule['kind'], string> = {
   MOVE_PERCENT: 'moves by',
   HIGH_52_WEEK: 'new 52-week high',
   LOW_52_WEEK: 'new 52-week low',
+  STALE: 'no new price for',
 };
 
 function describeRule(rule: AlertRule): string {
@@ -27,7 +28,9 @@ function describeRule(rule: AlertRule): string {
       ? ` $${rule.threshold}`
       : rule.kind === 'MOVE_PERCENT'
         ? ` ${rule.threshold} % in ${rule.windowMinutes} min`
-        : '';
+        : rule.kind === 'STALE'
+          ? ` ${rule.windowMinutes} min`
+          : '';
   const cooldown = rule.cooldownSeconds > 0 ? `, quiet ${rule.cooldownSeconds} s after firing` : '';
   const state = rule.paused ? ' (paused)' : rule.armed ? '' : ' (fired; re-arms when false again)';
   return `${rule.ticker} ${KIND_LABELS[rule.kind]}${level}${cooldown}${state}`;
@@ -93,8 +96,8 @@ export function createAlertRulesEditor(root: HTMLElement, api: GraphqlApi): Aler
 
   const syncFields = () => {
     const value = kind.value as AlertRule['kind'];
-    field('threshold').disabled = value === 'HIGH_52_WEEK' || value === 'LOW_52_WEEK';
-    field('windowMinutes').disabled = value !== 'MOVE_PERCENT';
+    field('threshold').disabled = value === 'HIGH_52_WEEK' || value === 'LOW_52_WEEK' || value === 'STALE';
+    field('windowMinutes').disabled = value !== 'MOVE_PERCENT' && value !== 'STALE';
   };
   kind.addEventListener('change', syncFields);
   syncFields();

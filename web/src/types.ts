@@ -75,7 +75,7 @@ export interface AlertFiring {
 export interface AlertRule {
   id: string;
   ticker: string;
-  kind: 'ABOVE' | 'BELOW' | 'MOVE_PERCENT' | 'HIGH_52_WEEK' | 'LOW_52_WEEK';
+  kind: 'ABOVE' | 'BELOW' | 'MOVE_PERCENT' | 'HIGH_52_WEEK' | 'LOW_52_WEEK' | 'STALE';
   threshold: number | null;
   windowMinutes: number | null;
   cooldownSeconds: number;
