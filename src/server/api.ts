@@ -86,7 +86,12 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   }
 
   const ticksSubscriber = deps.createRedis('ticks-subscriber');
-  const pubSub = createTickPubSub({ publishClient: deps.redis, subscribeClient: ticksSubscriber });
+  const pubSub = createTickPubSub({
+    publishClient: deps.redis,
+    subscribeClient: ticksSubscriber,
+    // Redis gone, or the process stopping under a stream's last UNSUBSCRIBE: reconnection resubscribes.
+    onCommandError: (error) => logger.debug({ err: error }, 'tick pub/sub command failed'),
+  });
   const ticksTopic = ticksChannel(config.queuePrefix);
   const history = createHistoryCache(deps.ticks, { now: () => deps.clock.now().getTime() });
   void forgetStoredTicks(pubSub.subscribe(ticksTopic), history, logger);

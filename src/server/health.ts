@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { outcomeWithin } from '../deadline.ts';
@@ -22,6 +23,19 @@ export function healthHttpStatus(report: HealthReport): number {
   return report.postgres && report.redis ? 200 : 503;
 }
 
+/** ioredis' states while a connection is being made (a lost one is 'reconnecting' between attempts). */
+const CONNECTING = new Set(['wait', 'connecting', 'connect']);
+
+/**
+ * PING on a connection that queues nothing: one still making its first connection (a process that has just
+ * started) is given the deadline to become ready instead of being reported down; one that lost Redis
+ * (waiting out a retry delay) is reported down at once, as the ping fails with nothing queued.
+ */
+async function pingWhenConnected(redis: Redis, timeoutMs: number): Promise<unknown> {
+  if (CONNECTING.has(redis.status)) await once(redis, 'ready', { signal: AbortSignal.timeout(timeoutMs) });
+  return redis.ping();
+}
+
 /**
  * Asks each backend a trivial question with a short deadline. Redis is asked on a connection that queues
  * nothing while disconnected, so an outage answers "down" at once instead of waiting for a reconnect.
@@ -37,7 +51,7 @@ export function createHealthCheck(options: {
   return async (): Promise<HealthReport> => {
     const [postgres, redis, prices] = await Promise.all([
       outcomeWithin(options.pool.query('select 1'), timeoutMs).then((o) => o === 'resolved'),
-      outcomeWithin(options.redis.ping(), timeoutMs).then((o) => o === 'resolved'),
+      outcomeWithin(pingWhenConnected(options.redis, timeoutMs), timeoutMs).then((o) => o === 'resolved'),
       options.prices?.().catch(() => undefined),
     ]);
     const down = [postgres ? [] : ['postgres'], redis ? [] : ['redis']].flat();

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,15 +8,8 @@ import { createAdmission } from '../../src/server/admission.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { createClientLimits } from '../../src/server/client-limits.ts';
 import { createHealthCheck } from '../../src/server/health.ts';
+import { freePort } from '../helpers/ports.ts';
 import { createTestDatabase, silentLogger } from '../helpers/services.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 /** A private redis-server, so this test can stop it without touching the machine's shared one. */
 async function startRedis(port: number): Promise<ChildProcess> {
@@ -95,6 +87,21 @@ describe('/healthz', () => {
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', postgres: true, redis: true });
+  });
+
+  it('counts a connection still making its first connection as up once it is ready (a process just started)', async () => {
+    const fresh = new Redis((redis.options.port as number) ?? 6379, '127.0.0.1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    fresh.on('error', () => {});
+    try {
+      expect(fresh.status).toBe('connecting');
+      const report = await createHealthCheck({ pool, redis: fresh, timeoutMs: 5000 })();
+      expect(report.redis).toBe(true);
+    } finally {
+      fresh.disconnect();
+    }
   });
 
   it('turns 503 when Redis is unreachable', async () => {
