@@ -4,6 +4,7 @@ import type { AlertFiring } from '../src/db/alert-repository.ts';
 import type { Deps } from '../src/deps.ts';
 import { describeFiring } from '../src/domain/alert-rule.ts';
 import type { WebhookFiring } from '../src/domain/webhook-payload.ts';
+import { createHistoryProgress } from '../src/history-progress.ts';
 import { circuitBreakerKey, createRedisCircuitBreaker } from '../src/providers/circuit-breaker.ts';
 import { recordPlan } from '../src/providers/provider-status.ts';
 import { createPlannedBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
@@ -16,6 +17,7 @@ import {
 import { startTradeStream } from '../src/providers/trade-stream.ts';
 import { verifyProvider } from '../src/providers/verify.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
+import { createTickPublisher, historyFilledChannel } from '../src/tick-channel.ts';
 import { createWebhookPoster } from '../src/webhooks/post-webhook.ts';
 import { createAlertProcessor } from './alert-processor.ts';
 import {
@@ -26,6 +28,15 @@ import {
 } from './delivery-processor.ts';
 import { isFaultLogged } from './freshness-log.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
+import {
+  createHistoryProcessor,
+  historyPieceOfJob,
+  PLAN_JOB,
+  queueHistoryPlan,
+  REPAIR_EVERY_MS,
+  REPAIR_SCHEDULER_ID,
+  REPAIR_WINDOW_DAYS,
+} from './history-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
 import {
@@ -35,6 +46,7 @@ import {
   createDeliveryQueue,
   createQueues,
   DELIVERY_QUEUE,
+  HISTORY_QUEUE,
   type QueueName,
   type Queues,
   upsertSchedulers,
@@ -42,7 +54,7 @@ import {
 
 export interface RunningWorkers {
   queues: Queues;
-  workers: Record<QueueName, Worker>;
+  workers: Record<QueueName, Worker> & { [HISTORY_QUEUE]: Worker };
   /** Alert evaluation: fed by the price job, no scheduler of its own. */
   alertQueue: Queue;
   /** Webhook deliveries of firings (ALERT_WEBHOOKS); the failed set is the dead letter. */
@@ -111,58 +123,6 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       asOf: asOf.toISOString(),
     });
   };
-  const jobDeps = { ...deps, budget, breaker, plan, rateLimit, queueAlerts };
-  const processors: Record<QueueName, Processor> = {
-    prices: createPriceProcessor(jobDeps),
-    logos: createLogoProcessor(jobDeps),
-    highlow: createHighLowProcessor(jobDeps),
-  };
-
-  const makeWorker = (name: string, processor: Processor, concurrency = 1) => {
-    const worker = new Worker(name, processor, {
-      connection,
-      prefix: config.queuePrefix,
-      concurrency,
-      // BullMQ honours a manual rate limit (queue.rateLimit + Worker.RateLimitError) only on workers that
-      // have a limiter. The provider's real limit is the request budget; this one is set far above any
-      // rate these queues see, so it never bites by itself.
-      limiter: { max: 1000, duration: 1000 },
-      // A job whose worker died is "stalled" and retried; BullMQ's default fails it for good on the second
-      // stall, which would drop the quotes a price job already fetched when a worker crash-loops.
-      maxStalledCount: 5,
-    });
-    // processedOn/finishedOn are BullMQ's own stamps of this run, so a retried job counts each attempt.
-    const observe = (job: Job | undefined, outcome: 'completed' | 'failed') => {
-      if (job?.processedOn && job.finishedOn) {
-        deps.metrics.jobSeconds.observe({ queue: name, outcome }, (job.finishedOn - job.processedOn) / 1000);
-      }
-    };
-    worker.on('completed', (job) => observe(job, 'completed'));
-    worker.on('failed', (job, error) => {
-      observe(job, 'failed');
-      const fields = { queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error };
-      // A provider fault the freshness log told when it began (jobs/freshness-log.ts) is not told again
-      // on every job it fails.
-      if (isFaultLogged(error)) logger.debug(fields, 'job failed');
-      else logger.warn(fields, 'job failed');
-    });
-    // While Redis is away this fires several times a second; the outage itself is logged once (deps.ts).
-    worker.on('error', (error) =>
-      isRedisConnectionError(error)
-        ? logger.debug({ queue: name, err: error }, 'worker: redis connection error')
-        : logger.error({ queue: name, err: error }, 'worker error'),
-    );
-    return worker;
-  };
-  const workers = {
-    prices: makeWorker(
-      'prices',
-      processors.prices,
-      priceWorkerConcurrency(schedule.priceIntervalMs, config.provider.timeoutMs),
-    ),
-    logos: makeWorker('logos', processors.logos),
-    highlow: makeWorker('highlow', processors.highlow),
-  };
   const deliveryQueue = createDeliveryQueue(
     deps.createRedis('bullmq-delivery-queue'),
     config.queuePrefix,
@@ -180,21 +140,111 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     );
     if (deliveries.length > 0) await deliveryQueue.addBulk(deliveries);
   };
-  const alertWorkers = [
-    makeWorker(ALERT_QUEUE, createAlertProcessor({ alerts: deps.alerts, logger, announce })),
-    makeWorker(
-      DELIVERY_QUEUE,
-      createDeliveryProcessor({
-        webhooks: config.webhooks,
-        post: createWebhookPoster(config.webhooks),
-        now: () => deps.clock.now(),
-      }),
-      4,
-    ),
-  ];
+  const jobDeps = {
+    ...deps,
+    budget,
+    breaker,
+    plan,
+    followsCalendar: config.market.followsCalendar,
+    rateLimit,
+    queueAlerts,
+  };
+  const progress = createHistoryProgress(deps.redis, config.queuePrefix);
+  type WorkerName = QueueName | typeof HISTORY_QUEUE | typeof ALERT_QUEUE | typeof DELIVERY_QUEUE;
+  const processors: Record<WorkerName, Processor> = {
+    [ALERT_QUEUE]: createAlertProcessor({ alerts: deps.alerts, logger, announce }),
+    [DELIVERY_QUEUE]: createDeliveryProcessor({
+      webhooks: config.webhooks,
+      post: createWebhookPoster(config.webhooks),
+      now: () => deps.clock.now(),
+    }),
+    prices: createPriceProcessor(jobDeps),
+    logos: createLogoProcessor(jobDeps),
+    highlow: createHighLowProcessor(jobDeps),
+    history: createHistoryProcessor({
+      ...jobDeps,
+      progress,
+      queue: queues.history,
+      backfillDays: config.history.backfillDays,
+      stepMs: schedule.priceIntervalMs,
+      announceFilled: createTickPublisher(
+        deps.redis,
+        config.queuePrefix,
+        historyFilledChannel(config.queuePrefix),
+      ),
+    }),
+  };
+  const concurrency = {
+    prices: priceWorkerConcurrency(schedule.priceIntervalMs, config.provider.timeoutMs),
+    logos: 1,
+    highlow: 1,
+    // Two fills at once: one computes or fetches while the other's rows stream into Postgres.
+    history: 2,
+    [ALERT_QUEUE]: 1,
+    // Deliveries wait on receivers: a few at once, so one slow receiver does not hold the others.
+    [DELIVERY_QUEUE]: 4,
+  };
+
+  const makeWorker = (name: WorkerName) => {
+    const worker = new Worker(name, processors[name], {
+      connection,
+      prefix: config.queuePrefix,
+      concurrency: concurrency[name],
+      // BullMQ honours a manual rate limit (queue.rateLimit + Worker.RateLimitError) only on workers that
+      // have a limiter. The provider's real limit is the request budget; this one is set far above any
+      // rate these queues see, so it never bites by itself.
+      limiter: { max: 1000, duration: 1000 },
+      // A job whose worker died is "stalled" and retried; BullMQ's default fails it for good on the second
+      // stall, which would drop the quotes a price job already fetched when a worker crash-loops.
+      maxStalledCount: 5,
+    });
+    // processedOn/finishedOn are BullMQ's own stamps of this run, so a retried job counts each attempt.
+    const observe = (job: Job | undefined, outcome: 'completed' | 'failed') => {
+      if (job?.processedOn && job.finishedOn) {
+        deps.metrics.jobSeconds.observe({ queue: name, outcome }, (job.finishedOn - job.processedOn) / 1000);
+      }
+    };
+    worker.on('completed', (job) => observe(job, 'completed'));
+    worker.on('failed', (job, error) => {
+      observe(job, 'failed');
+      // A fill that failed for good is struck off the progress, or "filling history" would never end.
+      const piece = job && historyPieceOfJob(job);
+      if (piece && job.attemptsMade >= (job.opts.attempts ?? 1)) void progress.finish(piece).catch(() => {});
+      const fields = { queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error };
+      // A provider fault the freshness log told when it began (jobs/freshness-log.ts) is not told again
+      // on every job it fails.
+      if (isFaultLogged(error)) logger.debug(fields, 'job failed');
+      else logger.warn(fields, 'job failed');
+    });
+    // While Redis is away this fires several times a second; the outage itself is logged once (deps.ts).
+    worker.on('error', (error) =>
+      isRedisConnectionError(error)
+        ? logger.debug({ queue: name, err: error }, 'worker: redis connection error')
+        : logger.error({ queue: name, err: error }, 'worker error'),
+    );
+    return worker;
+  };
+  const workers = {
+    prices: makeWorker('prices'),
+    logos: makeWorker('logos'),
+    highlow: makeWorker('highlow'),
+    history: makeWorker(HISTORY_QUEUE),
+  };
+  const alertWorkers = [makeWorker(ALERT_QUEUE), makeWorker(DELIVERY_QUEUE)];
 
   await upsertSchedulers(queues, schedule);
   await queueMissingRefresh(deps, queues, 'at-start');
+  if (config.history.backfillDays > 0) {
+    // The backfill: at start, the whole window; then every ten minutes the last day (the gap repair).
+    await queueHistoryPlan(queues.history, {}, 'at-start');
+    await queues.history.upsertJobScheduler(
+      REPAIR_SCHEDULER_ID,
+      { every: REPAIR_EVERY_MS },
+      { name: PLAN_JOB, data: { days: REPAIR_WINDOW_DAYS } },
+    );
+  } else {
+    await queues.history.removeJobScheduler(REPAIR_SCHEDULER_ID);
+  }
 
   return {
     queues,

@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { type AlertRepository, createAlertRepository } from './db/alert-repository.ts';
 import { createDatabase, type DatabaseHandle, redactUrl } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
+import { createHistoryStore, type HistoryStore } from './db/history-store.ts';
 import { createTickRepository, type TickRepository } from './db/tick-repository.ts';
 import { withLastKnownTickers } from './db/watchlist-fallback.ts';
 import { createWatchlistRepository, type WatchlistRepository } from './db/watchlist-repository.ts';
@@ -42,6 +43,8 @@ export interface Deps {
   /** This process's Prometheus registry and the instruments the roles record into. */
   metrics: Metrics;
   ticks: TickRepository;
+  /** Where backfilled ticks go, and what the gap repair counts (src/db/history-store.ts). */
+  history: HistoryStore;
   watchlist: WatchlistRepository;
   publishTicks: TickPublisher;
   /** Price alert rules, their evaluation and the log of firings. */
@@ -125,6 +128,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     });
 
     const database = createDatabase(databaseUrl, logger);
+    const ticks = createTickRepository(database.db);
     // A query stuck on a lock (or a server that went away) must not hold a stopping process: the exit
     // closes the sockets anyway, and Postgres rolls back what was not committed.
     cleanups.push(async () => {
@@ -156,7 +160,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
           }),
       ),
       metrics,
-      ticks: createTickRepository(database.db),
+      ticks,
+      history: createHistoryStore(database, ticks),
       watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {
         redis,
         prefix: config.queuePrefix,

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import { queueHistoryPlan } from '../jobs/history-processor.ts';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import {
   ALERT_QUEUE,
@@ -271,7 +272,11 @@ async function startApi(
   quietQueueErrors(queues, deps.logger);
   const api = buildApi(deps, {
     queues,
-    onWatchlistChanged: () => queueMissingRefresh(deps, pipeline),
+    onWatchlistChanged: async (added) => {
+      await queueMissingRefresh(deps, pipeline);
+      if (added && config.history.backfillDays > 0)
+        await queueHistoryPlan(pipeline.history, { tickers: [added] });
+    },
     webRoot: WEB_ROOT,
     metrics,
   });

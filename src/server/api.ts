@@ -14,8 +14,9 @@ import type { AdminMode } from '../domain/admin.ts';
 import { assessFreshness, staleAfterMs } from '../domain/freshness.ts';
 import { parseTicks } from '../domain/tick.ts';
 import { registerFreshnessMetrics } from '../freshness-metrics.ts';
+import { createHistoryProgress } from '../history-progress.ts';
 import { createProviderStatusReader } from '../providers/provider-status.ts';
-import { ticksChannel } from '../tick-channel.ts';
+import { historyFilledChannel, ticksChannel } from '../tick-channel.ts';
 import { createAdmission, isLoopbackAddress } from './admission.ts';
 import { registerApiMetrics } from './api-metrics.ts';
 import { buildApp } from './app.ts';
@@ -33,8 +34,8 @@ import { createUpgradeHandler } from './websocket-upgrade.ts';
 export interface ApiParts {
   /** The BullMQ queues, by name: shown in Bull Board, counted in /metrics. */
   queues: Readonly<Record<string, Queue>>;
-  /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range). */
-  onWatchlistChanged(): Promise<void>;
+  /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range, its history). */
+  onWatchlistChanged(added?: string): Promise<void>;
   /** The built chart page (dist/web). */
   webRoot: string;
   /**
@@ -95,6 +96,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   const ticksTopic = ticksChannel(config.queuePrefix);
   const history = createHistoryCache(deps.ticks, { now: () => deps.clock.now().getTime() });
   void forgetStoredTicks(pubSub.subscribe(ticksTopic), history, logger);
+  void forgetStoredTicks(pubSub.subscribe(historyFilledChannel(config.queuePrefix)), history, logger);
   // Ticks published while the subscription was down were never heard: cached history may lack them.
   ticksSubscriber.on('ready', () => history.clear());
 
@@ -128,6 +130,9 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     providerStatus,
     alerts: deps.alerts,
     alertsTopic: alertsChannel(config.queuePrefix),
+    historyProgress: createHistoryProgress(deps.redis, config.queuePrefix).read,
+    followsCalendar: config.market.followsCalendar,
+    priceBars: (ticker: string, from: Date, to: Date) => deps.history.bars(ticker, from, to),
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(

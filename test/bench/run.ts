@@ -9,6 +9,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { alertsBench } from './alerts.ts';
+import { backfillBench } from './backfill.ts';
 import { fanoutBench, fanoutTenThousandBench, slotToEventBench } from './fanout.ts';
 import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
 import { historyReadBench } from './history-read.ts';
@@ -16,6 +17,7 @@ import { ingestBench } from './ingest.ts';
 import { schedulerBench } from './scheduler.ts';
 
 const BENCHES: Bench[] = [
+  backfillBench,
   fanoutBench,
   fanoutTenThousandBench,
   ingestBench,

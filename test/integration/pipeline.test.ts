@@ -209,13 +209,14 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     }
   });
 
-  it('shows the three pipeline queues and the two alert queues in Bull Board', async () => {
+  it('shows the four pipeline queues and the two alert queues in Bull Board', async () => {
     const response = await fetch(`${app.url}/admin/queues/api/queues`);
     const body = (await response.json()) as { queues: { name: string }[] };
     expect(body.queues.map((q) => q.name).sort()).toEqual([
       'alert-deliveries',
       'alerts',
       'highlow',
+      'history',
       'logos',
       'prices',
     ]);
