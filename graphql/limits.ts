@@ -16,6 +16,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
+import { MAX_FIRINGS_PER_REQUEST } from './alerts.ts';
 import { MAX_TICKERS_PER_REQUEST } from './arguments.ts';
 import { type ListSizes, operationCost } from './query-cost.ts';
 
@@ -59,6 +60,10 @@ export const LIST_SIZES: ListSizes = Object.freeze({
     // Without `tickers`, one series per watched ticker; a literal `tickers` list counts its items instead.
     'Query.priceHistory': MAX_SYMBOLS,
     'Subscription.ticks': MAX_SYMBOLS,
+    // Pages of rules and of the log are bounded by their `first` and `limit` arguments.
+    'Query.alertRules': MAX_FIRINGS_PER_REQUEST,
+    'Query.alertFirings': MAX_FIRINGS_PER_REQUEST,
+    'Subscription.alerts': MAX_FIRINGS_PER_REQUEST,
     // The watched tickers that have a freshness record.
     'DeploymentStatus.tickers': MAX_SYMBOLS,
   },

@@ -1,8 +1,11 @@
 import { GraphQLError } from 'graphql';
-import { filter, map, pipe } from 'graphql-yoga';
+import { filter, map, pipe, type Repeater } from 'graphql-yoga';
+import { parsePublishedFirings } from '../src/alert-channel.ts';
+import type { AlertFiring, AlertRepository } from '../src/db/alert-repository.ts';
 import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
+import { MAX_ALERT_RULES } from '../src/domain/alert-rule.ts';
 import { assessFreshness, type Freshness, staleAfterMs } from '../src/domain/freshness.ts';
 import { isMarketOpen, nextSession, previousSession } from '../src/domain/market-calendar.ts';
 import type { Bar } from '../src/domain/market-records.ts';
@@ -11,6 +14,15 @@ import { parseTicks, type Tick } from '../src/domain/tick.ts';
 import type { FreshnessSnapshot } from '../src/freshness-store.ts';
 import type { HistoryProgress } from '../src/history-progress.ts';
 import type { ProviderStatus } from '../src/providers/provider-status.ts';
+import {
+  type AlertRuleArgs,
+  MAX_FIRINGS_PER_REQUEST,
+  parseAlertRuleArgs,
+  parseFiringsLimit,
+  parseRuleId,
+  presentFiring,
+  presentRule,
+} from './alerts.ts';
 import { badInput, parseTickers, parseWidth, parseWindow } from './arguments.ts';
 import type { TickPubSub } from './pubsub.ts';
 import { DateTimeScalar } from './scalars.ts';
@@ -31,6 +43,9 @@ export interface ResolverDeps {
   priceIntervalMs: number;
   /** The provider's plan and circuit, as the workers keep them in Redis. */
   providerStatus?(): Promise<ProviderStatus>;
+  alerts: AlertRepository;
+  /** The pub/sub topic the alert workers publish firings on (src/alert-channel.ts). */
+  alertsTopic: string;
   /** A ticker's stored provider bars (src/db/history-store.ts). */
   priceBars?(ticker: string, from: Date, to: Date): Promise<Bar[]>;
   /** Whether prices follow the US exchanges' sessions (MARKET_CALENDAR). */
@@ -192,6 +207,25 @@ export function createResolvers(deps: ResolverDeps) {
         const series = await deps.priceHistory(tickers, window.from, window.to, width);
         return series.map((s) => ({ ...s, source: s.source.toUpperCase() }));
       },
+      alertRules: async (
+        _: unknown,
+        args: { first?: number | null; after?: string | null },
+        context: RequestContext,
+      ) => {
+        requireAdmin(context);
+        const first = parseFiringsLimit(args.first ?? MAX_FIRINGS_PER_REQUEST, 'first');
+        const after = args.after == null ? 0 : parseRuleId(args.after);
+        return (await deps.alerts.list({ after, first })).map(presentRule);
+      },
+      alertFirings: async (
+        _: unknown,
+        args: { tickers?: string[] | null; from?: Date | null; to?: Date | null; limit?: number | null },
+      ) => {
+        const window = parseWindow(args.from, args.to, deps.now());
+        const limit = parseFiringsLimit(args.limit);
+        const tickers = args.tickers ? parseTickers('tickers', args.tickers) : undefined;
+        return (await deps.alerts.firings({ tickers, ...window, limit })).map(presentFiring);
+      },
     },
     Mutation: {
       addToWatchlist: (_: unknown, args: { ticker: string }, context: RequestContext) =>
@@ -211,21 +245,53 @@ export function createResolvers(deps: ResolverDeps) {
           const [ticker] = parseTickers('ticker', [args.ticker]) as [string];
           return deps.watchlist.remove(ticker);
         }),
+      createAlertRule: (_: unknown, args: { input: AlertRuleArgs }, context: RequestContext) =>
+        audited(context, 'graphql.createAlertRule', String(args.input.ticker).slice(0, 40), async () => {
+          const spec = parseAlertRuleArgs(args.input);
+          if ((await deps.alerts.count()) >= MAX_ALERT_RULES) {
+            throw badInput('input', `there are already the maximum of ${MAX_ALERT_RULES} alert rules`);
+          }
+          return presentRule(await deps.alerts.create(spec));
+        }),
+      setAlertRulePaused: (_: unknown, args: { id: string; paused: boolean }, context: RequestContext) =>
+        audited(context, 'graphql.setAlertRulePaused', String(args.id).slice(0, 20), async () => {
+          const rule = await deps.alerts.setPaused(parseRuleId(args.id), args.paused);
+          if (!rule) throw badInput('id', `no alert rule has id ${args.id}`);
+          return presentRule(rule);
+        }),
+      deleteAlertRule: (_: unknown, args: { id: string }, context: RequestContext) =>
+        audited(context, 'graphql.deleteAlertRule', String(args.id).slice(0, 20), async () =>
+          deps.alerts.remove(parseRuleId(args.id)),
+        ),
     },
     Subscription: {
       ticks: {
-        subscribe: (_: unknown, args: { tickers?: string[] | null }) => {
-          const wanted = args.tickers ? new Set(parseTickers('tickers', args.tickers)) : undefined;
-          return pipe(
-            deps.pubSub.subscribe(deps.ticksTopic),
-            map((payload: unknown) =>
-              parseTicks(payload).filter((t: Tick) => !wanted || wanted.has(t.ticker)),
-            ),
-            filter((batch: Tick[]) => batch.length > 0),
-          );
-        },
+        subscribe: (_: unknown, args: { tickers?: string[] | null }) =>
+          perTicker(deps.pubSub.subscribe(deps.ticksTopic), parseTicks, args.tickers),
         resolve: (batch: Tick[]) => batch,
+      },
+      alerts: {
+        subscribe: (_: unknown, args: { tickers?: string[] | null }) =>
+          perTicker(deps.pubSub.subscribe(deps.alertsTopic), parsePublishedFirings, args.tickers),
+        resolve: (batch: AlertFiring[]) => batch.map(presentFiring),
       },
     },
   };
+}
+
+/**
+ * A pub/sub topic's batches, parsed, kept to the tickers asked for (all when none), empty batches dropped.
+ * The tickers are checked when the subscription starts, so a bad one is an error, not a silent stream.
+ */
+function perTicker<T extends { ticker: string }>(
+  source: Repeater<unknown>,
+  parse: (payload: unknown) => T[],
+  tickers: readonly string[] | null | undefined,
+) {
+  const wanted = tickers ? new Set(parseTickers('tickers', tickers)) : undefined;
+  return pipe(
+    source,
+    map((payload: unknown) => parse(payload).filter((item) => !wanted || wanted.has(item.ticker))),
+    filter((batch: T[]) => batch.length > 0),
+  );
 }

@@ -132,6 +132,13 @@ export const typeDefs = /* GraphQL */ `
     status: DeploymentStatus!
     "The market-data provider: what its request plan buys and whether it is answering."
     providerStatus: ProviderStatus!
+    "Price alert rules, oldest first, first (1 to 1000, default 1000) after the rule with id after. Needs admin rights."
+    alertRules(first: Int = 1000, after: ID): [AlertRule!]!
+    """
+    The log of alert firings, newest first: for the given tickers (all when omitted) whose firing tick lies
+    between from (default: 7 days before to) and to (default: now); at most limit (1 to 1000, default 200).
+    """
+    alertFirings(tickers: [String!], from: DateTime, to: DateTime, limit: Int = 200): [AlertFiring!]!
     "How far the history backfill (first start, added tickers) and the gap repair have come."
     historyFill: HistoryFill!
     "Whether the US exchanges are in session now, and when they next open."
@@ -142,6 +149,64 @@ export const typeDefs = /* GraphQL */ `
     At most 50,000 bars (the first ones of the window).
     """
     priceBars(ticker: String!, from: DateTime, to: DateTime): BarSeries!
+  }
+
+  """
+  What a price alert watches for: ABOVE / BELOW a price (threshold in dollars); MOVE_PERCENT, a move of
+  threshold percent (signed: 5 up, -5 down) against the price windowMinutes earlier; a new 52-week
+  HIGH_52_WEEK or LOW_52_WEEK (against the stored range); STALE, no price stored for windowMinutes.
+  """
+  enum AlertKind {
+    ABOVE
+    BELOW
+    MOVE_PERCENT
+    HIGH_52_WEEK
+    LOW_52_WEEK
+    STALE
+  }
+
+  """
+  A price alert rule. It fires once when its condition becomes true, and re-arms when the condition is false
+  again; after a firing it stays quiet for cooldownSeconds (of tick time).
+  """
+  type AlertRule {
+    id: ID!
+    ticker: String!
+    kind: AlertKind!
+    threshold: Float
+    windowMinutes: Int
+    cooldownSeconds: Int!
+    paused: Boolean!
+    "False after it fired, until its condition is false again."
+    armed: Boolean!
+    lastFiredAt: DateTime
+    createdAt: DateTime!
+  }
+
+  input AlertRuleInput {
+    ticker: String!
+    kind: AlertKind!
+    "Dollars for ABOVE and BELOW, a signed percentage for MOVE_PERCENT; none for the 52-week kinds."
+    threshold: Float
+    "MOVE_PERCENT and STALE only: 5 to 1440 minutes."
+    windowMinutes: Int
+    "0 to 604800 seconds; default 0."
+    cooldownSeconds: Int
+  }
+
+  "One firing of a rule, with the stored tick that fired it."
+  type AlertFiring {
+    id: ID!
+    ruleId: ID!
+    ticker: String!
+    kind: AlertKind!
+    threshold: Float
+    windowMinutes: Int
+    "The price that fired it, in dollars, and that tick's time."
+    price: Float!
+    time: DateTime!
+    "One line for a person: what happened, at what price."
+    message: String!
   }
 
   """
@@ -245,6 +310,12 @@ export const typeDefs = /* GraphQL */ `
     addToWatchlist(ticker: String!): Stock!
     "Takes a ticker off the watchlist; its stored history is kept. Needs admin rights."
     removeFromWatchlist(ticker: String!): Boolean!
+    "Creates a price alert rule, armed. Needs admin rights."
+    createAlertRule(input: AlertRuleInput!): AlertRule!
+    "Pauses (or resumes) a rule; a paused rule is not evaluated. Needs admin rights."
+    setAlertRulePaused(id: ID!, paused: Boolean!): AlertRule!
+    "Deletes a rule; its firings stay in the log. Needs admin rights."
+    deleteAlertRule(id: ID!): Boolean!
   }
 
   type Subscription {
@@ -253,5 +324,7 @@ export const typeDefs = /* GraphQL */ `
     tickers limits the stream to those tickers; omitted means all.
     """
     ticks(tickers: [String!]): [Tick!]!
+    "Alert firings as they happen, one list per evaluation (tickers limits them to those tickers; omitted means all)."
+    alerts(tickers: [String!]): [AlertFiring!]!
   }
 `;

@@ -44,6 +44,8 @@ export interface PriceProcessorDeps extends ProviderJobDeps {
   publishTicks: TickPublisher;
   freshness: FreshnessStore;
   metrics: Pick<Metrics, 'slotToStoredSeconds' | 'storedToPublishedSeconds' | 'ticksStored'>;
+  /** Hands stored ticks to alert evaluation (its own queue); absent where nothing evaluates alerts. */
+  queueAlerts?(ticks: readonly Tick[], asOf: Date): Promise<void>;
 }
 
 /**
@@ -241,6 +243,10 @@ async function runPriceJob(
   if (published.length > 0) {
     deps.metrics.storedToPublishedSeconds.observe((deps.clock.now().getTime() - storedAt) / 1000);
   }
+  // Same batch as the subscribers got: a rerun hands over again what an earlier attempt may not have;
+  // evaluation judges each tick once whatever it is handed (AlertRepository.evaluate).
+  // Queued even with no new tick: stale-data rules are judged at the slot's time.
+  await deps.queueAlerts?.(published, slot ?? deps.clock.now());
   // After the publish, so the record's round trips never delay a tick on its way to the viewers.
   await note([...ticks.map((t) => ({ ticker: t.ticker, outcome: 'ok' as const })), ...faults]);
   const total: PriceJobResult = {

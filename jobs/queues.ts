@@ -34,6 +34,36 @@ export const JOB_OPTIONS: JobsOptions = {
 export const HISTORY_QUEUE = 'history';
 export type Queues = Record<QueueName, Queue> & { [HISTORY_QUEUE]: Queue };
 
+/**
+ * Alert evaluation: its own queue, fed by the price job once its ticks are stored (jobs/alert-processor.ts),
+ * so rules never slow a price slot down and a failed evaluation is retried on its own. No scheduler.
+ */
+export const ALERT_QUEUE = 'alerts';
+
+export function createAlertQueue(connection: Redis, prefix: string): Queue {
+  return new Queue(ALERT_QUEUE, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
+}
+
+/**
+ * Webhook deliveries of alert firings, one job per firing and webhook. Backoff doubles from
+ * ALERT_WEBHOOK_BACKOFF_MS over ALERT_WEBHOOK_ATTEMPTS tries; a delivery that used them all stays in the
+ * failed set, with its reason, until an admin retries or removes it in Bull Board: the dead letter.
+ */
+export const DELIVERY_QUEUE = 'alert-deliveries';
+
+export function createDeliveryQueue(connection: Redis, prefix: string, webhooks: Config['webhooks']): Queue {
+  return new Queue(DELIVERY_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: webhooks.attempts,
+      backoff: { type: 'exponential', delay: webhooks.backoffMs },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: false,
+    },
+  });
+}
+
 export function createQueues(connection: Redis, prefix: string): Queues {
   const make = (name: string) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
   return {
@@ -81,6 +111,6 @@ export function scheduledSlot(job: Pick<Job, 'id' | 'repeatJobKey'>): Date | und
   return /^\d{1,15}$/.test(millis) ? new Date(Number(millis)) : undefined;
 }
 
-export async function closeQueues(queues: Queues): Promise<void> {
+export async function closeQueues(queues: Readonly<Record<string, Queue>>): Promise<void> {
   await Promise.all(Object.values(queues).map((queue) => queue.close()));
 }

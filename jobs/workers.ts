@@ -1,6 +1,9 @@
-import { type Job, type Processor, Worker } from 'bullmq';
+import { type Job, type Processor, type Queue, Worker } from 'bullmq';
 import type { Config } from '../src/config.ts';
+import type { AlertFiring } from '../src/db/alert-repository.ts';
 import type { Deps } from '../src/deps.ts';
+import { describeFiring } from '../src/domain/alert-rule.ts';
+import type { WebhookFiring } from '../src/domain/webhook-payload.ts';
 import { createHistoryProgress } from '../src/history-progress.ts';
 import { circuitBreakerKey, createRedisCircuitBreaker } from '../src/providers/circuit-breaker.ts';
 import { recordPlan } from '../src/providers/provider-status.ts';
@@ -15,6 +18,14 @@ import { startTradeStream } from '../src/providers/trade-stream.ts';
 import { verifyProvider } from '../src/providers/verify.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
 import { createTickPublisher, historyFilledChannel } from '../src/tick-channel.ts';
+import { createWebhookPoster } from '../src/webhooks/post-webhook.ts';
+import { createAlertProcessor } from './alert-processor.ts';
+import {
+  createDeliveryProcessor,
+  type DeliveryJobData,
+  deliveryJobId,
+  webhookId,
+} from './delivery-processor.ts';
 import { isFaultLogged } from './freshness-log.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import {
@@ -29,8 +40,12 @@ import {
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
 import {
+  ALERT_QUEUE,
   closeQueues,
+  createAlertQueue,
+  createDeliveryQueue,
   createQueues,
+  DELIVERY_QUEUE,
   HISTORY_QUEUE,
   type QueueName,
   type Queues,
@@ -40,6 +55,11 @@ import {
 export interface RunningWorkers {
   queues: Queues;
   workers: Record<QueueName, Worker> & { [HISTORY_QUEUE]: Worker };
+  /** Alert evaluation: fed by the price job, no scheduler of its own. */
+  alertQueue: Queue;
+  /** Webhook deliveries of firings (ALERT_WEBHOOKS); the failed set is the dead letter. */
+  deliveryQueue: Queue;
+  alertWorkers: Worker[];
   /** What the request budget buys (none without a budget), and the schedule it set. */
   plan: RequestPlan | undefined;
   schedule: Config['schedule'];
@@ -96,6 +116,30 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     deps.redis,
     circuitBreakerKey(config.queuePrefix, deps.provider.name),
   );
+  const alertQueue = createAlertQueue(deps.createRedis('bullmq-alert-queue'), config.queuePrefix);
+  const queueAlerts = async (ticks: readonly { ticker: string; time: Date; price: number }[], asOf: Date) => {
+    await alertQueue.add(ALERT_QUEUE, {
+      ticks: ticks.map((t) => ({ ticker: t.ticker, price: t.price, time: t.time.toISOString() })),
+      asOf: asOf.toISOString(),
+    });
+  };
+  const deliveryQueue = createDeliveryQueue(
+    deps.createRedis('bullmq-delivery-queue'),
+    config.queuePrefix,
+    config.webhooks,
+  );
+  // Published to the page, and one delivery per webhook, deduplicated by id (announcing is at least once).
+  const announce = async (firings: AlertFiring[]) => {
+    await deps.publishAlerts(firings);
+    const deliveries = firings.flatMap((firing) =>
+      config.webhooks.targets.map((target) => ({
+        name: DELIVERY_QUEUE,
+        data: { hook: webhookId(target.url), firing: presentForWebhook(firing) } satisfies DeliveryJobData,
+        opts: { jobId: deliveryJobId(firing.id, target.url) },
+      })),
+    );
+    if (deliveries.length > 0) await deliveryQueue.addBulk(deliveries);
+  };
   const jobDeps = {
     ...deps,
     budget,
@@ -103,9 +147,17 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     plan,
     followsCalendar: config.market.followsCalendar,
     rateLimit,
+    queueAlerts,
   };
   const progress = createHistoryProgress(deps.redis, config.queuePrefix);
-  const processors: Record<QueueName | typeof HISTORY_QUEUE, Processor> = {
+  type WorkerName = QueueName | typeof HISTORY_QUEUE | typeof ALERT_QUEUE | typeof DELIVERY_QUEUE;
+  const processors: Record<WorkerName, Processor> = {
+    [ALERT_QUEUE]: createAlertProcessor({ alerts: deps.alerts, logger, announce }),
+    [DELIVERY_QUEUE]: createDeliveryProcessor({
+      webhooks: config.webhooks,
+      post: createWebhookPoster(config.webhooks),
+      now: () => deps.clock.now(),
+    }),
     prices: createPriceProcessor(jobDeps),
     logos: createLogoProcessor(jobDeps),
     highlow: createHighLowProcessor(jobDeps),
@@ -128,9 +180,12 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     highlow: 1,
     // Two fills at once: one computes or fetches while the other's rows stream into Postgres.
     history: 2,
+    [ALERT_QUEUE]: 1,
+    // Deliveries wait on receivers: a few at once, so one slow receiver does not hold the others.
+    [DELIVERY_QUEUE]: 4,
   };
 
-  const makeWorker = (name: QueueName | typeof HISTORY_QUEUE) => {
+  const makeWorker = (name: WorkerName) => {
     const worker = new Worker(name, processors[name], {
       connection,
       prefix: config.queuePrefix,
@@ -175,6 +230,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     highlow: makeWorker('highlow'),
     history: makeWorker(HISTORY_QUEUE),
   };
+  const alertWorkers = [makeWorker(ALERT_QUEUE), makeWorker(DELIVERY_QUEUE)];
 
   await upsertSchedulers(queues, schedule);
   await queueMissingRefresh(deps, queues, 'at-start');
@@ -193,12 +249,15 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   return {
     queues,
     workers,
+    alertQueue,
+    deliveryQueue,
+    alertWorkers,
     plan,
     schedule,
     close: async () => {
       await stream?.close();
-      await Promise.all(Object.values(workers).map((worker) => worker.close()));
-      await closeQueues(queues);
+      await Promise.all([...Object.values(workers), ...alertWorkers].map((worker) => worker.close()));
+      await closeQueues({ ...queues, alertQueue, deliveryQueue });
     },
   };
 }
@@ -234,4 +293,18 @@ export async function queueMissingRefresh(deps: Pick<Deps, 'watchlist'>, queues:
   const options = (kind: string) => (dedupe ? { deduplication: { id: `${kind}-missing-${dedupe}` } } : {});
   if (profiles.length > 0) await queues.logos.add('logos', { onlyMissing: true }, options('logos'));
   if (ranges.length > 0) await queues.highlow.add('highlow', { onlyMissing: true }, options('highlow'));
+}
+
+function presentForWebhook(firing: AlertFiring): WebhookFiring {
+  return {
+    id: firing.id,
+    ruleId: firing.ruleId,
+    ticker: firing.ticker,
+    kind: firing.kind,
+    threshold: firing.threshold,
+    windowMinutes: firing.windowS === null ? null : firing.windowS / 60,
+    price: firing.price,
+    time: firing.time.toISOString(),
+    message: describeFiring(firing),
+  };
 }

@@ -240,4 +240,45 @@ describe('loadConfig: security settings', () => {
   ])('rejects %s=%s without echoing secrets', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
+
+  it('reads alert webhooks: preset=url pairs, a signing secret, private targets refused by default', () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      targets: [],
+      secret: undefined,
+      allowPrivate: false,
+      timeoutMs: 5000,
+      attempts: 8,
+      backoffMs: 2000,
+    });
+    const config = loadConfig({
+      ALERT_WEBHOOKS:
+        'json=https://hooks.example.com/a, slack=https://hooks.slack.com/services/T/B/X\nntfy=https://ntfy.sh/t',
+      ALERT_WEBHOOK_SECRET: 'a-secret-of-16-chars',
+      ALERT_WEBHOOK_ALLOW_PRIVATE: 'true',
+    });
+    expect(config.webhooks.targets).toEqual([
+      { preset: 'json', url: 'https://hooks.example.com/a' },
+      { preset: 'slack', url: 'https://hooks.slack.com/services/T/B/X' },
+      { preset: 'ntfy', url: 'https://ntfy.sh/t' },
+    ]);
+    expect(config.webhooks.allowPrivate).toBe(true);
+  });
+
+  it.each([
+    ['ALERT_WEBHOOKS', 'https://hooks.example.com/a', /ALERT_WEBHOOKS=.*preset=url pairs/],
+    ['ALERT_WEBHOOKS', 'teams=https://x.example/a', /the preset one of json, slack, discord, ntfy/],
+    ['ALERT_WEBHOOKS', 'json=ftp://x.example/a', /http\(s\) without credentials/],
+    ['ALERT_WEBHOOKS', 'json=https://u:p@x.example/a', /http\(s\) without credentials/],
+    ['ALERT_WEBHOOK_SECRET', 'short', /ALERT_WEBHOOK_SECRET=\(5 characters, not shown\).*at least 16/],
+  ])('refuses %s=%s', (name, value, message) => {
+    expect(() => loadConfig({ ALERT_WEBHOOK_SECRET: 'a-secret-of-16-chars', [name]: value })).toThrow(
+      message,
+    );
+  });
+
+  it('wants a signing secret when webhooks are set', () => {
+    expect(() => loadConfig({ ALERT_WEBHOOKS: 'json=https://x.example/a' })).toThrow(
+      /ALERT_WEBHOOK_SECRET=\(unset\) is not valid: wanted the secret/,
+    );
+  });
 });

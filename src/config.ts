@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SYMBOLS, parseSymbolList } from './domain/symbols.ts';
+import { WEBHOOK_PRESETS, type WebhookPreset } from './domain/webhook-payload.ts';
 
 /** Providers that can be chosen with `PROVIDER`: the offline simulation and one file each in src/providers. */
 export const PROVIDER_NAMES = [
@@ -291,6 +292,44 @@ const envSchema = z.object({
     .default('false')
     .transform((value) => value === 'true'),
   METRICS_PORT: integer(0, 65535).optional(),
+  ALERT_WEBHOOKS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const hooks: { preset: WebhookPreset; url: string }[] = [];
+      for (const part of (value ?? '').split(/[\s,]+/).filter(Boolean)) {
+        const split = part.indexOf('=');
+        const preset = part.slice(0, split) as WebhookPreset;
+        let url: URL | undefined;
+        try {
+          url = new URL(part.slice(split + 1));
+        } catch {}
+        if (
+          split < 0 ||
+          !WEBHOOK_PRESETS.includes(preset) ||
+          !url ||
+          (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+          url.username !== '' ||
+          url.password !== ''
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `space- or comma-separated preset=url pairs, the preset one of ${WEBHOOK_PRESETS.join(', ')} and the url http(s) without credentials (e.g. json=https://hooks.example.com/stocks), but "${part.slice(0, 40)}" is not one`,
+          });
+          return z.NEVER;
+        }
+        hooks.push({ preset, url: url.toString() });
+      }
+      return hooks;
+    }),
+  ALERT_WEBHOOK_SECRET: z.string().min(16, 'a signing secret of at least 16 characters').optional(),
+  ALERT_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { error: 'true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
+  ALERT_WEBHOOK_TIMEOUT_MS: integer(100, 120_000).default(5000),
+  ALERT_WEBHOOK_ATTEMPTS: integer(1, 30).default(8),
+  ALERT_WEBHOOK_BACKOFF_MS: integer(1, 3_600_000).default(2000),
 });
 
 export type Config = Readonly<{
@@ -348,12 +387,25 @@ export type Config = Readonly<{
     allowedHosts: readonly string[];
     bullBoardWrite: boolean;
   }>;
+  /**
+   * Alert webhooks (ALERT_WEBHOOKS): where each firing is POSTed, signed with `secret`; `allowPrivate` lets
+   * a webhook reach private, loopback and link-local addresses (refused otherwise: SSRF); each delivery is
+   * tried `attempts` times, waiting `backoffMs`, then twice that, and so on, before it is dead-lettered.
+   */
+  webhooks: Readonly<{
+    targets: readonly Readonly<{ preset: WebhookPreset; url: string }>[];
+    secret: string | undefined;
+    allowPrivate: boolean;
+    timeoutMs: number;
+    attempts: number;
+    backoffMs: number;
+  }>;
 }>;
 
 function describe(value: unknown, variable = ''): string {
   if (value === undefined) return '(unset)';
   // A key is a secret: an error line says that one was given, never what it was.
-  if (variable.endsWith('_API_KEY') || variable === 'ADMIN_PASSWORD')
+  if (variable.endsWith('_API_KEY') || variable === 'ADMIN_PASSWORD' || variable.endsWith('_SECRET'))
     return `(${String(value).trim().length} characters, not shown)`;
   const text = String(value);
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
@@ -397,6 +449,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `${live.keyVariable}=(unset) is not valid: wanted the API key that PROVIDER=${e.PROVIDER} needs (get one at ${live.signup})`,
       );
     }
+  }
+  if (e.ALERT_WEBHOOKS.length > 0 && e.ALERT_WEBHOOK_SECRET === undefined) {
+    throw new ConfigError(
+      'ALERT_WEBHOOK_SECRET=(unset) is not valid: wanted the secret (at least 16 characters) that signs the deliveries to ALERT_WEBHOOKS',
+    );
   }
   const providerBudget =
     e.PROVIDER_BUDGET === undefined ? (live ? parseBudget(live.budget) : undefined) : e.PROVIDER_BUDGET;
@@ -443,6 +500,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedHosts: e.ALLOWED_HOSTS,
       bullBoardWrite: e.BULL_BOARD_WRITE,
     },
+    webhooks: {
+      targets: e.ALERT_WEBHOOKS,
+      secret: e.ALERT_WEBHOOK_SECRET,
+      allowPrivate: e.ALERT_WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: e.ALERT_WEBHOOK_TIMEOUT_MS,
+      attempts: e.ALERT_WEBHOOK_ATTEMPTS,
+      backoffMs: e.ALERT_WEBHOOK_BACKOFF_MS,
+    },
   });
 }
 
@@ -457,6 +522,8 @@ type VariableName = keyof typeof envSchema.shape;
 const EVERY_ROLE: readonly ConfigReader[] = ['start', 'api', 'worker'];
 const HTTP: readonly ConfigReader[] = ['start', 'api'];
 const MARKET: readonly ConfigReader[] = ['start', 'worker', 'providers'];
+/** The processes that evaluate alerts and deliver webhooks. */
+const ALERT_WORKERS: readonly ConfigReader[] = ['start', 'worker'];
 
 /**
  * What each variable means, its default, and which commands read it: `--help` of each command lists
@@ -619,5 +686,35 @@ export const VARIABLE_HELP: Readonly<
     fallback: 'false',
     meaning: 'true lets admins change jobs and queues in Bull Board; read-only otherwise',
     readBy: HTTP,
+  },
+  ALERT_WEBHOOKS: {
+    fallback: 'none',
+    meaning: 'where price alerts are POSTed: preset=url pairs (json, slack, discord, ntfy)',
+    readBy: ALERT_WORKERS,
+  },
+  ALERT_WEBHOOK_SECRET: {
+    fallback: 'none (required with ALERT_WEBHOOKS)',
+    meaning: 'signs each delivery (HMAC-SHA256 over timestamp and body)',
+    readBy: ALERT_WORKERS,
+  },
+  ALERT_WEBHOOK_ALLOW_PRIVATE: {
+    fallback: 'false',
+    meaning: 'true lets webhooks reach private, loopback and link-local addresses',
+    readBy: ALERT_WORKERS,
+  },
+  ALERT_WEBHOOK_TIMEOUT_MS: {
+    fallback: '5000',
+    meaning: 'how long a delivery waits for an answer',
+    readBy: ALERT_WORKERS,
+  },
+  ALERT_WEBHOOK_ATTEMPTS: {
+    fallback: '8',
+    meaning: 'tries per delivery before the dead letter',
+    readBy: ALERT_WORKERS,
+  },
+  ALERT_WEBHOOK_BACKOFF_MS: {
+    fallback: '2000',
+    meaning: 'wait before the first retry of a delivery; doubles each time',
+    readBy: ALERT_WORKERS,
   },
 };

@@ -1,7 +1,9 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { type AlertPublisher, createAlertPublisher } from './alert-channel.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
+import { type AlertRepository, createAlertRepository } from './db/alert-repository.ts';
 import { createDatabase, type DatabaseHandle, redactUrl } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { createHistoryStore, type HistoryStore } from './db/history-store.ts';
@@ -45,6 +47,10 @@ export interface Deps {
   history: HistoryStore;
   watchlist: WatchlistRepository;
   publishTicks: TickPublisher;
+  /** Price alert rules, their evaluation and the log of firings. */
+  alerts: AlertRepository;
+  /** Publishes firings to every API process (the `alerts` subscription). */
+  publishAlerts: AlertPublisher;
   /** Per ticker and per deployment: the last good price and the last fetch's outcome (in Redis). */
   freshness: FreshnessStore;
   /** Closes clients, then stops any child servers this process started. Idempotent. */
@@ -162,6 +168,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
         logger,
       }),
       publishTicks: createTickPublisher(redis, config.queuePrefix),
+      alerts: createAlertRepository(database.db),
+      publishAlerts: createAlertPublisher(redis, config.queuePrefix),
       freshness: createFreshnessStore(createRedis('freshness'), config.queuePrefix),
       close: () => {
         closing ??= cleanup();

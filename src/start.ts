@@ -1,9 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
+import type { Queue } from 'bullmq';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { queueHistoryPlan } from '../jobs/history-processor.ts';
 import { trackInFlight } from '../jobs/in-flight.ts';
-import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
+import {
+  ALERT_QUEUE,
+  closeQueues,
+  createAlertQueue,
+  createDeliveryQueue,
+  createQueues,
+  DELIVERY_QUEUE,
+} from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
 import { queueMissingRefresh, type RunningWorkers, startWorkers } from '../jobs/workers.ts';
 import type { Config } from './config.ts';
@@ -184,8 +192,11 @@ function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<vo
     // Often enough to heal within a few intervals, rarely enough to cost nothing (three small reads).
     everyMs: Math.min(10_000, Math.max(1000, workers.schedule.priceIntervalMs)),
   });
-  const inFlight = trackInFlight(Object.values(workers.workers));
-  quietQueueErrors(workers.queues, logger);
+  const inFlight = trackInFlight([...Object.values(workers.workers), ...workers.alertWorkers]);
+  quietQueueErrors(
+    { ...workers.queues, [ALERT_QUEUE]: workers.alertQueue, [DELIVERY_QUEUE]: workers.deliveryQueue },
+    logger,
+  );
   return async () => {
     keeper.stop();
     const closed = workers.close();
@@ -209,7 +220,7 @@ function superviseWorkers(deps: Deps, workers: RunningWorkers): () => Promise<vo
  * A BullMQ Queue without an 'error' listener prints each of its connection's errors to stderr, several a
  * second while Redis is away. The client already logs them (deps.ts); these go to debug.
  */
-function quietQueueErrors(queues: Queues, logger: Deps['logger']): void {
+function quietQueueErrors(queues: Readonly<Record<string, Queue>>, logger: Deps['logger']): void {
   for (const [name, queue] of Object.entries(queues)) {
     queue.on('error', (error) => logger.debug({ queue: name, err: error }, 'queue: redis connection error'));
   }
@@ -251,14 +262,20 @@ async function startApi(
   // Loaded here, not at the top: a worker never needs the HTTP side, and skipping Yoga, Koa and Bull Board
   // takes seconds off every worker (re)start, which is how long its share of slots waits after a crash.
   const { buildApi } = await import('./server/api.ts');
-  const queues = createQueues(deps.createRedis('bull-board'), config.queuePrefix);
+  const connection = deps.createRedis('bull-board');
+  const pipeline = createQueues(connection, config.queuePrefix);
+  const queues = {
+    ...pipeline,
+    [ALERT_QUEUE]: createAlertQueue(connection, config.queuePrefix),
+    [DELIVERY_QUEUE]: createDeliveryQueue(connection, config.queuePrefix, config.webhooks),
+  };
   quietQueueErrors(queues, deps.logger);
   const api = buildApi(deps, {
     queues,
     onWatchlistChanged: async (added) => {
-      await queueMissingRefresh(deps, queues);
+      await queueMissingRefresh(deps, pipeline);
       if (added && config.history.backfillDays > 0)
-        await queueHistoryPlan(queues.history, { tickers: [added] });
+        await queueHistoryPlan(pipeline.history, { tickers: [added] });
     },
     webRoot: WEB_ROOT,
     metrics,

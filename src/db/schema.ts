@@ -3,12 +3,15 @@ import {
   bigint,
   boolean,
   check,
+  index,
   integer,
   numeric,
   pgTable,
   primaryKey,
+  serial,
   text,
   timestamp,
+  unique,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { MAX_PRICE } from '../domain/tick.ts';
@@ -118,6 +121,63 @@ export const stockPricesMinutePending = pgTable('stock_prices_1m_pending', {
   firstBucket: timestamp('first_bucket', { withTimezone: true, mode: 'date' }).notNull(),
   lastBucket: timestamp('last_bucket', { withTimezone: true, mode: 'date' }).notNull(),
 });
+
+/**
+ * Price alert rules (src/domain/alert-rule.ts says what each kind means). Besides what the admin set, a
+ * rule carries the state its evaluation keeps (src/db/alert-repository.ts): whether it is armed, how many
+ * times it re-armed (`arm_seq`, the crossing's number), the newest tick time it has judged (so a retried or
+ * late price job's ticks are not judged twice) and when it last fired (its cooldown).
+ */
+export const alertRules = pgTable(
+  'alert_rules',
+  {
+    id: serial('id').primaryKey(),
+    ticker: text('ticker').notNull(),
+    kind: text('kind').notNull(),
+    threshold: numeric('threshold', { mode: 'number' }),
+    windowS: integer('window_s'),
+    cooldownS: integer('cooldown_s').notNull().default(0),
+    paused: boolean('paused').notNull().default(false),
+    armed: boolean('armed').notNull().default(true),
+    armSeq: integer('arm_seq').notNull().default(0),
+    evaluatedThrough: timestamp('evaluated_through', { withTimezone: true, mode: 'date' }),
+    lastFiredAt: timestamp('last_fired_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [
+    check('alert_rules_kind', sql`${table.kind} in ('above', 'below', 'move', 'high52', 'low52', 'stale')`),
+    // Evaluation joins a price batch's tickers to their rules.
+    index('alert_rules_ticker').on(table.ticker),
+  ],
+);
+
+/**
+ * Every time a rule fired, with the tick that fired it. `(rule_id, arm_seq)` is the idempotency key of a
+ * crossing: however many jobs or workers judge the same ticks, one row per crossing. No foreign key: the
+ * log outlives a deleted rule (ticker, kind and threshold are copied). `announced_at` is set once the
+ * firing was published and handed to the webhook queue; a retried evaluation announces what is still null.
+ */
+export const alertFirings = pgTable(
+  'alert_firings',
+  {
+    id: serial('id').primaryKey(),
+    ruleId: integer('rule_id').notNull(),
+    armSeq: integer('arm_seq').notNull(),
+    ticker: text('ticker').notNull(),
+    kind: text('kind').notNull(),
+    threshold: numeric('threshold', { mode: 'number' }),
+    windowS: integer('window_s'),
+    price: numeric('price', { mode: 'number' }).notNull(),
+    tickTime: timestamp('tick_time', { withTimezone: true, mode: 'date' }).notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    announcedAt: timestamp('announced_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [
+    unique('alert_firings_crossing').on(table.ruleId, table.armSeq),
+    // The log and the chart's markers read a ticker's firings over a window.
+    index('alert_firings_ticker_time').on(table.ticker, table.tickTime),
+  ],
+);
 
 /**
  * This database's identity: one row holding a random id, made once by the migration. A deployment claims

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { createTickPubSub } from '../../graphql/pubsub.ts';
 import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts';
 import { createStockSchema, createYogaServer } from '../../graphql/yoga.ts';
+import { alertsChannel } from '../alert-channel.ts';
 import { createHistoryCache, type HistoryCache } from '../db/history-cache.ts';
 import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
@@ -127,6 +128,8 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     providerName: deps.provider.name,
     priceIntervalMs: config.schedule.priceIntervalMs,
     providerStatus,
+    alerts: deps.alerts,
+    alertsTopic: alertsChannel(config.queuePrefix),
     historyProgress: createHistoryProgress(deps.redis, config.queuePrefix).read,
     followsCalendar: config.market.followsCalendar,
     priceBars: (ticker: string, from: Date, to: Date) => deps.history.bars(ticker, from, to),

@@ -8,6 +8,7 @@
  *   npm run bench -- --write      also rewrite the table in docs/BENCHMARKS.md
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { alertsBench } from './alerts.ts';
 import { backfillBench } from './backfill.ts';
 import { fanoutBench, fanoutTenThousandBench, slotToEventBench } from './fanout.ts';
 import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
@@ -23,6 +24,7 @@ const BENCHES: Bench[] = [
   historyReadBench,
   schedulerBench,
   slotToEventBench,
+  alertsBench,
 ];
 
 const args = process.argv.slice(2);

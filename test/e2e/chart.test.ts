@@ -385,7 +385,10 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
       const focused = await page.evaluate(() => {
         const el = document.activeElement as HTMLElement | null;
         if (!el || el === document.body) return null;
-        const style = getComputedStyle(el.matches('input') ? (el.nextElementSibling as HTMLElement) : el);
+        // A segmented radio draws its ring on the label next to it; any other control on itself.
+        const style = getComputedStyle(
+          el.matches('input[type="radio"]') ? (el.nextElementSibling as HTMLElement) : el,
+        );
         return {
           key: el.dataset.testid ?? el.getAttribute('name') ?? el.getAttribute('aria-label') ?? el.className,
           outline: `${style.outlineStyle} ${style.outlineWidth}`,

@@ -28,6 +28,8 @@ describe('migrations', () => {
         `select table_name from information_schema.tables where table_schema = 'public' order by 1`,
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
+        'alert_firings',
+        'alert_rules',
         'deployment_identity',
         'stock_bars',
         'stock_highlow',
@@ -44,6 +46,8 @@ describe('migrations', () => {
         where tc.constraint_type = 'PRIMARY KEY' and tc.table_schema = 'public'
         group by tc.table_name order by 1`);
       expect(keys.rows).toEqual([
+        { table_name: 'alert_firings', columns: 'id' },
+        { table_name: 'alert_rules', columns: 'id' },
         { table_name: 'deployment_identity', columns: 'singleton' },
         { table_name: 'stock_bars', columns: 'stock_name,start,interval_s' },
         { table_name: 'stock_highlow', columns: 'stock_name' },

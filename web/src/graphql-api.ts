@@ -4,14 +4,27 @@
  */
 import {
   ADD_TO_WATCHLIST_MUTATION,
+  ALERT_FIRINGS_QUERY,
+  ALERT_RULES_QUERY,
+  CREATE_ALERT_RULE_MUTATION,
+  DELETE_ALERT_RULE_MUTATION,
   PERMISSIONS_QUERY,
   PRICE_HISTORY_QUERY,
   PROVIDER_STATUS_QUERY,
   REMOVE_FROM_WATCHLIST_MUTATION,
+  SET_ALERT_RULE_PAUSED_MUTATION,
   STATUS_QUERY,
   WATCHLIST_QUERY,
 } from './operations.ts';
-import type { FeedStatusAnswer, Permissions, PriceSeries, Stock } from './types.ts';
+import type {
+  AlertFiring,
+  AlertRule,
+  AlertRuleInput,
+  FeedStatusAnswer,
+  Permissions,
+  PriceSeries,
+  Stock,
+} from './types.ts';
 
 /** One entry of a GraphQL answer's `errors`, as much of it as the page uses. */
 export interface GraphQLErrorEntry {
@@ -73,6 +86,13 @@ export interface GraphqlApi {
   removeFromWatchlist(ticker: string): Promise<boolean>;
   /** Whether prices are arriving (the deployment's freshness). */
   status(signal?: AbortSignal): Promise<FeedStatusAnswer>;
+  /** Price alerts that fired in [from, to], newest first. */
+  alertFirings(from: Date, to: Date, signal?: AbortSignal): Promise<AlertFiring[]>;
+  /** Admin only, like the mutations below. */
+  alertRules(): Promise<AlertRule[]>;
+  createAlertRule(input: AlertRuleInput): Promise<AlertRule>;
+  setAlertRulePaused(id: string, paused: boolean): Promise<AlertRule>;
+  deleteAlertRule(id: string): Promise<boolean>;
 }
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -173,6 +193,46 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
         { ticker },
       );
       return data.addToWatchlist;
+    },
+    async alertFirings(from, to, signal) {
+      const data = await request<{ alertFirings: AlertFiring[] }>(
+        'AlertFirings',
+        ALERT_FIRINGS_QUERY,
+        { from: from.toISOString(), to: to.toISOString() },
+        signal,
+      );
+      return data.alertFirings;
+    },
+    async alertRules() {
+      return (await request<{ alertRules: AlertRule[] }>('AlertRules', ALERT_RULES_QUERY, {})).alertRules;
+    },
+    async createAlertRule(input) {
+      const data = await request<{ createAlertRule: AlertRule }>(
+        'CreateAlertRule',
+        CREATE_ALERT_RULE_MUTATION,
+        {
+          input,
+        },
+      );
+      return data.createAlertRule;
+    },
+    async setAlertRulePaused(id, paused) {
+      const data = await request<{ setAlertRulePaused: AlertRule }>(
+        'SetAlertRulePaused',
+        SET_ALERT_RULE_PAUSED_MUTATION,
+        { id, paused },
+      );
+      return data.setAlertRulePaused;
+    },
+    async deleteAlertRule(id) {
+      const data = await request<{ deleteAlertRule: boolean }>(
+        'DeleteAlertRule',
+        DELETE_ALERT_RULE_MUTATION,
+        {
+          id,
+        },
+      );
+      return data.deleteAlertRule;
     },
     async status(signal) {
       const data = await request<{ status: FeedStatusAnswer }>('Status', STATUS_QUERY, {}, signal);

@@ -7,6 +7,9 @@
  * fetched as history from the store's last point on. Zooming in fetches that window's history at the
  * chart's width, so a zoomed line is as exact as the full view.
  */
+
+import { createAlertPanel } from './alert-panel.ts';
+import { createAlertRulesEditor } from './alert-rules-editor.ts';
 import { createChartLegend } from './chart-legend.ts';
 import { createFeedStatus } from './feed-status.ts';
 import { describeClosedMarket, formatClock } from './format.ts';
@@ -118,6 +121,23 @@ function main(): void {
     onBusy: (ticker, busy) => cards.setBusy(ticker, busy),
   });
 
+  const rulesEditor = createAlertRulesEditor(required('alert-rules-editor'), api);
+  const alerts = createAlertPanel(required('alert-panel'), {
+    url: '/graphql',
+    onMarkers: (markers) => chart.setAlerts(markers),
+    onLive: () => void rulesEditor.refresh(),
+  });
+
+  /** The log of firings over the picked range (markers and list); quiet on failure, the feed goes on. */
+  async function loadAlerts(): Promise<void> {
+    try {
+      const now = Date.now();
+      alerts.add(await api.alertFirings(new Date(historyFrom(range, now)), new Date(now + 60_000)), false);
+    } catch (error) {
+      console.warn('stockstreamer: loading alerts failed:', error);
+    }
+  }
+
   function toggle(ticker: string): void {
     const hidden = !chart.isHidden(ticker);
     chart.setHidden(ticker, hidden);
@@ -141,6 +161,10 @@ function main(): void {
     },
     markers: (ticker) =>
       (chart.snapshot().series.find((s) => s.ticker === ticker)?.markers ?? []).map(
+        ([time, price]) => [time, price] as [number, number],
+      ),
+    alertMarkers: (ticker) =>
+      (chart.snapshot().series.find((s) => s.ticker === ticker)?.alerts ?? []).map(
         ([time, price]) => [time, price] as [number, number],
       ),
     bands: () =>
@@ -296,6 +320,8 @@ function main(): void {
         if (Number.isFinite(newest)) showLastUpdate(newest);
         if (backfillAfterLoad) void backfill();
         void watchProvider();
+        void loadAlerts();
+        void rulesEditor.setAllowed(editor.permissions()?.canEditWatchlist === true);
         return;
       } catch (error) {
         const delay = retryDelayMs(attempt);
@@ -382,6 +408,7 @@ function main(): void {
     liveButton.hidden = true;
     cards.refresh();
     if (!loaded) return; // the first load asks for the current range
+    void loadAlerts();
     rangeLoad?.abort();
     const controller = new AbortController();
     rangeLoad = controller;
@@ -446,7 +473,11 @@ function main(): void {
     onStatus: (status) => feedStatus.setConnection(status),
     onConnected(resumed) {
       retryLoadNow?.();
-      if (resumed) void backfill();
+      if (resumed) {
+        void backfill();
+        // Firings while the page was away were not pushed to it.
+        void loadAlerts();
+      }
     },
   });
 

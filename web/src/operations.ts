@@ -110,3 +110,72 @@ export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
     }
   }
 `;
+
+const ALERT_FIRING_FIELDS = /* GraphQL */ `
+  id
+  ruleId
+  ticker
+  kind
+  price
+  time
+  message
+`;
+
+/** The log of firings over the chart's window: the markers on the chart and the list under it. */
+export const ALERT_FIRINGS_QUERY = /* GraphQL */ `
+  query AlertFirings($from: DateTime, $to: DateTime) {
+    alertFirings(from: $from, to: $to, limit: 1000) {
+      ${ALERT_FIRING_FIELDS}
+    }
+  }
+`;
+
+/** Firings as they happen, for every ticker. */
+export const ALERTS_SUBSCRIPTION = /* GraphQL */ `
+  subscription Alerts {
+    alerts {
+      ${ALERT_FIRING_FIELDS}
+    }
+  }
+`;
+
+const ALERT_RULE_FIELDS = /* GraphQL */ `
+  id
+  ticker
+  kind
+  threshold
+  windowMinutes
+  cooldownSeconds
+  paused
+  armed
+`;
+
+export const ALERT_RULES_QUERY = /* GraphQL */ `
+  query AlertRules {
+    alertRules {
+      ${ALERT_RULE_FIELDS}
+    }
+  }
+`;
+
+export const CREATE_ALERT_RULE_MUTATION = /* GraphQL */ `
+  mutation CreateAlertRule($input: AlertRuleInput!) {
+    createAlertRule(input: $input) {
+      ${ALERT_RULE_FIELDS}
+    }
+  }
+`;
+
+export const SET_ALERT_RULE_PAUSED_MUTATION = /* GraphQL */ `
+  mutation SetAlertRulePaused($id: ID!, $paused: Boolean!) {
+    setAlertRulePaused(id: $id, paused: $paused) {
+      ${ALERT_RULE_FIELDS}
+    }
+  }
+`;
+
+export const DELETE_ALERT_RULE_MUTATION = /* GraphQL */ `
+  mutation DeleteAlertRule($id: ID!) {
+    deleteAlertRule(id: $id)
+  }
+`;

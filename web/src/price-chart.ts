@@ -37,6 +37,8 @@ const FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neu
 const MARKER_GAP_PX = 6;
 /** Marker radius in px. */
 const MARKER_RADIUS = 2.6;
+/** Half the width of an alert marker (a triangle over the tick that fired it), in px. */
+const ALERT_MARKER_PX = 5;
 /**
  * One M4 column per this many px for what ApexCharts draws. Every ApexCharts render walks every point
  * several times over; at two px a column the line looks the same (no vertex is more than a pixel off) for
@@ -92,6 +94,8 @@ export interface DrawnSeries {
   base: number | undefined;
   /** Where change markers are drawn, `[ms, dollars]`. */
   markers: Point[];
+  /** Where price alerts fired inside the window, `[ms, dollars]` (drawn as triangles). */
+  alerts: Point[];
   band: { low: number; high: number } | null;
 }
 
@@ -131,6 +135,8 @@ export interface PriceChart {
   liveWindow(): TimeWindow;
   /** Shows `text` over an empty chart (loading, errors). */
   setMessage(text: string): void;
+  /** The price alerts that fired, per ticker, `[ms, dollars]`: marked on the line where they fired. */
+  setAlerts(alerts: ReadonlyMap<string, readonly Point[]>): void;
   snapshot(): ChartSnapshot;
   destroy(): void;
 }
@@ -180,6 +186,8 @@ interface Frame {
   extent: { min: number; max: number } | null;
   /** Marker points per drawn series, in the drawn unit. */
   markerPoints: Point[][];
+  /** Alert firings per drawn series, in the drawn unit. */
+  alertPoints: Point[][];
 }
 
 export function createPriceChart(
@@ -188,6 +196,7 @@ export function createPriceChart(
   options: PriceChartOptions = {},
 ): PriceChart {
   let stocks: ChartStock[] = [];
+  let alertsByTicker: ReadonlyMap<string, readonly Point[]> = new Map();
   const hidden = new Set<string>();
   const view: ChartView = { range: DEFAULT_RANGE, mode: 'price', following: true, window: null };
   /** The frame being drawn (ApexCharts' render events and the tooltip read it)… */
@@ -382,6 +391,7 @@ export function createPriceChart(
     const width = plotWidth();
     const series: DrawnSeries[] = [];
     const markerPoints: Point[][] = [];
+    const alertPoints: Point[][] = [];
     const inView: number[] = [];
     for (const stock of visibleStocks()) {
       const all = store.points(stock.ticker);
@@ -397,6 +407,10 @@ export function createPriceChart(
       for (const [time, value] of values) if (time >= window.min && time <= window.max) inView.push(value);
       const markers = changeMarkers(all, window.min, window.max, width, MARKER_GAP_PX);
       markerPoints.push(percent ? rebaseToPercent(markers, base) : markers);
+      const alerts = (alertsByTicker.get(stock.ticker) ?? []).filter(
+        ([time]) => time >= window.min && time <= window.max,
+      );
+      alertPoints.push(percent ? rebaseToPercent(alerts, base) : [...alerts]);
       const { low52Week: low, high52Week: high } = stock;
       const band =
         typeof low === 'number' && typeof high === 'number' && high >= low
@@ -409,10 +423,11 @@ export function createPriceChart(
         values,
         base,
         markers,
+        alerts: [...alerts],
         band,
       });
     }
-    return { window, series, extent: valueExtent(inView) ?? null, markerPoints };
+    return { window, series, extent: valueExtent(inView) ?? null, markerPoints, alertPoints };
   }
 
   function apexOptions(next: Frame): ApexCharts.ApexOptions {
@@ -488,7 +503,6 @@ export function createPriceChart(
     const r = MARKER_RADIUS;
     frame.series.forEach((series, i) => {
       const markers = frame?.markerPoints[i] ?? [];
-      if (markers.length === 0) return;
       let d = '';
       for (const [time, value] of markers) {
         const x = (time - minX) * sx;
@@ -501,7 +515,24 @@ export function createPriceChart(
       path.setAttribute('data-ticker', series.ticker);
       path.setAttribute('d', d);
       path.style.setProperty('--series', series.color);
-      group.append(path);
+      if (d !== '') group.append(path);
+      // Where an alert fired: a triangle above the line, pointing at the tick that fired it.
+      let alerts = '';
+      for (const [time, value] of frame?.alertPoints[i] ?? []) {
+        const x = (time - minX) * sx;
+        const y = gridHeight - (value - minY) * sy;
+        if (x < 0 || x > gridWidth || y < 0 || y > gridHeight) continue;
+        const a = ALERT_MARKER_PX;
+        alerts += `M${x.toFixed(1)} ${(y - 2).toFixed(1)}l${-a} ${-2 * a}h${2 * a}z`;
+      }
+      if (alerts !== '') {
+        const alertPath = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+        alertPath.setAttribute('class', 'ss-alert-marker');
+        alertPath.setAttribute('data-ticker', series.ticker);
+        alertPath.setAttribute('d', alerts);
+        alertPath.style.setProperty('--series', series.color);
+        group.append(alertPath);
+      }
     });
     plot.append(group);
   }
@@ -654,6 +685,10 @@ export function createPriceChart(
     setStocks(next) {
       stocks = next.map((s) => ({ ...s }));
       for (const ticker of hidden) if (!stocks.some((s) => s.ticker === ticker)) hidden.delete(ticker);
+      schedule();
+    },
+    setAlerts(alerts) {
+      alertsByTicker = alerts;
       schedule();
     },
     setHidden(ticker, isHidden) {

@@ -30,6 +30,8 @@ export interface StockstreamerTestHook {
   lastDrawnPoint(ticker: string): [number, number] | null;
   /** Where change markers are drawn on `ticker`'s line, `[ms, dollars]` each. */
   markers(ticker: string): [number, number][];
+  /** Where price-alert markers are drawn on `ticker`'s line, `[ms, dollars]` each. */
+  alertMarkers(ticker: string): [number, number][];
   /** The 52-week bands drawn, in the chart's unit (dollars, or % in compare mode). */
   bands(): { ticker: string; low: number; high: number }[];
   isHidden(ticker: string): boolean;
@@ -61,6 +63,8 @@ export function installTestHook(target: Window, source: StockstreamerTestHook): 
       return point ? ([point[0], point[1]] as [number, number]) : null;
     },
     markers: (ticker: string) => source.markers(String(ticker)).map(([t, p]) => [t, p] as [number, number]),
+    alertMarkers: (ticker: string) =>
+      source.alertMarkers(String(ticker)).map(([t, p]) => [t, p] as [number, number]),
     bands: () => source.bands().map((band) => ({ ...band })),
     isHidden: (ticker: string) => source.isHidden(String(ticker)),
     view: () => structuredClone(source.view()),

@@ -57,3 +57,37 @@ export interface FeedStatusAnswer {
   freshness: FeedFreshness;
   tickers: { ticker: string; freshness: Pick<FeedFreshness, 'state' | 'reason'> }[];
 }
+
+/** One firing of a price alert rule, as `Query.alertFirings` and `Subscription.alerts` give it. */
+export interface AlertFiring {
+  id: string;
+  ruleId: string;
+  ticker: string;
+  kind: string;
+  price: number;
+  /** ISO-8601 instant of the tick that fired it. */
+  time: string;
+  /** One line for a person. */
+  message: string;
+}
+
+/** A price alert rule, as `Query.alertRules` gives it (admin only). */
+export interface AlertRule {
+  id: string;
+  ticker: string;
+  kind: 'ABOVE' | 'BELOW' | 'MOVE_PERCENT' | 'HIGH_52_WEEK' | 'LOW_52_WEEK' | 'STALE';
+  threshold: number | null;
+  windowMinutes: number | null;
+  cooldownSeconds: number;
+  paused: boolean;
+  armed: boolean;
+}
+
+/** What `createAlertRule` takes. */
+export interface AlertRuleInput {
+  ticker: string;
+  kind: AlertRule['kind'];
+  threshold?: number;
+  windowMinutes?: number;
+  cooldownSeconds?: number;
+}
