@@ -26,9 +26,10 @@ export interface SentinelRedis {
   /**
    * kill -9 of the primary (a crashed host), then waits until the sentinels have promoted the replica;
    * the old primary is started again at once and they turn it into the new primary's replica, so the next
-   * failover has somewhere to go. Resolves with the new primary's port.
+   * failover has somewhere to go. `whilePrimaryDown` runs between the kill and the promotion. Resolves
+   * with the new primary's port.
    */
-  failOver(): Promise<number>;
+  failOver(options?: { whilePrimaryDown?: () => Promise<void> }): Promise<number>;
   dispose(): Promise<void>;
 }
 
@@ -157,10 +158,11 @@ export async function createSentinelRedis(dir: string): Promise<SentinelRedis> {
     masterName: SENTINEL_MASTER,
     primaryPort,
     nodeUrl: (port) => `redis://127.0.0.1:${port}`,
-    async failOver() {
+    async failOver(options = {}) {
       const old = await primaryPort();
       await waitFor('the replica to be in sync before the failover', () => replicaInSync(old), 30_000);
       await data.get(old)!.kill();
+      await options.whilePrimaryDown?.();
       let promoted: number | undefined;
       await waitFor(
         'the sentinels to promote the replica',

@@ -26,6 +26,9 @@ describe('Redis Sentinel: every client follows a failover', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'stockstreamer-sentinel-'));
     redis = await createSentinelRedis(dir);
     app = await startTestApp({
+      // The app's clock starts now: its price jobs' ticks then come after the one the scheduler runs at
+      // start (at the real time), as they would in production, where tick times only move forward.
+      start: new Date(Math.floor(Date.now() / 1000) * 1000),
       env: {
         REDIS_URL: '',
         REDIS_SENTINELS: redis.sentinels,
@@ -75,14 +78,23 @@ describe('Redis Sentinel: every client follows a failover', () => {
     const first = (await stream.next()) as TickEvent;
     expect(first.data.ticks.map((t) => t.ticker).sort()).toEqual(['AAPL', 'MSFT']);
 
-    const after = await redis.failOver();
+    // A tick stored while no primary answers (a worker whose publish went to the dead primary): no one
+    // publishes it again, so the API must replay it from PostgreSQL once its subscription is back.
+    const unpublished = { ticker: 'AAPL', price: 123.45, time: new Date(app.clock.now().getTime() + 1000) };
+    const after = await redis.failOver({
+      whilePrimaryDown: async () => {
+        expect(await app.deps.ticks.insertTicks([unpublished])).toHaveLength(1);
+      },
+    });
     expect(after).not.toBe(before);
+    const replayed = (await stream.next(30_000)) as TickEvent;
+    expect(replayed.data.ticks).toContainEqual({ ticker: 'AAPL', time: unpublished.time.toISOString() });
 
     // BullMQ (queue, worker, scheduler), the tick publisher, the API's subscriber and the test's own
     // subscriber all find the new primary: a job runs, its ticks reach the open stream and the channel.
     const heardBefore = heard.length;
     await runPriceJob();
-    const second = await nextNewer(stream, latestTime(first));
+    const second = await nextNewer(stream, latestTime(replayed));
     await expect.poll(() => heard.length, { timeout: 10_000 }).toBeGreaterThan(heardBefore);
 
     // The app's commands went to the new primary, not the old one (now a replica).
