@@ -59,6 +59,8 @@ export const LIST_SIZES: ListSizes = Object.freeze({
     // Without `tickers`, one series per watched ticker; a literal `tickers` list counts its items instead.
     'Query.priceHistory': MAX_SYMBOLS,
     'Subscription.ticks': MAX_SYMBOLS,
+    // The watched tickers that have a freshness record.
+    'DeploymentStatus.tickers': MAX_SYMBOLS,
   },
   perArgumentItem: { 'Query.priceHistory': 'tickers', 'Subscription.ticks': 'tickers' },
   defaultListSize: MAX_TICKERS_PER_REQUEST,

@@ -14,8 +14,17 @@ import type { Redis } from 'ioredis';
  * `close()` ends every open subscription: Yoga then sends each stream its `complete` event and ends the
  * response, so a client sees the stream finish rather than a reset connection when the server stops.
  */
-export function createTickPubSub(options: { publishClient: Redis; subscribeClient: Redis }) {
-  const pubSub = createPubSub<Record<string, [unknown]>>({ eventTarget: createRedisEventTarget(options) });
+export function createTickPubSub(options: {
+  publishClient: Redis;
+  subscribeClient: Redis;
+  /** Told when a SUBSCRIBE, UNSUBSCRIBE or PUBLISH the event target sent failed (see `answered`). */
+  onCommandError: (error: unknown) => void;
+}) {
+  const eventTarget = createRedisEventTarget({
+    publishClient: answered(options.publishClient, options.onCommandError),
+    subscribeClient: answered(options.subscribeClient, options.onCommandError),
+  });
+  const pubSub = createPubSub<Record<string, [unknown]>>({ eventTarget });
   const closing = new AbortController();
   const local = new EventTarget();
   return {
@@ -45,6 +54,29 @@ function localEvents(target: EventTarget, topic: string): Repeater<unknown> {
     target.addEventListener(topic, onEvent);
     await stop;
     target.removeEventListener(topic, onEvent);
+  });
+}
+
+const FORGOTTEN_COMMANDS = new Set<PropertyKey>(['subscribe', 'unsubscribe', 'publish']);
+
+/**
+ * The Redis event target sends SUBSCRIBE, UNSUBSCRIBE and PUBLISH and never looks at the answer. A
+ * connection that closes under one (the last stream ending as the process stops, or Redis going away)
+ * rejects it, and an unheard rejection takes the process down (Node's default) or fails a test run. This
+ * view of the client hands those rejections to `onError`; everything else is the client itself.
+ */
+function answered(client: Redis, onError: (error: unknown) => void): Redis {
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (!FORGOTTEN_COMMANDS.has(property)) return value.bind(target);
+      return (...args: unknown[]) => {
+        const sent = value.apply(target, args) as Promise<unknown>;
+        sent.catch(onError);
+        return sent;
+      };
+    },
   });
 }
 

@@ -3,8 +3,10 @@ import { filter, map, pipe } from 'graphql-yoga';
 import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
+import { assessFreshness, type Freshness, staleAfterMs } from '../src/domain/freshness.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
+import type { FreshnessSnapshot } from '../src/freshness-store.ts';
 import type { ProviderStatus } from '../src/providers/provider-status.ts';
 import { badInput, parseTickers, parseWidth, parseWindow } from './arguments.ts';
 import type { TickPubSub } from './pubsub.ts';
@@ -20,6 +22,10 @@ export interface ResolverDeps {
   adminMode: AdminMode;
   /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range). */
   onWatchlistChanged(): Promise<void>;
+  /** The freshness records of the deployment and its tickers (src/freshness-store.ts). */
+  readFreshness(): Promise<FreshnessSnapshot>;
+  providerName: string;
+  priceIntervalMs: number;
   /** The provider's plan and circuit, as the workers keep them in Redis. */
   providerStatus?(): Promise<ProviderStatus>;
 }
@@ -60,9 +66,49 @@ function requireAdmin(context: RequestContext): void {
 }
 
 export function createResolvers(deps: ResolverDeps) {
+  const staleAfter = staleAfterMs(deps.priceIntervalMs);
+  // One read of the records per request, however many stocks ask for their freshness.
+  const snapshots = new WeakMap<object, Promise<FreshnessSnapshot>>();
+  const snapshotFor = (context: object) => {
+    let snapshot = snapshots.get(context);
+    if (!snapshot) {
+      snapshot = deps.readFreshness();
+      snapshots.set(context, snapshot);
+    }
+    return snapshot;
+  };
+  const present = (freshness: Freshness) => ({
+    ...freshness,
+    state: freshness.state.toUpperCase(),
+    lastOutcome: freshness.lastOutcome?.toUpperCase(),
+  });
   return {
     DateTime: DateTimeScalar,
+    Stock: {
+      freshness: async (stock: { ticker: string }, _: unknown, context: object) => {
+        const { tickers } = await snapshotFor(context);
+        return present(assessFreshness(tickers.get(stock.ticker), deps.now().getTime(), staleAfter));
+      },
+    },
     Query: {
+      status: async (_: unknown, __: unknown, context: object) => {
+        const [{ deployment, tickers }, watched] = await Promise.all([
+          snapshotFor(context),
+          deps.watchlist.enabledTickers(),
+        ]);
+        const now = deps.now().getTime();
+        return {
+          provider: deps.providerName,
+          priceIntervalMs: deps.priceIntervalMs,
+          staleAfterSeconds: staleAfter / 1000,
+          freshness: present(assessFreshness(deployment, now, staleAfter)),
+          // Records outlive a ticker's removal from the watchlist; only the watched ones are answered.
+          tickers: watched.flatMap((ticker) => {
+            const record = tickers.get(ticker);
+            return record ? [{ ticker, freshness: present(assessFreshness(record, now, staleAfter)) }] : [];
+          }),
+        };
+      },
       watchlist: () => deps.watchlist.list(),
       providerStatus: async () => {
         if (!deps.providerStatus) throw new GraphQLError('provider status is not available on this server');

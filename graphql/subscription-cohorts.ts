@@ -1,5 +1,6 @@
 import { type ExecutionResult, GraphQLError, type GraphQLSchema, subscribe } from 'graphql';
 import type { Logger } from 'pino';
+import { describeDisconnect, isClientDisconnect } from '../src/client-disconnect.ts';
 import { maskResult, type PreparedOperation } from './operation.ts';
 
 /**
@@ -88,7 +89,11 @@ export function createSubscriptionCohorts(options: { schema: GraphQLSchema; logg
       call();
     } catch (error) {
       // One broken member must not cost the others their event.
-      logger.warn({ err: error, transport: sink.transport }, 'a subscriber could not be written to');
+      if (isClientDisconnect(error)) {
+        logger.debug({ ...describeDisconnect(error), transport: sink.transport }, 'a subscriber went away');
+      } else {
+        logger.warn({ err: error, transport: sink.transport }, 'a subscriber could not be written to');
+      }
     }
   }
 

@@ -30,6 +30,57 @@ export const typeDefs = /* GraphQL */ `
     unknownReason: String
     "When the provider first refused it."
     unknownSince: DateTime
+    "How fresh this ticker's prices are: the last good price and the last fetch's outcome."
+    freshness: Freshness!
+  }
+
+  """
+  How fresh prices are, for one ticker or the whole deployment. state is LIVE while a good price came
+  within staleAfterSeconds (see Query.status); otherwise PROVIDER_ERROR when the provider's last answer was
+  a fault (reason has its words), STALE when it was not (workers stopped, the database refused the write),
+  PENDING before any fetch.
+  """
+  type Freshness {
+    state: FreshnessState!
+    "When the last good price was fetched and stored."
+    lastGoodAt: DateTime
+    lastOutcome: FetchOutcome
+    "Why it is not LIVE, with the provider's reason; null when LIVE."
+    reason: String
+    "Seconds since lastGoodAt; null when no good price ever came."
+    ageSeconds: Float
+  }
+
+  enum FreshnessState {
+    LIVE
+    STALE
+    PROVIDER_ERROR
+    PENDING
+  }
+
+  "What the last price fetch came to."
+  enum FetchOutcome {
+    OK
+    PROVIDER_ERROR
+    RATE_LIMITED
+    UNKNOWN_SYMBOL
+  }
+
+  "The deployment's price feed as a whole: live when any watched ticker got a good price recently."
+  type DeploymentStatus {
+    "The market-data provider (PROVIDER)."
+    provider: String!
+    priceIntervalMs: Float!
+    "How long without a good price before the feed is no longer LIVE."
+    staleAfterSeconds: Float!
+    freshness: Freshness!
+    "Each watched ticker that has been fetched at least once, with its freshness."
+    tickers: [TickerFreshness!]!
+  }
+
+  type TickerFreshness {
+    ticker: String!
+    freshness: Freshness!
   }
 
   "One stored price observation."
@@ -77,6 +128,8 @@ export const typeDefs = /* GraphQL */ `
     priceHistory(tickers: [String!], from: DateTime, to: DateTime, width: Int = 1200): [PriceSeries!]!
     "What this request may do."
     permissions: Permissions!
+    "Whether prices are arriving: the deployment's freshness, with the provider's reason when they are not."
+    status: DeploymentStatus!
     "The market-data provider: what its request plan buys and whether it is answering."
     providerStatus: ProviderStatus!
   }

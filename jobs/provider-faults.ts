@@ -2,6 +2,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Clock } from '../src/clock.ts';
 import type { WatchlistRepository } from '../src/db/watchlist-repository.ts';
+import type { FetchOutcome } from '../src/domain/freshness.ts';
 import type { CircuitBreaker } from '../src/providers/circuit-breaker.ts';
 import {
   type BatchResult,
@@ -10,6 +11,7 @@ import {
   MissingDataError,
   ProviderAuthError,
   ProviderConfigError,
+  ProviderError,
   ProviderRateLimitedError,
   type RequestBudget,
   UnknownSymbolError,
@@ -158,4 +160,24 @@ export function describeFailures(
   failed: BatchResult<unknown>['failed'],
 ): { symbol: string; error: string }[] {
   return failed.map((f) => ({ symbol: f.symbol, error: f.error.message }));
+}
+
+/**
+ * What a fetch's error means for the freshness record, or undefined when it is not the provider's fault
+ * (an aborted job, a bug): those are not reported as the provider's reason.
+ */
+export function faultOutcome(error: unknown): FetchOutcome | undefined {
+  if (error instanceof ProviderRateLimitedError) return 'rate_limited';
+  if (error instanceof UnknownSymbolError) return 'unknown_symbol';
+  if (error instanceof ProviderError) return 'provider_error';
+  return undefined;
+}
+
+/** Longest reason kept: enough for the provider's own words, short enough for a page and a metric label. */
+const MAX_REASON_CHARS = 300;
+
+/** The provider's reason as a viewer reads it: the error's message, bounded. */
+export function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > MAX_REASON_CHARS ? `${message.slice(0, MAX_REASON_CHARS - 1)}…` : message;
 }

@@ -13,6 +13,7 @@ import {
 import { startTradeStream } from '../src/providers/trade-stream.ts';
 import { verifyProvider } from '../src/providers/verify.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
+import { isFaultLogged } from './freshness-log.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
@@ -107,7 +108,11 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     worker.on('completed', (job) => observe(job, 'completed'));
     worker.on('failed', (job, error) => {
       observe(job, 'failed');
-      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed');
+      const fields = { queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error };
+      // A provider fault the freshness log told when it began (jobs/freshness-log.ts) is not told again
+      // on every job it fails.
+      if (isFaultLogged(error)) logger.debug(fields, 'job failed');
+      else logger.warn(fields, 'job failed');
     });
     // While Redis is away this fires several times a second; the outage itself is logged once (deps.ts).
     worker.on('error', (error) =>

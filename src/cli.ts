@@ -1,52 +1,34 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config.ts';
-import { startEmbeddedPostgres } from './db/embedded.ts';
-import { runMigrations } from './db/migrate.ts';
-import { describeBackends } from './deps.ts';
+import { banner, COMMANDS, commandHelp, USAGE } from './cli-text.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { runProvidersCheck } from './providers/check.ts';
-import { type Role, startRole } from './start.ts';
+import {
+  SUPERVISED_FLAG,
+  WORKER_READY_MESSAGE,
+  type WorkerMetricsReply,
+  type WorkerMetricsRequest,
+} from './worker-process.ts';
 
 /** What systemd's TimeoutStopSec and the issue ask for: a stop takes at most 10 s. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
-
-const COMMANDS: Record<string, string> = {
-  start: 'Run everything in one process: the API, the chart page, Bull Board and the workers (the default).',
-  api: 'Run the HTTP side only: GraphQL (with GraphiQL), the chart page, Bull Board and /healthz.',
-  worker: 'Run the BullMQ workers only, and upsert the price, logo and 52-week schedulers.',
-  migrate: 'Apply pending database migrations and exit (start, api and worker also do this).',
-  providers:
-    '"providers check [--symbol AAPL]": fetch a quote, name/logo and 52-week range once from PROVIDER and print what came back and how long each took.',
-};
-
-const USAGE = `stockstreamer — a live stock price pipeline and dashboard
-
-Usage: stockstreamer <command> [--help]
-
-Commands:
-${Object.entries(COMMANDS)
-  .map(([name, text]) => `  ${name.padEnd(9)} ${text}`)
-  .join('\n')}
-
-Configuration comes from environment variables (see .env.example and the README):
-  ${CONFIG_VARIABLES.join(', ')}
-With none set, it runs an embedded PostgreSQL under ./.data, the Redis at 127.0.0.1:6379 (or a private
-redis-server), and the offline simulated market.
-`;
-
-function commandHelp(command: string): string {
-  // Everything after the command list: the configuration paragraph.
-  const rest = USAGE.split('\n').slice(5 + Object.keys(COMMANDS).length);
-  return `Usage: stockstreamer ${command}\n\n${COMMANDS[command]}\n\n${rest.join('\n')}`;
-}
+/**
+ * One Ctrl+C under `npm start` arrives twice: the terminal sends SIGINT to its whole foreground group, and
+ * npm, which is in that group too, forwards the one it got to its child. The same signal again within this
+ * window is that echo, not a user asking to exit at once.
+ */
+const SIGNAL_ECHO_MS = 300;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { help: { type: 'boolean', short: 'h' }, symbol: { type: 'string' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      symbol: { type: 'string' },
+      [SUPERVISED_FLAG.slice(2)]: { type: 'boolean' },
+    },
   });
   const command = positionals[0];
   if (command === undefined || command === 'help') {
@@ -65,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
@@ -75,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+  if (command === 'check-config') return 0;
   if (command === 'providers') {
     if (positionals[1] !== 'check') {
       process.stderr.write(
@@ -82,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
+    const { runProvidersCheck } = await import('./providers/check.ts');
     return runProvidersCheck(
       config,
       typeof values.symbol === 'string' ? values.symbol : undefined,
@@ -98,6 +82,10 @@ async function main(argv: string[]): Promise<number> {
   );
 
   if (command === 'migrate') {
+    const [{ startEmbeddedPostgres }, { runMigrations }] = await Promise.all([
+      import('./db/embedded.ts'),
+      import('./db/migrate.ts'),
+    ]);
     const embedded = config.database.url
       ? undefined
       : await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
@@ -110,59 +98,103 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  // A worker started by `stockstreamer start` (src/worker-process.ts): it reports readiness over IPC, and
+  // stops when its parent is gone, however the parent went.
+  const supervised = command === 'worker' && values[SUPERVISED_FLAG.slice(2)] === true && !!process.send;
+  const { startRole } = await import('./start.ts');
   const started = Date.now();
-  const running = await startRole(command as Role, config, { logger });
-  const lines = [
-    `stockstreamer ${command} is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-    ...(running.url
-      ? [
-          `  chart page  ${running.url}/`,
-          `  GraphiQL    ${running.url}/graphql`,
-          `  Bull Board  ${running.url}/admin/queues`,
-          `  health      ${running.url}/healthz`,
-        ]
-      : []),
-    ...(running.workers
-      ? [
-          `  workers     ${running.workers.plan?.summary ?? `prices every ${config.schedule.priceIntervalMs} ms for ${config.symbols.length} symbols`}`,
-        ]
-      : []),
-    ...(running.metricsUrl ? [`  metrics     ${running.metricsUrl}`] : []),
-    ...describeBackends(running.deps).map((line) => `  ${line}`),
-    '  stop with Ctrl+C',
-  ];
-  process.stdout.write(`\n${lines.join('\n')}\n\n`);
-
-  return await new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting at once');
-        process.exit(128 + (os.constants.signals[signal] ?? 1));
-      }
-      stopping = true;
-      const began = Date.now();
-      logger.info({ signal }, 'shutting down: no new jobs or requests; finishing what is in flight');
-      // Bounded: a stuck socket or server must not keep a stopping service alive past systemd's patience.
-      // The roles budget their own steps well inside this (src/start.ts), so reaching it is a fault.
-      setTimeout(() => {
-        logger.error('shutdown took over 10 s; exiting');
-        process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS).unref();
-      running.close().then(
-        () => {
-          logger.info({ ms: Date.now() - began }, 'stopped');
-          resolve(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'error during shutdown');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+  const stopped = stopSignals(logger, supervised);
+  const running = await startRole(command as 'start' | 'api' | 'worker', config, {
+    logger,
+    // The same binary, run the way this one was run (tsx's loader flags, or none for compiled code).
+    workerProcess: {
+      command: process.execPath,
+      args: [...process.execArgv, process.argv[1]!],
+      env: process.env,
+    },
   });
+  if (supervised) {
+    // The parent's /metrics carries our series too: it asks for them at each scrape.
+    process.on('message', (message: Partial<WorkerMetricsRequest> | undefined) => {
+      if (message?.type !== 'stockstreamer:metrics?' || typeof message.id !== 'number') return;
+      const { id } = message;
+      void running.deps.metrics.registry.getMetricsAsJSON().then((metrics) => {
+        const reply: WorkerMetricsReply = { type: 'stockstreamer:metrics', id, metrics };
+        if (process.connected) process.send!(reply);
+      });
+    });
+    // A parent gone during our start-up has already asked us to stop (its channel closed).
+    if (process.connected) process.send!(WORKER_READY_MESSAGE);
+  } else {
+    const { describeBackends } = await import('./deps.ts');
+    const backends = describeBackends(running.deps);
+    process.stdout.write(banner({ command, config, running, backends, readyMs: Date.now() - started }));
+  }
+  return stopped.whenAsked(() => running.close());
+}
+
+/**
+ * SIGINT (Ctrl+C) and SIGTERM (a supervisor) take the same graceful path: no new jobs or requests, the ones
+ * in flight finish or go back to their queue, then exit 0 within 10 s. A second signal exits at once. A
+ * supervised worker also stops when its parent's IPC channel closes (the parent was killed).
+ */
+function stopSignals(logger: ReturnType<typeof createLogger>, supervised: boolean) {
+  let first: { signal: string; at: number } | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  let resolveCode!: (code: number) => void;
+  const code = new Promise<number>((resolve) => {
+    resolveCode = resolve;
+  });
+  const begin = () => {
+    const began = Date.now();
+    logger.info(
+      { signal: first!.signal },
+      'shutting down: no new jobs or requests; finishing what is in flight',
+    );
+    // Bounded: a stuck socket or server must not keep a stopping service alive past systemd's patience.
+    // The roles budget their own steps well inside this (src/start.ts), so reaching it is a fault.
+    setTimeout(() => {
+      logger.error('shutdown took over 10 s; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    stop!().then(
+      () => {
+        logger.info({ ms: Date.now() - began }, 'stopped');
+        resolveCode(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error during shutdown');
+        resolveCode(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals | 'disconnect') => {
+    const now = Date.now();
+    if (first) {
+      if (signal === first.signal && now - first.at < SIGNAL_ECHO_MS) {
+        logger.debug(
+          { signal },
+          'the same signal again at once (the terminal and npm both sent it): one stop',
+        );
+        return;
+      }
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(128 + (os.constants.signals[signal === 'disconnect' ? 'SIGTERM' : signal] ?? 1));
+    }
+    first = { signal, at: now };
+    // A signal during start-up stops what has started once it has started.
+    if (stop) begin();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (supervised) process.on('disconnect', () => onSignal('disconnect'));
+  return {
+    whenAsked(close: () => Promise<void>): Promise<number> {
+      stop = close;
+      if (first) begin();
+      return code;
+    },
+  };
 }
 
 main(process.argv.slice(2)).then(

@@ -528,3 +528,184 @@ function redisSentinel(e: {
 
 /** The names of every variable `loadConfig` reads; the README and .env.example list the same set. */
 export const CONFIG_VARIABLES = Object.freeze(Object.keys(envSchema.shape));
+
+/** The commands of the CLI (src/cli.ts) that read variables. */
+export type ConfigReader = 'start' | 'api' | 'worker' | 'migrate' | 'providers';
+
+type VariableName = keyof typeof envSchema.shape;
+
+const EVERY_ROLE: readonly ConfigReader[] = ['start', 'api', 'worker'];
+const HTTP: readonly ConfigReader[] = ['start', 'api'];
+const MARKET: readonly ConfigReader[] = ['start', 'worker', 'providers'];
+
+/**
+ * What each variable means, its default, and which commands read it: `--help` of each command lists
+ * exactly its own. Typed over the schema's keys, so a variable added there without a line here does not
+ * compile.
+ */
+export const VARIABLE_HELP: Readonly<
+  Record<VariableName, Readonly<{ fallback: string; meaning: string; readBy: readonly ConfigReader[] }>>
+> = {
+  HOST: { fallback: '127.0.0.1', meaning: 'address the HTTP server binds to', readBy: HTTP },
+  PORT: { fallback: '4000', meaning: 'its port (0 picks a free one)', readBy: HTTP },
+  DATABASE_URL: {
+    fallback: 'an embedded PostgreSQL in DATA_DIR',
+    meaning: 'postgres:// URL of an external PostgreSQL',
+    readBy: [...EVERY_ROLE, 'migrate'],
+  },
+  REDIS_URL: {
+    fallback: '127.0.0.1:6379, or a private redis-server',
+    meaning: 'redis:// URL; must answer within 5 s at start',
+    readBy: EVERY_ROLE,
+  },
+  REDIS_SENTINELS: {
+    fallback: 'unset',
+    meaning: 'host:port,… of Redis sentinels, instead of REDIS_URL',
+    readBy: EVERY_ROLE,
+  },
+  REDIS_SENTINEL_MASTER: {
+    fallback: 'unset',
+    meaning: 'the master name the sentinels monitor',
+    readBy: EVERY_ROLE,
+  },
+  REDIS_PASSWORD: {
+    fallback: 'unset',
+    meaning: "with REDIS_SENTINELS: the primary's and replicas' password",
+    readBy: EVERY_ROLE,
+  },
+  REDIS_SENTINEL_PASSWORD: {
+    fallback: 'unset',
+    meaning: "with REDIS_SENTINELS: the sentinels' own password",
+    readBy: EVERY_ROLE,
+  },
+  PROVIDER: {
+    fallback: 'simulated',
+    meaning: `market data: ${PROVIDER_NAMES.join(', ')}`,
+    readBy: [...EVERY_ROLE, 'providers'],
+  },
+  PROVIDER_TIMEOUT_MS: { fallback: '5000', meaning: 'upper bound on each upstream request', readBy: MARKET },
+  PROVIDER_BUDGET: {
+    fallback: "the provider's free tier",
+    meaning: 'upstream requests per window for the whole deployment (60/min, 5/s, off)',
+    readBy: MARKET,
+  },
+  PROVIDER_CONCURRENCY: {
+    fallback: '4 (alphavantage 1)',
+    meaning: 'requests in flight at once',
+    readBy: MARKET,
+  },
+  FINNHUB_API_KEY: { fallback: 'unset', meaning: 'key for PROVIDER=finnhub (never printed)', readBy: MARKET },
+  TWELVEDATA_API_KEY: {
+    fallback: 'unset',
+    meaning: 'key for PROVIDER=twelvedata (never printed)',
+    readBy: MARKET,
+  },
+  ALPHAVANTAGE_API_KEY: {
+    fallback: 'unset',
+    meaning: 'key for PROVIDER=alphavantage (never printed)',
+    readBy: MARKET,
+  },
+  POLYGON_API_KEY: { fallback: 'unset', meaning: 'key for PROVIDER=polygon (never printed)', readBy: MARKET },
+  FINNHUB_BASE_URL: {
+    fallback: LIVE_PROVIDERS.finnhub.baseUrl,
+    meaning: 'where Finnhub is reached',
+    readBy: MARKET,
+  },
+  FINNHUB_STREAM_URL: {
+    fallback: 'unset',
+    meaning: 'wss://ws.finnhub.io to take Finnhub prices from its trade stream instead of REST',
+    readBy: MARKET,
+  },
+  TWELVEDATA_BASE_URL: {
+    fallback: LIVE_PROVIDERS.twelvedata.baseUrl,
+    meaning: 'where Twelve Data is reached',
+    readBy: MARKET,
+  },
+  ALPHAVANTAGE_BASE_URL: {
+    fallback: LIVE_PROVIDERS.alphavantage.baseUrl,
+    meaning: 'where Alpha Vantage is reached',
+    readBy: MARKET,
+  },
+  YAHOO_BASE_URL: {
+    fallback: LIVE_PROVIDERS.yahoo.baseUrl,
+    meaning: 'where Yahoo is reached',
+    readBy: MARKET,
+  },
+  POLYGON_BASE_URL: {
+    fallback: LIVE_PROVIDERS.polygon.baseUrl,
+    meaning: 'where Polygon is reached',
+    readBy: MARKET,
+  },
+  SIMULATED_SEED: {
+    fallback: 'stockstreamer',
+    meaning: 'seed of the simulated market (same seed, same prices)',
+    readBy: MARKET,
+  },
+  SYMBOLS: {
+    fallback: DEFAULT_SYMBOLS.join(','),
+    meaning: 'tickers added to the watchlist at start',
+    readBy: [...EVERY_ROLE, 'providers'],
+  },
+  PRICE_INTERVAL_MS: {
+    fallback: '5000',
+    meaning: 'price fetch interval (also paces Redis reconnects)',
+    readBy: EVERY_ROLE,
+  },
+  LOGO_INTERVAL_MS: {
+    fallback: '5000000',
+    meaning: 'logo and company-name refresh interval',
+    readBy: ['start', 'worker'],
+  },
+  HIGHLOW_INTERVAL_MS: {
+    fallback: '5000000',
+    meaning: '52-week high/low refresh interval',
+    readBy: ['start', 'worker'],
+  },
+  DATA_DIR: {
+    fallback: './.data',
+    meaning: 'where an embedded PostgreSQL and a private Redis keep data',
+    readBy: [...EVERY_ROLE, 'migrate'],
+  },
+  LOG_LEVEL: { fallback: 'info', meaning: `${LOG_LEVELS.join(', ')}`, readBy: [...EVERY_ROLE, 'migrate'] },
+  QUEUE_PREFIX: {
+    fallback: 'stockstreamer',
+    meaning: 'namespace of the BullMQ keys and the tick channel in Redis',
+    readBy: EVERY_ROLE,
+  },
+  ADMIN_PASSWORD: {
+    fallback: 'unset: admin from this machine only, on a loopback HOST',
+    meaning: 'guards Bull Board, /metrics and watchlist edits (12+ characters)',
+    readBy: HTTP,
+  },
+  ALLOWED_ORIGINS: {
+    fallback: 'unset',
+    meaning: 'other origins whose pages may call /graphql',
+    readBy: HTTP,
+  },
+  RATE_LIMIT_PER_MINUTE: {
+    fallback: '600',
+    meaning: '/graphql requests per client per minute',
+    readBy: HTTP,
+  },
+  MAX_SUBSCRIPTIONS_PER_CLIENT: { fallback: '20', meaning: 'open subscriptions per client', readBy: HTTP },
+  TRUST_PROXY: {
+    fallback: '0',
+    meaning: 'how many reverse proxies of yours stand in front (0 or 1); a bare true is refused',
+    readBy: HTTP,
+  },
+  ALLOWED_HOSTS: {
+    fallback: 'unset: localhost, 127.0.0.1, [::1] only',
+    meaning: 'host names served besides loopback (comma-separated, optional :port)',
+    readBy: HTTP,
+  },
+  METRICS_PORT: {
+    fallback: 'unset',
+    meaning: 'also serve /metrics on 127.0.0.1 at this port, without a password (each process its own)',
+    readBy: EVERY_ROLE,
+  },
+  BULL_BOARD_WRITE: {
+    fallback: 'false',
+    meaning: 'true lets admins change jobs and queues in Bull Board; read-only otherwise',
+    readBy: HTTP,
+  },
+};

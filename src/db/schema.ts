@@ -9,6 +9,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uuid,
 } from 'drizzle-orm/pg-core';
 import { MAX_PRICE } from '../domain/tick.ts';
 
@@ -117,3 +118,21 @@ export const stockPricesMinutePending = pgTable('stock_prices_1m_pending', {
   firstBucket: timestamp('first_bucket', { withTimezone: true, mode: 'date' }).notNull(),
   lastBucket: timestamp('last_bucket', { withTimezone: true, mode: 'date' }).notNull(),
 });
+
+/**
+ * This database's identity: one row holding a random id, made once by the migration. A deployment claims
+ * its QUEUE_PREFIX in Redis with this id (src/namespace-claim.ts), so a process of another database on the
+ * same prefix is refused while every process of this one (more workers, more APIs) is welcome. A random id
+ * kept in the database survives moving the database to another server, where Postgres' own identifiers
+ * would change; a copy of the database (restored backup) keeps the id, which is what a restore wants.
+ */
+export const deploymentIdentity = pgTable(
+  'deployment_identity',
+  {
+    /** Always true: the key that keeps the table to one row. */
+    singleton: boolean('singleton').primaryKey().default(true),
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [check('deployment_identity_one_row', sql`${table.singleton}`)],
+);

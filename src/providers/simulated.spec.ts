@@ -6,12 +6,12 @@ describe('simulated provider', () => {
   const clock = createManualClock(new Date('2026-11-30T15:00:00.400Z'));
   const provider = createSimulatedProvider({ seed: 'spec', clock });
 
-  it('quotes every symbol in one batch, stamped with the whole second', async () => {
+  it('quotes every symbol in one batch, stamped with the instant it observes, ms included', async () => {
     const { ok, failed } = await provider.getQuotes(['AAPL', 'GE']);
     expect(failed).toEqual([]);
     expect(ok.map((q) => q.symbol)).toEqual(['AAPL', 'GE']);
     for (const quote of ok) {
-      expect(quote.time.toISOString()).toBe('2026-11-30T15:00:00.000Z');
+      expect(quote.time.toISOString()).toBe('2026-11-30T15:00:00.400Z');
       expect(quote.price).toBeGreaterThan(0);
     }
   });
@@ -38,7 +38,7 @@ describe('simulated provider', () => {
     const { ok } = await provider.getQuotes(['AAPL'], { asOf });
     clock.advance(60_000);
     expect(await provider.getQuotes(['AAPL'], { asOf })).toEqual({ ok, failed: [] });
-    expect(ok[0]!.time.toISOString()).toBe('2026-11-30T14:59:30.000Z');
+    expect(ok[0]!.time.toISOString()).toBe('2026-11-30T14:59:30.250Z');
   });
 
   it('honours an aborted signal', async () => {

@@ -6,13 +6,15 @@ import {
   simulatedPricePath,
 } from '../domain/simulated-market.ts';
 import type { BatchResult, FetchOptions, MarketDataProvider } from './provider.ts';
-import { wholeSecond } from './validate.ts';
 
 /**
  * The offline default: deterministic prices for a seed (geometric Brownian motion around realistic levels),
  * company names, monogram logos served by this app, and 52-week ranges taken from the same price path.
- * Quotes are stamped with the whole second of `asOf` (a price job's scheduler slot) or else of the clock, so
- * two fetches for one second are the same observation and the (stock_name, time) key stores it once.
+ * A quote is stamped with the exact instant it observes, milliseconds included: `asOf` (a price job's
+ * scheduler slot, which BullMQ may place anywhere within a second after a restart) or else the clock. A
+ * retry or a late run of a slot asks as of the same instant, so it is the same observation and the
+ * (stock_name, time) key stores it once. The price itself is the path's value for the second holding
+ * that instant (the path is defined per second; see simulatedPricePath).
  */
 export function createSimulatedProvider(options: { seed: string; clock: Clock }): MarketDataProvider {
   const { seed, clock } = options;
@@ -24,7 +26,7 @@ export function createSimulatedProvider(options: { seed: string; clock: Clock })
     fetchOptions?.signal?.throwIfAborted();
     return { ok: symbols.map(one), failed: [] };
   };
-  const now = (asOf?: Date) => wholeSecond(asOf ?? clock.now());
+  const now = (asOf?: Date) => new Date((asOf ?? clock.now()).getTime());
   // A path's anchor costs as much as a price: kept per ticker, it halves a 1,000-symbol fetch (~4.5 ms to
   // ~2 ms). Bounded by the watchlist, which holds only valid tickers.
   const paths = new Map<string, (at: Date) => number>();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Quote } from './provider.ts';
@@ -102,7 +103,7 @@ export interface TradeStreamOptions {
   apiKey: string;
   /** The tickers to subscribe to, asked at each (re)connection. */
   symbols(): Promise<string[]>;
-  logger: { info(details: object, message: string): void; warn(details: object, message: string): void };
+  logger: Pick<Logger, 'debug' | 'info' | 'warn'>;
 }
 
 export interface TradeStream {
@@ -118,6 +119,11 @@ export function startTradeStream(options: TradeStreamOptions): TradeStream {
   let reconnectMs = FIRST_RECONNECT_MS;
   let timer: NodeJS.Timeout | undefined;
   let holding = false;
+
+  // Trades arrive many times a second: while Redis is away their writes fail, and Redis' own outage is
+  // logged by the clients, so one line per trade would only bury it.
+  const inRedisOutage = (error: unknown) =>
+    logger.debug({ err: error }, 'trade stream: Redis did not take a write');
 
   const setState = async (state: StreamState) => {
     await redis.multi().hset(k.state, 'state', state, 'since', Date.now()).pexpire(k.state, LEASE_MS).exec();
@@ -151,14 +157,9 @@ export function startTradeStream(options: TradeStreamOptions): TradeStream {
       const trades = tradeMessage.safeParse(body);
       if (trades.success) {
         for (const trade of trades.data.data) {
-          void redis.eval(
-            KEEP_NEWER,
-            1,
-            k.trades,
-            trade.s,
-            JSON.stringify({ p: trade.p, t: trade.t }),
-            trade.t,
-          );
+          redis
+            .eval(KEEP_NEWER, 1, k.trades, trade.s, JSON.stringify({ p: trade.p, t: trade.t }), trade.t)
+            .catch(inRedisOutage);
         }
         return;
       }
@@ -173,12 +174,12 @@ export function startTradeStream(options: TradeStreamOptions): TradeStream {
     ws.on('close', () => {
       if (socket === ws) socket = undefined;
       if (closed) return;
-      void setState('down');
+      setState('down').catch(inRedisOutage);
       logger.warn(
         { provider: 'finnhub', reconnectMs },
         'trade stream closed; prices come over REST meanwhile',
       );
-      timer = setTimeout(() => void connect(), reconnectMs);
+      timer = setTimeout(() => connect().catch(inRedisOutage), reconnectMs);
       reconnectMs = Math.min(MAX_RECONNECT_MS, reconnectMs * 2);
     });
   };
@@ -194,7 +195,7 @@ export function startTradeStream(options: TradeStreamOptions): TradeStream {
         if (!holding) socket?.close();
       } else if ((await redis.set(k.lease, holder, 'PX', LEASE_MS, 'NX')) === 'OK') {
         holding = true;
-        void connect();
+        connect().catch(inRedisOutage);
       }
     } catch (error) {
       logger.warn({ err: error }, 'trade stream lease could not be renewed');

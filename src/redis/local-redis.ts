@@ -1,17 +1,15 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, readlink, realpath, stat } from 'node:fs/promises';
-import net from 'node:net';
+import { access, mkdir, open, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { anyFreePort, classifyLeftover, programOf, startChildServer, stopOrphan } from '../child-server.ts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const HOST = '127.0.0.1';
-const execFileAsync = promisify(execFile);
 
 const PING_TIMEOUT_MS = 500;
+const CONFIGURED_START_TIMEOUT_MS = 5000;
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 const PID_FILE = 'redis-server.pid';
@@ -36,8 +34,13 @@ export interface ResolvedRedis {
 }
 
 export interface ResolveRedisOptions {
-  /** REDIS_URL; when set it is used as is, without a connection attempt, so start-up errors stay the client's. */
+  /**
+   * REDIS_URL. When set, it must answer PING within `startTimeoutMs`: a process that cannot reach its Redis
+   * at start fails with one line, as it does for PostgreSQL, instead of retrying (and logging) forever.
+   */
   url: string | undefined;
+  /** How long a configured Redis may take to answer at start (one that is booting too); default 5 s. */
+  startTimeoutMs?: number;
   /** The private server keeps its files in `${dataDir}/redis`. */
   dataDir: string;
   logger: Logger;
@@ -58,7 +61,10 @@ export interface ResolveRedisOptions {
  */
 export async function resolveRedis(opts: ResolveRedisOptions): Promise<ResolvedRedis> {
   const logger = opts.logger.child({ component: 'redis' });
-  if (opts.url) return { url: opts.url, origin: 'configured', stop: async () => {} };
+  if (opts.url) {
+    await waitForConfiguredRedis(opts.url, opts.startTimeoutMs ?? CONFIGURED_START_TIMEOUT_MS);
+    return { url: opts.url, origin: 'configured', stop: async () => {} };
+  }
 
   const defaultUrl = opts.defaultUrl ?? DEFAULT_REDIS_URL;
   const probe = await pingRedis(defaultUrl, PING_TIMEOUT_MS);
@@ -86,6 +92,25 @@ export async function resolveRedis(opts: ResolveRedisOptions): Promise<ResolvedR
   return startPrivateRedis(binary, path.resolve(opts.dataDir, 'redis'), logger);
 }
 
+/**
+ * PINGs a configured Redis until it answers or `timeoutMs` has passed. Only start-up is bounded: once a
+ * process has started, its clients reconnect forever, as a worker must outlive a Redis restart.
+ */
+async function waitForConfiguredRedis(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const probe = await pingRedis(url, Math.min(PING_TIMEOUT_MS * 2, Math.max(100, deadline - Date.now())));
+    if (probe.ok) return;
+    if (Date.now() >= deadline) {
+      throw new RedisUnavailableError(
+        `REDIS_URL (${displayAddress(url)}) did not answer PING within ${timeoutMs / 1000} s: ` +
+          `${(probe.reason ?? 'no answer').replace(/\.$/, '')}. Start Redis there, or set REDIS_URL to a Redis that runs.`,
+      );
+    }
+    await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
+  }
+}
+
 export interface PingResult {
   ok: boolean;
   /** True when a Redis answered, even with an error such as NOAUTH. */
@@ -105,8 +130,12 @@ export async function pingRedis(url: string, timeoutMs: number): Promise<PingRes
     // short-lived process open for its default 2 s.
     disconnectTimeout: 100,
   });
-  // Connection failures arrive both as rejections and as 'error' events; the rejection is what we report.
-  client.on('error', () => {});
+  // Connection failures arrive both as rejections and as 'error' events; the event says why (ECONNREFUSED,
+  // ENOTFOUND, WRONGPASS), the rejection only that the connection closed.
+  let socketError: Error | undefined;
+  client.on('error', (error: Error) => {
+    socketError ??= error;
+  });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -118,7 +147,8 @@ export async function pingRedis(url: string, timeoutMs: number): Promise<PingRes
     const reply = await Promise.race([client.ping(), timeout]);
     return { ok: reply === 'PONG', answered: true };
   } catch (err) {
-    return { ok: false, answered: connected, reason: err instanceof Error ? err.message : String(err) };
+    const reason = socketError?.message ?? (err instanceof Error ? err.message : String(err));
+    return { ok: false, answered: connected, reason };
   } finally {
     clearTimeout(timer);
     client.disconnect();
@@ -147,113 +177,83 @@ async function startPrivateRedis(binary: string, dir: string, logger: Logger): P
 
   // A free port can be taken between our probe and redis binding it; a bind failure is worth another try.
   for (let attempt = 1; ; attempt++) {
-    const port = await anyFreePort();
+    const port = await anyFreePort(HOST);
     const logOffset = await stat(logFile).then(
       (s) => s.size,
       () => 0,
     );
     const log = await open(logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(
-        binary,
-        [
-          '--bind',
-          HOST,
-          '--port',
-          String(port),
-          '--dir',
-          dir,
-          '--daemonize',
-          'no',
-          '--appendonly',
-          'yes',
-          '--maxmemory-policy',
-          'noeviction',
-          // Job schedulers start late by up to 1/hz seconds (docs/BENCHMARKS.md, P6); 500 is Redis's maximum.
-          '--hz',
-          '500',
-          '--pidfile',
-          path.join(dir, PID_FILE),
-        ],
-        // Its own process group, so that a Ctrl-C in the terminal reaches us and not Redis: we stop it after
-        // the workers have closed their connections, not under them. Output goes to a file rather than a pipe
-        // so that the child does not hold our event loop open.
-        { detached: true, stdio: ['ignore', log.fd, log.fd] },
-      );
-    } finally {
-      await log.close();
-    }
-    child.unref();
-
-    let spawnError: Error | undefined;
-    // A binary that cannot be executed reports 'error' and never 'exit'; both end the wait.
-    let exitStatus: string | undefined;
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        exitStatus = signal ? `signal ${signal}` : `code ${code}`;
-        resolve();
-      });
-      child.once('error', (err) => {
-        spawnError = err;
-        resolve();
-      });
+    const server = startChildServer({
+      name: 'private redis-server',
+      command: binary,
+      args: [
+        '--bind',
+        HOST,
+        '--port',
+        String(port),
+        '--dir',
+        dir,
+        '--daemonize',
+        'no',
+        '--appendonly',
+        'yes',
+        '--maxmemory-policy',
+        'noeviction',
+        // Job schedulers start late by up to 1/hz seconds (docs/BENCHMARKS.md, P6); 500 is Redis's maximum.
+        '--hz',
+        '500',
+        '--pidfile',
+        path.join(dir, PID_FILE),
+      ],
+      logger,
+      // Output goes to a file rather than a pipe so that the child does not hold our event loop open.
+      spawn: { stdio: ['ignore', log.fd, log.fd] },
+      // SIGTERM makes Redis flush and save before it goes.
+      stopSignal: 'SIGTERM',
+      escalationSignal: 'SIGKILL',
+      stopTimeoutMs: STOP_TIMEOUT_MS,
     });
-    // Until it answers, an exit is a failed start, reported below rather than logged.
-    let expectingExit = true;
-    const killOnExit = (): void => {
-      child.kill('SIGTERM');
-    };
-    // Synchronous on purpose: 'exit' listeners cannot wait. SIGTERM makes Redis flush and save before it goes.
-    process.on('exit', killOnExit);
-    child.once('exit', (code, signal) => {
-      process.off('exit', killOnExit);
-      if (!expectingExit) logger.error({ code, signal, logFile }, 'private redis-server exited unexpectedly');
-    });
+    // The child holds its own copy of the descriptor.
+    await log.close();
+    server.process.unref();
 
     const url = `redis://${HOST}:${port}`;
-    const ready = await waitForPing(url, exited);
+    const ready = await waitForPing(url, server.exited);
     if (!ready) {
-      process.off('exit', killOnExit);
-      const failure = exitStatus
-        ? `exited (${exitStatus}) before answering PING`
-        : `did not answer PING within ${READY_TIMEOUT_MS / 1000} s`;
-      child.kill('SIGKILL');
-      await exited;
+      const running = server.running();
+      server.process.kill('SIGKILL');
+      const exit = await server.exited;
       const output = await readTail(logFile, logOffset);
       if (attempt < 3 && /address already in use/i.test(output)) continue;
-      if (spawnError) {
-        throw new RedisUnavailableError(`could not run ${binary}: ${spawnError.message}`, {
-          cause: spawnError,
+      if (exit.error) {
+        throw new RedisUnavailableError(`could not run ${binary}: ${exit.error.message}`, {
+          cause: exit.error,
         });
       }
+      const failure = running
+        ? `did not answer PING within ${READY_TIMEOUT_MS / 1000} s`
+        : `exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}) before answering PING`;
       throw new RedisUnavailableError(
         `the private redis-server (${binary}) on ${HOST}:${port} ${failure}. Its output (${logFile}):\n${output}`,
       );
     }
 
-    expectingExit = false;
+    server.watch();
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
-        expectingExit = true;
-        process.off('exit', killOnExit);
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        if (!(await within(exited, STOP_TIMEOUT_MS))) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-        logger.info({ url }, 'private redis-server stopped');
+        const wasRunning = server.running();
+        await server.stop();
+        if (wasRunning) logger.info({ url }, 'private redis-server stopped');
       })();
       return stopping;
     };
-    logger.info({ url, dir, serverPid: child.pid }, 'started a private redis-server');
+    logger.info({ url, dir, serverPid: server.pid }, 'started a private redis-server');
     return { url, origin: 'private', stop };
   }
 }
 
-async function waitForPing(url: string, exited: Promise<void>): Promise<boolean> {
+async function waitForPing(url: string, exited: Promise<unknown>): Promise<boolean> {
   let gone = false;
   void exited.then(() => {
     gone = true;
@@ -274,16 +274,16 @@ async function waitForPing(url: string, exited: Promise<void>): Promise<boolean>
 async function reapLeftover(dir: string, logger: Logger): Promise<void> {
   const text = await readFile(path.join(dir, PID_FILE), 'utf8').catch(() => undefined);
   const pid = Number.parseInt(text ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  const info = await inspectProcess(pid);
+  const realDir = await realpath(dir);
   // Redis rewrites its process title to "<path>/redis-server host:port", and works from its --dir.
-  if (!info || info.zombie || path.basename(info.command.split(' ')[0] ?? '') !== 'redis-server') return;
-  if (info.cwd !== undefined && info.cwd !== (await realpath(dir))) return;
-
-  const parent = info.ppid > 1 ? await inspectProcess(info.ppid) : undefined;
-  if (parent && !parent.zombie && /^node/.test(path.basename(parent.command.split(' ')[0] ?? ''))) {
+  const leftover = await classifyLeftover(
+    pid,
+    (info) => programOf(info) === 'redis-server' && (info.cwd === undefined || info.cwd === realDir),
+  );
+  if (leftover.kind === 'none') return;
+  if (leftover.kind === 'owned') {
     throw new RedisUnavailableError(
-      `${dir} is in use by a redis-server (pid ${pid}) that another running process (pid ${info.ppid}) started. ` +
+      `${dir} is in use by a redis-server (pid ${pid}) that another running process (pid ${leftover.ppid}) started. ` +
         'Run one `stockstreamer start` instead of separate processes, give each its own DATA_DIR, ' +
         'or point them all at one server with REDIS_URL.',
     );
@@ -292,76 +292,17 @@ async function reapLeftover(dir: string, logger: Logger): Promise<void> {
     { leftoverPid: pid },
     'shutting down a redis-server left running by a previous run that was killed',
   );
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const now = await inspectProcess(pid);
-    if (!now || now.zombie) return;
-    await sleep(100);
-  }
-  throw new RedisUnavailableError(
-    `a redis-server (pid ${pid}) left running on ${dir} by a previous run did not stop within ` +
-      `${STOP_TIMEOUT_MS / 1000} s; stop it (kill ${pid}) and start again.`,
-  );
-}
-
-interface ProcessInfo {
-  ppid: number;
-  zombie: boolean;
-  command: string;
-  /** Known on Linux only. */
-  cwd: string | undefined;
-}
-
-async function inspectProcess(pid: number): Promise<ProcessInfo | undefined> {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
-  }
-  try {
-    if (process.platform !== 'linux') {
-      const { stdout } = await execFileAsync('ps', ['-o', 'ppid=,stat=,command=', '-p', String(pid)]);
-      const match = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(stdout.trim());
-      if (!match) return undefined;
-      return {
-        ppid: Number(match[1]),
-        zombie: (match[2] ?? '').startsWith('Z'),
-        command: match[3] ?? '',
-        cwd: undefined,
-      };
-    }
-    const statLine = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The command name in parentheses may itself hold spaces and parentheses.
-    const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-    const command = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ').trim();
-    return {
-      ppid: Number(fields[1]),
-      zombie: fields[0] === 'Z',
-      command,
-      cwd: await readlink(`/proc/${pid}/cwd`).catch(() => undefined),
-    };
-  } catch {
-    return undefined; // it exited while we looked
+  if (!(await stopOrphan(pid, 'SIGTERM', STOP_TIMEOUT_MS))) {
+    throw new RedisUnavailableError(
+      `a redis-server (pid ${pid}) left running on ${dir} by a previous run did not stop within ` +
+        `${STOP_TIMEOUT_MS / 1000} s; stop it (kill ${pid}) and start again.`,
+    );
   }
 }
 
 async function readTail(file: string, fromByte: number, maxBytes = 4000): Promise<string> {
   const bytes = await readFile(file).catch(() => Buffer.alloc(0));
   return bytes.subarray(Math.max(fromByte, bytes.length - maxBytes)).toString('utf8');
-}
-
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen({ host: HOST, port: 0, exclusive: true }, () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function displayAddress(url: string): string {
@@ -371,14 +312,6 @@ function displayAddress(url: string): string {
   } catch {
     return url;
   }
-}
-
-function within(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number): Promise<void> {

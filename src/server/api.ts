@@ -2,13 +2,17 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createTickPubSub } from '../../graphql/pubsub.ts';
 import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts';
 import { createStockSchema, createYogaServer } from '../../graphql/yoga.ts';
 import { createHistoryCache, type HistoryCache } from '../db/history-cache.ts';
 import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
+import type { AdminMode } from '../domain/admin.ts';
+import { assessFreshness, staleAfterMs } from '../domain/freshness.ts';
 import { parseTicks, serializeTicks, type Tick } from '../domain/tick.ts';
+import { registerFreshnessMetrics } from '../freshness-metrics.ts';
 import { createProviderStatusReader } from '../providers/provider-status.ts';
 import { ticksChannel } from '../tick-channel.ts';
 import { createAdmission, isLoopbackAddress } from './admission.ts';
@@ -32,6 +36,11 @@ export interface ApiParts {
   onWatchlistChanged(): Promise<void>;
   /** The built chart page (dist/web). */
   webRoot: string;
+  /**
+   * What /metrics serves, when more than this process's registry: under `start`, the worker process's
+   * series too (src/start.ts). Default: `deps.metrics.registry`.
+   */
+  metrics?: Pick<Registry, 'metrics' | 'contentType'>;
 }
 
 export interface Api {
@@ -39,6 +48,8 @@ export interface Api {
   handler: RequestListener;
   /** The Node server's 'upgrade' listener (GraphQL over WebSocket at /graphql). */
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Who may use admin, for the start banner. */
+  adminMode: AdminMode;
   /**
    * Refuses new upgrades, completes every subscription on both transports (WebSockets close with 1001,
    * given `graceMs` for their close handshake) and stops the tick feed. The listening server and its
@@ -74,7 +85,12 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   }
 
   const ticksSubscriber = deps.createRedis('ticks-subscriber');
-  const pubSub = createTickPubSub({ publishClient: deps.redis, subscribeClient: ticksSubscriber });
+  const pubSub = createTickPubSub({
+    publishClient: deps.redis,
+    subscribeClient: ticksSubscriber,
+    // Redis gone, or the process stopping under a stream's last UNSUBSCRIBE: reconnection resubscribes.
+    onCommandError: (error) => logger.debug({ err: error }, 'tick pub/sub command failed'),
+  });
   const ticksTopic = ticksChannel(config.queuePrefix);
   const history = createHistoryCache(deps.ticks, { now: () => deps.clock.now().getTime() });
   const heard = { latest: undefined as Date | undefined };
@@ -120,6 +136,9 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     now: () => deps.clock.now(),
     adminMode: admission.mode,
     onWatchlistChanged: parts.onWatchlistChanged,
+    readFreshness: () => deps.freshness.read(),
+    providerName: deps.provider.name,
+    priceIntervalMs: config.schedule.priceIntervalMs,
     providerStatus,
   };
   const schema = createStockSchema(resolverDeps);
@@ -138,7 +157,13 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
 
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  const health = createHealthCheck({ pool: deps.database.pool, redis: healthRedis });
+  const staleAfter = staleAfterMs(config.schedule.priceIntervalMs);
+  const health = createHealthCheck({
+    pool: deps.database.pool,
+    redis: healthRedis,
+    prices: async () =>
+      assessFreshness((await deps.freshness.read()).deployment, deps.clock.now().getTime(), staleAfter),
+  });
   registerProviderMetrics(deps.metrics.registry, providerStatus);
   registerApiMetrics(deps.metrics.registry, {
     health,
@@ -153,6 +178,12 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     rollupBacklog: () => deps.ticks.rollupBacklog(),
     now: () => deps.clock.now().getTime(),
   });
+  registerFreshnessMetrics(deps.metrics.registry, {
+    snapshot: () => deps.freshness.read(),
+    watched: () => deps.watchlist.enabledTickers(),
+    now: () => deps.clock.now().getTime(),
+    staleAfterMs: staleAfter,
+  });
 
   const koa = buildApp({
     logger,
@@ -160,7 +191,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     admission,
     security: config.security,
     health,
-    metrics: deps.metrics.registry,
+    metrics: parts.metrics ?? deps.metrics.registry,
     queues: Object.values(parts.queues),
     webRoot: parts.webRoot,
     // Logos the workers downloaded, stored inline; served from this origin at /logos/{TICKER}.
@@ -186,6 +217,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   return {
     handler,
     onUpgrade: upgrades.onUpgrade,
+    adminMode: admission.mode,
     async close(graceMs: number) {
       upgrades.stopAccepting();
       pubSub.close();

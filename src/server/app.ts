@@ -9,11 +9,12 @@ import Koa from 'koa';
 import compress from 'koa-compress';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { Config } from '../config.ts';
 import type { AdminDecision, Audit } from '../domain/admin.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
 import type { Admission, Refusal } from './admission.ts';
-import type { HealthReport } from './health.ts';
+import { type HealthReport, healthHttpStatus } from './health.ts';
 import { SVG_LOGO_CSP, securityHeaders } from './security.ts';
 import { serveStatic } from './static-files.ts';
 
@@ -63,7 +64,11 @@ export const BULL_BOARD_PATH = '/admin/queues';
 export function buildApp(options: AppOptions): Koa {
   const app = new Koa();
   app.silent = true;
-  app.on('error', (error: Error) => options.logger.warn({ err: error }, 'http error'));
+  app.on('error', (error: Error) =>
+    isClientDisconnect(error)
+      ? options.logger.debug(describeDisconnect(error), 'http: client went away')
+      : options.logger.warn({ err: error }, 'http error'),
+  );
   app.use(securityHeaders());
 
   // SSE must reach the client event by event; compressing it would buffer the stream. Low levels: a
@@ -81,7 +86,7 @@ export function buildApp(options: AppOptions): Koa {
   const router = new Router();
   router.get('/healthz', async (ctx) => {
     const report = await options.health();
-    ctx.status = report.status === 'ok' ? 200 : 503;
+    ctx.status = healthHttpStatus(report);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = report;
   });

@@ -11,6 +11,7 @@ import {
   type SubscriptionCohorts,
   type SubscriptionSink,
 } from '../../graphql/subscription-cohorts.ts';
+import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import { outcomeWithin } from '../deadline.ts';
 import type { AdminDecision } from '../domain/admin.ts';
 import type { WebSocketSession } from './websocket-upgrade.ts';
@@ -154,7 +155,11 @@ export function createGraphqlWsServer(options: GraphqlWsOptions) {
     });
     socket.on('message', (data) => onMessage(connection, data));
     // ws reports protocol faults (e.g. a message over maxPayload) here after closing the socket itself.
-    socket.on('error', (error) => logger.debug({ err: error }, 'graphql-ws socket error'));
+    socket.on('error', (error) =>
+      isClientDisconnect(error)
+        ? logger.debug(describeDisconnect(error), 'graphql-ws: client went away')
+        : logger.warn({ err: error }, 'graphql-ws socket error'),
+    );
     socket.once('close', () => {
       clearTimeout(connection.initTimer);
       connections.delete(connection);

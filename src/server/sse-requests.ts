@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { Config } from '../config.ts';
 import type { Admission, Refusal } from './admission.ts';
 import type { GraphqlHandler } from './app.ts';
@@ -39,6 +40,10 @@ export function withSseSubscriptions(next: RequestListener, options: SseRequestO
       return;
     }
     serve(req, res, options).catch((error: unknown) => {
+      if (isClientDisconnect(error)) {
+        options.logger.debug(describeDisconnect(error), 'SSE: client went away');
+        return;
+      }
       options.logger.error({ err: error }, 'SSE request failed');
       if (!res.headersSent) answerRefusal(res, { status: 500, message: 'Unexpected error.' });
       else res.destroy();

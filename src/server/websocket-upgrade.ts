@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { AdminDecision, Audit } from '../domain/admin.ts';
 import type { Admission, Refusal } from './admission.ts';
 import { type ClientLimits, type Release, tooManySubscriptions } from './client-limits.ts';
@@ -94,7 +95,11 @@ export function createUpgradeHandler(options: {
   }
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-    socket.on('error', (error) => logger.debug({ err: error }, 'websocket upgrade: socket error'));
+    socket.on('error', (error) =>
+      isClientDisconnect(error)
+        ? logger.debug(describeDisconnect(error), 'websocket upgrade: client went away')
+        : logger.warn({ err: error }, 'websocket upgrade: socket error'),
+    );
     admit(req, socket, head).catch((error: unknown) => {
       logger.error({ err: error }, 'websocket upgrade failed');
       refuse(socket, { status: 500, message: 'Unexpected error.' });

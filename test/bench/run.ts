@@ -8,13 +8,20 @@
  *   npm run bench -- --write      also rewrite the table in docs/BENCHMARKS.md
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { fanoutBench, fanoutTenThousandBench } from './fanout.ts';
+import { fanoutBench, fanoutTenThousandBench, slotToEventBench } from './fanout.ts';
 import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
 import { historyReadBench } from './history-read.ts';
 import { ingestBench } from './ingest.ts';
 import { schedulerBench } from './scheduler.ts';
 
-const BENCHES: Bench[] = [fanoutBench, fanoutTenThousandBench, ingestBench, historyReadBench, schedulerBench];
+const BENCHES: Bench[] = [
+  fanoutBench,
+  fanoutTenThousandBench,
+  ingestBench,
+  historyReadBench,
+  schedulerBench,
+  slotToEventBench,
+];
 
 const args = process.argv.slice(2);
 const write = args.includes('--write');

@@ -73,7 +73,7 @@ const VARIANTS: Variant[] = [1000, 5000].flatMap((intervalMs) => [
 ]);
 
 /** The hz this bench argues for is the one ops/ ships; BENCH_P6_HZ tries another. */
-async function shippedHz(): Promise<number> {
+export async function shippedHz(): Promise<number> {
   if (process.env.BENCH_P6_HZ) return Number(process.env.BENCH_P6_HZ);
   const conf = await readFile(new URL('../../ops/redis/stockstreamer.conf', import.meta.url), 'utf8');
   const hz = /^hz\s+(\d+)/m.exec(conf)?.[1];
@@ -94,7 +94,9 @@ function freePort(): Promise<number> {
 }
 
 /** A throw-away redis-server on loopback, without persistence, at the given hz. */
-async function startPrivateRedis(hz: number): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+export async function startPrivateRedis(
+  hz: number,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'stockstreamer-p6-'));
   const port = await freePort();
   const child = spawn(
@@ -283,13 +285,13 @@ async function runVariant(variant: Variant, redisUrl: string): Promise<VariantRe
       if (index >= 0) split[index]! += 1;
     }
 
-    // The data's view: the simulated market stamps each quote with its slot's whole second.
+    // The data's view: the simulated market stamps each quote with its slot's own instant, ms included.
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     let storedSlots = 0;
     let storedRows = 0;
     try {
-      const seconds = expected.map((slot) => new Date(Math.floor(slot / 1000) * 1000).toISOString());
+      const seconds = expected.map((slot) => new Date(slot).toISOString());
       const result = await client.query<{ slots: string; rows: string }>(
         'select count(distinct time) as slots, count(*) as rows from stock_prices where time = any($1::timestamptz[])',
         [seconds],

@@ -1,7 +1,9 @@
 /**
- * A second process full of SSE subscribers, for the fan-out benchmarks (P1, P2). Started by fanout.ts over
- * IPC: opens `count` streams, reports when all are open, records when each stream's k-th event arrives,
- * and, once told each round's send time, answers every latency (the conversation: client-process.ts).
+ * A second process full of SSE subscribers, for the fan-out benchmarks (P1, P2, P5). Started by fanout.ts
+ * over IPC: opens `count` streams, reports when all are open, records when each stream's k-th event
+ * arrives, and, once told each round's send time, answers every latency (the conversation:
+ * client-process.ts). With `from: 'tick-time'` (P5) each event is parsed and what is recorded is its
+ * arrival minus the first tick's own `time`, the observation instant; the send times are then zero.
  */
 import { request } from 'node:http';
 import { now, serveClientProcess } from './client-process.ts';
@@ -12,6 +14,18 @@ interface Start {
   count: number;
   method: 'GET' | 'POST';
   body?: string;
+  from?: 'sent' | 'tick-time';
+}
+
+/** Milliseconds from the first tick's `time` in an SSE frame's GraphQL payload to `at`. */
+function sinceTickTime(frame: string, at: number): number {
+  const data = frame
+    .split('\n')
+    .filter((line) => line.startsWith('data:'))
+    .map((line) => line.slice(5).trim())
+    .join('\n');
+  const payload = JSON.parse(data) as { data: { ticks: { time: string }[] } };
+  return at - Date.parse(payload.data.ticks[0]!.time);
 }
 
 function open(index: number, start: Start, times: number[]): Promise<void> {
@@ -44,7 +58,7 @@ function open(index: number, start: Start, times: number[]): Promise<void> {
             const frame = pending.slice(0, end);
             pending = pending.slice(end + 2);
             if (frame.includes('data:') && !frame.startsWith(':') && !frame.startsWith('event: complete'))
-              times.push(at);
+              times.push(start.from === 'tick-time' ? sinceTickTime(frame, at) : at);
             end = pending.indexOf('\n\n');
           }
         });

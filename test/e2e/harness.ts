@@ -83,9 +83,18 @@ export async function startSeededApp(options: { env?: Record<string, string>; da
   await waitForRanges(app);
   return {
     ...app,
-    /** Stores and publishes one tick per ticker, stamped with the current time. */
+    /**
+     * Stores and publishes one tick per ticker, stamped with the current second. Two ticks in one second
+     * would be one observation (stored once, published once), so a tick waits for a second of its own.
+     */
     async tick() {
-      app.clock.set(new Date(Math.floor(Date.now() / 1000) * 1000));
+      const after = app.clock.now().getTime();
+      let second = Math.floor(Date.now() / 1000) * 1000;
+      while (second <= after) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        second = Math.floor(Date.now() / 1000) * 1000;
+      }
+      app.clock.set(new Date(second));
       return app.runPriceJob();
     },
   };

@@ -97,12 +97,32 @@ describe('/healthz', () => {
     expect(await response.json()).toEqual({ status: 'ok', postgres: true, redis: true });
   });
 
+  it('counts a connection still making its first connection as up once it is ready (a process just started)', async () => {
+    const fresh = new Redis((redis.options.port as number) ?? 6379, '127.0.0.1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    fresh.on('error', () => {});
+    try {
+      expect(fresh.status).toBe('connecting');
+      const report = await createHealthCheck({ pool, redis: fresh, timeoutMs: 5000 })();
+      expect(report.redis).toBe(true);
+    } finally {
+      fresh.disconnect();
+    }
+  });
+
   it('turns 503 when Redis is unreachable', async () => {
     redisServer!.kill('SIGKILL');
     await once(redisServer!, 'exit');
     redisServer = undefined;
     const response = await fetch(url);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: 'degraded', postgres: true, redis: false });
+    expect(await response.json()).toEqual({
+      status: 'degraded',
+      postgres: true,
+      redis: false,
+      reason: 'not reachable: redis',
+    });
   });
 });

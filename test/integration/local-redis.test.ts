@@ -123,13 +123,31 @@ describe('resolveRedis', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('passes a configured URL through without connecting to it', async () => {
-    const url = `redis://127.0.0.1:${await deadPort()}/3`;
+  it('uses a configured URL that answers, and does not stop a server it did not start', async () => {
+    const url = 'redis://127.0.0.1:6379/3';
 
     const redis = await resolveRedis({ url, dataDir, logger });
 
     expect(redis).toMatchObject({ url, origin: 'configured' });
     await redis.stop();
+    expect(await withClient(url, (client) => client.ping())).toBe('PONG');
+  });
+
+  it('refuses a configured URL where nothing answers, naming REDIS_URL, once its start timeout is over', async () => {
+    const port = await deadPort();
+    const error = await resolveRedis({
+      url: `redis://:secret@127.0.0.1:${port}/3`,
+      dataDir,
+      logger,
+      startTimeoutMs: 300,
+    }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(RedisUnavailableError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^REDIS_URL \\(127\\.0\\.0\\.1:${port}\\) did not answer PING`),
+    );
+    expect((error as Error).message).not.toContain('secret');
+    expect((error as Error).message).not.toContain('\n');
   });
 
   it('uses the Redis already answering on 127.0.0.1:6379', async () => {

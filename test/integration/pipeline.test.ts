@@ -228,9 +228,14 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     expect(text).toMatch(/^stockstreamer_rollup_log_oldest_age_seconds \d/m);
   });
 
-  it('reports healthy backends', async () => {
+  it('reports healthy backends and live prices', async () => {
     const response = await fetch(`${app.url}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', postgres: true, redis: true });
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      postgres: true,
+      redis: true,
+      prices: { state: 'live' },
+    });
   });
 });

@@ -108,16 +108,16 @@ describe('one price scheduler, two worker processes', () => {
     expect(fetchedSlots.sort((a, b) => a - b)).toEqual(expected);
     expect(startedSlots.sort((a, b) => a - b)).toEqual(expected);
 
-    // And the data says the same: each slot's quotes stored once (the simulation stamps its whole second).
+    // And the data says the same: each slot's quotes stored once (the simulation stamps the slot's own instant, ms included).
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
       const { rows } = await client.query<{ time: Date; count: string }>(
         'select time, count(*) from stock_prices where time between $1 and $2 group by time order by time',
-        [new Date(Math.floor(first.slot / 1000) * 1000), new Date(Math.floor(last / 1000) * 1000)],
+        [new Date(first.slot), new Date(last)],
       );
       expect(rows.map((r) => [r.time.getTime(), Number(r.count)])).toEqual(
-        expected.map((slot) => [Math.floor(slot / 1000) * 1000, SYMBOLS.length]),
+        expected.map((slot) => [slot, SYMBOLS.length]),
       );
     } finally {
       await client.end();

@@ -8,9 +8,10 @@ import {
   PRICE_HISTORY_QUERY,
   PROVIDER_STATUS_QUERY,
   REMOVE_FROM_WATCHLIST_MUTATION,
+  STATUS_QUERY,
   WATCHLIST_QUERY,
 } from './operations.ts';
-import type { Permissions, PriceSeries, Stock } from './types.ts';
+import type { FeedStatusAnswer, Permissions, PriceSeries, Stock } from './types.ts';
 
 /** One entry of a GraphQL answer's `errors`, as much of it as the page uses. */
 export interface GraphQLErrorEntry {
@@ -66,6 +67,8 @@ export interface GraphqlApi {
   permissions(signal?: AbortSignal): Promise<Permissions>;
   addToWatchlist(ticker: string): Promise<{ ticker: string; companyName: string | null }>;
   removeFromWatchlist(ticker: string): Promise<boolean>;
+  /** Whether prices are arriving (the deployment's freshness). */
+  status(signal?: AbortSignal): Promise<FeedStatusAnswer>;
 }
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -167,6 +170,10 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
         { ticker },
       );
       return data.addToWatchlist;
+    },
+    async status(signal) {
+      const data = await request<{ status: FeedStatusAnswer }>('Status', STATUS_QUERY, {}, signal);
+      return data.status;
     },
     async removeFromWatchlist(ticker) {
       const data = await request<{ removeFromWatchlist: boolean }>(

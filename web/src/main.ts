@@ -8,7 +8,7 @@
  * chart's width, so a zoomed line is as exact as the full view.
  */
 import { createChartLegend } from './chart-legend.ts';
-import { showConnectionStatus } from './connection-status.ts';
+import { createFeedStatus } from './feed-status.ts';
 import { formatClock } from './format.ts';
 import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
@@ -24,6 +24,8 @@ import { createAdminSession, createWatchlistEditor } from './watchlist-editor.ts
 
 /** A backfill re-reads this much before the last point it has, in case the last fetch was partial. */
 const BACKFILL_OVERLAP_MS = 60 * 1000;
+/** How often the page asks whether prices are arriving (the server's freshness view). */
+const FEED_STATUS_EVERY_MS = 5000;
 /** How often the page forgets points that slid out of the window. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 /** At most one watchlist reload per this long, however many unknown tickers come in. */
@@ -71,6 +73,13 @@ function main(): void {
   const store = createSeriesStore();
   const session = createAdminSession(safeSessionStorage());
   const api = createGraphqlApi({ url: '/graphql', adminToken: () => session.token() });
+  const feedStatus = createFeedStatus({
+    pill: statusEl,
+    problem: required('feed-problem'),
+    poll: (signal) => api.status(signal),
+    everyMs: FEED_STATUS_EVERY_MS,
+    onTicker: (ticker, problem) => cards.setProblem(ticker, problem),
+  });
   /** Enabled tickers by ticker, in watchlist order. */
   let stocks = new Map<string, Stock>();
   let colors = new Map<string, string>();
@@ -411,8 +420,10 @@ function main(): void {
       apply(store.mergeTicks(ticks));
       const newest = Math.max(...ticks.map((tick) => Date.parse(tick.time)).filter(Number.isFinite));
       if (Number.isFinite(newest)) showLastUpdate(newest);
+      feedStatus.tickArrived();
+      for (const tick of ticks) cards.setProblem(tick.ticker, undefined);
     },
-    onStatus: (status) => showConnectionStatus(statusEl, status),
+    onStatus: (status) => feedStatus.setConnection(status),
     onConnected(resumed) {
       retryLoadNow?.();
       if (resumed) void backfill();

@@ -65,6 +65,27 @@ export const REMOVE_FROM_WATCHLIST_MUTATION = /* GraphQL */ `
   }
 `;
 
+/** Whether prices are arriving, and the provider's reason when they are not (polled; see feed-status.ts). */
+export const STATUS_QUERY = /* GraphQL */ `
+  query Status {
+    status {
+      freshness {
+        state
+        reason
+        ageSeconds
+        lastGoodAt
+      }
+      tickers {
+        ticker
+        freshness {
+          state
+          reason
+        }
+      }
+    }
+  }
+`;
+
 /** What the provider's plan buys and whether it is answering; shown under the title. */
 export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
   query ProviderStatus {

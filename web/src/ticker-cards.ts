@@ -29,6 +29,8 @@ export interface TickerCards {
   setEditing(editing: boolean): void;
   /** Marks a card as being removed (its button disabled) or not. */
   setBusy(ticker: string, busy: boolean): void;
+  /** Says on the card why its prices are not arriving (the provider's reason), or clears it. */
+  setProblem(ticker: string, problem: string | undefined): void;
 }
 
 interface CardParts {
@@ -39,6 +41,7 @@ interface CardParts {
   range: HTMLElement;
   rangeMarker: HTMLElement;
   remove: HTMLButtonElement;
+  problem: HTMLElement;
   lastPrice: number | null;
 }
 
@@ -77,7 +80,16 @@ export function createTickerCards(
   options: TickerCardsOptions,
 ): TickerCards {
   const cards = new Map<string, CardParts>();
+  /** Kept across re-renders: a rebuilt card shows its problem before the next poll. */
+  const problems = new Map<string, string>();
   let editing = false;
+
+  function showProblem(parts: CardParts, problem: string | undefined): void {
+    parts.problem.textContent = problem ?? '';
+    parts.problem.hidden = problem === undefined;
+    parts.problem.title = problem ?? '';
+    parts.card.toggleAttribute('data-problem', problem !== undefined);
+  }
 
   function refreshOne(ticker: string): void {
     const parts = cards.get(ticker);
@@ -161,8 +173,14 @@ export function createTickerCards(
     remove.hidden = !editing;
     remove.addEventListener('click', () => options.onRemove?.(stock.ticker));
 
-    card.append(logo(stock), ident, remove, quote, range);
-    return { stock, card, price, change, range, rangeMarker, remove, lastPrice: null };
+    const problem = element('p', 'card-problem');
+    problem.dataset.testid = 'card-problem';
+    problem.setAttribute('role', 'note');
+
+    card.append(logo(stock), ident, remove, quote, range, problem);
+    const parts = { stock, card, price, change, range, rangeMarker, remove, problem, lastPrice: null };
+    showProblem(parts, problems.get(stock.ticker));
+    return parts;
   }
 
   return {
@@ -189,6 +207,12 @@ export function createTickerCards(
     setEditing(next) {
       editing = next;
       for (const parts of cards.values()) parts.remove.hidden = !next;
+    },
+    setProblem(ticker, problem) {
+      if (problem === undefined) problems.delete(ticker);
+      else problems.set(ticker, problem);
+      const parts = cards.get(ticker);
+      if (parts) showProblem(parts, problem);
     },
     setBusy(ticker, busy) {
       const parts = cards.get(ticker);

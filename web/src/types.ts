@@ -43,3 +43,17 @@ export interface Permissions {
 
 /** What the status pill shows; also the exact text the browser tests wait for. */
 export type ConnectionStatus = 'live' | 'reconnecting' | 'offline';
+
+/** The deployment's price feed as the server sees it (Query.status.freshness). */
+export interface FeedFreshness {
+  state: 'LIVE' | 'STALE' | 'PROVIDER_ERROR' | 'PENDING';
+  reason: string | null;
+  ageSeconds: number | null;
+  lastGoodAt: string | null;
+}
+
+/** Query.status: the deployment's feed and each fetched ticker's state. */
+export interface FeedStatusAnswer {
+  freshness: FeedFreshness;
+  tickers: { ticker: string; freshness: Pick<FeedFreshness, 'state' | 'reason'> }[];
+}

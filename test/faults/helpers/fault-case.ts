@@ -102,7 +102,7 @@ export async function createFaultCase(name: string, options: { privatePostgres?:
         void child.exited.then((exit) => exits.push({ role, pid: child.pid, exit }));
         return Object.assign(child, { url: role === 'worker' ? undefined : `http://127.0.0.1:${port}` });
       },
-      /** Counts what was stored against every slot seen with its second in [from, to]. */
+      /** Counts what was stored against every slot seen in [from, to]. */
       async tally(from: number, to: number): Promise<Tally> {
         await slots.poll();
         return tally({

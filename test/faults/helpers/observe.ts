@@ -221,7 +221,7 @@ export interface Tally {
   gapSlots: number;
 }
 
-/** Counts the stored rows against the slots seen in [from, to] (to the second). */
+/** Counts the stored rows against the slots seen in [from, to]. */
 export async function tally(options: {
   databaseUrl: string;
   slots: ReadonlySet<number>;
@@ -233,10 +233,9 @@ export async function tally(options: {
   symbols: readonly string[];
 }): Promise<Tally> {
   const { intervalMs, symbols } = options;
-  const second = (ms: number) => Math.floor(ms / 1000) * 1000;
-  // Whole seconds throughout: the simulated provider stamps each slot's quotes with its second.
-  const [from, to] = [second(options.from), second(options.to)];
-  const slots = [...options.slots].filter((s) => second(s) >= from && second(s) <= to).sort((a, b) => a - b);
+  // The simulated provider stamps each slot's quotes with the slot's own instant, ms included.
+  const { from, to } = options;
+  const slots = [...options.slots].filter((s) => s >= from && s <= to).sort((a, b) => a - b);
   const client = new pg.Client({ connectionString: options.databaseUrl });
   await client.connect();
   let rows: { stock_name: string; ms: string; price: string; n: string }[];
@@ -261,7 +260,7 @@ export async function tally(options: {
   for (const slot of slots) {
     let missing = 0;
     for (const symbol of symbols) {
-      const key = `${symbol}@${second(slot)}`;
+      const key = `${symbol}@${slot}`;
       expected.add(key);
       const row = stored.get(key);
       if (!row) {
@@ -269,7 +268,7 @@ export async function tally(options: {
         continue;
       }
       ticksStored++;
-      if (Number(row.price) !== simulatedPrice(options.seed, symbol, new Date(second(slot)))) wrongPrice++;
+      if (Number(row.price) !== simulatedPrice(options.seed, symbol, new Date(slot))) wrongPrice++;
     }
     if (missing > 0) {
       slotsWithoutTick++;
