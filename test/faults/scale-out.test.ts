@@ -271,14 +271,18 @@ describe('fault: scale-out under chaos', () => {
       )
     ).rows;
     await client.end();
-    const storedSeconds = new Set(rows.map((r) => Number(r.ms)));
-    const noPrimary = (ms: number) => ms >= failoverAt - INTERVAL_MS && ms <= promotedAt + INTERVAL_MS;
+    // By the second, as the tally counts: a tick's time is its slot's, which need not be a whole second.
+    const storedSeconds = new Set(rows.map((r) => Math.floor(Number(r.ms) / 1000) * 1000));
+    // Without a primary no job is made; after the promotion the clients find it within a reconnect delay,
+    // and a scheduler whose last write died with the old primary (replication is asynchronous) is put
+    // back by the workers' keeper: a few intervals.
+    const noPrimary = (ms: number) => ms >= failoverAt - INTERVAL_MS && ms <= promotedAt + 3 * INTERVAL_MS;
     let gapsWithoutPrimary = 0;
-    let gapsOtherwise = 0;
+    const gapsOtherwise: number[] = [];
     for (let ms = Math.floor(from / 1000) * 1000; ms <= to - INTERVAL_MS; ms += INTERVAL_MS) {
       if (storedSeconds.has(ms)) continue;
       if (noPrimary(ms)) gapsWithoutPrimary++;
-      else gapsOtherwise++;
+      else gapsOtherwise.push(Math.round((ms - started) / 1000));
     }
 
     // Each subscriber against every tick stored from its first tick on.
@@ -323,7 +327,7 @@ describe('fault: scale-out under chaos', () => {
         `${workerKills} worker kills (${failedStarts} restarts failed while PostgreSQL was down and were retried), api 2 killed at +${Math.round((apiKilledAt - started) / 1000)} s, ` +
         `primary at +${Math.round((failoverAt - started) / 1000)} s, PostgreSQL restarted at ` +
         `+${Math.round((postgresDownAt - started) / 1000)} s (${postgresBackAt - postgresDownAt} ms); ` +
-        `seconds without a tick: ${gapsWithoutPrimary} while no primary, ${gapsOtherwise} otherwise; ` +
+        `seconds without a tick: ${gapsWithoutPrimary} around the failover, ${gapsOtherwise.length} otherwise${gapsOtherwise.length ? ` (+${gapsOtherwise.join(' s, +')} s)` : ''}; ` +
         `subscribers on the surviving api missed ${stayed.map((o) => `${o.missed}/${o.expected}`).join(', ')}; ` +
         `moved through Caddy missed ${moved.map((o) => `${o.missed}/${o.expected} (${o.reconnects.reduce((n, r) => n + r.fromHistory, 0)} from history)`).join(', ')}`,
     });
@@ -332,7 +336,7 @@ describe('fault: scale-out under chaos', () => {
     expect(figures.lostFetched).toBe(0);
     expect(figures.duplicated).toBe(0);
     expect(figures.wrongPrice).toBe(0);
-    expect(gapsOtherwise).toBe(0);
+    expect(gapsOtherwise).toEqual([]);
     expect(moved.length).toBeGreaterThan(0);
     for (const outcome of moved) {
       expect(outcome.reconnects.reduce((n, r) => n + r.fromHistory, 0)).toBeGreaterThan(0);
