@@ -4,9 +4,12 @@ import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
 import { assessFreshness, type Freshness, staleAfterMs } from '../src/domain/freshness.ts';
+import { isMarketOpen, nextSession, previousSession } from '../src/domain/market-calendar.ts';
+import type { Bar } from '../src/domain/market-records.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
 import type { FreshnessSnapshot } from '../src/freshness-store.ts';
+import type { HistoryProgress } from '../src/history-progress.ts';
 import type { ProviderStatus } from '../src/providers/provider-status.ts';
 import { badInput, parseTickers, parseWidth, parseWindow } from './arguments.ts';
 import type { TickPubSub } from './pubsub.ts';
@@ -20,14 +23,20 @@ export interface ResolverDeps {
   ticksTopic: string;
   now(): Date;
   adminMode: AdminMode;
-  /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range). */
-  onWatchlistChanged(): Promise<void>;
+  /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range, its history). */
+  onWatchlistChanged(added?: string): Promise<void>;
   /** The freshness records of the deployment and its tickers (src/freshness-store.ts). */
   readFreshness(): Promise<FreshnessSnapshot>;
   providerName: string;
   priceIntervalMs: number;
   /** The provider's plan and circuit, as the workers keep them in Redis. */
   providerStatus?(): Promise<ProviderStatus>;
+  /** A ticker's stored provider bars (src/db/history-store.ts). */
+  priceBars?(ticker: string, from: Date, to: Date): Promise<Bar[]>;
+  /** Whether prices follow the US exchanges' sessions (MARKET_CALENDAR). */
+  followsCalendar?: boolean;
+  /** How far the backfill and gap repair have come, as the workers keep it in Redis. */
+  historyProgress?(): Promise<HistoryProgress>;
 }
 
 /**
@@ -123,6 +132,45 @@ export function createResolvers(deps: ResolverDeps) {
           stream: status.stream ? status.stream.state.toUpperCase() : 'OFF',
         };
       },
+      priceBars: async (_: unknown, args: { ticker: string; from?: Date | null; to?: Date | null }) => {
+        if (!deps.priceBars) throw new GraphQLError('provider bars are not available on this server');
+        const [ticker] = parseTickers('ticker', [args.ticker]);
+        const window = parseWindow(args.from, args.to, deps.now());
+        const bars = await deps.priceBars(ticker!, window.from, window.to);
+        return {
+          ticker,
+          intervalS: bars[0]?.intervalS ?? null,
+          times: bars.map((b) => b.start.getTime()),
+          open: bars.map((b) => b.open),
+          high: bars.map((b) => b.high),
+          low: bars.map((b) => b.low),
+          close: bars.map((b) => b.close),
+          volume: bars.map((b) => b.volume ?? null),
+        };
+      },
+      market: () => {
+        const now = deps.now();
+        const next = nextSession(now);
+        const previous = previousSession(now);
+        return {
+          open: isMarketOpen(now),
+          followsCalendar: deps.followsCalendar === true,
+          nextOpen: next ? new Date(next.openMs) : null,
+          lastClose: previous ? new Date(previous.closeMs) : null,
+        };
+      },
+      historyFill: async () => {
+        if (!deps.historyProgress) throw new GraphQLError('history progress is not available on this server');
+        const progress = await deps.historyProgress();
+        return {
+          filling: progress.filling.length > 0,
+          percent: progress.planned === 0 ? 100 : Math.floor((progress.done / progress.planned) * 100),
+          spansDone: progress.done,
+          spansPlanned: progress.planned,
+          tickers: progress.filling,
+          unavailable: progress.unavailable ?? null,
+        };
+      },
       stock: async (_: unknown, args: { ticker: string }) => {
         const [ticker] = parseTickers('ticker', [args.ticker]);
         const entries = await deps.watchlist.list();
@@ -155,7 +203,7 @@ export function createResolvers(deps: ResolverDeps) {
             throw badInput('ticker', `the watchlist already holds the maximum of ${MAX_SYMBOLS} tickers`);
           }
           await deps.watchlist.add(ticker);
-          await deps.onWatchlistChanged();
+          await deps.onWatchlistChanged(ticker);
           return (await deps.watchlist.list()).find((entry) => entry.ticker === ticker);
         }),
       removeFromWatchlist: (_: unknown, args: { ticker: string }, context: RequestContext) =>

@@ -132,6 +132,62 @@ export const typeDefs = /* GraphQL */ `
     status: DeploymentStatus!
     "The market-data provider: what its request plan buys and whether it is answering."
     providerStatus: ProviderStatus!
+    "How far the history backfill (first start, added tickers) and the gap repair have come."
+    historyFill: HistoryFill!
+    "Whether the US exchanges are in session now, and when they next open."
+    market: Market!
+    """
+    Provider bars of one ticker between from (default: 7 days before to) and to (default: now), as the
+    history jobs stored them: what a provider answered for whole intervals, kept apart from observed ticks.
+    At most 50,000 bars (the first ones of the window).
+    """
+    priceBars(ticker: String!, from: DateTime, to: DateTime): BarSeries!
+  }
+
+  """
+  A ticker's provider bars, columnar: times[i] (the bar's start, milliseconds since the Unix epoch) goes
+  with open[i], high[i], low[i], close[i] (dollars) and volume[i] (shares; null where the provider gives
+  none). Ascending by time.
+  """
+  type BarSeries {
+    ticker: String!
+    "Length of each bar in seconds (60 for minute bars); null when there are none."
+    intervalS: Int
+    times: [Float!]!
+    open: [Float!]!
+    high: [Float!]!
+    low: [Float!]!
+    close: [Float!]!
+    volume: [Float]!
+  }
+
+  """
+  The US exchanges' regular session (weekdays 9:30–16:00 New York time, less holidays and early closes).
+  When followsCalendar is true (MARKET_CALENDAR), prices are asked for only while open is true.
+  """
+  type Market {
+    open: Boolean!
+    followsCalendar: Boolean!
+    "The next session's open (after the one under way, if any)."
+    nextOpen: DateTime
+    "The close of the last session that has ended: the previous close."
+    lastClose: DateTime
+  }
+
+  """
+  The history jobs' progress: the spans (up to a day of one ticker each) planned in the current round and
+  how many are stored. A round ends when its last span is stored; then filling is false and percent 100.
+  """
+  type HistoryFill {
+    filling: Boolean!
+    "Whole percent of the round's spans stored (100 when nothing is being filled)."
+    percent: Int!
+    spansDone: Int!
+    spansPlanned: Int!
+    "Tickers with a span still to fill."
+    tickers: [String!]!
+    "Why this provider fills no history (e.g. Finnhub's candles are paid-only); null when it does."
+    unavailable: String
   }
 
   "A provider's circuit: CLOSED (asked as planned), OPEN (failing, not asked), HALF_OPEN (one probe out)."

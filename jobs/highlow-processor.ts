@@ -1,4 +1,4 @@
-import type { FiftyTwoWeekRange } from '../src/providers/provider.ts';
+import type { FiftyTwoWeekRange } from '../src/domain/market-records.ts';
 import { createRefreshProcessor, type RefreshProcessorDeps } from './refresh-processor.ts';
 
 const FIFTY_TWO_WEEKS_MS = 364 * 86_400_000;

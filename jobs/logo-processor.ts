@@ -1,4 +1,4 @@
-import type { CompanyProfile } from '../src/providers/provider.ts';
+import type { CompanyProfile } from '../src/domain/market-records.ts';
 import { createRefreshProcessor, type RefreshProcessorDeps } from './refresh-processor.ts';
 
 /**

@@ -38,6 +38,8 @@ export interface PriceJobResult {
 }
 
 export interface PriceProcessorDeps extends ProviderJobDeps {
+  /** Skip slots outside US sessions (MARKET_CALENDAR; config.market). */
+  followsCalendar?: boolean;
   ticks: TickRepository;
   publishTicks: TickPublisher;
   freshness: FreshnessStore;
@@ -151,7 +153,9 @@ async function runPriceJob(
     const slot = scheduledSlot(job);
     const { plan } = deps;
     // A daily allowance is kept for the session, when prices move (request-plan.ts).
-    if (plan?.sessionOnly && !pending && !inUsMarketSession(slot ?? deps.clock.now())) return carried;
+    // And no price is asked for while the exchanges are closed, unless MARKET_CALENDAR says otherwise.
+    const closed = !inUsMarketSession(slot ?? deps.clock.now());
+    if ((plan?.sessionOnly || deps.followsCalendar) && !pending && closed) return carried;
     const fetchable = pending ?? (await deps.watchlist.fetchableTickers(deps.provider.name));
     // Under a plan each slot sends one request, for the tickers whose turn it is.
     const symbols = plan && !pending ? tickersForSlot(plan, fetchable, slot) : fetchable;

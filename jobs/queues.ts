@@ -27,11 +27,21 @@ export const JOB_OPTIONS: JobsOptions = {
   removeOnFail: { count: 2000 },
 };
 
-export type Queues = Record<QueueName, Queue>;
+/**
+ * The three scheduled queues, and `history` (jobs/history-processor.ts): the backfill and gap repair, in a
+ * queue of their own so that a week of history being filled never stands between a price slot and its job.
+ */
+export const HISTORY_QUEUE = 'history';
+export type Queues = Record<QueueName, Queue> & { [HISTORY_QUEUE]: Queue };
 
 export function createQueues(connection: Redis, prefix: string): Queues {
-  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
-  return { prices: make('prices'), logos: make('logos'), highlow: make('highlow') };
+  const make = (name: string) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
+  return {
+    prices: make('prices'),
+    logos: make('logos'),
+    highlow: make('highlow'),
+    history: make(HISTORY_QUEUE),
+  };
 }
 
 export function intervalFor(queue: QueueName, schedule: Config['schedule']): number {

@@ -1,6 +1,7 @@
 import { type Job, type Processor, Worker } from 'bullmq';
 import type { Config } from '../src/config.ts';
 import type { Deps } from '../src/deps.ts';
+import { createHistoryProgress } from '../src/history-progress.ts';
 import { circuitBreakerKey, createRedisCircuitBreaker } from '../src/providers/circuit-breaker.ts';
 import { recordPlan } from '../src/providers/provider-status.ts';
 import { createPlannedBudget, requestBudgetKey } from '../src/providers/request-budget.ts';
@@ -13,15 +14,32 @@ import {
 import { startTradeStream } from '../src/providers/trade-stream.ts';
 import { verifyProvider } from '../src/providers/verify.ts';
 import { isRedisConnectionError } from '../src/redis/connection-errors.ts';
+import { createTickPublisher, historyFilledChannel } from '../src/tick-channel.ts';
 import { isFaultLogged } from './freshness-log.ts';
 import { createHighLowProcessor } from './highlow-processor.ts';
+import {
+  createHistoryProcessor,
+  historyPieceOfJob,
+  PLAN_JOB,
+  queueHistoryPlan,
+  REPAIR_EVERY_MS,
+  REPAIR_SCHEDULER_ID,
+  REPAIR_WINDOW_DAYS,
+} from './history-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
-import { closeQueues, createQueues, type QueueName, type Queues, upsertSchedulers } from './queues.ts';
+import {
+  closeQueues,
+  createQueues,
+  HISTORY_QUEUE,
+  type QueueName,
+  type Queues,
+  upsertSchedulers,
+} from './queues.ts';
 
 export interface RunningWorkers {
   queues: Queues;
-  workers: Record<QueueName, Worker>;
+  workers: Record<QueueName, Worker> & { [HISTORY_QUEUE]: Worker };
   /** What the request budget buys (none without a budget), and the schedule it set. */
   plan: RequestPlan | undefined;
   schedule: Config['schedule'];
@@ -78,19 +96,45 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     deps.redis,
     circuitBreakerKey(config.queuePrefix, deps.provider.name),
   );
-  const jobDeps = { ...deps, budget, breaker, plan, rateLimit };
-  const processors: Record<QueueName, Processor> = {
+  const jobDeps = {
+    ...deps,
+    budget,
+    breaker,
+    plan,
+    followsCalendar: config.market.followsCalendar,
+    rateLimit,
+  };
+  const progress = createHistoryProgress(deps.redis, config.queuePrefix);
+  const processors: Record<QueueName | typeof HISTORY_QUEUE, Processor> = {
     prices: createPriceProcessor(jobDeps),
     logos: createLogoProcessor(jobDeps),
     highlow: createHighLowProcessor(jobDeps),
+    history: createHistoryProcessor({
+      ...jobDeps,
+      progress,
+      queue: queues.history,
+      backfillDays: config.history.backfillDays,
+      stepMs: schedule.priceIntervalMs,
+      announceFilled: createTickPublisher(
+        deps.redis,
+        config.queuePrefix,
+        historyFilledChannel(config.queuePrefix),
+      ),
+    }),
+  };
+  const concurrency = {
+    prices: priceWorkerConcurrency(schedule.priceIntervalMs, config.provider.timeoutMs),
+    logos: 1,
+    highlow: 1,
+    // Two fills at once: one computes or fetches while the other's rows stream into Postgres.
+    history: 2,
   };
 
-  const makeWorker = (name: QueueName) => {
+  const makeWorker = (name: QueueName | typeof HISTORY_QUEUE) => {
     const worker = new Worker(name, processors[name], {
       connection,
       prefix: config.queuePrefix,
-      concurrency:
-        name === 'prices' ? priceWorkerConcurrency(schedule.priceIntervalMs, config.provider.timeoutMs) : 1,
+      concurrency: concurrency[name],
       // BullMQ honours a manual rate limit (queue.rateLimit + Worker.RateLimitError) only on workers that
       // have a limiter. The provider's real limit is the request budget; this one is set far above any
       // rate these queues see, so it never bites by itself.
@@ -108,6 +152,9 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     worker.on('completed', (job) => observe(job, 'completed'));
     worker.on('failed', (job, error) => {
       observe(job, 'failed');
+      // A fill that failed for good is struck off the progress, or "filling history" would never end.
+      const piece = job && historyPieceOfJob(job);
+      if (piece && job.attemptsMade >= (job.opts.attempts ?? 1)) void progress.finish(piece).catch(() => {});
       const fields = { queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error };
       // A provider fault the freshness log told when it began (jobs/freshness-log.ts) is not told again
       // on every job it fails.
@@ -126,10 +173,22 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     prices: makeWorker('prices'),
     logos: makeWorker('logos'),
     highlow: makeWorker('highlow'),
+    history: makeWorker(HISTORY_QUEUE),
   };
 
   await upsertSchedulers(queues, schedule);
   await queueMissingRefresh(deps, queues, 'at-start');
+  if (config.history.backfillDays > 0) {
+    // The backfill: at start, the whole window; then every ten minutes the last day (the gap repair).
+    await queueHistoryPlan(queues.history, {}, 'at-start');
+    await queues.history.upsertJobScheduler(
+      REPAIR_SCHEDULER_ID,
+      { every: REPAIR_EVERY_MS },
+      { name: PLAN_JOB, data: { days: REPAIR_WINDOW_DAYS } },
+    );
+  } else {
+    await queues.history.removeJobScheduler(REPAIR_SCHEDULER_ID);
+  }
 
   return {
     queues,

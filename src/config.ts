@@ -245,6 +245,8 @@ const envSchema = z.object({
   PRICE_INTERVAL_MS: integer(250, 86_400_000).default(5000),
   LOGO_INTERVAL_MS: integer(1000, 604_800_000).default(5_000_000),
   HIGHLOW_INTERVAL_MS: integer(1000, 604_800_000).default(5_000_000),
+  BACKFILL_DAYS: integer(0, 3650).default(7),
+  MARKET_CALENDAR: enumOf(['auto', 'follow', 'ignore'] as const).default('auto'),
   DATA_DIR: z.string().trim().min(1, 'a directory path').default('./.data'),
   LOG_LEVEL: enumOf(LOG_LEVELS).default('info'),
   QUEUE_PREFIX: z
@@ -353,6 +355,14 @@ export type Config = Readonly<{
   }>;
   symbols: readonly string[];
   schedule: Readonly<{ priceIntervalMs: number; logoIntervalMs: number; highlowIntervalMs: number }>;
+  /** How many days back from now the history jobs keep filled (0: no backfill and no gap repair). */
+  history: Readonly<{ backfillDays: number }>;
+  /**
+   * `followsCalendar`: prices are asked for only in US sessions (src/domain/market-calendar.ts), and the
+   * gap repair does not count closed hours as gaps. MARKET_CALENDAR=auto (the default) follows it for live
+   * providers and lets the simulated market trade around the clock; `follow` and `ignore` say so for all.
+   */
+  market: Readonly<{ followsCalendar: boolean }>;
   /** Absolute, resolved once so that every part agrees on where state lives. */
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -474,6 +484,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       priceIntervalMs: e.PRICE_INTERVAL_MS,
       logoIntervalMs: e.LOGO_INTERVAL_MS,
       highlowIntervalMs: e.HIGHLOW_INTERVAL_MS,
+    },
+    history: { backfillDays: e.BACKFILL_DAYS },
+    market: {
+      followsCalendar:
+        e.MARKET_CALENDAR === 'follow' || (e.MARKET_CALENDAR === 'auto' && e.PROVIDER !== 'simulated'),
     },
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
@@ -660,6 +675,18 @@ export const VARIABLE_HELP: Readonly<
     fallback: '5000000',
     meaning: '52-week high/low refresh interval',
     readBy: ['start', 'worker'],
+  },
+  BACKFILL_DAYS: {
+    fallback: '7',
+    meaning:
+      'days of history filled at first start and for each added ticker, kept whole by the gap repair (0 to 3650; 0 turns both off)',
+    readBy: EVERY_ROLE,
+  },
+  MARKET_CALENDAR: {
+    fallback: 'auto',
+    meaning:
+      'auto: live providers are polled only in US sessions, the simulated market trades around the clock; follow: all follow the sessions; ignore: poll at all hours',
+    readBy: EVERY_ROLE,
   },
   DATA_DIR: {
     fallback: './.data',

@@ -4,6 +4,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createDatabase, type DatabaseHandle, redactUrl } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
+import { createHistoryStore, type HistoryStore } from './db/history-store.ts';
 import { createTickRepository, type TickRepository } from './db/tick-repository.ts';
 import { withLastKnownTickers } from './db/watchlist-fallback.ts';
 import { createWatchlistRepository, type WatchlistRepository } from './db/watchlist-repository.ts';
@@ -46,6 +47,8 @@ export interface Deps {
   /** This process's Prometheus registry and the instruments the roles record into. */
   metrics: Metrics;
   ticks: TickRepository;
+  /** Where backfilled ticks go, and what the gap repair counts (src/db/history-store.ts). */
+  history: HistoryStore;
   watchlist: WatchlistRepository;
   publishTicks: TickPublisher;
   /** Per ticker and per deployment: the last good price and the last fetch's outcome (in Redis). */
@@ -128,6 +131,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     });
 
     const database = createDatabase(databaseUrl, logger);
+    const ticks = createTickRepository(database.db);
     // A query stuck on a lock (or a server that went away) must not hold a stopping process: the exit
     // closes the sockets anyway, and Postgres rolls back what was not committed.
     cleanups.push(async () => {
@@ -159,7 +163,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
           }),
       ),
       metrics,
-      ticks: createTickRepository(database.db),
+      ticks,
+      history: createHistoryStore(database, ticks),
       watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {
         redis,
         prefix: config.queuePrefix,

@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { assessFreshness, type Freshness } from './domain/freshness.ts';
 import type { FreshnessSnapshot } from './freshness-store.ts';
+import { onePerScrape } from './metrics.ts';
 
 /** Where the freshness gauges read from at scrape time. */
 export interface FreshnessMetricSources {
@@ -20,29 +21,16 @@ export interface FreshnessMetricSources {
 export function registerFreshnessMetrics(registry: Registry, sources: FreshnessMetricSources): void {
   const registers = [registry];
   // One read per scrape, shared by the four gauges (each collects on its own).
-  let pending: Promise<{ deployment: Freshness; tickers: [string, Freshness][] } | undefined> | undefined;
-  const read = () => {
-    pending ??= Promise.all([sources.snapshot(), sources.watched()])
-      .then(([snapshot, watched]) => {
-        const now = sources.now();
-        const assess = (record: Parameters<typeof assessFreshness>[0]) =>
-          assessFreshness(record, now, sources.staleAfterMs);
-        return {
-          deployment: assess(snapshot.deployment),
-          tickers: watched.map((ticker): [string, Freshness] => [
-            ticker,
-            assess(snapshot.tickers.get(ticker)),
-          ]),
-        };
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        setImmediate(() => {
-          pending = undefined;
-        });
-      });
-    return pending;
-  };
+  const read = onePerScrape(async () => {
+    const [snapshot, watched] = await Promise.all([sources.snapshot(), sources.watched()]);
+    const now = sources.now();
+    const assess = (record: Parameters<typeof assessFreshness>[0]) =>
+      assessFreshness(record, now, sources.staleAfterMs);
+    return {
+      deployment: assess(snapshot.deployment),
+      tickers: watched.map((ticker): [string, Freshness] => [ticker, assess(snapshot.tickers.get(ticker))]),
+    };
+  });
 
   new Gauge({
     name: 'stockstreamer_price_age_seconds',

@@ -28,6 +28,8 @@ export interface Metrics {
   readonly storedToPublishedSeconds: Histogram;
   /** New rows written to stock_prices. */
   readonly ticksStored: Counter;
+  /** Ticks the history jobs stored (backfill and gap repair). */
+  readonly ticksBackfilled: Counter;
   /** A `priceHistory` read, from the cache or the database. */
   readonly historyReadSeconds: Histogram;
 }
@@ -95,6 +97,11 @@ export function createMetrics(): Metrics {
       help: 'New price ticks written to stock_prices.',
       registers,
     }),
+    ticksBackfilled: new Counter({
+      name: 'stockstreamer_ticks_backfilled_total',
+      help: 'Ticks written to stock_prices by the history jobs (backfill and gap repair).',
+      registers,
+    }),
     historyReadSeconds: new Histogram({
       name: 'stockstreamer_history_read_seconds',
       help: 'priceHistory reads (M4-reduced series, from the cache or PostgreSQL).',
@@ -121,4 +128,23 @@ export function upstreamErrorKind(error: unknown): string {
       AbortError: 'aborted',
     }[name] ?? 'other'
   );
+}
+
+/**
+ * Several gauges of one scrape each collect on their own; this lets them share one read of what they
+ * draw (a Redis hash, a status): the first collect starts it, the rest of that scrape's turn reuse it, and
+ * the next scrape reads afresh. A read that fails gives undefined, and those gauges stay empty.
+ */
+export function onePerScrape<T>(read: () => Promise<T>): () => Promise<T | undefined> {
+  let pending: Promise<T | undefined> | undefined;
+  return () => {
+    pending ??= read()
+      .catch(() => undefined)
+      .finally(() => {
+        setImmediate(() => {
+          pending = undefined;
+        });
+      });
+    return pending;
+  };
 }

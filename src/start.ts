@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import { queueHistoryPlan } from '../jobs/history-processor.ts';
 import { trackInFlight } from '../jobs/in-flight.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { keepSchedulers } from '../jobs/scheduler-keeper.ts';
@@ -254,7 +255,11 @@ async function startApi(
   quietQueueErrors(queues, deps.logger);
   const api = buildApi(deps, {
     queues,
-    onWatchlistChanged: () => queueMissingRefresh(deps, queues),
+    onWatchlistChanged: async (added) => {
+      await queueMissingRefresh(deps, queues);
+      if (added && config.history.backfillDays > 0)
+        await queueHistoryPlan(queues.history, { tickers: [added] });
+    },
     webRoot: WEB_ROOT,
     metrics,
   });

@@ -9,11 +9,22 @@ export function ticksChannel(prefix: string): string {
   return `${prefix}:ticks`;
 }
 
+/**
+ * Where the history jobs say which spans they filled (the first tick of each), so every API process drops
+ * the cached columns those ticks fall into. Not the ticks channel: a backfilled hour is not news to a viewer.
+ */
+export function historyFilledChannel(prefix: string): string {
+  return `${prefix}:history-filled`;
+}
+
 export type TickPublisher = (ticks: readonly Tick[]) => Promise<void>;
 
 /** One publish per batch, not per symbol: subscribers get each fetch's ticks as one event. */
-export function createTickPublisher(redis: Redis, prefix: string): TickPublisher {
-  const channel = ticksChannel(prefix);
+export function createTickPublisher(
+  redis: Redis,
+  prefix: string,
+  channel = ticksChannel(prefix),
+): TickPublisher {
   return async (ticks) => {
     if (ticks.length > 0) await redis.publish(channel, serializeTicks(ticks));
   };

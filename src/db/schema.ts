@@ -136,3 +136,33 @@ export const deploymentIdentity = pgTable(
   },
   (table) => [check('deployment_identity_one_row', sql`${table.singleton}`)],
 );
+
+/**
+ * Provider bars, kept apart from observed ticks: what a history endpoint answered for a whole interval
+ * (a minute, usually) of a ticker, with its open, high, low, close and, where the provider says, volume.
+ * Filled by the history jobs (jobs/history-processor.ts) for providers whose past comes as bars; the
+ * simulated market's past is exact ticks and goes to stock_prices instead. Idempotent: PK (ticker, start,
+ * interval), written with ON CONFLICT DO NOTHING.
+ */
+export const stockBars = pgTable(
+  'stock_bars',
+  {
+    stockName: text('stock_name').notNull(),
+    start: timestamp('start', { withTimezone: true, mode: 'date' }).notNull(),
+    intervalS: integer('interval_s').notNull(),
+    open: numeric('open', { mode: 'number' }).notNull(),
+    high: numeric('high', { mode: 'number' }).notNull(),
+    low: numeric('low', { mode: 'number' }).notNull(),
+    close: numeric('close', { mode: 'number' }).notNull(),
+    volume: bigint('volume', { mode: 'number' }),
+    /** The PROVIDER that answered it. */
+    provider: text('provider').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.stockName, table.start, table.intervalS] }),
+    check(
+      'stock_bars_prices_in_range',
+      sql`${table.low} > 0 AND ${table.high} <= ${sql.raw(String(MAX_PRICE))} AND ${table.low} <= ${table.high}`,
+    ),
+  ],
+);

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { decodeImageDataUri, type LogoImage } from '../domain/image-data-uri.ts';
-import type { CompanyProfile, FiftyTwoWeekRange } from '../providers/provider.ts';
+import type { CompanyProfile, FiftyTwoWeekRange } from '../domain/market-records.ts';
 import type { Database } from './client.ts';
 import { stockHighLow, stockImageUrls, symbols } from './schema.ts';
 

@@ -1,18 +1,16 @@
 import { z } from 'zod';
+import type { CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import { monogramPath } from '../domain/monogram.ts';
 import { fanOut } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
 import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import {
-  type CompanyProfile,
   type FetchOptions,
-  type FiftyTwoWeekRange,
   type MarketDataProvider,
   MissingDataError,
   ProviderAuthError,
   ProviderError,
   ProviderRateLimitedError,
-  type Quote,
   UnknownSymbolError,
 } from './provider.ts';
 import { checkedRange, decimalString, parseShape, priceString, wholeSecond } from './validate.ts';

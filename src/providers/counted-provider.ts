@@ -35,5 +35,8 @@ export function countFailures(
     getQuotes: counted('quotes', (s, o) => provider.getQuotes(s, o)),
     getProfiles: counted('profiles', (s, o) => provider.getProfiles(s, o)),
     getFiftyTwoWeekRanges: counted('ranges', (s, o) => provider.getFiftyTwoWeekRanges(s, o)),
+    ...(provider.getHistory ? { getHistory: provider.getHistory.bind(provider) } : {}),
+    ...(provider.historyKind ? { historyKind: provider.historyKind } : {}),
+    ...(provider.historyUnavailable ? { historyUnavailable: provider.historyUnavailable } : {}),
   };
 }

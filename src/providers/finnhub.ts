@@ -1,16 +1,10 @@
 import { z } from 'zod';
+import type { CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import { fanOut } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
 import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import { createLogoDownload } from './logo-image.ts';
-import {
-  type CompanyProfile,
-  type FiftyTwoWeekRange,
-  type MarketDataProvider,
-  MissingDataError,
-  type Quote,
-  UnknownSymbolError,
-} from './provider.ts';
+import { type MarketDataProvider, MissingDataError, UnknownSymbolError } from './provider.ts';
 import { checkedRange, parseShape, price, tradeTime, unixSeconds } from './validate.ts';
 
 const NAME = 'finnhub';
@@ -34,6 +28,9 @@ export function createFinnhubProvider(options: LiveProviderOptions): MarketDataP
   return {
     name: NAME,
     priceBatching: 'per-symbol',
+    // Finnhub's candles (/stock/candle) answer "You don't have access to this resource." on the free plan.
+    historyUnavailable:
+      'Finnhub serves price history (/stock/candle) on paid plans only: no history is filled, the chart starts at the first live price',
     async getQuotes(symbols, fetchOptions = {}) {
       // With the trade stream connected, its latest trades are the prices: no request spent (a ticker that
       // has not traded since it connected has no new price, as on REST). While it is down, REST.

@@ -1,16 +1,15 @@
 import { z } from 'zod';
+import type { Bar, CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
+import { checkedBars } from './bars.ts';
 import { fanOut, inBatches } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
 import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import { createLogoDownload } from './logo-image.ts';
 import {
   type BatchResult,
-  type CompanyProfile,
-  type FiftyTwoWeekRange,
   InvalidProviderResponseError,
   type MarketDataProvider,
   MissingDataError,
-  type Quote,
   UnknownSymbolError,
 } from './provider.ts';
 import { checkedRange, parseShape, price, tradeTime } from './validate.ts';
@@ -77,6 +76,19 @@ export function createPolygonProvider(options: LiveProviderOptions): MarketDataP
         );
         return parsePolygonAggregates(http, symbol, status, body);
       });
+    },
+    historyKind: 'bars',
+    // Minute aggregates, `from` and `to` in epoch milliseconds (the endpoint takes them as well as dates);
+    // a day of minutes is ~960 bars with extended hours, far under the 50,000 limit.
+    async getHistory(symbol, span, fetchOptions = {}) {
+      const endpoint = '/v2/aggs/ticker/range/1/minute';
+      const { status, body } = await http.getJson(
+        `/v2/aggs/ticker/${encodeURIComponent(symbol)}/range/1/minute/${span.from.getTime()}/${span.to.getTime() - 1}`,
+        { adjusted: 'true', sort: 'asc', limit: '50000' },
+        { ...fetchOptions, isUnknownSymbol: isPolygonNotFound },
+        endpoint,
+      );
+      return { bars: parsePolygonMinuteAggregates(http, symbol, status, body, span) };
     },
   };
 }
@@ -165,6 +177,49 @@ const aggregatesShape = z.object({
   resultsCount: z.number().optional(),
   results: z.array(z.object({ h: price, l: price })).optional(),
 });
+
+const minuteAggregatesShape = z.object({
+  results: z
+    .array(
+      z.object({
+        t: z.number().int().positive(),
+        o: price,
+        h: price,
+        l: price,
+        c: price,
+        v: z.number().nonnegative().optional(),
+      }),
+    )
+    .nullish(),
+});
+
+/** Minute aggregates inside the span; no `results` (no trades, or before the plan's history) is no bars. */
+export function parsePolygonMinuteAggregates(
+  http: ProviderHttp,
+  symbol: string,
+  status: number,
+  body: unknown,
+  span: { from: Date; to: Date },
+): Bar[] {
+  const endpoint = '/v2/aggs/ticker/range/1/minute';
+  if (status === 404) throw new UnknownSymbolError(NAME, symbol, `${endpoint} answered 404`);
+  if (status !== 200) {
+    throw new InvalidProviderResponseError(
+      NAME,
+      `${endpoint} answered HTTP ${status}: ${http.excerpt(JSON.stringify(body))}`,
+    );
+  }
+  const { results } = parseShape(http, endpoint, minuteAggregatesShape, body);
+  const answered = (results ?? []).map((r) => ({
+    startMs: r.t,
+    open: r.o,
+    high: r.h,
+    low: r.l,
+    close: r.c,
+    volume: r.v === undefined ? undefined : Math.round(r.v),
+  }));
+  return checkedBars(http, NAME, endpoint, symbol, answered, span);
+}
 
 export function parsePolygonAggregates(
   http: ProviderHttp,

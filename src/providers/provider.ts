@@ -1,3 +1,4 @@
+import type { Bar, CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { PriceBatching } from './request-plan.ts';
 
@@ -6,30 +7,6 @@ import type { PriceBatching } from './request-plan.ts';
  * provider with batch endpoints answers many symbols in one call and the others fan out with bounded
  * concurrency inside their own file. Every call takes an AbortSignal so the caller owns the timeout.
  */
-
-/** One price observation. `time` is the provider's own trade time where it has one. */
-export interface Quote {
-  symbol: string;
-  price: number;
-  time: Date;
-}
-
-export interface CompanyProfile {
-  symbol: string;
-  name: string;
-  /**
-   * The logo as stored: the image itself as a `data:` URI (live providers download it, see logo-image.ts;
-   * the app serves it from its own origin at /logos/{TICKER}), or a path on this server (the monogram at
-   * /logos/AAPL.svg, when the provider has no logo or it could not be used).
-   */
-  logoUrl: string;
-}
-
-export interface FiftyTwoWeekRange {
-  symbol: string;
-  high: number;
-  low: number;
-}
 
 /**
  * What a batch call returns: the symbols that worked and, separately, the ones that failed with why. One
@@ -88,6 +65,20 @@ export interface RequestBudget {
   take(weight: number, lane?: BudgetLane): Promise<number>;
 }
 
+/** A span of history to fetch: [from, to), and the price interval a live job stores ticks at. */
+export interface HistorySpan {
+  from: Date;
+  to: Date;
+  stepMs: number;
+}
+
+/**
+ * What a history endpoint answers for one symbol: observed ticks (the simulation computes its own past
+ * exactly, on the slots a price job would have used) or provider bars (open, high, low, close, volume),
+ * which are stored apart from observations.
+ */
+export type HistoryAnswer = { ticks: Quote[] } | { bars: Bar[] };
+
 export interface MarketDataProvider {
   /** The `PROVIDER` name, shown in logs and at start. */
   readonly name: string;
@@ -99,6 +90,12 @@ export interface MarketDataProvider {
     symbols: readonly string[],
     options?: FetchOptions,
   ): Promise<BatchResult<FiftyTwoWeekRange>>;
+  /** Past prices of one symbol; absent where the provider (or its free plan) serves none. */
+  getHistory?(symbol: string, span: HistorySpan, options?: FetchOptions): Promise<HistoryAnswer>;
+  /** What getHistory answers: exact ticks (the simulation) or bars, which the gap repair counts apart. */
+  readonly historyKind?: 'ticks' | 'bars';
+  /** Why this provider fills no history, said in GraphQL and the log (e.g. Finnhub's candles are paid-only). */
+  readonly historyUnavailable?: string;
 }
 
 /** Base of every provider fault, naming the provider so a log line says where it came from. */

@@ -13,6 +13,7 @@
  */
 
 import { type Config, LIVE_PROVIDERS } from '../config.ts';
+import { isMarketOpen } from '../domain/market-calendar.ts';
 
 /** How a provider asks for prices: one request per ticker, one request whose cost is one credit per ticker,
  * or one request for the whole watchlist at the cost of one. */
@@ -198,21 +199,10 @@ export function duration(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1).replace(/\.0$/, '')} h`;
 }
 
-const NEW_YORK = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/New_York',
-  weekday: 'short',
-  hour: 'numeric',
-  minute: 'numeric',
-  hourCycle: 'h23',
-});
-
 /**
- * Whether `at` falls in the US regular session, Monday to Friday 9:30–16:00 New York time (exchange
- * holidays are not known here: on one, a daily plan spends its day on unchanged prices).
+ * Whether `at` falls in a regular US session (src/domain/market-calendar.ts: weekdays 9:30–16:00 New York
+ * time, less the exchanges' holidays and early closes).
  */
 export function inUsMarketSession(at: Date): boolean {
-  const parts = Object.fromEntries(NEW_YORK.formatToParts(at).map((p) => [p.type, p.value]));
-  if (parts.weekday === 'Sat' || parts.weekday === 'Sun') return false;
-  const minutes = Number(parts.hour) * 60 + Number(parts.minute);
-  return minutes >= 9 * 60 + 30 && minutes < 16 * 60;
+  return isMarketOpen(at);
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { slotTimes } from '../domain/history-gaps.ts';
 import { monogramPath } from '../domain/monogram.ts';
 import {
   simulatedCompany,
@@ -56,6 +57,17 @@ export function createSimulatedProvider(options: { seed: string; clock: Clock })
         name: simulatedCompany(symbol).name,
         logoUrl: monogramPath(symbol),
       }));
+    },
+    // The simulation's past is exact: the prices a price job would have observed on each slot of the span.
+    async getHistory(symbol, span, fetchOptions) {
+      fetchOptions?.signal?.throwIfAborted();
+      const slots = slotTimes({ startMs: span.from.getTime(), endMs: span.to.getTime() }, span.stepMs);
+      return {
+        ticks: slots.map((ms) => {
+          const time = new Date(Math.floor(ms / 1000) * 1000);
+          return { symbol, price: priceOf(symbol, time), time };
+        }),
+      };
     },
     getFiftyTwoWeekRanges(symbols, fetchOptions) {
       const time = now();

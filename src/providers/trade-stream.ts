@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
-import type { Quote } from './provider.ts';
+import type { Quote } from '../domain/market-records.ts';
 import { price } from './validate.ts';
 
 /**

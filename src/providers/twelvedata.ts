@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { Bar } from '../domain/market-records.ts';
 import { monogramPath } from '../domain/monogram.ts';
+import { checkedBars } from './bars.ts';
 import { fanOut, inBatches } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
 import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
@@ -128,7 +130,75 @@ export function createTwelveDataProvider(options: LiveProviderOptions): MarketDa
         return checkedRange(http, '/quote', symbol, range.high, range.low, item);
       });
     },
+    historyKind: 'bars',
+    // Minute bars from `/time_series` (interval=1min), times asked and answered in UTC; a day of a
+    // session is 390 bars, under the 5,000 one answer holds. One credit per request.
+    async getHistory(symbol, span, fetchOptions = {}) {
+      const utc = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
+      const { body } = await http.getJson(
+        '/time_series',
+        {
+          symbol,
+          interval: '1min',
+          start_date: utc(span.from),
+          end_date: utc(span.to),
+          timezone: 'UTC',
+          order: 'asc',
+          outputsize: '5000',
+        },
+        fetchOptions,
+      );
+      return { bars: parseTwelveDataTimeSeries(http, symbol, body, span, now().getTime()) };
+    },
   };
+}
+
+const timeSeriesShape = z.object({
+  values: z
+    .array(
+      z.object({
+        datetime: z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'a UTC "YYYY-MM-DD HH:MM:SS"'),
+        open: priceString,
+        high: priceString,
+        low: priceString,
+        close: priceString,
+        volume: decimalString.optional(),
+      }),
+    )
+    .optional(),
+});
+
+/**
+ * The minute bars of a `/time_series` answer inside the span. Twelve Data says "no data" for a span
+ * without trades as an error with code 400: that is no bars, not an unknown symbol (the quote knew it).
+ */
+export function parseTwelveDataTimeSeries(
+  http: ProviderHttp,
+  symbol: string,
+  body: unknown,
+  span: { from: Date; to: Date },
+  nowMs: number,
+): Bar[] {
+  const endpoint = '/time_series';
+  const answer = body as { status?: string; message?: string };
+  if (answer?.status === 'error' && /no data is available/i.test(answer.message ?? '')) return [];
+  throwIfError(http, endpoint, body, nowMs, symbol);
+  const { values } = parseShape(http, endpoint, timeSeriesShape, body);
+  return checkedBars(
+    http,
+    NAME,
+    endpoint,
+    symbol,
+    (values ?? []).map((v) => ({
+      startMs: Date.parse(`${v.datetime.replace(' ', 'T')}Z`),
+      open: v.open,
+      high: v.high,
+      low: v.low,
+      close: v.close,
+      volume: v.volume === undefined ? undefined : Math.round(v.volume),
+    })),
+    span,
+  );
 }
 
 const errorShape = z.object({

@@ -1,16 +1,15 @@
 import { z } from 'zod';
+import type { Bar, CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import { monogramPath } from '../domain/monogram.ts';
+import { type AnsweredBar, checkedBars } from './bars.ts';
 import { fanOut } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
 import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import {
-  type CompanyProfile,
   type FetchOptions,
-  type FiftyTwoWeekRange,
   InvalidProviderResponseError,
   type MarketDataProvider,
   MissingDataError,
-  type Quote,
   UnknownSymbolError,
 } from './provider.ts';
 import { checkedRange, parseShape, price, tradeTime, unixSeconds } from './validate.ts';
@@ -60,6 +59,28 @@ export function createYahooProvider(options: LiveProviderOptions): MarketDataPro
         yahooRange(http, symbol, await chart(symbol, '1y', fetchOptions)),
       );
     },
+    historyKind: 'bars',
+    // Minute bars of the regular session (interval=1m, period1/period2 in Unix seconds). Yahoo keeps
+    // minute bars for about 30 days and answers at most 7 days of them per request; the history jobs ask
+    // a day at a time, and a span older than that gets no bars (the chart shows it as a gap).
+    async getHistory(symbol, span, fetchOptions = {}) {
+      if (span.from.getTime() < options.clock.now().getTime() - YAHOO_MINUTE_BARS_DAYS * 86_400_000) {
+        return { bars: [] };
+      }
+      const { status, body } = await http.getJson(
+        `/v8/finance/chart/${encodeURIComponent(symbol)}`,
+        {
+          interval: '1m',
+          period1: String(Math.floor(span.from.getTime() / 1000)),
+          period2: String(Math.floor(span.to.getTime() / 1000)),
+          includePrePost: 'false',
+        },
+        { ...fetchOptions, isUnknownSymbol: isYahooNotFound },
+        '/v8/finance/chart',
+      );
+      parseYahooChart(http, symbol, status, body);
+      return { bars: parseYahooMinuteBars(http, symbol, body, span.from, span.to) };
+    },
   };
 }
 
@@ -95,6 +116,50 @@ const resultShape = z.object({
     })
     .optional(),
 });
+
+/** How far back Yahoo serves minute bars. */
+const YAHOO_MINUTE_BARS_DAYS = 29;
+
+const minuteBarsShape = z.object({
+  chart: z.object({
+    result: z.tuple([
+      z.object({
+        timestamp: z.array(unixSeconds).optional(),
+        indicators: z.object({
+          quote: z.tuple([
+            z.object({
+              open: z.array(price.nullable()),
+              high: z.array(price.nullable()),
+              low: z.array(price.nullable()),
+              close: z.array(price.nullable()),
+              volume: z.array(z.number().int().nonnegative().nullable()).optional(),
+            }),
+          ]),
+        }),
+      }),
+    ]),
+  }),
+});
+
+/** The minute bars of a chart answer inside [from, to). A minute without trades (nulls) has no bar. */
+export function parseYahooMinuteBars(
+  http: ProviderHttp,
+  symbol: string,
+  body: unknown,
+  from: Date,
+  to: Date,
+): Bar[] {
+  const endpoint = '/v8/finance/chart';
+  const result = parseShape(http, endpoint, minuteBarsShape, body).chart.result[0];
+  const q = result.indicators.quote[0];
+  const answered: AnsweredBar[] = [];
+  for (const [i, seconds] of (result.timestamp ?? []).entries()) {
+    const [open, high, low, close] = [q.open[i], q.high[i], q.low[i], q.close[i]];
+    if (open == null || high == null || low == null || close == null) continue;
+    answered.push({ startMs: seconds * 1000, open, high, low, close, volume: q.volume?.[i] });
+  }
+  return checkedBars(http, NAME, endpoint, symbol, answered, { from, to });
+}
 
 /** Yahoo's own "no such symbol": `chart.error.code` "Not Found". Any other 404 is a wrong path or base URL. */
 export function isYahooNotFound(body: unknown): boolean {

@@ -13,8 +13,9 @@ import type { AdminMode } from '../domain/admin.ts';
 import { assessFreshness, staleAfterMs } from '../domain/freshness.ts';
 import { parseTicks, serializeTicks, type Tick } from '../domain/tick.ts';
 import { registerFreshnessMetrics } from '../freshness-metrics.ts';
+import { createHistoryProgress } from '../history-progress.ts';
 import { createProviderStatusReader } from '../providers/provider-status.ts';
-import { ticksChannel } from '../tick-channel.ts';
+import { historyFilledChannel, ticksChannel } from '../tick-channel.ts';
 import { createAdmission, isLoopbackAddress } from './admission.ts';
 import { registerApiMetrics } from './api-metrics.ts';
 import { buildApp } from './app.ts';
@@ -32,8 +33,8 @@ import { createUpgradeHandler } from './websocket-upgrade.ts';
 export interface ApiParts {
   /** The BullMQ queues, by name: shown in Bull Board, counted in /metrics. */
   queues: Readonly<Record<string, Queue>>;
-  /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range). */
-  onWatchlistChanged(): Promise<void>;
+  /** Asks the workers to fetch what a newly watched ticker lacks (logo, 52-week range, its history). */
+  onWatchlistChanged(added?: string): Promise<void>;
   /** The built chart page (dist/web). */
   webRoot: string;
   /**
@@ -95,6 +96,13 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   const history = createHistoryCache(deps.ticks, { now: () => deps.clock.now().getTime() });
   const heard = { latest: undefined as Date | undefined };
   void forgetStoredTicks(pubSub.subscribe(ticksTopic), history, heard, logger);
+  // Backfilled history (older ticks) tells the cache what to forget; it is not the live feed.
+  void forgetStoredTicks(
+    pubSub.subscribe(historyFilledChannel(config.queuePrefix)),
+    history,
+    { latest: undefined },
+    logger,
+  );
   // Ticks published while the subscription was down were never heard: cached history may lack them, and
   // open streams would miss them. Once it is back, what was stored after the last tick heard is read from
   // PostgreSQL and handed to this process's streams (a tick also heard live then arrives twice: delivery is
@@ -140,6 +148,9 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     providerName: deps.provider.name,
     priceIntervalMs: config.schedule.priceIntervalMs,
     providerStatus,
+    historyProgress: createHistoryProgress(deps.redis, config.queuePrefix).read,
+    followsCalendar: config.market.followsCalendar,
+    priceBars: (ticker: string, from: Date, to: Date) => deps.history.bars(ticker, from, to),
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(

@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { onePerScrape } from '../metrics.ts';
 import type { ProviderStatus } from '../providers/provider-status.ts';
 
 const CIRCUIT_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
@@ -10,17 +11,7 @@ const CIRCUIT_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 export function registerProviderMetrics(registry: Registry, status: () => Promise<ProviderStatus>): void {
   const registers = [registry];
   // One read serves both gauges of a scrape.
-  let pending: Promise<ProviderStatus | undefined> | undefined;
-  const read = () => {
-    pending ??= status()
-      .catch(() => undefined)
-      .finally(() => {
-        setImmediate(() => {
-          pending = undefined;
-        });
-      });
-    return pending;
-  };
+  const read = onePerScrape(status);
   new Gauge({
     name: 'stockstreamer_provider_circuit',
     help: 'The provider circuit breaker: 0 closed, 1 half-open (probing), 2 open (not asked).',

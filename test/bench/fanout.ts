@@ -1,7 +1,6 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { scheduledSlot } from '../../jobs/queues.ts';
@@ -9,6 +8,7 @@ import { createDatabase } from '../../src/db/client.ts';
 import { createTickRepository } from '../../src/db/tick-repository.ts';
 import { serializeTicks } from '../../src/domain/tick.ts';
 import { ticksChannel } from '../../src/tick-channel.ts';
+import { freePort } from '../helpers/ports.ts';
 import {
   createTestDatabase,
   removeRedisPrefix,
@@ -119,16 +119,6 @@ async function waitForHealth(url: string) {
 async function subscribedCount(redis: Redis, channel: string): Promise<number> {
   const [, count] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
   return Number(count);
-}
-
-/** A loopback port nothing listens on now (the OS picks it), so a run never collides with other work. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 /** A role of the real app in its own process, as deployed, on the bench's database and prefix. */

@@ -8,6 +8,7 @@
  *   npm run bench -- --write      also rewrite the table in docs/BENCHMARKS.md
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { backfillBench } from './backfill.ts';
 import { fanoutBench, fanoutTenThousandBench, slotToEventBench } from './fanout.ts';
 import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
 import { historyReadBench } from './history-read.ts';
@@ -15,6 +16,7 @@ import { ingestBench } from './ingest.ts';
 import { schedulerBench } from './scheduler.ts';
 
 const BENCHES: Bench[] = [
+  backfillBench,
   fanoutBench,
   fanoutTenThousandBench,
   ingestBench,

@@ -1,13 +1,13 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { SCHEDULER_IDS } from '../../jobs/queues.ts';
+import { freePort } from '../helpers/ports.ts';
 import { createTestDatabase, uniqueName } from '../helpers/services.ts';
 import { type Bench, type BenchRow, median, ms, percentile } from './harness.ts';
 import type { SlotRun, WorkerMessage, WorkerOptions } from './scheduler-worker.ts';
@@ -79,18 +79,6 @@ export async function shippedHz(): Promise<number> {
   const hz = /^hz\s+(\d+)/m.exec(conf)?.[1];
   if (!hz) throw new Error('ops/redis/stockstreamer.conf sets no hz');
   return Number(hz);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A throw-away redis-server on loopback, without persistence, at the given hz. */

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { isMarketOpen } from '../../src/domain/market-calendar.ts';
 
 /**
  * A local stand-in for the five market-data providers: one node:http server on 127.0.0.1 and a free port,
@@ -316,6 +317,35 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
           body.url = `${baseUrl}/twelvedata/logo/${one.toLowerCase()}.com`;
           return { status: 200, body };
         }
+        if (localPath === '/time_series') {
+          if (!listing) return { status: 200, body: twelveDataNotFound(one), unknown: true };
+          const utcMs = (text: string | undefined) => Date.parse(`${(text ?? '').replace(' ', 'T')}Z`);
+          const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+          const values = sessionMinuteBars(listing, utcMs(query.start_date), utcMs(query.end_date))
+            .filter((bar) => bar.traded)
+            .map(({ t, o, h, l, c, v }) => ({
+              datetime: iso(t),
+              open: o.toFixed(5),
+              high: h.toFixed(5),
+              low: l.toFixed(5),
+              close: c.toFixed(5),
+              volume: String(v),
+            }));
+          return {
+            status: 200,
+            body: {
+              meta: {
+                symbol: one,
+                interval: '1min',
+                currency: 'USD',
+                exchange_timezone: 'UTC',
+                type: 'Common Stock',
+              },
+              values,
+              status: 'ok',
+            },
+          };
+        }
         if (localPath.startsWith('/logo/')) {
           if (!listing) return { status: 404, raw: 'Not Found', contentType: 'text/plain' };
           return {
@@ -355,6 +385,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       case 'yahoo': {
         if (!localPath.startsWith('/v8/finance/chart/')) break;
         if (!listing) return { status: 404, body: fixture('yahoo/chart-not-found.json'), unknown: true };
+        if (query.interval === '1m') {
+          return {
+            status: 200,
+            body: yahooMinuteBars(one, listing, Number(query.period1), Number(query.period2)),
+          };
+        }
         return { status: 200, body: yahooChart(one, listing, query.range ?? '1d') };
       }
       case 'polygon': {
@@ -388,6 +424,23 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
             return {
               status: 200,
               body: { ticker: one, queryCount: 0, resultsCount: 0, adjusted: true, status: 'OK' },
+            };
+          }
+          const minutes = localPath.match(/\/range\/1\/minute\/(\d+)\/(\d+)$/);
+          if (minutes) {
+            const results = sessionMinuteBars(listing, Number(minutes[1]), Number(minutes[2]) + 1)
+              .filter((bar) => bar.traded)
+              .map(({ t, o, h, l, c, v }) => ({ t, o, h, l, c, v, vw: o, n: 10 }));
+            return {
+              status: 200,
+              body: {
+                ticker: one,
+                adjusted: true,
+                queryCount: results.length,
+                resultsCount: results.length,
+                status: 'OK',
+                results,
+              },
             };
           }
           return { status: 200, body: polygonAggregates(one, listing) };
@@ -425,6 +478,24 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   function twelveDataNotFound(symbol: string) {
     const body = clone(fixture('twelvedata/error-404.json')) as Record<string, unknown>;
     body.message = `**symbol** not found: ${symbol}. Please specify it correctly according to API Documentation.`;
+    return body;
+  }
+
+  /** The chart answer for interval=1m in the fixture's shape: see {@link sessionMinuteBars}. */
+  function yahooMinuteBars(symbol: string, listing: Listing, period1: number, period2: number) {
+    const body = yahooChart(symbol, listing, '1d');
+    const result = body.chart.result[0]!;
+    result.meta.dataGranularity = '1m';
+    const bars = sessionMinuteBars(listing, period1 * 1000, period2 * 1000);
+    result.timestamp = bars.map((bar) => bar.t / 1000);
+    const column = (key: 'o' | 'h' | 'l' | 'c' | 'v') => bars.map((bar) => (bar.traded ? bar[key] : null));
+    result.indicators.quote[0] = {
+      open: column('o'),
+      high: column('h'),
+      low: column('l'),
+      close: column('c'),
+      volume: column('v'),
+    } as Record<string, number[]>;
     return body;
   }
 
@@ -753,4 +824,19 @@ function send(
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
+}
+
+/**
+ * One minute bar per minute of the regular session in [fromMs, toMs), around the listing's price. The
+ * session's second minute had no trades: Yahoo answers it as nulls, Polygon leaves it out.
+ */
+function sessionMinuteBars(listing: Listing, fromMs: number, toMs: number) {
+  const bars: { t: number; o: number; h: number; l: number; c: number; v: number; traded: boolean }[] = [];
+  for (let t = Math.ceil(fromMs / 60_000) * 60_000; t < toMs; t += 60_000) {
+    if (!isMarketOpen(new Date(t))) continue;
+    const traded = !(isMarketOpen(new Date(t - 60_000)) && !isMarketOpen(new Date(t - 120_000)));
+    const o = Math.round((listing.price + ((t / 60_000) % 7) / 100) * 100) / 100;
+    bars.push({ t, o, h: o + 0.05, l: o - 0.05, c: o + 0.01, v: 1000 + ((t / 60_000) % 13), traded });
+  }
+  return bars;
 }

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort as deadPort } from '../helpers/ports.ts';
 import { createTestDatabase, uniqueName } from '../helpers/services.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,17 +29,6 @@ function run(command: string, args: string[], env: Record<string, string> = {}) 
 
 const cli = (args: string[], env?: Record<string, string>) =>
   run(process.execPath, ['bin/stockstreamer.js', ...args], env);
-
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
 
 describe('the CLI', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,15 +8,8 @@ import { createAdmission } from '../../src/server/admission.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { createClientLimits } from '../../src/server/client-limits.ts';
 import { createHealthCheck } from '../../src/server/health.ts';
+import { freePort } from '../helpers/ports.ts';
 import { createTestDatabase, silentLogger } from '../helpers/services.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 /** A private redis-server, so this test can stop it without touching the machine's shared one. */
 async function startRedis(port: number): Promise<ChildProcess> {

@@ -1,9 +1,9 @@
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { type Running, startRole } from '../../src/start.ts';
+import { freePort } from '../helpers/ports.ts';
 import {
   createTestDatabase,
   removeRedisPrefix,
@@ -15,16 +15,6 @@ import {
 const BIN = fileURLToPath(new URL('../../bin/stockstreamer.js', import.meta.url));
 const INTERVAL_MS = 1000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
 const BUSY_MS = 5000;
 
 /** Holds this thread, and so the event loop of the API running in this process, for `ms`. */

@@ -8,21 +8,10 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisUnavailableError, type ResolvedRedis, resolveRedis } from '../../src/redis/local-redis.ts';
+import { freePort as deadPort } from '../helpers/ports.ts';
 
 const MODULE = fileURLToPath(new URL('../../src/redis/local-redis.ts', import.meta.url));
 const logger = pino({ level: 'silent' });
-
-/** A port nothing listens on: bound by the OS for us, then released. */
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
 
 async function withClient<T>(url: string, run: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

@@ -29,6 +29,7 @@ describe('migrations', () => {
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
         'deployment_identity',
+        'stock_bars',
         'stock_highlow',
         'stock_image_urls',
         'stock_prices',
@@ -44,6 +45,7 @@ describe('migrations', () => {
         group by tc.table_name order by 1`);
       expect(keys.rows).toEqual([
         { table_name: 'deployment_identity', columns: 'singleton' },
+        { table_name: 'stock_bars', columns: 'stock_name,start,interval_s' },
         { table_name: 'stock_highlow', columns: 'stock_name' },
         { table_name: 'stock_image_urls', columns: 'stock_name' },
         { table_name: 'stock_prices', columns: 'stock_name,time' },

@@ -209,10 +209,10 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     }
   });
 
-  it('shows the three queues in Bull Board', async () => {
+  it('shows the four queues in Bull Board (history: backfill and gap repair)', async () => {
     const response = await fetch(`${app.url}/admin/queues/api/queues`);
     const body = (await response.json()) as { queues: { name: string }[] };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(['highlow', 'logos', 'prices']);
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['highlow', 'history', 'logos', 'prices']);
     const page = await fetch(`${app.url}/admin/queues`);
     expect(await page.text()).not.toContain('fonts.googleapis.com');
   });

@@ -1,6 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +14,7 @@ import { createDatabase } from '../../src/db/client.ts';
 import { withLastKnownTickers } from '../../src/db/watchlist-fallback.ts';
 import { createWatchlistRepository } from '../../src/db/watchlist-repository.ts';
 import { warnIfRedisMayEvict } from '../../src/redis/eviction-policy.ts';
+import { freePort } from '../helpers/ports.ts';
 import { createTestDatabase, removeRedisPrefix, TEST_REDIS_URL, uniqueName } from '../helpers/services.ts';
 
 /** A pino logger whose lines land in an array, to assert what an operator would read. */
@@ -23,14 +22,6 @@ function capturingLogger() {
   const lines: { level: number; msg: string }[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
   return { logger, lines, warnings: () => lines.filter((l) => l.level === 40).map((l) => l.msg) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('Redis eviction policy at start', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  describeClosedMarket,
   escapeHtml,
   formatAxisDollars,
   formatAxisPercent,
@@ -108,5 +109,23 @@ describe('escapeHtml', () => {
     expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe(
       '&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;',
     );
+  });
+});
+
+describe('describeClosedMarket', () => {
+  it.each([
+    [
+      '2026-12-04T21:00:00.000Z',
+      '2026-12-07T14:30:00.000Z',
+      'market closed · last close Fri 16:00 ET · opens Mon 09:30 ET',
+    ],
+    [
+      '2026-12-24T18:00:00.000Z',
+      '2026-12-28T14:30:00.000Z',
+      'market closed · last close Thu 13:00 ET · opens Mon 09:30 ET',
+    ],
+    [null, null, 'market closed'],
+  ])('%s, %s → %s', (lastClose, nextOpen, expected) => {
+    expect(describeClosedMarket(lastClose, nextOpen)).toBe(expected);
   });
 });

@@ -134,3 +134,25 @@ const HTML_ESCAPES: Record<string, string> = {
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
+
+const EXCHANGE_TIME = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  weekday: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** An instant as the exchanges' own clock shows it: "Mon 09:30 ET". */
+export function formatExchangeTime(iso: string): string {
+  return `${EXCHANGE_TIME.format(new Date(iso)).replace(',', '')} ET`;
+}
+
+/** The provider line while the US exchanges are closed: "market closed · last close Fri 16:00 ET · opens Mon 09:30 ET". */
+export function describeClosedMarket(lastClose: string | null, nextOpen: string | null): string {
+  return [
+    'market closed',
+    ...(lastClose ? [`last close ${formatExchangeTime(lastClose)}`] : []),
+    ...(nextOpen ? [`opens ${formatExchangeTime(nextOpen)}`] : []),
+  ].join(' · ');
+}

@@ -57,6 +57,10 @@ export interface ProviderStatus {
   circuit: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
   nextProbeAt: string | null;
   stream: 'CONNECTED' | 'CONNECTING' | 'DOWN' | 'OFF';
+  /** The backfill and gap repair: whether spans are being filled, and how many of them are (whole %). */
+  historyFill?: { filling: boolean; percent: number; unavailable: string | null };
+  /** The US session: when prices follow it and it is closed, the page says so and when it opens. */
+  market?: { open: boolean; followsCalendar: boolean; nextOpen: string | null; lastClose: string | null };
 }
 
 export interface GraphqlApi {
@@ -133,13 +137,12 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
 
   return {
     async providerStatus(signal) {
-      const data = await request<{ providerStatus: ProviderStatus }>(
-        'ProviderStatus',
-        PROVIDER_STATUS_QUERY,
-        {},
-        signal,
-      );
-      return data.providerStatus;
+      const data = await request<{
+        providerStatus: ProviderStatus;
+        historyFill: NonNullable<ProviderStatus['historyFill']>;
+        market: NonNullable<ProviderStatus['market']>;
+      }>('ProviderStatus', PROVIDER_STATUS_QUERY, {}, signal);
+      return { ...data.providerStatus, historyFill: data.historyFill, market: data.market };
     },
     async watchlist(signal) {
       const data = await request<{ watchlist: Stock[] }>('Watchlist', WATCHLIST_QUERY, {}, signal);

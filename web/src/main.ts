@@ -9,7 +9,7 @@
  */
 import { createChartLegend } from './chart-legend.ts';
 import { createFeedStatus } from './feed-status.ts';
-import { formatClock } from './format.ts';
+import { describeClosedMarket, formatClock } from './format.ts';
 import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
 import { type ChartMode, type ChartStock, createPriceChart } from './price-chart.ts';
@@ -32,6 +32,7 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 const WATCHLIST_RELOAD_MS = 30 * 1000;
 /** How often the provider line under the title is asked again. */
 const PROVIDER_STATUS_EVERY_MS = 30 * 1000;
+const HISTORY_FILL_EVERY_MS = 1000;
 
 /** `8.3 s`, `66 s`, `2.3 h`: a plan's cadence as the provider line says it. */
 function formatEvery(ms: number): string {
@@ -223,13 +224,25 @@ function main(): void {
    * and, when its circuit is open, that it is not answering. Asked again every half minute.
    */
   async function watchProvider(): Promise<void> {
+    // Counted as filling until told otherwise: a fill that ended between the first draw and the first
+    // answer here still gets its window drawn again.
+    let filling = true;
     for (;;) {
       try {
-        providerEl.textContent = describeProvider(await api.providerStatus());
+        const status = await api.providerStatus();
+        providerEl.textContent = describeProvider(status);
+        const wasFilling = filling;
+        filling = status.historyFill?.filling === true;
+        providerEl.dataset.history = filling ? 'filling' : 'filled';
+        // The chart was drawn from what was stored then: once the fill ends, draw the window again.
+        if (wasFilling && !filling) await loadHistory(store.tickers(), historyFrom(range, Date.now()));
       } catch (error) {
         console.warn('stockstreamer: provider status failed:', error);
       }
-      await new Promise((resolve) => setTimeout(resolve, PROVIDER_STATUS_EVERY_MS));
+      // While history is being filled the line counts up, so it is asked for more often.
+      await new Promise((resolve) =>
+        setTimeout(resolve, filling ? HISTORY_FILL_EVERY_MS : PROVIDER_STATUS_EVERY_MS),
+      );
     }
   }
 
@@ -244,7 +257,13 @@ function main(): void {
       DOWN: ' · stream down, prices over REST',
       OFF: '',
     }[status.stream];
-    if (status.circuit === 'CLOSED') return `${status.name} · ${cadence}${stream}`;
+    const history = status.historyFill?.filling ? ` · filling history: ${status.historyFill.percent} %` : '';
+    const market = status.market;
+    providerEl.dataset.market = market?.followsCalendar && !market.open ? 'closed' : 'open';
+    if (market?.followsCalendar && !market.open) {
+      return `${status.name} · ${describeClosedMarket(market.lastClose, market.nextOpen)}${history}`;
+    }
+    if (status.circuit === 'CLOSED') return `${status.name} · ${cadence}${stream}${history}`;
     const next = status.nextProbeAt ? new Date(status.nextProbeAt).toLocaleTimeString() : 'soon';
     return `${status.name} · not answering; ${status.circuit === 'OPEN' ? `next try at ${next}` : 'trying again now'}`;
   }

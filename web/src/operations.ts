@@ -86,7 +86,7 @@ export const STATUS_QUERY = /* GraphQL */ `
   }
 `;
 
-/** What the provider's plan buys and whether it is answering; shown under the title. */
+/** What the provider's plan buys, whether it is answering, and how far history is filled; under the title. */
 export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
   query ProviderStatus {
     providerStatus {
@@ -96,6 +96,17 @@ export const PROVIDER_STATUS_QUERY = /* GraphQL */ `
       circuit
       nextProbeAt
       stream
+    }
+    historyFill {
+      filling
+      percent
+      unavailable
+    }
+    market {
+      open
+      followsCalendar
+      nextOpen
+      lastClose
     }
   }
 `;

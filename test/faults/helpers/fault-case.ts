@@ -3,13 +3,13 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULT_SYMBOLS } from '../../../src/domain/symbols.ts';
+import { freePort } from '../../helpers/ports.ts';
 import { createTestDatabase, uniqueName } from '../../helpers/services.ts';
 import { type Tally, tally, watchSlots } from './observe.ts';
 import { caseDir, type Exit, type RoleProcess, spawnRole } from './roles.ts';
 import {
   createPrivatePostgres,
   createPrivateRedis,
-  freePort,
   type PrivatePostgres,
   type PrivateRedis,
   sleep,

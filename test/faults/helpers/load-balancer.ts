@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, waitFor } from './servers.ts';
+import { freePort } from '../../helpers/ports.ts';
+import { waitFor } from './servers.ts';
 
 export interface LoadBalancer {
   readonly url: string;

@@ -1,22 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chown, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { freePort } from '../../helpers/ports.ts';
 
 const run = promisify(execFile);
-
-/** A free loopback port, kept by the caller for every restart of its server. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer().listen({ host: '127.0.0.1', port: 0, exclusive: true });
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

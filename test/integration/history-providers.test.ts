@@ -1,0 +1,193 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isMarketOpen } from '../../src/domain/market-calendar.ts';
+import { graphqlOk, startTestApp, type TestApp } from '../helpers/app.ts';
+import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { waitFor } from '../helpers/provider-app.ts';
+
+/** Tuesday 13:00 in New York: the session is open; the window reaches back over Monday into the weekend. */
+const NOW = new Date('2026-12-08T18:00:00.000Z');
+const DAY_MS = 86_400_000;
+
+async function historySettled(app: TestApp) {
+  await waitFor('the history jobs to finish', async () => {
+    const counts = await app.workers!.queues.history.getJobCounts('waiting', 'active', 'prioritized');
+    const { completed = 0, failed = 0 } = await app.workers!.queues.history.getJobCounts(
+      'completed',
+      'failed',
+    );
+    return completed + failed > 0 && Object.values(counts).every((n) => n === 0);
+  });
+}
+
+const graphql = graphqlOk;
+
+/** A minute-bar request as each provider's endpoint spells it: the symbol and the span asked for (ms). */
+interface BarRequest {
+  symbol: string;
+  fromMs: number;
+  toMs: number;
+}
+
+const MINUTE_BAR_ENDPOINTS = {
+  // Yahoo's chart, interval=1m, regular session only, period1/period2 in Unix seconds.
+  yahoo: (fake: FakeUpstream): BarRequest[] =>
+    fake
+      .requestsTo('yahoo')
+      .filter((r) => r.query.interval === '1m')
+      .map((r) => {
+        expect(r.query.includePrePost).toBe('false');
+        return {
+          symbol: r.path.split('/')[4]!,
+          fromMs: Number(r.query.period1) * 1000,
+          toMs: Number(r.query.period2) * 1000,
+        };
+      }),
+  // Polygon/Massive minute aggregates: /v2/aggs/ticker/{T}/range/1/minute/{from ms}/{to ms, inclusive}.
+  polygon: (fake: FakeUpstream): BarRequest[] =>
+    fake.requestsTo('polygon', /\/range\/1\/minute\//).map((r) => {
+      const parts = r.path.split('/');
+      return { symbol: parts[4]!, fromMs: Number(parts[8]), toMs: Number(parts[9]) + 1 };
+    }),
+  // Twelve Data's time_series, interval=1min, start_date/end_date as UTC "YYYY-MM-DD HH:MM:SS".
+  twelvedata: (fake: FakeUpstream): BarRequest[] =>
+    fake.requestsTo('twelvedata', '/time_series').map((r) => {
+      expect(r.query).toMatchObject({ interval: '1min', timezone: 'UTC' });
+      const ms = (text: string | undefined) => Date.parse(`${(text ?? '').replace(' ', 'T')}Z`);
+      return { symbol: r.query.symbol!, fromMs: ms(r.query.start_date), toMs: ms(r.query.end_date) };
+    }),
+} as const;
+
+describe.each(['yahoo', 'polygon', 'twelvedata'] as const)(
+  'history from %s minute bars against the fake upstream',
+  (provider) => {
+    const barRequests = (fake: FakeUpstream) => MINUTE_BAR_ENDPOINTS[provider](fake);
+    let fake: FakeUpstream;
+    let app: TestApp;
+    let client: pg.Client;
+
+    beforeAll(async () => {
+      fake = await startFakeUpstream();
+      app = await startTestApp({
+        env: fake.env(provider, {
+          BACKFILL_DAYS: '3',
+          SYMBOLS: 'AAPL,MSFT',
+          PRICE_INTERVAL_MS: '60000',
+          // The manual clock stands still, so a budget's window would never refill: none here.
+          PROVIDER_BUDGET: 'off',
+        }),
+        start: NOW,
+      });
+      client = new pg.Client({ connectionString: app.database.url });
+      await client.connect();
+    });
+    afterAll(async () => {
+      await client?.end();
+      await app?.stop();
+      await fake?.close();
+    });
+
+    it('stores a bar for every traded session minute of the window, apart from observed ticks', async () => {
+      await historySettled(app);
+      const start = NOW.getTime() - 3 * DAY_MS;
+      const end = Math.floor(NOW.getTime() / 60_000) * 60_000 - 60_000;
+      let expected = 0;
+      for (let t = Math.ceil(start / 60_000) * 60_000; t < end; t += 60_000) {
+        const traded =
+          isMarketOpen(new Date(t)) &&
+          !(isMarketOpen(new Date(t - 60_000)) && !isMarketOpen(new Date(t - 120_000)));
+        if (traded) expected += 1;
+      }
+      const counts = await client.query<{ stock_name: string; n: number }>(
+        `select stock_name, count(*)::int as n from stock_bars where provider = $1 group by 1 order by 1`,
+        [provider],
+      );
+      expect(counts.rows).toEqual([
+        { stock_name: 'AAPL', n: expected },
+        { stock_name: 'MSFT', n: expected },
+      ]);
+      // No bar became a tick: stock_prices holds only what the price job observed (one quote per ticker).
+      const ticks = await client.query<{ n: number }>('select count(*)::int as n from stock_prices');
+      expect(ticks.rows[0]!.n).toBeLessThanOrEqual(2);
+      // Asked a day at most at a time, minute bars of the session only, and never for the closed weekend.
+      const asked = barRequests(fake);
+      expect(asked.length).toBeGreaterThan(0);
+      for (const request of asked) {
+        expect(request.toMs - request.fromMs).toBeLessThanOrEqual(DAY_MS);
+        expect(new Date(request.fromMs).getUTCDay()).not.toBe(6);
+      }
+    });
+
+    it('serves them in GraphQL with open, high, low, close and volume', async () => {
+      const { priceBars } = await graphql<{
+        priceBars: {
+          intervalS: number;
+          times: number[];
+          open: number[];
+          high: number[];
+          low: number[];
+          close: number[];
+          volume: (number | null)[];
+        };
+      }>(
+        app,
+        `{ priceBars(ticker: "AAPL", from: "${new Date(NOW.getTime() - 3 * DAY_MS).toISOString()}") { intervalS times open high low close volume } }`,
+      );
+      expect(priceBars.intervalS).toBe(60);
+      // Monday's whole session and Tuesday's first three and a half hours.
+      expect(priceBars.times.length).toBeGreaterThan(389 + 200);
+      for (let i = 0; i < priceBars.times.length; i++) {
+        expect(priceBars.low[i]!).toBeLessThanOrEqual(Math.min(priceBars.open[i]!, priceBars.close[i]!));
+        expect(priceBars.high[i]!).toBeGreaterThanOrEqual(Math.max(priceBars.open[i]!, priceBars.close[i]!));
+        expect(priceBars.volume[i]).toBeGreaterThanOrEqual(1000);
+      }
+    });
+
+    it('repairs a session hour that lost its bars, and asks nothing when none is missing', async () => {
+      const before = barRequests(fake).length;
+      const hour = Date.parse('2026-12-07T16:00:00.000Z');
+      await client.query(`delete from stock_bars where stock_name = 'MSFT' and start >= $1 and start < $2`, [
+        new Date(hour),
+        new Date(hour + 3_600_000),
+      ]);
+      await app.workers!.queues.history.add('plan', { days: 3 });
+      await historySettled(app);
+      expect(barRequests(fake).slice(before)).toEqual([
+        { symbol: 'MSFT', fromMs: hour, toMs: hour + 3_600_000 },
+      ]);
+      const restored = await client.query<{ n: number }>(
+        `select count(*)::int as n from stock_bars where stock_name = 'MSFT' and start >= $1 and start < $2`,
+        [new Date(hour), new Date(hour + 3_600_000)],
+      );
+      expect(restored.rows[0]!.n).toBe(60);
+    });
+  },
+);
+
+describe('history with Finnhub: candles are paid-only, so nothing is filled and GraphQL says why', () => {
+  let fake: FakeUpstream;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream();
+    app = await startTestApp({
+      env: fake.env('finnhub', { BACKFILL_DAYS: '3', SYMBOLS: 'AAPL' }),
+      start: NOW,
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fake?.close();
+  });
+
+  it('fills nothing, asks for no candles, and says so', async () => {
+    await historySettled(app);
+    const { historyFill } = await graphql<{ historyFill: { filling: boolean; unavailable: string | null } }>(
+      app,
+      '{ historyFill { filling unavailable } }',
+    );
+    expect(historyFill.filling).toBe(false);
+    expect(historyFill.unavailable).toMatch(/paid plans only/);
+    expect(fake.requestsTo('finnhub', /candle/)).toEqual([]);
+  });
+});
