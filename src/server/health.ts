@@ -23,19 +23,6 @@ export function healthHttpStatus(report: HealthReport): number {
   return report.postgres && report.redis ? 200 : 503;
 }
 
-/** ioredis' states while a connection is being made (a lost one is 'reconnecting' between attempts). */
-const CONNECTING = new Set(['wait', 'connecting', 'connect']);
-
-/**
- * PING on a connection that queues nothing: one still making its first connection (a process that has just
- * started) is given the deadline to become ready instead of being reported down; one that lost Redis
- * (waiting out a retry delay) is reported down at once, as the ping fails with nothing queued.
- */
-async function pingWhenConnected(redis: Redis, timeoutMs: number): Promise<unknown> {
-  if (CONNECTING.has(redis.status)) await once(redis, 'ready', { signal: AbortSignal.timeout(timeoutMs) });
-  return redis.ping();
-}
-
 /**
  * Asks each backend a trivial question with a short deadline. Redis is asked on a connection that queues
  * nothing while disconnected, so an outage answers "down" at once instead of waiting for a reconnect.
@@ -48,10 +35,22 @@ export function createHealthCheck(options: {
   prices?: () => Promise<Freshness>;
 }) {
   const timeoutMs = options.timeoutMs ?? 1500;
+  // A process that has just started may be asked before its probe connection's first connect is done:
+  // that is not an outage, so until the first 'ready' a probe waits for it (within the deadline). After
+  // that, a lost connection answers "down" at once, as the PING fails with nothing queued.
+  let firstConnect: Promise<unknown> | undefined =
+    options.redis.status === 'ready' ? undefined : once(options.redis, 'ready').catch(() => undefined);
+  void firstConnect?.then(() => {
+    firstConnect = undefined;
+  });
+  const pingRedis = async () => {
+    if (firstConnect) await firstConnect;
+    return options.redis.ping();
+  };
   return async (): Promise<HealthReport> => {
     const [postgres, redis, prices] = await Promise.all([
       outcomeWithin(options.pool.query('select 1'), timeoutMs).then((o) => o === 'resolved'),
-      outcomeWithin(pingWhenConnected(options.redis, timeoutMs), timeoutMs).then((o) => o === 'resolved'),
+      outcomeWithin(pingRedis(), timeoutMs).then((o) => o === 'resolved'),
       options.prices?.().catch(() => undefined),
     ]);
     const down = [postgres ? [] : ['postgres'], redis ? [] : ['redis']].flat();

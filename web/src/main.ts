@@ -231,11 +231,12 @@ function main(): void {
       try {
         const status = await api.providerStatus();
         providerEl.textContent = describeProvider(status);
-        const wasFilling = filling;
-        filling = status.historyFill?.filling === true;
+        const nowFilling = status.historyFill?.filling === true;
+        // The chart was drawn from what was stored then: once the fill ends, draw the window again, and
+        // only then say "filled" (a failed redraw leaves it filling, so the next answer tries again).
+        if (filling && !nowFilling) await loadHistory(store.tickers(), historyFrom(range, Date.now()));
+        filling = nowFilling;
         providerEl.dataset.history = filling ? 'filling' : 'filled';
-        // The chart was drawn from what was stored then: once the fill ends, draw the window again.
-        if (wasFilling && !filling) await loadHistory(store.tickers(), historyFrom(range, Date.now()));
       } catch (error) {
         console.warn('stockstreamer: provider status failed:', error);
       }
