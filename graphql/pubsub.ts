@@ -7,9 +7,9 @@ import type { Redis } from 'ioredis';
  * event target keeps one Redis subscription per channel for the whole process, however many clients listen.
  * The topic is the prefixed channel name that workers publish on (src/tick-channel.ts).
  *
- * When Redis restarts, ioredis reconnects the subscriber and subscribes to its channels again by itself
- * (`autoResubscribe`, on by default), so open streams carry on; ticks published while it was away are not
- * replayed (the chart reads history for that).
+ * When Redis restarts or fails over, ioredis reconnects the subscriber and subscribes to its channels again
+ * by itself (`autoResubscribe`, on by default), so open streams carry on; ticks published while it was away
+ * never reach it, so the API replays them from the database into this process's streams (`replay`).
  *
  * `close()` ends every open subscription: Yoga then sends each stream its `complete` event and ends the
  * response, so a client sees the stream finish rather than a reset connection when the server stops.
@@ -26,10 +26,18 @@ export function createTickPubSub(options: {
   });
   const pubSub = createPubSub<Record<string, [unknown]>>({ eventTarget });
   const closing = new AbortController();
+  const local = new EventTarget();
   return {
     publish: pubSub.publish,
     subscribe(topic: string): Repeater<unknown> {
-      return Repeater.race([pubSub.subscribe(topic), untilAborted(closing.signal)]);
+      return Repeater.race([
+        Repeater.merge([pubSub.subscribe(topic), localEvents(local, topic)]),
+        untilAborted(closing.signal),
+      ]);
+    },
+    /** Hands `payload` to this process's subscribers of `topic` only, as if it had come over Redis. */
+    replay(topic: string, payload: unknown): void {
+      local.dispatchEvent(new CustomEvent(topic, { detail: payload }));
     },
     close(): void {
       closing.abort();
@@ -38,6 +46,16 @@ export function createTickPubSub(options: {
 }
 
 export type TickPubSub = ReturnType<typeof createTickPubSub>;
+
+/** Yields each payload replayed on `topic` in this process. */
+function localEvents(target: EventTarget, topic: string): Repeater<unknown> {
+  return new Repeater<unknown>(async (push, stop) => {
+    const onEvent = (event: Event) => void push((event as CustomEvent).detail);
+    target.addEventListener(topic, onEvent);
+    await stop;
+    target.removeEventListener(topic, onEvent);
+  });
+}
 
 const FORGOTTEN_COMMANDS = new Set<PropertyKey>(['subscribe', 'unsubscribe', 'publish']);
 

@@ -458,9 +458,19 @@ allowed_hosts=$(env_get ALLOWED_HOSTS)
 if [ -n "$front_name" ] && [[ ",${allowed_hosts// /}," != *",$front_name,"* ]]; then
   env_put ALLOWED_HOSTS "${allowed_hosts:+$allowed_hosts,}$front_name"
 fi
+# Caddy balances over the API on PORT and every extra API process enabled as stockstreamer-api@<port>
+# (ops/README.md, "Several API processes on the box").
+declare -a api_instances=()
+for wants in /etc/systemd/system/stockstreamer.target.wants/stockstreamer-api@*.service; do
+  [ -e "$wants" ] || continue
+  instance=${wants##*/stockstreamer-api@}
+  api_instances+=("${instance%.service}")
+done
+app_upstreams="127.0.0.1:$app_port"
+for port in "${api_instances[@]}"; do app_upstreams+=" 127.0.0.1:$port"; done
 caddy_tmp=$(mktemp /etc/caddy/.Caddyfile.XXXXXX)
 sed -e "s|@GLOBAL_OPTIONS@|$global_options|" -e "s|@SITE_ADDRESSES@|$site_addresses|" \
-  -e "s|@TLS_SNIPPET@|$tls_snippet|" -e "s|@APP_PORT@|$app_port|" \
+  -e "s|@TLS_SNIPPET@|$tls_snippet|" -e "s|@APP_UPSTREAMS@|$app_upstreams|" \
   "$SRC_DIR/ops/caddy/Caddyfile.template" >"$caddy_tmp"
 chmod 0644 "$caddy_tmp"
 caddy fmt --overwrite "$caddy_tmp" >/dev/null 2>&1 || true
@@ -486,7 +496,8 @@ if [ "$init_mode" = systemd ]; then
   systemctl restart systemd-journald
   systemctl enable --quiet stockstreamer.target stockstreamer-api.service stockstreamer-worker.service \
     stockstreamer-backup.timer caddy.service
-  systemctl restart stockstreamer-api.service stockstreamer-worker.service
+  systemctl restart stockstreamer-api.service stockstreamer-worker.service \
+    "${api_instances[@]/#/stockstreamer-api@}"
   systemctl start stockstreamer.target stockstreamer-backup.timer
   if [ "$caddy_changed" = 1 ]; then systemctl reload-or-restart caddy; else systemctl start caddy; fi
 else

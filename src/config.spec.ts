@@ -282,3 +282,64 @@ describe('loadConfig: security settings', () => {
     );
   });
 });
+
+describe('loadConfig: Redis Sentinel', () => {
+  it('reads the sentinels, the master name and the passwords, with 26379 as the default port', () => {
+    const config = loadConfig({
+      REDIS_SENTINELS: ' 10.0.0.5:26380, sentinel-b ,[::1]:5000',
+      REDIS_SENTINEL_MASTER: 'mymaster',
+      REDIS_PASSWORD: 'primary-secret',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    });
+    expect(config.redis).toEqual({
+      url: undefined,
+      sentinel: {
+        sentinels: [
+          { host: '10.0.0.5', port: 26380 },
+          { host: 'sentinel-b', port: 26379 },
+          { host: '::1', port: 5000 },
+        ],
+        masterName: 'mymaster',
+        password: 'primary-secret',
+        sentinelPassword: 'sentinel-secret',
+      },
+    });
+  });
+
+  it('has no sentinel without REDIS_SENTINELS', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redis.sentinel).toBeUndefined();
+  });
+
+  it.each([
+    [
+      { REDIS_SENTINELS: '10.0.0.5:26379' },
+      /REDIS_SENTINEL_MASTER=\(unset\) is not valid: wanted the master name/,
+    ],
+    [
+      { REDIS_SENTINELS: '10.0.0.5:99999', REDIS_SENTINEL_MASTER: 'm' },
+      /REDIS_SENTINELS=.*is not valid: wanted comma-separated Sentinel addresses host:port.*"10.0.0.5:99999" is not one/,
+    ],
+    [
+      { REDIS_SENTINELS: 'redis://10.0.0.5:26379', REDIS_SENTINEL_MASTER: 'm' },
+      /"redis:\/\/10.0.0.5:26379" is not one/,
+    ],
+    [
+      { REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_MASTER: 'm', REDIS_URL: 'redis://cache:6379' },
+      /REDIS_URL="redis:\/\/cache:6379" is not valid: wanted REDIS_URL or REDIS_SENTINELS, not both/,
+    ],
+    [
+      { REDIS_SENTINEL_MASTER: 'mymaster' },
+      /REDIS_SENTINEL_MASTER="mymaster" is not valid: wanted it only with REDIS_SENTINELS/,
+    ],
+    [
+      { REDIS_PASSWORD: 'hunter2hunter2' },
+      /REDIS_PASSWORD=\(14 characters, not shown\) is not valid: wanted it only with REDIS_SENTINELS/,
+    ],
+    [
+      { REDIS_SENTINELS: 'a', REDIS_SENTINEL_MASTER: 'my master' },
+      /REDIS_SENTINEL_MASTER="my master" is not valid: wanted the master name the sentinels monitor/,
+    ],
+  ])('refuses %o with a line naming what is wrong', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

@@ -185,6 +185,38 @@ const envSchema = z.object({
   HOST: z.string().trim().min(1, 'a host name or IP address').default('127.0.0.1'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_SENTINELS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const sentinels: { host: string; port: number }[] = [];
+      for (const part of value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const sentinel = parseSentinelAddress(part);
+        if (!sentinel) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `comma-separated Sentinel addresses host:port (port 1 to 65535; 26379 when left out), such as 10.0.0.5:26379,10.0.0.6:26379, but "${part}" is not one`,
+          });
+          return z.NEVER;
+        }
+        sentinels.push(sentinel);
+      }
+      return sentinels;
+    }),
+  REDIS_SENTINEL_MASTER: z
+    .string()
+    .trim()
+    .regex(
+      /^[A-Za-z0-9._-]{1,128}$/,
+      'the master name the sentinels monitor (letters, digits, ".", "_", "-")',
+    )
+    .optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1, 'a non-empty password').optional(),
+  REDIS_PASSWORD: z.string().min(1, 'a non-empty password').optional(),
   PROVIDER: enumOf(PROVIDER_NAMES).default('simulated'),
   PROVIDER_TIMEOUT_MS: integer(100, 120_000).default(5000),
   PROVIDER_BUDGET: budget.optional(),
@@ -338,8 +370,12 @@ export type Config = Readonly<{
   metrics: Readonly<{ port: number | undefined }>;
   /** `url` undefined means: run the embedded PostgreSQL under `dataDir`. */
   database: Readonly<{ url: string | undefined }>;
-  /** `url` undefined means: use 127.0.0.1:6379, or start a private redis-server if nothing answers there. */
-  redis: Readonly<{ url: string | undefined }>;
+  /**
+   * `url` undefined means: use 127.0.0.1:6379, or start a private redis-server if nothing answers there;
+   * `sentinel` set means: ask these sentinels where the primary of `masterName` is, and ask again after a
+   * failover (then `url` is undefined).
+   */
+  redis: Readonly<{ url: string | undefined; sentinel: Readonly<RedisSentinelConfig> | undefined }>;
   /**
    * `timeoutMs` bounds each upstream request (through an AbortSignal); `seed` drives the simulated provider.
    * `apiKey` and `baseUrl` are the selected live provider's (no key for simulated and yahoo); `budget` is
@@ -402,10 +438,32 @@ export type Config = Readonly<{
   }>;
 }>;
 
+/** Redis behind Sentinel: REDIS_SENTINELS, REDIS_SENTINEL_MASTER and the optional passwords. */
+export interface RedisSentinelConfig {
+  sentinels: readonly Readonly<{ host: string; port: number }>[];
+  masterName: string;
+  /** AUTH for the primary and its replicas (REDIS_PASSWORD). */
+  password: string | undefined;
+  /** AUTH for the sentinels themselves (REDIS_SENTINEL_PASSWORD), when they have `requirepass`. */
+  sentinelPassword: string | undefined;
+}
+
+const SENTINEL_PORT = 26379;
+
+/** `host`, `host:port` or `[ipv6]:port`; undefined when it is none of them. */
+export function parseSentinelAddress(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(text);
+  if (!match) return undefined;
+  const host = match[1] ?? match[2]!;
+  const port = match[3] === undefined ? SENTINEL_PORT : Number(match[3]);
+  if (port < 1 || port > 65535 || host.startsWith('-') || host.startsWith('.')) return undefined;
+  return { host, port };
+}
+
 function describe(value: unknown, variable = ''): string {
   if (value === undefined) return '(unset)';
   // A key is a secret: an error line says that one was given, never what it was.
-  if (variable.endsWith('_API_KEY') || variable === 'ADMIN_PASSWORD' || variable.endsWith('_SECRET'))
+  if (variable.endsWith('_API_KEY') || variable.endsWith('PASSWORD') || variable.endsWith('_SECRET'))
     return `(${String(value).trim().length} characters, not shown)`;
   const text = String(value);
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
@@ -455,13 +513,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'ALERT_WEBHOOK_SECRET=(unset) is not valid: wanted the secret (at least 16 characters) that signs the deliveries to ALERT_WEBHOOKS',
     );
   }
+  const sentinel = redisSentinel(e);
   const providerBudget =
     e.PROVIDER_BUDGET === undefined ? (live ? parseBudget(live.budget) : undefined) : e.PROVIDER_BUDGET;
   return deepFreeze({
     server: { host: e.HOST, port: e.PORT },
     metrics: { port: e.METRICS_PORT },
     database: { url: e.DATABASE_URL },
-    redis: { url: e.REDIS_URL },
+    redis: { url: e.REDIS_URL, sentinel },
     provider: {
       name: e.PROVIDER,
       seed: e.SIMULATED_SEED,
@@ -511,6 +570,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
 }
 
+/** The Sentinel settings hang together: a list and a master name, and no REDIS_URL beside them. */
+function redisSentinel(e: {
+  REDIS_URL?: string | undefined;
+  REDIS_SENTINELS?: { host: string; port: number }[] | undefined;
+  REDIS_SENTINEL_MASTER?: string | undefined;
+  REDIS_SENTINEL_PASSWORD?: string | undefined;
+  REDIS_PASSWORD?: string | undefined;
+}): RedisSentinelConfig | undefined {
+  if (e.REDIS_SENTINELS === undefined || e.REDIS_SENTINELS.length === 0) {
+    for (const variable of ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD'] as const) {
+      if (e[variable] !== undefined) {
+        throw new ConfigError(
+          `${variable}=${describe(e[variable], variable)} is not valid: wanted it only with REDIS_SENTINELS (with REDIS_URL, put the password in the URL: redis://:password@host:6379)`,
+        );
+      }
+    }
+    return undefined;
+  }
+  if (e.REDIS_URL !== undefined) {
+    throw new ConfigError(
+      `REDIS_URL=${describe(e.REDIS_URL)} is not valid: wanted REDIS_URL or REDIS_SENTINELS, not both (with sentinels the primary's address comes from them)`,
+    );
+  }
+  if (e.REDIS_SENTINEL_MASTER === undefined) {
+    throw new ConfigError(
+      'REDIS_SENTINEL_MASTER=(unset) is not valid: wanted the master name the sentinels in REDIS_SENTINELS monitor (as in `sentinel monitor <name> …`, often "mymaster")',
+    );
+  }
+  return {
+    sentinels: e.REDIS_SENTINELS,
+    masterName: e.REDIS_SENTINEL_MASTER,
+    password: e.REDIS_PASSWORD,
+    sentinelPassword: e.REDIS_SENTINEL_PASSWORD,
+  };
+}
+
 /** The names of every variable `loadConfig` reads; the README and .env.example list the same set. */
 export const CONFIG_VARIABLES = Object.freeze(Object.keys(envSchema.shape));
 
@@ -543,6 +638,26 @@ export const VARIABLE_HELP: Readonly<
   REDIS_URL: {
     fallback: '127.0.0.1:6379, or a private redis-server',
     meaning: 'redis:// URL; must answer within 5 s at start',
+    readBy: EVERY_ROLE,
+  },
+  REDIS_SENTINELS: {
+    fallback: 'unset',
+    meaning: 'host:port,… of Redis sentinels, instead of REDIS_URL',
+    readBy: EVERY_ROLE,
+  },
+  REDIS_SENTINEL_MASTER: {
+    fallback: 'unset',
+    meaning: 'the master name the sentinels monitor',
+    readBy: EVERY_ROLE,
+  },
+  REDIS_PASSWORD: {
+    fallback: 'unset',
+    meaning: "with REDIS_SENTINELS: the primary's and replicas' password",
+    readBy: EVERY_ROLE,
+  },
+  REDIS_SENTINEL_PASSWORD: {
+    fallback: 'unset',
+    meaning: "with REDIS_SENTINELS: the sentinels' own password",
     readBy: EVERY_ROLE,
   },
   PROVIDER: {

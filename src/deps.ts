@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AlertPublisher, createAlertPublisher } from './alert-channel.ts';
 import { type Clock, systemClock } from './clock.ts';
@@ -18,7 +18,12 @@ import { countFailures } from './providers/counted-provider.ts';
 import { createProvider } from './providers/create-provider.ts';
 import type { MarketDataProvider } from './providers/provider.ts';
 import { createTradeStore } from './providers/trade-stream.ts';
-import { resolveRedis } from './redis/local-redis.ts';
+import {
+  createRedisClient,
+  describeRedisTarget,
+  type RedisTarget,
+  resolveRedisTarget,
+} from './redis/redis-target.ts';
 import { createTickPublisher, type TickPublisher } from './tick-channel.ts';
 
 /**
@@ -33,8 +38,9 @@ export interface Deps {
   /** Where Postgres and Redis actually are, after the embedded/local defaults were resolved. */
   databaseUrl: string;
   databaseOrigin: 'configured' | 'embedded';
-  redisUrl: string;
-  redisOrigin: 'configured' | 'local' | 'private';
+  /** One address, or the sentinels that know the primary (REDIS_SENTINELS). */
+  redisTarget: RedisTarget;
+  redisOrigin: 'configured' | 'local' | 'private' | 'sentinel';
   /** For commands and publishing. BullMQ requires `maxRetriesPerRequest: null` on its connections. */
   redis: Redis;
   /** Creates another connection to the same Redis (subscribers and blocking workers need their own). */
@@ -92,14 +98,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       databaseOrigin = 'embedded';
     }
 
-    const resolvedRedis = await resolveRedis({ url: config.redis.url, dataDir: config.dataDir, logger });
+    const resolvedRedis = await resolveRedisTarget(config, logger);
     cleanups.push(resolvedRedis.stop);
 
     let closing: Promise<void> | undefined;
     const clients: Redis[] = [];
     const retryStrategy = reconnectDelay(config.schedule.priceIntervalMs);
     const createRedis = (purpose: string, options: RedisOptions = {}) => {
-      const client = new Redis(resolvedRedis.url, {
+      const client = createRedisClient(resolvedRedis.target, {
         maxRetriesPerRequest: null,
         connectionName: `stockstreamer:${purpose}`,
         retryStrategy,
@@ -119,7 +125,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     redis.on('close', () => {
       if (lostAt !== undefined || closing) return;
       lostAt = Date.now();
-      logger.warn({ url: redactUrl(resolvedRedis.url) }, 'redis connection lost; reconnecting');
+      logger.warn(
+        { redis: describeRedisTarget(resolvedRedis.target) },
+        'redis connection lost; reconnecting',
+      );
     });
     redis.on('ready', () => {
       if (lostAt === undefined) return;
@@ -142,7 +151,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       database,
       databaseUrl,
       databaseOrigin,
-      redisUrl: resolvedRedis.url,
+      redisTarget: resolvedRedis.target,
       redisOrigin: resolvedRedis.origin,
       redis,
       createRedis,
@@ -215,7 +224,7 @@ async function closeRedis(client: Redis): Promise<void> {
 export function describeBackends(deps: Deps): string[] {
   return [
     `database  ${redactUrl(deps.databaseUrl)} (${deps.databaseOrigin === 'embedded' ? `embedded, data in ${deps.config.dataDir}/postgres` : 'DATABASE_URL'})`,
-    `redis     ${redactUrl(deps.redisUrl)} (${{ configured: 'REDIS_URL', local: 'local default', private: `private redis-server, data in ${deps.config.dataDir}/redis` }[deps.redisOrigin]})`,
+    `redis     ${describeRedisTarget(deps.redisTarget)} (${{ configured: 'REDIS_URL', local: 'local default', private: `private redis-server, data in ${deps.config.dataDir}/redis`, sentinel: 'REDIS_SENTINELS' }[deps.redisOrigin]})`,
     `provider  ${deps.provider.name}`,
   ];
 }

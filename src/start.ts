@@ -118,7 +118,7 @@ export async function startRole(role: Role, config: Config, options: StartOption
         ? startWorkerProcess({
             command: workerProcess,
             databaseUrl: deps.databaseUrl,
-            redisUrl: deps.redisUrl,
+            redisUrl: deps.redisTarget.kind === 'url' ? deps.redisTarget.url : undefined,
             logger: deps.logger,
           }).then((supervised) => {
             stops.push(supervised.stop);

@@ -61,7 +61,8 @@ export interface SupervisedWorker {
 export async function startWorkerProcess(options: {
   command: WorkerCommand;
   databaseUrl: string;
-  redisUrl: string;
+  /** The Redis the parent resolved; undefined under Sentinel, whose variables the child inherits. */
+  redisUrl: string | undefined;
   logger: Logger;
 }): Promise<SupervisedWorker> {
   const { command, logger } = options;

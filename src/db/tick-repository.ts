@@ -67,6 +67,11 @@ export interface TickRepository {
   ): Promise<Map<string, ColumnSummary[]>>;
   countTicks(ticker?: string): Promise<number>;
   /**
+   * Stored ticks with a time after `after`, oldest first, at most `limit`: what an API process replays to
+   * its streams when its pub/sub subscription was away (src/server/api.ts).
+   */
+  ticksAfter(after: Date, limit: number): Promise<Tick[]>;
+  /**
    * Rebuilds the rollup buckets that writes logged, for every log row whose last minute ended before
    * `settledBefore` (default: the database's clock less ROLLUP_GRACE_S, so a minute's late ticks are
    * usually in before it is folded), and compacts the rest (drizzle/0006_*). Returns how many tickers
@@ -271,6 +276,17 @@ export function createTickRepository(db: Database): TickRepository {
 
     minuteColumns,
 
+    async ticksAfter(after, limit) {
+      const result = await db.execute<{ ticker: string; price: string; time: Date | string }>(
+        sql`select stock_name as ticker, price::text as price, time from stock_prices
+            where time > ${after.toISOString()} order by time, stock_name limit ${limit}`,
+      );
+      return result.rows.map((row) => ({
+        ticker: row.ticker,
+        price: Number(row.price),
+        time: new Date(row.time),
+      }));
+    },
     async countTicks(ticker) {
       const result = await db.execute<{ n: string }>(
         ticker === undefined

@@ -1,11 +1,10 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { redactUrl } from '../db/client.ts';
 import { decodeImageDataUri, storedLogoPath } from '../domain/image-data-uri.ts';
 import { normalizeTicker } from '../domain/symbols.ts';
-import { resolveRedis } from '../redis/local-redis.ts';
+import { createRedisClient, describeRedisTarget, resolveRedisTarget } from '../redis/redis-target.ts';
 import { createProvider } from './create-provider.ts';
 import type { BatchResult, FetchOptions, MarketDataProvider } from './provider.ts';
 import { createPlannedBudget, requestBudgetKey } from './request-budget.ts';
@@ -119,14 +118,10 @@ export async function runProvidersCheck(
   let budgetLine = 'no request budget';
   if (plan) {
     // The same Redis, prefix and key the app uses: the budget is one for every process.
-    const resolved = await resolveRedis({
-      url: config.redis.url,
-      dataDir: config.dataDir,
-      logger: pino({ level: 'silent' }),
-    });
+    const resolved = await resolveRedisTarget(config, pino({ level: 'silent' }));
     stopRedis = resolved.stop;
-    redis = new Redis(resolved.url, { maxRetriesPerRequest: 1, lazyConnect: true });
-    budgetLine = `budget ${settings.budget!.text}, drawn on in Redis at ${redactUrl(resolved.url)} (waiting for room when the app is using it)`;
+    redis = createRedisClient(resolved.target, { maxRetriesPerRequest: 1, lazyConnect: true });
+    budgetLine = `budget ${settings.budget!.text}, drawn on in Redis at ${describeRedisTarget(resolved.target)} (waiting for room when the app is using it)`;
   }
   const budget =
     plan && redis

@@ -12,7 +12,7 @@ import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
 import type { AdminMode } from '../domain/admin.ts';
 import { assessFreshness, staleAfterMs } from '../domain/freshness.ts';
-import { parseTicks } from '../domain/tick.ts';
+import { parseTicks, serializeTicks, type Tick } from '../domain/tick.ts';
 import { registerFreshnessMetrics } from '../freshness-metrics.ts';
 import { createHistoryProgress } from '../history-progress.ts';
 import { createProviderStatusReader } from '../providers/provider-status.ts';
@@ -95,10 +95,31 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
   });
   const ticksTopic = ticksChannel(config.queuePrefix);
   const history = createHistoryCache(deps.ticks, { now: () => deps.clock.now().getTime() });
-  void forgetStoredTicks(pubSub.subscribe(ticksTopic), history, logger);
-  void forgetStoredTicks(pubSub.subscribe(historyFilledChannel(config.queuePrefix)), history, logger);
-  // Ticks published while the subscription was down were never heard: cached history may lack them.
-  ticksSubscriber.on('ready', () => history.clear());
+  const heard = { latest: undefined as Date | undefined };
+  void forgetStoredTicks(pubSub.subscribe(ticksTopic), history, heard, logger);
+  // Backfilled history (older ticks) tells the cache what to forget; it is not the live feed.
+  void forgetStoredTicks(
+    pubSub.subscribe(historyFilledChannel(config.queuePrefix)),
+    history,
+    { latest: undefined },
+    logger,
+  );
+  // Ticks published while the subscription was down were never heard: cached history may lack them, and
+  // open streams would miss them. Once it is back, what was stored after the last tick heard is read from
+  // PostgreSQL and handed to this process's streams (a tick also heard live then arrives twice: delivery is
+  // at least once, as for a retried job).
+  let subscribedBefore = false;
+  ticksSubscriber.on('ready', () => {
+    history.clear();
+    const since = heard.latest;
+    if (!subscribedBefore || since === undefined) {
+      subscribedBefore = true;
+      return;
+    }
+    void replayMissedTicks({ ticks: deps.ticks, since, logger }).then((batch) => {
+      if (batch.length > 0) pubSub.replay(ticksTopic, JSON.parse(serializeTicks(batch)));
+    });
+  });
 
   // One executable schema for Yoga (queries, mutations, GraphiQL, every error answer over HTTP), SSE
   // subscriptions and graphql-ws; subscriptions on both transports share one set of cohorts, so an SSE
@@ -226,9 +247,42 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
 }
 
 /** Tells the history cache about every stored tick this process hears of, until the pub/sub closes. */
-async function forgetStoredTicks(source: AsyncIterable<unknown>, cache: HistoryCache, logger: Logger) {
+/** How many stored ticks one replay after a lost subscription hands on at most (minutes of 1,000 tickers). */
+const REPLAY_LIMIT = 50_000;
+
+async function replayMissedTicks(options: {
+  ticks: Deps['ticks'];
+  since: Date;
+  logger: Logger;
+}): Promise<Tick[]> {
   try {
-    for await (const payload of source) cache.forget(parseTicks(payload));
+    const batch = await options.ticks.ticksAfter(options.since, REPLAY_LIMIT);
+    options.logger.info(
+      { since: options.since.toISOString(), ticks: batch.length },
+      'tick subscription back: replayed the ticks stored meanwhile to open streams',
+    );
+    return batch;
+  } catch (error) {
+    options.logger.warn(
+      { err: error },
+      'tick subscription back, but the ticks stored meanwhile could not be read',
+    );
+    return [];
+  }
+}
+
+async function forgetStoredTicks(
+  source: AsyncIterable<unknown>,
+  cache: HistoryCache,
+  heard: { latest: Date | undefined },
+  logger: Logger,
+) {
+  try {
+    for await (const payload of source) {
+      const ticks = parseTicks(payload);
+      cache.forget(ticks);
+      for (const tick of ticks) if (!heard.latest || tick.time > heard.latest) heard.latest = tick.time;
+    }
   } catch (error) {
     logger.error({ err: error }, 'the history cache lost its tick feed: cached columns may lag stored ticks');
     cache.clear();

@@ -49,7 +49,11 @@ export async function startTestApp(
     /** Queues a price job now and waits until a worker has finished it; returns the job's result. */
     async runPriceJob(data: object = {}): Promise<PriceJobResult> {
       if (!running.workers) throw new Error('runPriceJob needs a role with workers');
-      events ??= new QueueEvents('prices', { connection: running.deps.createRedis('test-events'), prefix });
+      if (!events) {
+        events = new QueueEvents('prices', { connection: running.deps.createRedis('test-events'), prefix });
+        // Reconnects by itself; without a listener BullMQ prints each connection error while Redis is away.
+        events.on('error', () => {});
+      }
       await events.waitUntilReady();
       const job = await running.workers.queues.prices.add('prices', data);
       return (await job.waitUntilFinished(events, 30_000)) as PriceJobResult;

@@ -125,6 +125,7 @@ describe('systemd units', () => {
     expect(units.sort()).toEqual([
       'ops/ec2/stockstreamer-bootstrap.service',
       'ops/systemd/stockstreamer-api.service',
+      'ops/systemd/stockstreamer-api@.service',
       'ops/systemd/stockstreamer-backup.service',
       'ops/systemd/stockstreamer-backup.timer',
       'ops/systemd/stockstreamer-worker.service',
@@ -139,6 +140,9 @@ describe('systemd units', () => {
         `\nExecStart=${INSTALLED_NODE} /opt/stockstreamer/current/bin/stockstreamer.js ${role}\n`,
       );
     }
+    expect(readFileSync(path.join(repo, 'ops/systemd/stockstreamer-api@.service'), 'utf8')).toContain(
+      `\nExecStart=/usr/bin/env PORT=%i METRICS_PORT=1%i ${INSTALLED_NODE} /opt/stockstreamer/current/bin/stockstreamer.js api\n`,
+    );
     expect(readFileSync(path.join(repo, 'ops/install.sh'), 'utf8')).toContain(
       'readonly NODE_LINK=$APP_ROOT/node\n',
     );
@@ -151,7 +155,9 @@ describe('systemd units', () => {
         const text = readFileSync(path.join(repo, unit), 'utf8').replaceAll(INSTALLED_NODE, process.execPath);
         writeFileSync(path.join(dir, path.basename(unit)), text);
       }
-      const result = spawnSync('systemd-analyze', ['verify', ...units.map((unit) => path.basename(unit))], {
+      // A template is verified as one of its instances (an API on port 4001).
+      const names = units.map((unit) => path.basename(unit).replace(/@\.service$/, '@4001.service'));
+      const result = spawnSync('systemd-analyze', ['verify', ...names], {
         cwd: dir,
         encoding: 'utf8',
       });

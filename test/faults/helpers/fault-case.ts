@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULT_SYMBOLS } from '../../../src/domain/symbols.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { createTestDatabase, uniqueName } from '../../helpers/services.ts';
@@ -19,6 +19,30 @@ import {
 export const INTERVAL_MS = 1000;
 export const SEED = 'fault-suite';
 export const SYMBOLS = DEFAULT_SYMBOLS;
+
+/**
+ * The environment of a role process in a case: its database, Redis and prefix (`where`), the suite's
+ * short interval and seed, its data under `dir`, and `extra` over all of it.
+ */
+export function roleEnv(
+  where: Record<string, string>,
+  dir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...where,
+    PRICE_INTERVAL_MS: String(INTERVAL_MS),
+    LOGO_INTERVAL_MS: '3600000',
+    HIGHLOW_INTERVAL_MS: '3600000',
+    SIMULATED_SEED: SEED,
+    SYMBOLS: SYMBOLS.join(','),
+    LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'info',
+    DATA_DIR: path.join(dir, 'data'),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...extra,
+  };
+}
 
 /**
  * One case's world: its own redis-server (always: cases stop and empty it), a database (a private
@@ -58,21 +82,8 @@ export async function createFaultCase(name: string, options: { privatePostgres?:
     const slots = ledger;
     let count = 0;
 
-    const env = (extra: Record<string, string> = {}): Record<string, string> => ({
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redis!.url,
-      QUEUE_PREFIX: prefix,
-      PRICE_INTERVAL_MS: String(INTERVAL_MS),
-      LOGO_INTERVAL_MS: '3600000',
-      HIGHLOW_INTERVAL_MS: '3600000',
-      SIMULATED_SEED: SEED,
-      SYMBOLS: SYMBOLS.join(','),
-      LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'info',
-      DATA_DIR: path.join(folder.dir, 'data'),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      ...extra,
-    });
+    const env = (extra: Record<string, string> = {}) =>
+      roleEnv({ DATABASE_URL: databaseUrl, REDIS_URL: redis!.url, QUEUE_PREFIX: prefix }, folder.dir, extra);
 
     return {
       dir: folder.dir,
@@ -109,29 +120,8 @@ export async function createFaultCase(name: string, options: { privatePostgres?:
        * Waits until every slot in [from, to] has its ticks stored, or until no job of those slots is left
        * to run (waiting, delayed, active) for a few seconds in a row; then counts. Bounded by `timeoutMs`.
        */
-      async settle(from: number, to: number, timeoutMs: number): Promise<Tally> {
-        const connection = new Redis(redis!.url, { maxRetriesPerRequest: null });
-        connection.on('error', () => {});
-        const queue = new Queue('prices', { connection, prefix });
-        try {
-          const deadline = Date.now() + timeoutMs;
-          let idle = 0;
-          for (;;) {
-            const counted = await this.tally(from, to);
-            if (counted.slotsWithoutTick === 0 || Date.now() > deadline) return counted;
-            const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
-            const pending = jobs.filter((job) => {
-              const slot = Number(/:(\d+)$/.exec(job.id ?? '')?.[1]);
-              return Number.isFinite(slot) && slot <= to;
-            });
-            idle = pending.length === 0 ? idle + 1 : 0;
-            if (idle >= 3) return counted;
-            await sleep(1000);
-          }
-        } finally {
-          await queue.close();
-          connection.disconnect();
-        }
+      settle(from: number, to: number, timeoutMs: number): Promise<Tally> {
+        return settleSlots(redis!.url, prefix, () => this.tally(from, to), to, timeoutMs);
       },
       /** How many log lines of all the processes so far carry a message matching `pattern`. */
       async logCount(pattern: RegExp): Promise<number> {
@@ -154,6 +144,44 @@ export async function createFaultCase(name: string, options: { privatePostgres?:
   } catch (error) {
     await dispose();
     throw error;
+  }
+}
+
+/**
+ * Waits until every slot up to `to` has its ticks stored (by `count`), or until no job of those slots is
+ * left to run (waiting, delayed, active) for a few seconds in a row; then counts. Bounded by `timeoutMs`.
+ */
+export async function settleSlots(
+  redis: string | RedisOptions,
+  prefix: string,
+  count: () => Promise<Tally>,
+  to: number,
+  timeoutMs: number,
+): Promise<Tally> {
+  const options: RedisOptions = { maxRetriesPerRequest: null };
+  const connection =
+    typeof redis === 'string' ? new Redis(redis, options) : new Redis({ ...redis, ...options });
+  connection.on('error', () => {});
+  const queue = new Queue('prices', { connection, prefix });
+  queue.on('error', () => {});
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let idle = 0;
+    for (;;) {
+      const counted = await count();
+      if (counted.slotsWithoutTick === 0 || Date.now() > deadline) return counted;
+      const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+      const pending = jobs.filter((job) => {
+        const slot = Number(/:(\d+)$/.exec(job.id ?? '')?.[1]);
+        return Number.isFinite(slot) && slot <= to;
+      });
+      idle = pending.length === 0 ? idle + 1 : 0;
+      if (idle >= 3) return counted;
+      await sleep(1000);
+    }
+  } finally {
+    await queue.close();
+    connection.disconnect();
   }
 }
 

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import pg from 'pg';
 import { SCHEDULER_IDS } from '../../../jobs/queues.ts';
 import { simulatedPrice } from '../../../src/domain/simulated-market.ts';
@@ -10,13 +10,15 @@ import { sleep } from './servers.ts';
  * so it outlives Redis restarts; a final `poll()` after the run sees every job still kept (the queue keeps
  * the last 500 finished ones, far more than a case makes).
  */
-export function watchSlots(redisUrl: string, prefix: string, everyMs = 300) {
-  const client = new Redis(redisUrl, {
+export function watchSlots(redis: string | RedisOptions, prefix: string, everyMs = 300) {
+  const options: RedisOptions = {
     retryStrategy: () => 100,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     connectionName: 'faults:ledger',
-  });
+  };
+  // A URL, or the options of a Redis behind Sentinel (the ledger follows a failover like the app does).
+  const client = typeof redis === 'string' ? new Redis(redis, options) : new Redis({ ...redis, ...options });
   client.on('error', () => {});
   const slots = new Set<number>();
   const fetched = new Set<number>();
@@ -130,6 +132,8 @@ export function watchHealth(url: string, everyMs = 200) {
  */
 export function openTickStream(url: string) {
   const events: { at: number; ticks: number }[] = [];
+  /** Every tick received, as `TICKER@epoch ms`. */
+  const seen = new Set<string>();
   const controller = new AbortController();
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => {
@@ -162,8 +166,10 @@ export function openTickStream(url: string) {
             .join('\n');
           if (event === 'complete') complete = true;
           else if (data) {
-            const parsed = JSON.parse(data) as { data?: { ticks?: unknown[] } };
-            events.push({ at: Date.now(), ticks: parsed.data?.ticks?.length ?? 0 });
+            const parsed = JSON.parse(data) as { data?: { ticks?: { ticker: string; time: string }[] } };
+            const ticks = parsed.data?.ticks ?? [];
+            for (const tick of ticks) seen.add(`${tick.ticker}@${Date.parse(tick.time)}`);
+            events.push({ at: Date.now(), ticks: ticks.length });
           }
         }
       }
@@ -176,6 +182,7 @@ export function openTickStream(url: string) {
   })();
   return {
     events,
+    seen,
     ready,
     ended,
     /** Milliseconds from `t0` to the first event received after it. */

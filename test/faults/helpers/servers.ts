@@ -26,6 +26,45 @@ export async function waitFor(
   }
 }
 
+/** One PING without retries: true when a Redis server answers at `url`. */
+export async function answersPing(url: string): Promise<boolean> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A loopback redis-server as ops/ ships it: append-only, `noeviction`, hz 100, its log in `dir`. */
+export function redisServerArgs(port: number, dir: string): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--maxmemory-policy',
+    'noeviction',
+    '--hz',
+    '100',
+    '--logfile',
+    path.join(dir, 'redis.log'),
+  ];
+}
+
 export interface PrivateRedis {
   readonly url: string;
   readonly pid: number | undefined;
@@ -49,21 +88,7 @@ export async function createPrivateRedis(dir: string): Promise<PrivateRedis> {
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
-  const ping = async () => {
-    const client = new Redis(url, {
-      lazyConnect: true,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-    });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } finally {
-      client.disconnect();
-    }
-  };
+  const ping = () => answersPing(url);
 
   const handle: PrivateRedis = {
     url,
@@ -77,28 +102,7 @@ export async function createPrivateRedis(dir: string): Promise<PrivateRedis> {
           if (entry !== 'redis.log') await rm(path.join(dir, entry), { recursive: true, force: true });
         }
       }
-      child = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--dir',
-          dir,
-          '--save',
-          '',
-          '--appendonly',
-          'yes',
-          '--maxmemory-policy',
-          'noeviction',
-          '--hz',
-          '100',
-          '--logfile',
-          path.join(dir, 'redis.log'),
-        ],
-        { stdio: 'ignore' },
-      );
+      child = spawn('redis-server', redisServerArgs(port, dir), { stdio: 'ignore' });
       const started = child;
       started.once('exit', () => {
         if (child === started) child = undefined;
