@@ -44,17 +44,28 @@ export function createHistoryStore(
     async storeTicks(batch) {
       if (batch.length === 0) return { stored: 0, via: 'copy' };
       const client = await pool.connect();
+      // A connection lost mid-COPY (PostgreSQL restarting) is reported more than once: on the client, and
+      // on the COPY stream again after the pipeline has let go of it. Unheard, each is an uncaught
+      // exception; the pipeline's rejection below is the one that counts.
+      const lost = () => {};
+      client.on('error', lost);
+      let broken: Error | undefined;
       try {
         const lines = batch.map((t) => `${t.ticker}\t${t.price}\t${t.time.toISOString()}\n`);
-        await pipeline(
-          Readable.from(lines),
-          client.query(copyFrom('COPY stock_prices (stock_name, price, time) FROM STDIN')),
-        );
+        const copy = client.query(copyFrom('COPY stock_prices (stock_name, price, time) FROM STDIN'));
+        copy.on('error', lost);
+        await pipeline(Readable.from(lines), copy);
         return { stored: batch.length, via: 'copy' };
       } catch (error) {
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+        // A key conflict leaves the connection usable; anything else may not, so it is not pooled again.
+        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) {
+          broken = error instanceof Error ? error : new Error(String(error));
+          throw error;
+        }
       } finally {
-        client.release();
+        // A broken client is ended, and its last words may come after this: it keeps its listener.
+        if (!broken) client.off('error', lost);
+        client.release(broken);
       }
       return { stored: (await ticks.insertTicks(batch)).length, via: 'insert' };
     },

@@ -162,9 +162,6 @@ describe('fault: scale-out under chaos', () => {
             TRUST_PROXY: '1',
             MAX_SUBSCRIPTIONS_PER_CLIENT: '1000',
             RATE_LIMIT_PER_MINUTE: '100000',
-            // The live pipeline alone: the history fill and its gap repair (their own tests) would store
-            // ticks no slot asked for, unpublished, into the seconds this case counts.
-            BACKFILL_DAYS: '0',
           },
         ),
         path.join(folder.dir, `${role}-${++count}.log`),
