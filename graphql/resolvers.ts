@@ -40,7 +40,11 @@ export interface ResolverDeps {
   /** The freshness records of the deployment and its tickers (src/freshness-store.ts). */
   readFreshness(): Promise<FreshnessSnapshot>;
   providerName: string;
-  priceIntervalMs: number;
+  /**
+   * How often a good price is expected: the cadence the provider's plan allows (a free tier may stretch
+   * PRICE_INTERVAL_MS), so that prices on plan are not called stale.
+   */
+  priceIntervalMs(): Promise<number>;
   /** The provider's plan and circuit, as the workers keep them in Redis. */
   providerStatus?(): Promise<ProviderStatus>;
   alerts: AlertRepository;
@@ -90,13 +94,17 @@ function requireAdmin(context: RequestContext): void {
 }
 
 export function createResolvers(deps: ResolverDeps) {
-  const staleAfter = staleAfterMs(deps.priceIntervalMs);
-  // One read of the records per request, however many stocks ask for their freshness.
-  const snapshots = new WeakMap<object, Promise<FreshnessSnapshot>>();
+  // One read of the records and of the expected cadence per request, however many stocks ask.
+  const snapshots = new WeakMap<object, Promise<FreshnessSnapshot & { intervalMs: number }>>();
   const snapshotFor = (context: object) => {
     let snapshot = snapshots.get(context);
     if (!snapshot) {
-      snapshot = deps.readFreshness();
+      snapshot = Promise.all([deps.readFreshness(), deps.priceIntervalMs()]).then(
+        ([records, intervalMs]) => ({
+          ...records,
+          intervalMs,
+        }),
+      );
       snapshots.set(context, snapshot);
     }
     return snapshot;
@@ -110,20 +118,23 @@ export function createResolvers(deps: ResolverDeps) {
     DateTime: DateTimeScalar,
     Stock: {
       freshness: async (stock: { ticker: string }, _: unknown, context: object) => {
-        const { tickers } = await snapshotFor(context);
-        return present(assessFreshness(tickers.get(stock.ticker), deps.now().getTime(), staleAfter));
+        const { tickers, intervalMs } = await snapshotFor(context);
+        return present(
+          assessFreshness(tickers.get(stock.ticker), deps.now().getTime(), staleAfterMs(intervalMs)),
+        );
       },
     },
     Query: {
       status: async (_: unknown, __: unknown, context: object) => {
-        const [{ deployment, tickers }, watched] = await Promise.all([
+        const [{ deployment, tickers, intervalMs }, watched] = await Promise.all([
           snapshotFor(context),
           deps.watchlist.enabledTickers(),
         ]);
         const now = deps.now().getTime();
+        const staleAfter = staleAfterMs(intervalMs);
         return {
           provider: deps.providerName,
-          priceIntervalMs: deps.priceIntervalMs,
+          priceIntervalMs: intervalMs,
           staleAfterSeconds: staleAfter / 1000,
           freshness: present(assessFreshness(deployment, now, staleAfter)),
           // Records outlive a ticker's removal from the watchlist; only the watched ones are answered.

@@ -606,9 +606,6 @@ function redisSentinel(e: {
   };
 }
 
-/** The names of every variable `loadConfig` reads; the README and .env.example list the same set. */
-export const CONFIG_VARIABLES = Object.freeze(Object.keys(envSchema.shape));
-
 /** The commands of the CLI (src/cli.ts) that read variables. */
 export type ConfigReader = 'start' | 'api' | 'worker' | 'migrate' | 'providers';
 

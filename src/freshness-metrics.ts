@@ -9,7 +9,8 @@ export interface FreshnessMetricSources {
   /** The watched tickers: a ticker taken off the watchlist keeps its record but gets no series. */
   watched(): Promise<readonly string[]>;
   now(): number;
-  staleAfterMs: number;
+  /** How old the last good price may be before it is stale (from the provider's planned cadence). */
+  staleAfterMs(): Promise<number>;
 }
 
 /**
@@ -22,10 +23,14 @@ export function registerFreshnessMetrics(registry: Registry, sources: FreshnessM
   const registers = [registry];
   // One read per scrape, shared by the four gauges (each collects on its own).
   const read = onePerScrape(async () => {
-    const [snapshot, watched] = await Promise.all([sources.snapshot(), sources.watched()]);
+    const [snapshot, watched, staleAfterMs] = await Promise.all([
+      sources.snapshot(),
+      sources.watched(),
+      sources.staleAfterMs(),
+    ]);
     const now = sources.now();
     const assess = (record: Parameters<typeof assessFreshness>[0]) =>
-      assessFreshness(record, now, sources.staleAfterMs);
+      assessFreshness(record, now, staleAfterMs);
     return {
       deployment: assess(snapshot.deployment),
       tickers: watched.map((ticker): [string, Freshness] => [ticker, assess(snapshot.tickers.get(ticker))]),

@@ -39,9 +39,11 @@ export async function claimNamespace(options: {
   db: Database;
   prefix: string;
   databaseUrl: string;
+  /** This database's identity when the caller has read it already (it never changes). */
+  id?: string;
 }): Promise<{ id: string }> {
   const { redis, prefix } = options;
-  const id = await databaseIdentity(options.db);
+  const id = options.id ?? (await databaseIdentity(options.db));
   const key = namespaceClaimKey(prefix);
   const mine: Claim = { id, database: redactUrl(options.databaseUrl) };
   // SET NX: of two processes claiming at once, exactly one writes; the other reads the winner's claim. A
@@ -108,7 +110,9 @@ export async function holdNamespace(options: {
   let stopped = false;
   const reclaim = () => {
     if (stopped) return;
-    claimNamespace(options).catch((error: unknown) => {
+    // The id is this process's from the first claim: a reclaim asks Redis only, so it also holds while
+    // PostgreSQL is away.
+    claimNamespace({ ...options, id }).catch((error: unknown) => {
       if (error instanceof NamespaceClaimedError) options.logger.error(error.message);
       else options.logger.debug({ err: error }, 'could not check the QUEUE_PREFIX claim');
     });

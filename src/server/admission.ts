@@ -72,7 +72,12 @@ function hostName(host: string): string {
 }
 
 function isLoopbackHostName(name: string): boolean {
-  return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
+  return name === 'localhost' || name === '[::1]' || isLoopbackAddress(name);
+}
+
+/** Whether a HOST setting (a name or an address) binds this machine only. */
+export function bindsToLoopback(host: string): boolean {
+  return isLoopbackHostName(host.toLowerCase()) || isLoopbackAddress(host);
 }
 
 /** A request header as one string (repeated headers joined), or '' when absent. */
@@ -118,7 +123,7 @@ export interface AdmissionOptions {
 export function createAdmission(options: AdmissionOptions) {
   const { server, security, limits, logger } = options;
   const password = security.adminPassword;
-  const mode: AdminMode = password ? 'password' : isLoopbackAddress(server.host) ? 'loopback' : 'disabled';
+  const mode: AdminMode = password ? 'password' : bindsToLoopback(server.host) ? 'loopback' : 'disabled';
   // Fixed-length digests compared in constant time: neither the password's content nor its length leaks
   // through how long a wrong guess takes.
   const expected = password ? digest(password) : undefined;

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { onePerScrape } from '../metrics.ts';
 import type { HealthReport } from './health.ts';
 
 /** Where the API's point-in-time figures come from; each is read when Prometheus scrapes, not before. */
@@ -91,7 +92,8 @@ export function registerApiMetrics(registry: Registry, sources: ApiMetricSources
       }
     },
   });
-  const backlog = () => sources.rollupBacklog().catch(() => undefined);
+  // One read of the log serves both of its gauges in a scrape.
+  const backlog = onePerScrape(() => sources.rollupBacklog());
   new Gauge({
     name: 'stockstreamer_rollup_log_rows',
     help: 'Rows in the rollup log that no fold has taken yet (a few in steady state).',

@@ -17,7 +17,7 @@ import { registerFreshnessMetrics } from '../freshness-metrics.ts';
 import { createHistoryProgress } from '../history-progress.ts';
 import { createProviderStatusReader } from '../providers/provider-status.ts';
 import { historyFilledChannel, ticksChannel } from '../tick-channel.ts';
-import { createAdmission, isLoopbackAddress } from './admission.ts';
+import { bindsToLoopback, createAdmission } from './admission.ts';
 import { registerApiMetrics } from './api-metrics.ts';
 import { buildApp } from './app.ts';
 import { createClientLimits } from './client-limits.ts';
@@ -79,7 +79,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     redis: deps.redis,
     keyPrefix: config.queuePrefix,
   });
-  if (config.security.allowedHosts.length === 0 && !isLoopbackAddress(config.server.host)) {
+  if (config.security.allowedHosts.length === 0 && !bindsToLoopback(config.server.host)) {
     logger.warn(
       { host: config.server.host },
       'ALLOWED_HOSTS is empty: only requests to localhost, 127.0.0.1 and [::1] are answered',
@@ -130,6 +130,10 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     deps.provider.name,
     config.provider.streamUrl !== undefined,
   );
+  // Prices are expected at the cadence the provider's plan allows (the workers record it), not at
+  // PRICE_INTERVAL_MS alone: on a free tier that stretches it, prices on plan are not stale.
+  const plannedIntervalMs = async () =>
+    (await providerStatus().catch(() => undefined))?.priceEveryMs ?? config.schedule.priceIntervalMs;
   const resolverDeps = {
     watchlist: deps.watchlist,
     priceHistory: async (...args: Parameters<HistoryCache['history']>) => {
@@ -147,7 +151,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     onWatchlistChanged: parts.onWatchlistChanged,
     readFreshness: () => deps.freshness.read(),
     providerName: deps.provider.name,
-    priceIntervalMs: config.schedule.priceIntervalMs,
+    priceIntervalMs: plannedIntervalMs,
     providerStatus,
     alerts: deps.alerts,
     alertsTopic: alertsChannel(config.queuePrefix),
@@ -171,12 +175,14 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
 
   // A health probe must answer "down" at once during an outage, not queue the PING until Redis is back.
   const healthRedis = deps.createRedis('health', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  const staleAfter = staleAfterMs(config.schedule.priceIntervalMs);
+  const staleAfter = async () => staleAfterMs(await plannedIntervalMs());
   const health = createHealthCheck({
     pool: deps.database.pool,
     redis: healthRedis,
-    prices: async () =>
-      assessFreshness((await deps.freshness.read()).deployment, deps.clock.now().getTime(), staleAfter),
+    prices: async () => {
+      const [records, after] = await Promise.all([deps.freshness.read(), staleAfter()]);
+      return assessFreshness(records.deployment, deps.clock.now().getTime(), after);
+    },
   });
   registerProviderMetrics(deps.metrics.registry, providerStatus);
   registerApiMetrics(deps.metrics.registry, {

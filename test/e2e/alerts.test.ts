@@ -6,6 +6,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailable, launchChromium } from '../helpers/browser.ts';
+import { waitFor } from '../helpers/provider-app.ts';
 import { graphql, type PageWatch, type SeededApp, startSeededApp, watchContext } from './harness.ts';
 
 declare global {
@@ -90,8 +91,16 @@ describe.runIf(browserAvailable())('price alerts on the page', () => {
     expect(await page.locator('path.ss-alert-marker[data-ticker="AAPL"]').count()).toBe(1);
     expect(await alertMarkers(page, 'NVDA')).toEqual([]);
 
-    // The next tick is still below the level: the rule stays quiet.
+    // The next tick is still below the level: the rule stays quiet. Evaluation runs on its own queue after
+    // the price job, so the check waits until that tick has been judged, not only drawn.
+    const alertJobs = () =>
+      app.workers!.alertQueue.getJobCounts('completed', 'waiting', 'active', 'delayed', 'prioritized');
+    const judgedBefore = (await alertJobs()).completed ?? 0;
     await app.tick();
+    await waitFor('the tick to be judged by the alert rules', async () => {
+      const c = await alertJobs();
+      return (c.completed ?? 0) > judgedBefore && !c.waiting && !c.active && !c.delayed && !c.prioritized;
+    });
     await expect
       .poll(() => page.evaluate(() => window.__stockstreamer!.lastDrawnPoint('AAPL')?.[0]))
       .toBe(app.clock.now().getTime());

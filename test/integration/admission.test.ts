@@ -10,8 +10,9 @@ import WebSocket from 'ws';
 import { closeQueues, createQueues } from '../../jobs/queues.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createDeps } from '../../src/deps.ts';
-import { ADMIN_LOGIN_ATTEMPTS, ADMIN_LOGIN_WINDOW_S } from '../../src/server/admission.ts';
+import { ADMIN_LOGIN_ATTEMPTS, ADMIN_LOGIN_WINDOW_S, createAdmission } from '../../src/server/admission.ts';
 import { buildApi } from '../../src/server/api.ts';
+import { createClientLimits } from '../../src/server/client-limits.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import {
   createTestDatabase,
@@ -576,5 +577,25 @@ describe('buildApi without src/start.ts', () => {
       await removeRedisPrefix(prefix);
       await database.drop();
     }
+  });
+});
+
+describe('the admin mode a HOST gives without a password', () => {
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['localhost', 'loopback'],
+    ['::1', 'loopback'],
+    ['0.0.0.0', 'disabled'],
+    ['192.0.2.10', 'disabled'],
+  ])('HOST=%s → %s', (host, mode) => {
+    const config = loadConfig({ HOST: host });
+    const admission = createAdmission({
+      server: config.server,
+      security: config.security,
+      limits: createClientLimits({ perMinute: 60, maxStreams: 1 }),
+      logger: pino({ level: 'silent' }),
+      keyPrefix: 'unused',
+    });
+    expect(admission.mode).toBe(mode);
   });
 });

@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordPlan } from '../../src/providers/provider-status.ts';
+import type { RequestPlan } from '../../src/providers/request-plan.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DEFAULT_TRADE_TIME, type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { graphql, runJob, settle } from '../helpers/provider-app.ts';
@@ -119,5 +121,22 @@ describe('freshness with a provider that refuses the key', () => {
     const ended = lines.filter((l) => l.msg.startsWith('price feed') && l.msg.includes('ended'));
     expect(ended).toHaveLength(1);
     expect(ended[0]).toMatchObject({ faultSeconds: 4 * 3600 });
+  });
+
+  it('expects prices at the cadence the provider plan allows, not at PRICE_INTERVAL_MS alone', async () => {
+    // Four hours after the last good price: stale at this app's hourly PRICE_INTERVAL_MS (3 intervals) ...
+    app.clock.advance(4 * HOUR);
+    const read = async () =>
+      (await graphql<{ status: { staleAfterSeconds: number; freshness: { state: string } } }>(app, STATUS))
+        .status;
+    expect(await read()).toMatchObject({ staleAfterSeconds: 10_800, freshness: { state: 'STALE' } });
+    // ... but on time for a provider plan that gives each ticker a price every two hours.
+    await recordPlan(app.deps.redis, app.prefix, {
+      summary: 'a small plan',
+      priceEveryMs: 2 * HOUR,
+    } as RequestPlan);
+    expect(await read()).toMatchObject({ staleAfterSeconds: 21_600, freshness: { state: 'LIVE' } });
+    const health = (await (await fetch(`${app.url}/healthz`)).json()) as { status: string };
+    expect(health.status).toBe('ok');
   });
 });
