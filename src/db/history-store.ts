@@ -51,10 +51,9 @@ export function createHistoryStore(
       client.on('error', lost);
       let broken: Error | undefined;
       try {
-        const lines = batch.map((t) => `${t.ticker}\t${t.price}\t${t.time.toISOString()}\n`);
         const copy = client.query(copyFrom('COPY stock_prices (stock_name, price, time) FROM STDIN'));
         copy.on('error', lost);
-        await pipeline(Readable.from(lines), copy);
+        await pipeline(Readable.from(copyLines(batch)), copy);
         return { stored: batch.length, via: 'copy' };
       } catch (error) {
         // A key conflict leaves the connection usable; anything else may not, so it is not pooled again.
@@ -139,4 +138,16 @@ export function createHistoryStore(
       return counts;
     },
   };
+}
+
+/** Rows per chunk of COPY text: serialised as the stream asks, so no day of ticks is formatted in one go. */
+const COPY_CHUNK_ROWS = 2000;
+
+function* copyLines(batch: readonly Tick[]): Generator<string> {
+  for (let i = 0; i < batch.length; i += COPY_CHUNK_ROWS) {
+    let chunk = '';
+    for (const t of batch.slice(i, i + COPY_CHUNK_ROWS))
+      chunk += `${t.ticker}\t${t.price}\t${t.time.toISOString()}\n`;
+    yield chunk;
+  }
 }
