@@ -1,12 +1,12 @@
 /**
- * A second process full of SSE subscribers, for the fan-out benchmarks (P1, P2, P5). Started by fanout.ts
+ * A second process full of SSE subscribers, for the fan-out benchmarks (P1, P2, P7). Started by fanout.ts
  * over IPC: opens `count` streams, reports when all are open, records when each stream's k-th event
  * arrives, and, once told each round's send time, answers every latency (the conversation:
- * client-process.ts). With `from: 'tick-time'` (P5) each event is parsed and what is recorded is its
- * arrival minus the first tick's own `time`, the observation instant; the send times are then zero.
+ * client-process.ts). With `from: 'tick-time'` (P7) each event is parsed and its first tick's own `time`, the
+ * observation instant, is kept beside its arrival: latency is measured from that.
  */
 import { request } from 'node:http';
-import { now, serveClientProcess } from './client-process.ts';
+import { now, type Received, serveClientProcess } from './client-process.ts';
 
 interface Start {
   type: 'start';
@@ -17,18 +17,18 @@ interface Start {
   from?: 'sent' | 'tick-time';
 }
 
-/** Milliseconds from the first tick's `time` in an SSE frame's GraphQL payload to `at`. */
-function sinceTickTime(frame: string, at: number): number {
+/** The first tick's own `time` in an SSE frame's GraphQL payload, in epoch milliseconds. */
+function tickTimeOf(frame: string): number {
   const data = frame
     .split('\n')
     .filter((line) => line.startsWith('data:'))
     .map((line) => line.slice(5).trim())
     .join('\n');
   const payload = JSON.parse(data) as { data: { ticks: { time: string }[] } };
-  return at - Date.parse(payload.data.ticks[0]!.time);
+  return Date.parse(payload.data.ticks[0]!.time);
 }
 
-function open(index: number, start: Start, times: number[]): Promise<void> {
+function open(index: number, start: Start, received: Received): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(
       start.url,
@@ -57,8 +57,10 @@ function open(index: number, start: Start, times: number[]): Promise<void> {
           while (end !== -1) {
             const frame = pending.slice(0, end);
             pending = pending.slice(end + 2);
-            if (frame.includes('data:') && !frame.startsWith(':') && !frame.startsWith('event: complete'))
-              times.push(start.from === 'tick-time' ? sinceTickTime(frame, at) : at);
+            if (frame.includes('data:') && !frame.startsWith(':') && !frame.startsWith('event: complete')) {
+              received.at.push(at);
+              if (start.from === 'tick-time') received.stamp.push(tickTimeOf(frame));
+            }
             end = pending.indexOf('\n\n');
           }
         });

@@ -5,7 +5,7 @@
  * and stamped on arrival (the conversation with fanout.ts: client-process.ts).
  */
 import WebSocket from 'ws';
-import { now, serveClientProcess } from './client-process.ts';
+import { now, type Received, serveClientProcess } from './client-process.ts';
 
 interface Start {
   type: 'start';
@@ -17,7 +17,7 @@ interface Start {
 
 const sockets: WebSocket[] = [];
 
-function open(index: number, start: Start, times: number[]): Promise<void> {
+function open(index: number, start: Start, received: Received): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(start.url, 'graphql-transport-ws', { perMessageDeflate: false });
     sockets.push(socket);
@@ -35,7 +35,7 @@ function open(index: number, start: Start, times: number[]): Promise<void> {
     socket.on('message', (data) => {
       const at = now();
       const message = JSON.parse(String(data)) as { type: string; payload?: unknown };
-      if (message.type === 'next') times.push(at);
+      if (message.type === 'next') received.at.push(at);
       else if (message.type === 'connection_ack') {
         socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: start.subscribe }));
         resolve();
