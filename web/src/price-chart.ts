@@ -637,6 +637,9 @@ export function createPriceChart(
   function backToLive(): void {
     if (view.following) return;
     view.following = true;
+    // The window is the live one from now on, not the zoom's until the next frame draws: whoever reads
+    // the view in between (the page's detail loader, the test hook) sees one consistent state.
+    view.window = liveWindowNow();
     options.onViewChange?.(viewCopy(), false);
     schedule();
   }
