@@ -3,7 +3,8 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 // Full ISO-8601 with a date and time and an explicit zone; "2026-11-30" alone is ambiguous about the zone.
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-function parseInstant(value: unknown): Date {
+/** An ISO-8601 instant with its zone, or a BAD_USER_INPUT error saying what is wanted. */
+export function parseInstant(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_INSTANT.test(value)) {
     throw new GraphQLError(
       `DateTime wants an ISO-8601 instant with a zone, e.g. "2026-11-30T14:05:00Z"; got ${JSON.stringify(value)?.slice(0, 40)}`,

@@ -315,6 +315,33 @@ export function createAdmission(options: AdmissionOptions) {
     return { admitted: { client: who, admin: decision, audit: auditFor(who), release } };
   }
 
+  /**
+   * A download (`/export/prices.csv`): checked like a GraphQL request — Origin, the per-client rate —
+   * and, since it holds a database connection while it streams, it takes one of the client's stream slots.
+   */
+  async function download(req: IncomingMessage): Promise<{ refused: Refusal } | { admitted: Admitted }> {
+    const origin = originRefusal(req);
+    if (origin) return { refused: origin };
+    const who = client(req);
+    const request = limits.takeRequest(who);
+    if (!request.allowed) {
+      return {
+        refused: { status: 429, message: request.message, headers: { 'Retry-After': request.retryAfter } },
+      };
+    }
+    const release = limits.reserveStream(who);
+    if (!release) {
+      const message = `too many open streams: at most ${limits.maxStreams} subscriptions and exports at once per client`;
+      return { refused: { status: 429, message } };
+    }
+    const decision = await admin(req);
+    if (!('allowed' in decision)) {
+      release();
+      return { refused: decision };
+    }
+    return { admitted: { client: who, admin: decision, audit: auditFor(who), release } };
+  }
+
   /** An admin page (Bull Board, /metrics): admitted only with admin rights. */
   async function adminPage(
     req: IncomingMessage,
@@ -347,6 +374,7 @@ export function createAdmission(options: AdmissionOptions) {
     sameSite,
     admin,
     graphql,
+    download,
     adminPage,
   };
 }

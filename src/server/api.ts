@@ -8,6 +8,7 @@ import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts
 import { createStockSchema, createYogaServer } from '../../graphql/yoga.ts';
 import { alertsChannel } from '../alert-channel.ts';
 import { createHistoryCache, type HistoryCache } from '../db/history-cache.ts';
+import { streamPriceExport } from '../db/price-export.ts';
 import { outcomeWithin } from '../deadline.ts';
 import type { Deps } from '../deps.ts';
 import type { AdminMode } from '../domain/admin.ts';
@@ -216,6 +217,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     webRoot: parts.webRoot,
     // Logos the workers downloaded, stored inline; served from this origin at /logos/{TICKER}.
     logoImage: (ticker) => deps.watchlist.logoImage(ticker),
+    exportPrices: (request) => streamPriceExport(deps.database.pool, request),
   }).callback();
   // SSE subscriptions are served ahead of Koa (sse-requests.ts says why), everything else by Koa.
   const served = withSseSubscriptions(koa, {

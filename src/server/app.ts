@@ -9,10 +9,13 @@ import Koa from 'koa';
 import compress from 'koa-compress';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { parseTickers, parseWindow } from '../../graphql/arguments.ts';
+import { parseInstant } from '../../graphql/scalars.ts';
 import { describeDisconnect, isClientDisconnect } from '../client-disconnect.ts';
 import type { Config } from '../config.ts';
 import type { AdminDecision, Audit } from '../domain/admin.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
+import { exportFileName, type PriceExport, parseExportQuery } from '../domain/price-export.ts';
 import type { Admission, Refusal } from './admission.ts';
 import { type HealthReport, healthHttpStatus } from './health.ts';
 import { SVG_LOGO_CSP, securityHeaders } from './security.ts';
@@ -53,7 +56,15 @@ export interface AppOptions {
    * when there is none, and the monogram is served instead. Absent: every /logos/{TICKER} is the monogram.
    */
   logoImage?: (ticker: string) => Promise<{ contentType: string; bytes: Buffer } | undefined>;
+  /** Prices as CSV bytes for /export/prices.csv (src/db/price-export.ts); absent: the route answers 404. */
+  exportPrices?: (request: PriceExport) => Promise<Readable>;
 }
+
+/**
+ * Exports one API process streams at once: each holds a database connection for as long as its reader
+ * takes, and the pool's other connections serve the page and the API.
+ */
+export const MAX_CONCURRENT_EXPORTS = 2;
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -138,6 +149,60 @@ export function buildApp(options: AppOptions): Koa {
     ctx.type = 'image/svg+xml';
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.body = svg;
+  });
+  let exporting = 0;
+  /** Answers an admitted export; true when a stream was handed to the response (it frees its own slots). */
+  async function serveExport(ctx: Koa.Context, release: () => void): Promise<boolean> {
+    const parsed = parseExportQuery(new URLSearchParams(ctx.querystring), {
+      tickers: (raw) => parseTickers('tickers', raw),
+      window: (from, to) => parseWindow(from, to, new Date()),
+      instant: parseInstant,
+    });
+    if (!parsed.ok) {
+      ctx.status = 400;
+      ctx.body = { error: parsed.error };
+      return false;
+    }
+    if (!options.exportPrices) return false;
+    if (exporting >= MAX_CONCURRENT_EXPORTS) {
+      ctx.status = 503;
+      ctx.set('Retry-After', '5');
+      ctx.body = {
+        error: `${MAX_CONCURRENT_EXPORTS} exports are streaming already; try again in a few seconds`,
+      };
+      return false;
+    }
+    exporting += 1;
+    let stream: Readable;
+    try {
+      stream = await options.exportPrices(parsed.request);
+    } catch (error) {
+      exporting -= 1;
+      options.logger.warn({ err: error }, 'export: could not start');
+      ctx.status = 503;
+      ctx.body = { error: 'the database cannot be read just now; try again shortly' };
+      return false;
+    }
+    ctx.res.once('close', () => {
+      exporting -= 1;
+      release();
+    });
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.set('Content-Disposition', `attachment; filename="${exportFileName(parsed.request)}"`);
+    ctx.body = stream;
+    return true;
+  }
+  router.get('/export/prices.csv', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const decided = await options.admission.download(ctx.req);
+    if ('refused' in decided) return refuse(ctx, decided.refused, (message) => ({ error: message }));
+    const release = decided.admitted.release ?? (() => {});
+    let streaming = false;
+    try {
+      streaming = await serveExport(ctx, release);
+    } finally {
+      if (!streaming) release();
+    }
   });
   router.all('/graphql', async (ctx) => {
     const isStream = ctx.get('accept').includes('text/event-stream');

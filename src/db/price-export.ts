@@ -1,0 +1,77 @@
+import type { Readable } from 'node:stream';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { EXPORT_INTERVAL_SQL, type PriceExport } from '../domain/price-export.ts';
+
+/** Columns of each export, in order: the CSV header the route promises. */
+export const EXPORT_COLUMNS = {
+  tick: ['ticker', 'time', 'price'],
+  bars: ['ticker', 'start', 'open', 'high', 'low', 'close', 'ticks'],
+} as const;
+
+const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/**
+ * The export's statement. COPY takes no bind parameters, so every value goes in as a quoted literal:
+ * tickers were checked against the ticker rule and instants are Dates, and both are still escaped.
+ * Ticks come off the primary key (stock_name, time) in order, so PostgreSQL streams them without a sort;
+ * bars are grouped from the minute rollup (kept for ever, where raw ticks are kept for a while).
+ */
+export function exportStatement(request: PriceExport, quote: (value: string) => string): string {
+  const tickers = request.tickers.map(quote).join(', ');
+  const from = quote(request.from.toISOString());
+  const to = quote(request.to.toISOString());
+  if (request.interval === 'tick') {
+    return `COPY (
+      SELECT stock_name AS ticker, to_char(time AT TIME ZONE 'UTC', ${UTC_MS}) AS time, price
+      FROM stock_prices
+      WHERE stock_name IN (${tickers}) AND time >= ${from}::timestamptz AND time < ${to}::timestamptz
+      ORDER BY stock_name, time
+    ) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+  }
+  const stride = quote(EXPORT_INTERVAL_SQL[request.interval]);
+  return `COPY (
+    SELECT stock_name AS ticker,
+      to_char(date_bin(${stride}::interval, bucket, timestamptz '2000-01-01') AT TIME ZONE 'UTC', ${UTC_MS}) AS start,
+      (array_agg(first_price ORDER BY first_time))[1] AS open,
+      max(max_price) AS high,
+      min(min_price) AS low,
+      (array_agg(last_price ORDER BY last_time DESC))[1] AS close,
+      sum(count) AS ticks
+    FROM stock_prices_1m
+    WHERE stock_name IN (${tickers}) AND bucket >= date_bin(${stride}::interval, ${from}::timestamptz, timestamptz '2000-01-01')
+      AND bucket < ${to}::timestamptz
+    GROUP BY stock_name, date_bin(${stride}::interval, bucket, timestamptz '2000-01-01')
+    ORDER BY stock_name, 2
+  ) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+}
+
+/**
+ * Streams an export as CSV bytes straight from PostgreSQL (`COPY … TO STDOUT`): the API holds one chunk
+ * at a time, however long the window, and a slow reader slows the COPY instead of filling memory. The
+ * connection goes back to the pool when the stream ends; one the reader abandons is not pooled again, as
+ * its COPY may still be running.
+ */
+export async function streamPriceExport(pool: pg.Pool, request: PriceExport): Promise<Readable> {
+  const client = await pool.connect();
+  // Errors of a connection already being given up are reported here too; the stream carries the one
+  // that counts.
+  const ignore = () => {};
+  client.on('error', ignore);
+  let released = false;
+  const release = (broken?: Error) => {
+    if (released) return;
+    released = true;
+    client.release(broken);
+  };
+  try {
+    const stream = client.query(copyTo(exportStatement(request, (value) => client.escapeLiteral(value))));
+    stream.once('end', () => release());
+    stream.once('error', (error) => release(error));
+    stream.once('close', () => release(stream.readableEnded ? undefined : new Error('export abandoned')));
+    return stream;
+  } catch (error) {
+    release(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
+}
