@@ -272,8 +272,18 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     expect(await span()).toBeLessThan((SEEDED_DAYS + 0.1) * DAY_MS);
     // view.window only changes on the next draw: wait for one after the pick before reading it
     const drawsBeforeAll = await hook('timings').then((t) => t.draws);
+    // "All" asks the server for the longest window it serves, and gets it (it was refused every time when
+    // the page asked for exactly the maximum, measured by the server's clock a moment later)
+    const allAnswer = page.waitForResponse(
+      (response) =>
+        response.url().endsWith('/graphql') &&
+        JSON.parse(response.request().postData() ?? '{}').operationName === 'PriceHistory',
+    );
     await pickRange('All');
+    const answered = (await (await allAnswer).json()) as { errors?: unknown };
+    expect(answered.errors).toBeUndefined();
     await expect.poll(async () => (await view()).range).toBe('all');
+    expect(await page.getByTestId('tagline').textContent()).toBe('Live prices · all history (a year at most)');
     await page.waitForFunction((n) => (window.__stockstreamer?.timings().draws ?? 0) > n, drawsBeforeAll);
     expect(await span()).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
     expect(await span()).toBeLessThan((SEEDED_DAYS + 0.1) * DAY_MS);

@@ -419,7 +419,11 @@ function main(): void {
       apply(store.pruneBefore(from));
       cards.refresh();
     } catch (error) {
-      if (!controller.signal.aborted) console.warn('stockstreamer: loading the range failed:', error);
+      if (controller.signal.aborted) return;
+      console.warn('stockstreamer: loading the range failed:', error);
+      // Say so where the range is named, not only in the console: the chart still shows the previous data.
+      const reason = error instanceof Error ? error.message : String(error);
+      taglineEl.textContent = `Live prices · ${choice.description} · could not load: ${reason}`;
     }
   }
 

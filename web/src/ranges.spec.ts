@@ -77,6 +77,10 @@ describe('liveWindow', () => {
 describe('historyFrom', () => {
   it('asks for the range’s full length back from now', () => {
     expect(historyFrom('1d', NOW)).toBe(NOW - DAY);
-    expect(historyFrom('all', NOW)).toBe(NOW - 366 * DAY);
+    expect(historyFrom('30d', NOW)).toBe(NOW - 30 * DAY);
+  });
+
+  it('asks "all" for a window the server accepts when the request arrives, an hour short of its maximum', () => {
+    expect(historyFrom('all', NOW)).toBe(NOW - 366 * DAY + HOUR);
   });
 });

@@ -26,7 +26,7 @@ export const RANGES: readonly RangeChoice[] = Object.freeze([
   { key: '1d', label: '1D', description: 'last day', ms: DAY_MS },
   { key: '7d', label: '7D', description: 'last 7 days', ms: 7 * DAY_MS },
   { key: '30d', label: '30D', description: 'last 30 days', ms: 30 * DAY_MS },
-  { key: 'all', label: 'All', description: 'all history', ms: MAX_WINDOW_MS },
+  { key: 'all', label: 'All', description: 'all history (a year at most)', ms: MAX_WINDOW_MS },
 ]);
 
 /** The classic's window, and the page's default. */
@@ -59,7 +59,16 @@ export function liveWindow(key: RangeKey, now: number, firstTime?: number, lastT
   return { min, max };
 }
 
-/** The `from` to ask history for when `key` is picked: the range's full length back from `now`. */
+/**
+ * The server measures a window against its own clock when the request arrives, which is later than the
+ * page's `now` and may disagree with it: "All" asking for exactly the maximum was refused every time.
+ */
+const WINDOW_SLACK_MS = HOUR_MS;
+
+/**
+ * The `from` to ask history for when `key` is picked: the range's full length back from `now`, and never
+ * a window the server would refuse.
+ */
 export function historyFrom(key: RangeKey, now: number): number {
-  return now - rangeChoice(key).ms;
+  return now - Math.min(rangeChoice(key).ms, MAX_WINDOW_MS - WINDOW_SLACK_MS);
 }
