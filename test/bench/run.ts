@@ -10,6 +10,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { alertsBench } from './alerts.ts';
 import { backfillBench } from './backfill.ts';
+import { exportBench } from './export.ts';
 import { fanoutBench, fanoutTenThousandBench, slotToEventBench } from './fanout.ts';
 import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
 import { historyReadBench } from './history-read.ts';
@@ -25,6 +26,7 @@ const BENCHES: Bench[] = [
   schedulerBench,
   slotToEventBench,
   alertsBench,
+  exportBench,
 ];
 
 const args = process.argv.slice(2);
