@@ -5,6 +5,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { loadConfig } from '../../src/config.ts';
 import { exportStatement } from '../../src/db/price-export.ts';
+import { DEFAULT_SYMBOLS } from '../../src/domain/symbols.ts';
 import { startRole } from '../../src/start.ts';
 import {
   createTestDatabase,
@@ -15,7 +16,7 @@ import {
 } from '../helpers/services.ts';
 import { type Bench, bytes, median, ms } from './harness.ts';
 
-const TICKERS = ['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX'];
+const TICKERS = [...DEFAULT_SYMBOLS];
 const DAY = 86_400_000;
 const RUNS = 3;
 
