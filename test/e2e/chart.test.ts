@@ -283,7 +283,9 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     const answered = (await (await allAnswer).json()) as { errors?: unknown };
     expect(answered.errors).toBeUndefined();
     await expect.poll(async () => (await view()).range).toBe('all');
-    expect(await page.getByTestId('tagline').textContent()).toBe('Live prices · all history (a year at most)');
+    expect(await page.getByTestId('tagline').textContent()).toBe(
+      'Live prices · all history (a year at most)',
+    );
     await page.waitForFunction((n) => (window.__stockstreamer?.timings().draws ?? 0) > n, drawsBeforeAll);
     expect(await span()).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
     expect(await span()).toBeLessThan((SEEDED_DAYS + 0.1) * DAY_MS);
@@ -386,6 +388,49 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     await pickRange('7D');
   });
 
+  it('exports what is shown: a PNG of the chart, and the CSV of the lines and window in view', async () => {
+    await pickRange('1H');
+    await expect.poll(async () => (await view()).range).toBe('1h');
+    const intc = page.locator('[data-testid=legend-entry][data-ticker=INTC]');
+    await intc.click();
+    await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 5);
+    await page.getByTestId('export-menu').locator('summary').click();
+    const csv = page.getByTestId('export-csv');
+    await expect.poll(() => csv.isVisible()).toBe(true);
+    // written by the menu's toggle event, which the browser fires just after it opens
+    await expect.poll(() => csv.getAttribute('href')).toContain('tickers=');
+    await page.screenshot({ path: `${ARTIFACTS}/chart-export-menu.png` });
+    const href = new URL((await csv.getAttribute('href'))!, app.url);
+    const shown = (await view()).window!;
+    expect(href.searchParams.get('tickers')!.split(',')).toEqual(TICKERS.filter((t) => t !== 'INTC'));
+    expect(href.searchParams.get('interval')).toBe('tick');
+    expect(Date.parse(href.searchParams.get('from')!)).toBe(Math.floor(shown.min));
+    const [download] = await Promise.all([page.waitForEvent('download'), csv.click()]);
+    const text = readFileSync((await download.path())!, 'utf8');
+    const [header, ...rows] = text.trimEnd().split('\n');
+    expect(header).toBe('ticker,time,price');
+    expect(rows.length).toBeGreaterThan(100);
+    expect(new Set(rows.map((row) => row.split(',')[0]))).toEqual(
+      new Set(TICKERS.filter((t) => t !== 'INTC')),
+    );
+    expect(download.suggestedFilename()).toMatch(
+      /^prices-5-tickers-tick-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv$/,
+    );
+
+    await page.getByTestId('export-menu').locator('summary').click();
+    const [picture] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('export-png').click(),
+    ]);
+    const png = readFileSync((await picture.path())!);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.length).toBeGreaterThan(10_000);
+    expect(await page.getByTestId('export-menu').getAttribute('open')).toBeNull();
+    await intc.click();
+    await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6);
+    await pickRange('7D');
+  });
+
   it('every control is reachable from the keyboard, with a visible focus ring', async () => {
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     const seen = new Set<string>();
@@ -413,6 +458,7 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     expect(seen).toContain('mode');
     expect(seen).toContain('legend-entry');
     expect(seen).toContain('edit-watchlist');
+    expect(seen).toContain('button quiet'); // the export menu's summary
     expect([...seen].some((k) => /zoom|pan|reset/i.test(k))).toBe(true);
     expect(rangeOutline).toMatch(/solid 2px/);
 

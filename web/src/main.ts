@@ -11,6 +11,7 @@
 import { createAlertPanel } from './alert-panel.ts';
 import { createAlertRulesEditor } from './alert-rules-editor.ts';
 import { createChartLegend } from './chart-legend.ts';
+import { csvExportHref } from './export-links.ts';
 import { createFeedStatus } from './feed-status.ts';
 import { describeClosedMarket, formatClock } from './format.ts';
 import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
@@ -73,6 +74,9 @@ function main(): void {
   const rangePicker = required<HTMLFieldSetElement>('range-picker');
   const modePicker = required<HTMLFieldSetElement>('mode-picker');
   const chartEl = required('price-chart');
+  const exportMenu = required<HTMLDetailsElement>('export-menu');
+  const exportCsv = required<HTMLAnchorElement>('export-csv');
+  const exportPng = required<HTMLButtonElement>('export-png');
 
   const store = createSeriesStore();
   const session = createAdminSession(safeSessionStorage());
@@ -426,6 +430,23 @@ function main(): void {
       taglineEl.textContent = `Live prices · ${choice.description} · could not load: ${reason}`;
     }
   }
+
+  // The CSV link is written when the menu opens: the lines shown, over the window shown.
+  exportMenu.addEventListener('toggle', () => {
+    if (!exportMenu.open) return;
+    const shown = store.tickers().filter((ticker) => !chart.isHidden(ticker));
+    exportCsv.href = csvExportHref(shown, chart.view().window ?? chart.liveWindow());
+  });
+  exportCsv.addEventListener('click', () => {
+    exportMenu.open = false;
+  });
+  exportPng.addEventListener('click', async () => {
+    const link = document.createElement('a');
+    link.href = await chart.pngUrl();
+    link.download = `stockstreamer-${new Date().toISOString().slice(0, 16).replace(':', '')}.png`;
+    link.click();
+    exportMenu.open = false;
+  });
 
   rangePicker.addEventListener('change', (event) => {
     const value = (event.target as HTMLInputElement).value;

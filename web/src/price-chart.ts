@@ -138,6 +138,8 @@ export interface PriceChart {
   /** The price alerts that fired, per ticker, `[ms, dollars]`: marked on the line where they fired. */
   setAlerts(alerts: ReadonlyMap<string, readonly Point[]>): void;
   snapshot(): ChartSnapshot;
+  /** The chart as drawn now, as a PNG (ApexCharts' own export): a `data:` or `blob:` URL. */
+  pngUrl(): Promise<string>;
   destroy(): void;
 }
 
@@ -712,6 +714,10 @@ export function createPriceChart(
       schedule();
     },
     backToLive,
+    async pngUrl() {
+      const out = await (await created).dataURI({ scale: 2 });
+      return 'imgURI' in out ? out.imgURI : URL.createObjectURL(out.blob);
+    },
     view: viewCopy,
     liveWindow: liveWindowNow,
     setMessage(text) {
