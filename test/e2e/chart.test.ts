@@ -188,6 +188,29 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
       );
     expect(new Set(fills)).toEqual(new Set(colours));
     expect(await page.getByTestId('bands-note').textContent()).toMatch(/52-week range/);
+    // the axis fits the bands as well as the lines: none runs off the plot
+    const y = (await hook('yRange'))!;
+    for (const band of bands) {
+      expect(band.low).toBeGreaterThanOrEqual(y.min);
+      expect(band.high).toBeLessThanOrEqual(y.max);
+    }
+  });
+
+  it('the bands switch hides every band and its note, and the axis fits the lines alone', async () => {
+    const toggle = page.getByTestId('bands-toggle');
+    const withBands = (await hook('yRange'))!;
+    await toggle.uncheck();
+    await expect.poll(() => hook('bands')).toEqual([]);
+    expect(await page.getByTestId('bands-note').isHidden()).toBe(true);
+    expect(await page.locator('.apexcharts-yaxis-annotations rect.apexcharts-annotation-rect').count()).toBe(
+      0,
+    );
+    await expect
+      .poll(async () => (await hook('yRange'))!.max - (await hook('yRange'))!.min)
+      .toBeLessThan(withBands.max - withBands.min);
+    await toggle.check();
+    await expect.poll(() => hook('bands').then((b) => b.length)).toBe(6);
+    expect(await page.getByTestId('bands-note').isVisible()).toBe(true);
   });
 
   it('shows a downloaded logo, loaded from this origin, beside its legend entry', async () => {
@@ -265,11 +288,14 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     await expect.poll(span).toBeGreaterThan(DAY_MS - 60_000);
     expect(await span()).toBeLessThan(DAY_MS + 60_000);
 
-    // 30 days and "all" start where the data starts, ten days back
+    // 30 days show their whole length, the blank before the data marked where history starts (ten days back)
     await pickRange('30D');
     await expect.poll(async () => (await view()).range).toBe('30d');
-    await expect.poll(span).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
-    expect(await span()).toBeLessThan((SEEDED_DAYS + 0.1) * DAY_MS);
+    await expect.poll(span).toBeGreaterThan(30 * DAY_MS - 60_000);
+    expect(await span()).toBeLessThan(30 * DAY_MS + 60_000);
+    const marker = page.locator('.apexcharts-xaxis-annotations').getByText('history starts');
+    await expect.poll(() => marker.count()).toBe(1);
+    // "all" is as long as the data, so it has no blank to mark
     // view.window only changes on the next draw: wait for one after the pick before reading it
     const drawsBeforeAll = await hook('timings').then((t) => t.draws);
     // "All" asks the server for the longest window it serves, and gets it (it was refused every time when
@@ -290,6 +316,8 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     expect(await span()).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
     expect(await span()).toBeLessThan((SEEDED_DAYS + 0.1) * DAY_MS);
 
+    await expect.poll(() => marker.count()).toBe(0);
+
     await pickRange('7D');
     await expect.poll(span).toBeLessThan(7 * DAY_MS + 60_000);
     expect(await span()).toBeGreaterThan(7 * DAY_MS - 60_000);
@@ -303,12 +331,10 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     const y = (await hook('yRange'))!;
     expect(y.min).toBeLessThan(0);
     expect(y.max).toBeGreaterThan(0);
-    // the bands are rebased with the lines: a 52-week low is below the start, a high above (in %)
-    for (const band of await hook('bands')) {
-      expect(band.low).toBeLessThan(5);
-      expect(band.high).toBeGreaterThan(-5);
-      expect(Math.abs(band.high)).toBeLessThan(500);
-    }
+    // no bands here (a year's range in % would flatten the lines), so no note about them and the switch is off
+    await expect.poll(() => hook('bands')).toEqual([]);
+    expect(await page.getByTestId('bands-note').isHidden()).toBe(true);
+    expect(await page.getByTestId('bands-toggle').isDisabled()).toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}/chart-compare.png` });
     await page.getByRole('radio', { name: '$ Price' }).check();
     await expect.poll(async () => (await yLabels()).every((l) => l.startsWith('$'))).toBe(true);

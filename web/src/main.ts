@@ -74,6 +74,8 @@ function main(): void {
   const rangePicker = required<HTMLFieldSetElement>('range-picker');
   const modePicker = required<HTMLFieldSetElement>('mode-picker');
   const chartEl = required('price-chart');
+  const bandsToggle = required<HTMLInputElement>('bands-toggle');
+  const bandsNote = required('bands-note');
   const exportMenu = required<HTMLDetailsElement>('export-menu');
   const exportCsv = required<HTMLAnchorElement>('export-csv');
   const exportPng = required<HTMLButtonElement>('export-png');
@@ -453,8 +455,18 @@ function main(): void {
     if (isRangeKey(value)) void pickRange(value);
   });
 
+  /** The bands' note says what the shading means: only while there is shading. */
+  function showBands(on: boolean): void {
+    chart.setBands(on);
+    bandsNote.hidden = !chart.bandsShown();
+    // Compare mode draws no bands: the switch says so rather than looking on and doing nothing.
+    bandsToggle.disabled = chart.view().mode !== 'price';
+  }
+  bandsToggle.addEventListener('change', () => showBands(bandsToggle.checked));
+
   function setMode(mode: ChartMode): void {
     chart.setMode(mode);
+    showBands(bandsToggle.checked);
     chartTitleEl.textContent =
       mode === 'percent' ? 'Change since the start of the window, %' : 'Price, US dollars';
   }

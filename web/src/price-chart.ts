@@ -50,11 +50,16 @@ const M4_COLUMN_PX = 2;
 const RESET_ICON =
   '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M3 12a9 9 0 1 0 9-9 9.75 9.75 0 0 0-6.74 2.74L3 8"/><path d="M3 3v5h5"/></svg>';
 /**
- * How opaque a 52-week band is; six of them overlap, so each is faint. In compare mode a band usually spans
- * the whole plot (a year's range against a window's % moves), where six tints would fog the lines: there
- * it is fainter still, and its edges carry it.
+ * How opaque a 52-week band's fill is: six of them overlap, so each is faint, and its edges (solid, in the
+ * line's colour) are what keep one band apart from another where the fills blend. Compare mode draws no
+ * bands: a year's range in % of the window's start spans far more than the window's moves, and an axis
+ * fitted to it would flatten every line.
  */
-const BAND_OPACITY = { price: 0.09, percent: 0.035 } as const;
+const BAND_OPACITY = 0.07;
+/** The "history starts" line and label: a grey that reads on both themes (SVG attributes take no var()). */
+const HISTORY_START_GREY = '#8b949e';
+/** The edges' opacity, as a hex alpha suffix: readable on white and on the dark theme's surface. */
+const BAND_EDGE_ALPHA = 'b3';
 
 export type ChartMode = 'price' | 'percent';
 
@@ -135,6 +140,10 @@ export interface PriceChart {
   liveWindow(): TimeWindow;
   /** Shows `text` over an empty chart (loading, errors). */
   setMessage(text: string): void;
+  /** Shows or hides every 52-week band (price mode only; compare mode never draws them). */
+  setBands(on: boolean): void;
+  /** Whether bands are drawn now: switched on and in price mode. */
+  bandsShown(): boolean;
   /** The price alerts that fired, per ticker, `[ms, dollars]`: marked on the line where they fired. */
   setAlerts(alerts: ReadonlyMap<string, readonly Point[]>): void;
   snapshot(): ChartSnapshot;
@@ -190,6 +199,8 @@ interface Frame {
   markerPoints: Point[][];
   /** Alert firings per drawn series, in the drawn unit. */
   alertPoints: Point[][];
+  /** The first point of any drawn series, when it falls inside the window: where "history starts" is marked. */
+  historyStart: number | null;
 }
 
 export function createPriceChart(
@@ -201,6 +212,8 @@ export function createPriceChart(
   let alertsByTicker: ReadonlyMap<string, readonly Point[]> = new Map();
   const hidden = new Set<string>();
   const view: ChartView = { range: DEFAULT_RANGE, mode: 'price', following: true, window: null };
+  let bandsOn = true;
+  const bandsShown = () => bandsOn && view.mode === 'price';
   /** The frame being drawn (ApexCharts' render events and the tooltip read it)… */
   let frame: Frame | null = null;
   /** …and the last one whose render finished: what the snapshot reports as drawn. */
@@ -415,9 +428,11 @@ export function createPriceChart(
       alertPoints.push(percent ? rebaseToPercent(alerts, base) : [...alerts]);
       const { low52Week: low, high52Week: high } = stock;
       const band =
-        typeof low === 'number' && typeof high === 'number' && high >= low
+        bandsShown() && typeof low === 'number' && typeof high === 'number' && high >= low
           ? { low: toValue(low), high: toValue(high) }
           : null;
+      // The axis fits the bands drawn as well as the lines: a band must not run off the plot.
+      if (band) inView.push(band.low, band.high);
       series.push({
         ticker: stock.ticker,
         color: stock.color,
@@ -429,7 +444,12 @@ export function createPriceChart(
         band,
       });
     }
-    return { window, series, extent: valueExtent(inView) ?? null, markerPoints, alertPoints };
+    const firsts = series.map((s) => store.first(s.ticker)?.[0] ?? Number.POSITIVE_INFINITY);
+    const first = Math.min(...firsts);
+    // Marked only where it leaves a visible blank: more than 1 % of the window before it.
+    const historyStart =
+      first > window.min + (window.max - window.min) * 0.01 && first < window.max ? first : null;
+    return { window, series, extent: valueExtent(inView) ?? null, markerPoints, alertPoints, historyStart };
   }
 
   function apexOptions(next: Frame): ApexCharts.ApexOptions {
@@ -445,7 +465,26 @@ export function createPriceChart(
         forceNiceScale: false,
         labels: yAxisLabels(),
       },
-      annotations: { yaxis: next.series.flatMap(bandAnnotations) },
+      annotations: {
+        yaxis: next.series.flatMap(bandAnnotations),
+        xaxis:
+          next.historyStart === null
+            ? []
+            : [
+                {
+                  id: 'history-starts',
+                  x: next.historyStart,
+                  borderColor: HISTORY_START_GREY,
+                  strokeDashArray: 4,
+                  label: {
+                    text: 'history starts',
+                    orientation: 'horizontal',
+                    borderWidth: 0,
+                    style: { background: 'transparent', color: HISTORY_START_GREY },
+                  },
+                },
+              ],
+      },
       noData: { text: hiddenMessage() },
     };
   }
@@ -457,7 +496,7 @@ export function createPriceChart(
     const edge = (y: number, which: string): YAxisAnnotations => ({
       id: `${id}-${which}`,
       y,
-      borderColor: `${series.color}66`,
+      borderColor: `${series.color}${BAND_EDGE_ALPHA}`,
       borderWidth: 1,
       strokeDashArray: 0,
       label: { text: '' },
@@ -468,7 +507,7 @@ export function createPriceChart(
         y: series.band.low,
         y2: series.band.high,
         fillColor: series.color,
-        opacity: BAND_OPACITY[view.mode],
+        opacity: BAND_OPACITY,
         borderColor: 'transparent',
         borderWidth: 0,
         strokeDashArray: 0,
@@ -714,6 +753,12 @@ export function createPriceChart(
       schedule();
     },
     backToLive,
+    setBands(on) {
+      if (bandsOn === on) return;
+      bandsOn = on;
+      schedule();
+    },
+    bandsShown,
     async pngUrl() {
       const out = await (await created).dataURI({ scale: 2 });
       return 'imgURI' in out ? out.imgURI : URL.createObjectURL(out.blob);

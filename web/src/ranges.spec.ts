@@ -48,8 +48,14 @@ describe('liveWindow', () => {
       expected: { min: NOW - 45 * DAY, max: NOW },
     },
     {
-      name: 'a young install shows what it has, not a week of blank',
+      name: 'a young install still shows the whole week (the axis tells the truth about the range)',
       key: '7d',
+      first: NOW - 2 * HOUR,
+      expected: { min: NOW - 7 * DAY, max: NOW },
+    },
+    {
+      name: 'all, on a young install: its two hours',
+      key: 'all',
       first: NOW - 2 * HOUR,
       expected: { min: NOW - 2 * HOUR, max: NOW },
     },
@@ -61,7 +67,7 @@ describe('liveWindow', () => {
     },
     {
       name: 'never narrower than a minute',
-      key: '1h',
+      key: 'all',
       first: NOW - 5000,
       expected: { min: NOW - 60_000, max: NOW },
     },

@@ -47,14 +47,16 @@ export interface TimeWindow {
 
 /**
  * The window to draw for `key` while following live: it ends at `now` (or at the newest point, should the
- * server's clock run ahead of the viewer's) and reaches back the range's length, but starts no earlier
- * than the first point there is (`firstTime`): a week-old install shows its week, not a year of blank.
+ * server's clock run ahead of the viewer's) and reaches back the range's whole length, data or not — a
+ * "last 30 days" axis over four minutes of data would say something untrue (the chart marks where history
+ * starts instead). "All" is the exception: it is as long as the data (`firstTime`), not a year of blank.
  * A window never shrinks below a minute, so a first tick is not drawn on a zero-width axis.
  */
 export function liveWindow(key: RangeKey, now: number, firstTime?: number, lastTime?: number): TimeWindow {
   const max = Math.max(now, lastTime ?? Number.NEGATIVE_INFINITY);
   let min = max - rangeChoice(key).ms;
-  if (firstTime !== undefined && Number.isFinite(firstTime) && firstTime > min) min = firstTime;
+  if (key === 'all' && firstTime !== undefined && Number.isFinite(firstTime) && firstTime > min)
+    min = firstTime;
   if (max - min < 60_000) min = max - 60_000;
   return { min, max };
 }
