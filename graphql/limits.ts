@@ -59,6 +59,7 @@ export const LIST_SIZES: ListSizes = Object.freeze({
     'Query.watchlist': MAX_SYMBOLS,
     // Without `tickers`, one series per watched ticker; a literal `tickers` list counts its items instead.
     'Query.priceHistory': MAX_SYMBOLS,
+    'Query.barHistory': MAX_SYMBOLS,
     'Subscription.ticks': MAX_SYMBOLS,
     // Pages of rules and of the log are bounded by their `first` and `limit` arguments.
     'Query.alertRules': MAX_FIRINGS_PER_REQUEST,
@@ -67,7 +68,11 @@ export const LIST_SIZES: ListSizes = Object.freeze({
     // The watched tickers that have a freshness record.
     'DeploymentStatus.tickers': MAX_SYMBOLS,
   },
-  perArgumentItem: { 'Query.priceHistory': 'tickers', 'Subscription.ticks': 'tickers' },
+  perArgumentItem: {
+    'Query.priceHistory': 'tickers',
+    'Query.barHistory': 'tickers',
+    'Subscription.ticks': 'tickers',
+  },
   defaultListSize: MAX_TICKERS_PER_REQUEST,
 });
 

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { filter, map, pipe, type Repeater } from 'graphql-yoga';
 import { parsePublishedFirings } from '../src/alert-channel.ts';
 import type { AlertFiring, AlertRepository } from '../src/db/alert-repository.ts';
+import type { BarSeries } from '../src/db/bar-history.ts';
 import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
@@ -52,6 +53,8 @@ export interface ResolverDeps {
   alertsTopic: string;
   /** A ticker's stored provider bars (src/db/history-store.ts). */
   priceBars?(ticker: string, from: Date, to: Date): Promise<Bar[]>;
+  /** Provider bars reduced to a chart's width, per ticker (src/db/bar-history.ts). */
+  barHistory?(tickers: readonly string[], from: Date, to: Date, width: number): Promise<BarSeries[]>;
   /** Whether prices follow the US exchanges' sessions (MARKET_CALENDAR). */
   followsCalendar?: boolean;
   /** How far the backfill and gap repair have come, as the workers keep it in Redis. */
@@ -167,6 +170,7 @@ export function createResolvers(deps: ResolverDeps) {
           ticker,
           intervalS: bars[0]?.intervalS ?? null,
           times: bars.map((b) => b.start.getTime()),
+          ends: bars.map((b) => b.start.getTime() + b.intervalS * 1000),
           open: bars.map((b) => b.open),
           high: bars.map((b) => b.high),
           low: bars.map((b) => b.low),
@@ -217,6 +221,18 @@ export function createResolvers(deps: ResolverDeps) {
           : await deps.watchlist.enabledTickers();
         const series = await deps.priceHistory(tickers, window.from, window.to, width);
         return series.map((s) => ({ ...s, source: s.source.toUpperCase() }));
+      },
+      barHistory: async (
+        _: unknown,
+        args: { tickers?: string[] | null; from?: Date | null; to?: Date | null; width?: number | null },
+      ) => {
+        if (!deps.barHistory) throw new GraphQLError('provider bars are not available on this server');
+        const window = parseWindow(args.from, args.to, deps.now());
+        const width = parseWidth(args.width);
+        const tickers = args.tickers
+          ? parseTickers('tickers', args.tickers)
+          : await deps.watchlist.enabledTickers();
+        return deps.barHistory(tickers, window.from, window.to, width);
       },
       alertRules: async (
         _: unknown,

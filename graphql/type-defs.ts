@@ -149,6 +149,14 @@ export const typeDefs = /* GraphQL */ `
     At most 50,000 bars (the first ones of the window).
     """
     priceBars(ticker: String!, from: DateTime, to: DateTime): BarSeries!
+    """
+    Provider bars of the given tickers (all watched tickers when omitted) between from (default: 7 days
+    before to) and to (default: now), merged per pixel column of a chart width pixels wide (10 to 5000,
+    default 1200): at most one bar a column, its first open, highest high, lowest low, last close and
+    summed volume. What came as a bar, kept apart from priceHistory's observed ticks; tickers without bars
+    in the window are left out.
+    """
+    barHistory(tickers: [String!], from: DateTime, to: DateTime, width: Int = 1200): [BarSeries!]!
   }
 
   """
@@ -211,7 +219,7 @@ export const typeDefs = /* GraphQL */ `
 
   """
   A ticker's provider bars, columnar: times[i] (the bar's start, milliseconds since the Unix epoch) goes
-  with open[i], high[i], low[i], close[i] (dollars) and volume[i] (shares; null where the provider gives
+  with ends[i] (its end), open[i], high[i], low[i], close[i] (dollars) and volume[i] (shares; null where the provider gives
   none). Ascending by time.
   """
   type BarSeries {
@@ -219,11 +227,15 @@ export const typeDefs = /* GraphQL */ `
     "Length of each bar in seconds (60 for minute bars); null when there are none."
     intervalS: Int
     times: [Float!]!
+    "When each bar ends (a merged bar of barHistory: when the last bar in it ends)."
+    ends: [Float!]!
     open: [Float!]!
     high: [Float!]!
     low: [Float!]!
     close: [Float!]!
     volume: [Float]!
+    "barHistory: the width of one column of the merge, in milliseconds; null from priceBars."
+    columnMs: Float
   }
 
   """

@@ -158,6 +158,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     historyProgress: createHistoryProgress(deps.redis, config.queuePrefix).read,
     followsCalendar: config.market.followsCalendar,
     priceBars: (ticker: string, from: Date, to: Date) => deps.history.bars(ticker, from, to),
+    barHistory: deps.barHistory.reduced,
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(

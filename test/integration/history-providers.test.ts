@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BarSeries } from '../../src/db/bar-history.ts';
 import { isMarketOpen } from '../../src/domain/market-calendar.ts';
 import { graphqlOk, startTestApp, type TestApp } from '../helpers/app.ts';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
@@ -141,6 +142,44 @@ describe.each(['yahoo', 'polygon', 'twelvedata'] as const)(
         expect(priceBars.high[i]!).toBeGreaterThanOrEqual(Math.max(priceBars.open[i]!, priceBars.close[i]!));
         expect(priceBars.volume[i]).toBeGreaterThanOrEqual(1000);
       }
+    });
+
+    it('merges them per pixel column for a chart (barHistory), each merged bar true to the bars in it', async () => {
+      const from = new Date(NOW.getTime() - 3 * DAY_MS);
+      const query = `query($from: DateTime, $width: Int) {
+        priceBars(ticker: "AAPL", from: $from) { times ends open high low close volume }
+        barHistory(tickers: ["AAPL", "NOBARS"], from: $from, width: $width) {
+          ticker times ends open high low close volume columnMs
+        }
+      }`;
+      const { priceBars: raw, barHistory } = await graphql<{
+        priceBars: Omit<BarSeries, 'ticker' | 'columnMs'>;
+        barHistory: BarSeries[];
+      }>(app, query, { from: from.toISOString(), width: 50 });
+      // A ticker without bars is left out rather than answered empty.
+      expect(barHistory.map((s) => s.ticker)).toEqual(['AAPL']);
+      const merged = barHistory[0]!;
+      expect(merged.times.length).toBeGreaterThan(0);
+      expect(merged.times.length).toBeLessThanOrEqual(50);
+      expect(merged.columnMs).toBeCloseTo((3 * DAY_MS) / 50, 0);
+      // Every stored bar lies in exactly one merged bar, which opens with its first, closes with its last,
+      // spans their highs and lows and sums their volume.
+      let covered = 0;
+      merged.times.forEach((start, i) => {
+        const inside = raw.times.flatMap((t, j) => (t >= start && t < merged.ends[i]! ? [j] : []));
+        expect(inside.length, `column ${i}`).toBeGreaterThan(0);
+        covered += inside.length;
+        expect(merged.open[i]).toBe(raw.open[inside[0]!]);
+        expect(merged.close[i]).toBe(raw.close[inside[inside.length - 1]!]);
+        expect(merged.high[i]).toBe(Math.max(...inside.map((j) => raw.high[j]!)));
+        expect(merged.low[i]).toBe(Math.min(...inside.map((j) => raw.low[j]!)));
+        expect(merged.volume[i]).toBe(inside.reduce((sum, j) => sum + raw.volume[j]!, 0));
+        expect(merged.ends[i]).toBe(raw.ends[inside[inside.length - 1]!]);
+      });
+      expect(covered).toBe(raw.times.length);
+      await expect(graphql(app, query, { from: from.toISOString(), width: 5 })).rejects.toThrow(
+        /width: wanted a whole number of pixels from 10 to 5000, got 5/,
+      );
     });
 
     it('repairs a session hour that lost its bars, and asks nothing when none is missing', async () => {

@@ -32,6 +32,23 @@ export interface PriceSeries {
   prices: number[];
 }
 
+/**
+ * Provider bars, as `Query.barHistory` returns them: `times[i]` (a bar's start, ms since epoch) goes with
+ * `ends[i]`, `open[i]`, `high[i]`, `low[i]`, `close[i]` and `volume[i]` (null where the provider gave none).
+ */
+export interface BarSeries {
+  ticker: string;
+  intervalS: number | null;
+  times: number[];
+  ends: number[];
+  open: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  volume: (number | null)[];
+  columnMs: number | null;
+}
+
 /** How admin access works on the server (`Query.permissions.adminMode`). */
 export type AdminMode = 'PASSWORD' | 'LOOPBACK' | 'DISABLED';
 
