@@ -32,6 +32,42 @@ export const typeDefs = /* GraphQL */ `
     unknownSince: DateTime
     "How fresh this ticker's prices are: the last good price and the last fetch's outcome."
     freshness: Freshness!
+    """
+    The close a change "since the previous close" is measured from (see PreviousClose.basis), from the US
+    exchanges' calendar and the prices stored; null when none was stored in the week before that close.
+    """
+    previousClose: PreviousClose
+  }
+
+  """
+  What a change since the previous close means now: SINCE_CLOSE while a session is under way (and always
+  for a market that trades around the clock, the simulated one unless MARKET_CALENDAR=follow): the latest
+  price against the last session's close. SESSION while the exchanges are closed after a session: that
+  session's change, its close (the latest price) against the close before it.
+  """
+  enum CloseBasis {
+    SINCE_CLOSE
+    SESSION
+  }
+
+  "Where a stored price came from: an OBSERVED tick, or the close of a provider BAR."
+  enum PriceSource {
+    OBSERVED
+    BAR
+  }
+
+  "A close to measure a change from: the last price stored at or before a session's close."
+  type PreviousClose {
+    "In dollars."
+    price: Float!
+    "When that price was stored: a tick's time, or when the bar ends."
+    time: DateTime!
+    source: PriceSource!
+    "The exchange close it stands for (16:00 New York time, 13:00 on early closes)."
+    sessionClose: DateTime!
+    basis: CloseBasis!
+    "With SESSION: the close of the session whose change it is (the last one that ended); null otherwise."
+    changeOfSessionClose: DateTime
   }
 
   """
