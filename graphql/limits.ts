@@ -37,10 +37,10 @@ export const LIMITS = Object.freeze({
   maxTokens: 2000,
   /**
    * Fields × list sizes (graphql/query-cost.ts), with every list at the most it can answer: the page's
-   * watchlist query costs 9 per ticker, 18,000 at the MAX_SYMBOLS ceiling, its history query (ticks and
-   * bars) 30,000; GraphiQL's schema query about 17,000 (each of the schema's types, fields and arguments
-   * counted once, see `Items` there). The bound admits all of them and refuses more than five aliased
-   * copies of the watchlist.
+   * watchlist query (with each card's previous close) costs 14 per ticker, 28,000 at the MAX_SYMBOLS
+   * ceiling, its history query (ticks and bars) 30,000; GraphiQL's schema query about 17,000 (each of the
+   * schema's types, fields and arguments counted once, see `Items` there). The bound admits all of them
+   * and refuses more than three aliased copies of the watchlist.
    */
   maxCost: 100_000,
   /**

@@ -7,8 +7,8 @@ import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { browserAvailable, launchChromium } from '../helpers/browser.ts';
-import { DAY_MS, graphql, type PageWatch, watchContext } from './harness.ts';
+import { browserAvailable } from '../helpers/browser.ts';
+import { DAY_MS, graphql, openPage, type PageWatch } from './harness.ts';
 
 const MINUTE = 60_000;
 
@@ -52,11 +52,7 @@ describe.runIf(browserAvailable())('provider bars on the chart', () => {
     } finally {
       await client.end();
     }
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    watch = await watchContext(context, new URL(app.url!).origin);
-    page = await context.newPage();
-    await page.goto(`${app.url}/`);
+    ({ browser, page, watch } = await openPage(app));
     await page.waitForFunction(() => (window.__stockstreamer?.barPoints('AAPL').length ?? 0) > 0, undefined, {
       timeout: 30_000,
     });
@@ -73,6 +69,10 @@ describe.runIf(browserAvailable())('provider bars on the chart', () => {
       expect(time).toBeGreaterThanOrEqual(barsFrom);
       expect(time).toBeLessThan(barsTo);
     }
+    // …all of them, end to end (merged per pixel column: the last merged bar starts within one).
+    const column = (7 * DAY_MS) / 1000;
+    expect(points[0]![0]).toBe(barsFrom);
+    expect(points[points.length - 1]![0]).toBeGreaterThan(barsTo - column);
     // The observed line is still there, apart from the bars; a ticker without bars draws none.
     const [lastTime] = (await page.evaluate(() => window.__stockstreamer!.lastDrawnPoint('AAPL')))!;
     expect(Math.abs(lastTime - observedAt)).toBeLessThan(1000); // stored to the second

@@ -281,10 +281,19 @@ function main(): void {
     // Counted as filling until told otherwise: a fill that ended between the first draw and the first
     // answer here still gets its window drawn again.
     let filling = true;
+    /** The session state the cards' previous closes were read in: at an open or a close they change. */
+    let session: string | undefined;
     for (;;) {
       try {
         const status = await api.providerStatus();
         providerEl.textContent = describeProvider(status);
+        const now = `${status.market?.open}|${status.market?.lastClose}`;
+        if (session !== undefined && now !== session) {
+          reloadWatchlist().catch((error) =>
+            console.warn('stockstreamer: reloading the watchlist failed:', error),
+          );
+        }
+        session = now;
         const nowFilling = status.historyFill?.filling === true;
         // The chart was drawn from what was stored then: once the fill ends, draw the window again, and
         // only then say "filled" (a failed redraw leaves it filling, so the next answer tries again).

@@ -14,6 +14,12 @@ export const WATCHLIST_QUERY = /* GraphQL */ `
       latestPrice
       latestTime
       enabled
+      previousClose {
+        price
+        sessionClose
+        basis
+        changeOfSessionClose
+      }
     }
   }
 `;

@@ -59,7 +59,7 @@ describe('unobservedBarLine', () => {
         [4.2 * MIN, 1],
         [5.5 * MIN, 1],
       ],
-      [100, 101, 102, 103, null],
+      [100, 101, 102, 103],
     ],
     [
       'ticks everywhere: nothing drawn',

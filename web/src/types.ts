@@ -15,6 +15,20 @@ export interface Stock {
   /** ISO-8601 instant. */
   latestTime: string | null;
   enabled: boolean;
+  /** What the card's change since the previous close is measured from (`Stock.previousClose`). */
+  previousClose?: PreviousClose | null;
+}
+
+/**
+ * `Stock.previousClose`: SINCE_CLOSE, the latest price against `price` (stored by `sessionClose`);
+ * SESSION, the exchanges are closed after the session ending `changeOfSessionClose`, whose change it is.
+ */
+export interface PreviousClose {
+  price: number;
+  /** ISO-8601 instants. */
+  sessionClose: string;
+  basis: 'SINCE_CLOSE' | 'SESSION';
+  changeOfSessionClose: string | null;
 }
 
 /** One stored observation, as `Subscription.ticks` streams it. */
