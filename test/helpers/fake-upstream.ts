@@ -156,6 +156,11 @@ export interface FakeUpstreamOptions {
   limits?: Partial<Record<FakeProvider, FakeLimit>>;
   /** The fake's clock for its windows; tests on compressed time pass a scaled one. */
   now?: () => number;
+  /**
+   * Alpha Vantage's plan: `free` (the default) answers TIME_SERIES_INTRADAY with its documented premium
+   * refusal, `premium` with a month of minute bars.
+   */
+  alphaVantagePlan?: 'free' | 'premium';
 }
 
 export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
@@ -367,6 +372,14 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
           body['Global Quote']['01. symbol'] = one;
           body['Global Quote']['05. price'] = listing.price.toFixed(4);
           return { status: 200, body };
+        }
+        if (query.function === 'TIME_SERIES_INTRADAY') {
+          if ((options.alphaVantagePlan ?? 'free') === 'free') {
+            return { status: 200, body: fixture('alphavantage/intraday-premium.json') };
+          }
+          if (!listing)
+            return { status: 200, body: fixture('alphavantage/error-invalid-call.json'), unknown: true };
+          return { status: 200, body: alphaVantageIntraday(one, listing, query.month ?? '') };
         }
         if (query.function === 'OVERVIEW') {
           if (!listing) return { status: 200, body: {}, unknown: true };
@@ -839,4 +852,55 @@ function sessionMinuteBars(listing: Listing, fromMs: number, toMs: number) {
     bars.push({ t, o, h: o + 0.05, l: o - 0.05, c: o + 0.01, v: 1000 + ((t / 60_000) % 13), traded });
   }
   return bars;
+}
+
+const NEW_YORK_WALL = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'America/New_York',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+/**
+ * Alpha Vantage's TIME_SERIES_INTRADAY for one New York month ("2026-12"), as documented: "Meta Data",
+ * then "Time Series (1min)" keyed by each bar's start in New York wall-clock time, newest first.
+ */
+function alphaVantageIntraday(symbol: string, listing: Listing, month: string) {
+  const [year, mon] = month.split('-').map(Number) as [number, number];
+  // Every UTC minute that could fall in the New York month, filtered by its New York date below.
+  const bars = sessionMinuteBars(
+    listing,
+    Date.UTC(year, mon - 1, 1) - 86_400_000,
+    Date.UTC(year, mon, 1) + 86_400_000,
+  )
+    .filter((bar) => bar.traded)
+    .map((bar) => ({ ...bar, wall: NEW_YORK_WALL.format(bar.t).replace(', ', ' ') }))
+    .filter((bar) => bar.wall.startsWith(month))
+    .reverse();
+  return {
+    'Meta Data': {
+      '1. Information': 'Intraday (1min) open, high, low, close prices and volume',
+      '2. Symbol': symbol,
+      '3. Last Refreshed': bars[0]?.wall ?? `${month}-01 16:00:00`,
+      '4. Interval': '1min',
+      '5. Output Size': 'Full size',
+      '6. Time Zone': 'US/Eastern',
+    },
+    'Time Series (1min)': Object.fromEntries(
+      bars.map(({ wall, o, h, l, c, v }) => [
+        wall,
+        {
+          '1. open': o.toFixed(4),
+          '2. high': h.toFixed(4),
+          '3. low': l.toFixed(4),
+          '4. close': c.toFixed(4),
+          '5. volume': String(v),
+        },
+      ]),
+    ),
+  };
 }

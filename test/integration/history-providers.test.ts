@@ -23,6 +23,24 @@ async function historySettled(app: TestApp) {
 
 const graphql = graphqlOk;
 
+/**
+ * The session minutes with a trade in the last `days` before NOW, up to the minute before the live one:
+ * what a backfill stores a bar for (the fake's first minute of each session has no trade).
+ */
+function tradedMinutes(days: number): number {
+  const start = NOW.getTime() - days * DAY_MS;
+  const end = Math.floor(NOW.getTime() / 60_000) * 60_000 - 60_000;
+  let traded = 0;
+  for (let t = Math.ceil(start / 60_000) * 60_000; t < end; t += 60_000) {
+    if (
+      isMarketOpen(new Date(t)) &&
+      !(isMarketOpen(new Date(t - 60_000)) && !isMarketOpen(new Date(t - 120_000)))
+    )
+      traded += 1;
+  }
+  return traded;
+}
+
 /** A minute-bar request as each provider's endpoint spells it: the symbol and the span asked for (ms). */
 interface BarRequest {
   symbol: string;
@@ -90,15 +108,7 @@ describe.each(['yahoo', 'polygon', 'twelvedata'] as const)(
 
     it('stores a bar for every traded session minute of the window, apart from observed ticks', async () => {
       await historySettled(app);
-      const start = NOW.getTime() - 3 * DAY_MS;
-      const end = Math.floor(NOW.getTime() / 60_000) * 60_000 - 60_000;
-      let expected = 0;
-      for (let t = Math.ceil(start / 60_000) * 60_000; t < end; t += 60_000) {
-        const traded =
-          isMarketOpen(new Date(t)) &&
-          !(isMarketOpen(new Date(t - 60_000)) && !isMarketOpen(new Date(t - 120_000)));
-        if (traded) expected += 1;
-      }
+      const expected = tradedMinutes(3);
       const counts = await client.query<{ stock_name: string; n: number }>(
         `select stock_name, count(*)::int as n from stock_bars where provider = $1 group by 1 order by 1`,
         [provider],
@@ -228,5 +238,81 @@ describe('history with Finnhub: candles are paid-only, so nothing is filled and 
     expect(historyFill.filling).toBe(false);
     expect(historyFill.unavailable).toMatch(/paid plans only/);
     expect(fake.requestsTo('finnhub', /candle/)).toEqual([]);
+  });
+});
+
+describe('history from Alpha Vantage intraday, where the plan serves it', () => {
+  let fake: FakeUpstream;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream({ alphaVantagePlan: 'premium' });
+    const env = { BACKFILL_DAYS: '3', SYMBOLS: 'AAPL', PROVIDER_BUDGET: 'off', PRICE_INTERVAL_MS: '60000' };
+    app = await startTestApp({ env: fake.env('alphavantage', env), start: NOW });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fake?.close();
+  });
+
+  it('stores a bar for every traded session minute, its New York times read as instants', async () => {
+    await historySettled(app);
+    const stored = await app.deps.database.pool.query<{ n: number; first: Date }>(
+      `select count(*)::int as n, min(start) as first from stock_bars where stock_name = 'AAPL' and provider = 'alphavantage'`,
+    );
+    expect(stored.rows[0]!.n).toBe(tradedMinutes(3));
+    // Monday's session opens the window: 09:30 New York time is 14:30 UTC in December.
+    expect(stored.rows[0]!.first.toISOString()).toBe('2026-12-07T14:30:00.000Z');
+    const asked = fake.requestsTo('alphavantage').filter((r) => r.query.function === 'TIME_SERIES_INTRADAY');
+    expect(asked.length).toBeGreaterThan(0);
+    for (const request of asked) {
+      expect(request.query).toMatchObject({ interval: '1min', month: '2026-12', extended_hours: 'false' });
+    }
+  });
+});
+
+describe('history from Alpha Vantage on a free key: the intraday series is premium-only', () => {
+  let fake: FakeUpstream;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream();
+    app = await startTestApp({
+      env: fake.env('alphavantage', { BACKFILL_DAYS: '3', SYMBOLS: 'AAPL,MSFT', PROVIDER_BUDGET: 'off' }),
+      start: NOW,
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fake?.close();
+  });
+
+  const intradayRequests = () =>
+    fake.requestsTo('alphavantage').filter((r) => r.query.function === 'TIME_SERIES_INTRADAY').length;
+
+  it('fills nothing, says so in the progress, and asks no more for a day', async () => {
+    await historySettled(app);
+    const { historyFill } = await graphql<{
+      historyFill: { filling: boolean; percent: number; unavailable: string | null };
+    }>(app, '{ historyFill { filling percent unavailable } }');
+    expect(historyFill).toMatchObject({ filling: false, percent: 100 });
+    expect(historyFill.unavailable).toMatch(/TIME_SERIES_INTRADAY is premium-only on this plan/);
+    const { rows } = await app.deps.database.pool.query<{ n: number }>(
+      'select count(*)::int as n from stock_bars',
+    );
+    expect(rows[0]!.n).toBe(0);
+    // Once refused, the fills still queued asked nothing: at most the ones already in flight did.
+    const asked = intradayRequests();
+    expect(asked).toBeGreaterThan(0);
+    expect(asked).toBeLessThan(4);
+    // Remembered for 24 hours (in Redis, for every worker): a new plan asks nothing.
+    const ttl = await app.deps.redis.pttl(`${app.prefix}:history:refused`);
+    expect(ttl).toBeGreaterThan(86_000_000);
+    expect(ttl).toBeLessThanOrEqual(86_400_000);
+    await app.workers!.queues.history.add('plan', { days: 3 });
+    await historySettled(app);
+    expect(intradayRequests()).toBe(asked);
+    // Prices are still asked and answered: the plan's refusal of history is no fault of the provider.
+    expect(await app.runPriceJob()).toMatchObject({ fetched: 2, failed: [] });
   });
 });
