@@ -316,3 +316,68 @@ describe('history from Alpha Vantage on a free key: the intraday series is premi
     expect(await app.runPriceJob()).toMatchObject({ fetched: 2, failed: [] });
   });
 });
+
+describe('history from Yahoo further back: coarser intervals by age', () => {
+  let fake: FakeUpstream;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream({ now: () => NOW.getTime() });
+    const env = { BACKFILL_DAYS: '65', SYMBOLS: 'AAPL', PROVIDER_BUDGET: 'off', PRICE_INTERVAL_MS: '60000' };
+    app = await startTestApp({ env: fake.env('yahoo', env), start: NOW });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fake?.close();
+  });
+
+  it('asks minutes for 30 days, then 5 minutes, then hours, and never a minute Yahoo would refuse', async () => {
+    await historySettled(app);
+    const asked = fake
+      .requestsTo('yahoo')
+      .filter((r) => r.query.period1 !== undefined)
+      .map((r) => ({
+        interval: r.query.interval!,
+        ageDays: (NOW.getTime() / 1000 - Number(r.query.period1)) / 86_400,
+      }));
+    const oldest = (interval: string) =>
+      Math.max(...asked.filter((r) => r.interval === interval).map((r) => r.ageDays));
+    const newest = (interval: string) =>
+      Math.min(...asked.filter((r) => r.interval === interval).map((r) => r.ageDays));
+    expect(new Set(asked.map((r) => r.interval))).toEqual(new Set(['1m', '5m', '1h']));
+    expect(oldest('1m')).toBeLessThanOrEqual(29);
+    expect(newest('5m')).toBeGreaterThan(29);
+    expect(oldest('5m')).toBeLessThanOrEqual(59);
+    expect(newest('1h')).toBeGreaterThan(59);
+    // Stored with their own length, the coarser the older, each within its session.
+    const { rows } = await app.deps.database.pool.query<{
+      interval_s: number;
+      n: number;
+      first: Date;
+      last: Date;
+    }>(
+      `select interval_s, count(*)::int as n, min(start) as first, max(start) as last
+       from stock_bars where stock_name = 'AAPL' group by 1 order by 1`,
+    );
+    expect(rows.map((r) => r.interval_s)).toEqual([60, 300, 3600]);
+    expect(rows[2]!.last.getTime()).toBeLessThan(rows[1]!.first.getTime());
+    expect(rows[1]!.last.getTime()).toBeLessThan(rows[0]!.first.getTime());
+    const { rows: outside } = await app.deps.database.pool.query<{ start: Date }>(
+      'select start from stock_bars where stock_name = $1',
+      ['AAPL'],
+    );
+    for (const { start } of outside) expect(isMarketOpen(start), start.toISOString()).toBe(true);
+  });
+
+  it('is refused, as Yahoo does, a minute request older than 30 days (422 "Unprocessable Entity")', async () => {
+    const period1 = Math.floor(NOW.getTime() / 1000) - 40 * 86_400;
+    const response = await fetch(
+      `${fake.env('yahoo').YAHOO_BASE_URL}/v8/finance/chart/AAPL?interval=1m&period1=${period1}&period2=${period1 + 86_400}`,
+      { headers: { 'user-agent': 'Mozilla/5.0' } },
+    );
+    expect(response.status).toBe(422);
+    expect(await response.json()).toMatchObject({
+      chart: { result: null, error: { code: 'Unprocessable Entity' } },
+    });
+  });
+});
