@@ -37,9 +37,10 @@ export const LIMITS = Object.freeze({
   maxTokens: 2000,
   /**
    * Fields × list sizes (graphql/query-cost.ts), with every list at the most it can answer: the page's
-   * watchlist query costs 9 per ticker, 18,000 at the MAX_SYMBOLS ceiling; GraphiQL's schema query costs
-   * about 50,000 (this schema's own list sizes: types × fields × args …). The bound admits both and refuses
-   * more than five aliased copies of the watchlist.
+   * watchlist query (with each card's previous close) costs 14 per ticker, 28,000 at the MAX_SYMBOLS
+   * ceiling, its history query (ticks and bars) 30,000; GraphiQL's schema query about 17,000 (each of the
+   * schema's types, fields and arguments counted once, see `Items` there). The bound admits all of them
+   * and refuses more than three aliased copies of the watchlist.
    */
   maxCost: 100_000,
   /**
@@ -59,6 +60,7 @@ export const LIST_SIZES: ListSizes = Object.freeze({
     'Query.watchlist': MAX_SYMBOLS,
     // Without `tickers`, one series per watched ticker; a literal `tickers` list counts its items instead.
     'Query.priceHistory': MAX_SYMBOLS,
+    'Query.barHistory': MAX_SYMBOLS,
     'Subscription.ticks': MAX_SYMBOLS,
     // Pages of rules and of the log are bounded by their `first` and `limit` arguments.
     'Query.alertRules': MAX_FIRINGS_PER_REQUEST,
@@ -67,7 +69,11 @@ export const LIST_SIZES: ListSizes = Object.freeze({
     // The watched tickers that have a freshness record.
     'DeploymentStatus.tickers': MAX_SYMBOLS,
   },
-  perArgumentItem: { 'Query.priceHistory': 'tickers', 'Subscription.ticks': 'tickers' },
+  perArgumentItem: {
+    'Query.priceHistory': 'tickers',
+    'Query.barHistory': 'tickers',
+    'Subscription.ticks': 'tickers',
+  },
   defaultListSize: MAX_TICKERS_PER_REQUEST,
 });
 

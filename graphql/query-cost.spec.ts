@@ -2,6 +2,7 @@ import {
   buildSchema,
   getNamedType,
   getNullableType,
+  isInterfaceType,
   isLeafType,
   isListType,
   isObjectType,
@@ -62,6 +63,26 @@ describe('operationCost', () => {
   it('sizes introspection lists from the schema itself', () => {
     const types = Object.keys(schema.getTypeMap()).length;
     expect(cost('{ __schema { types { name } } }').cost).toBe(1 + types * 2);
+  });
+
+  it('bounds every type’s fields by the schema’s field count, and one type’s by the widest type', () => {
+    const types = Object.values(schema.getTypeMap());
+    const fieldCounts = types.map((type) =>
+      isObjectType(type) || isInterfaceType(type) ? Object.keys(type.getFields()).length : 0,
+    );
+    const total = fieldCounts.reduce((sum, n) => sum + n, 0);
+    const widest = Math.max(...fieldCounts);
+    // `types` answers each type once, so their `fields` answer each field once: a bound of at least
+    // the schema's field count (rounded up per type), far under types × the widest type.
+    const every = cost('{ __schema { types { fields { name } } } }').cost;
+    expect(every).toBe(1 + types.length * (1 + Math.ceil(total / types.length) * 2));
+    expect(every - 1 - types.length).toBeGreaterThanOrEqual(total * 2);
+    expect(every).toBeLessThan(types.length * widest);
+    // One type, or a field's type, can be the widest one.
+    expect(cost('{ __type(name: "Query") { fields { name } } }').cost).toBe(1 + widest * 2);
+    expect(cost('{ __schema { types { fields { type { fields { name } } } } } }').cost).toBeGreaterThan(
+      types.length * Math.ceil(total / types.length) * widest * 2,
+    );
   });
 
   it('counts repeats of one response path through fragments, and only within the cost', () => {

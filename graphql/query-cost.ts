@@ -50,31 +50,70 @@ export interface OperationCost {
   mostRepeatedPath: { path: string; count: number } | undefined;
 }
 
-/** Sizes of the introspection lists, read off the schema: `__Schema.types` can answer every type, … */
-function introspectionListSizes(schema: GraphQLSchema): Record<string, number> {
-  const types = Object.values(schema.getTypeMap());
-  const most = (count: (type: GraphQLNamedType) => number) => Math.max(1, ...types.map(count));
-  const fieldsOf = (type: GraphQLNamedType) =>
-    isObjectType(type) || isInterfaceType(type) ? Object.values(type.getFields()) : [];
-  const directives = schema.getDirectives();
-  return {
-    '__Schema.types': types.length,
-    '__Schema.directives': directives.length,
-    '__Type.fields': most((type) => fieldsOf(type).length),
-    '__Type.interfaces': most((type) =>
-      isObjectType(type) || isInterfaceType(type) ? type.getInterfaces().length : 0,
-    ),
-    '__Type.possibleTypes': most((type) => (isAbstractType(type) ? schema.getPossibleTypes(type).length : 0)),
-    '__Type.enumValues': most((type) => (isEnumType(type) ? type.getValues().length : 0)),
-    '__Type.inputFields': most((type) =>
-      isInputObjectType(type) ? Object.keys(type.getFields()).length : 0,
-    ),
-    '__Field.args': Math.max(1, ...types.flatMap((type) => fieldsOf(type).map((field) => field.args.length))),
-    '__Directive.args': Math.max(1, ...directives.map((directive) => directive.args.length)),
-  };
+/**
+ * Which items a selection's objects are: one of their kind (`__type(name:)`, a field's type), or every one
+ * in the schema (`__schema { types }` answers every type; their `fields`, together, every field).
+ */
+type Items = 'some' | 'every-type' | 'every-field';
+
+/** The items a list's elements are, given the items its parent object is among. */
+function itemsUnder(key: string, parentItems: Items): Items {
+  if (key === '__Schema.types') return 'every-type';
+  if (key === '__Type.fields' && parentItems === 'every-type') return 'every-field';
+  return 'some';
 }
 
-const introspectionSizes = new WeakMap<GraphQLSchema, Record<string, number>>();
+interface IntrospectionSizes {
+  /** The most one list can answer for one parent: `__Type.fields` is the widest type's field count, … */
+  most: Record<string, number>;
+  /**
+   * Per parent, when the parents are every type (or every field) of the schema: the list's total across
+   * them, spread over them and rounded up. `__schema { types { fields } }` answers each field once, so
+   * its bound is types × ⌈fields ÷ types⌉, not types × the widest type's count; the latter grew with every
+   * field added to Query (the widest type) times every type, and refused GraphiQL's own schema query.
+   */
+  spread: Record<string, number>;
+}
+
+/** Sizes of the introspection lists, read off the schema: `__Schema.types` can answer every type, … */
+function introspectionListSizes(schema: GraphQLSchema): IntrospectionSizes {
+  const types = Object.values(schema.getTypeMap());
+  const fieldsOf = (type: GraphQLNamedType) =>
+    isObjectType(type) || isInterfaceType(type) ? Object.values(type.getFields()) : [];
+  const counts: Record<string, (type: GraphQLNamedType) => number> = {
+    '__Type.fields': (type) => fieldsOf(type).length,
+    '__Type.interfaces': (type) =>
+      isObjectType(type) || isInterfaceType(type) ? type.getInterfaces().length : 0,
+    '__Type.possibleTypes': (type) => (isAbstractType(type) ? schema.getPossibleTypes(type).length : 0),
+    '__Type.enumValues': (type) => (isEnumType(type) ? type.getValues().length : 0),
+    '__Type.inputFields': (type) => (isInputObjectType(type) ? Object.keys(type.getFields()).length : 0),
+  };
+  const fieldArgs = types.flatMap((type) => fieldsOf(type).map((field) => field.args.length));
+  const directives = schema.getDirectives();
+  const most: Record<string, number> = {
+    '__Schema.types': types.length,
+    '__Schema.directives': directives.length,
+    '__Field.args': Math.max(1, ...fieldArgs),
+    '__Directive.args': Math.max(1, ...directives.map((directive) => directive.args.length)),
+  };
+  const spread: Record<string, number> = {};
+  const perItem = (total: number, items: number) => Math.max(1, Math.ceil(total / Math.max(1, items)));
+  for (const [key, count] of Object.entries(counts)) {
+    const each = types.map(count);
+    most[key] = Math.max(1, ...each);
+    spread[`every-type:${key}`] = perItem(
+      each.reduce((sum, n) => sum + n, 0),
+      types.length,
+    );
+  }
+  spread['every-field:__Field.args'] = perItem(
+    fieldArgs.reduce((sum, n) => sum + n, 0),
+    fieldArgs.length,
+  );
+  return { most, spread };
+}
+
+const introspectionSizes = new WeakMap<GraphQLSchema, IntrospectionSizes>();
 
 /**
  * Costs one operation. Linear in the document: each fragment's cost and its response paths are worked out
@@ -94,7 +133,8 @@ export function operationCost(
     introspection = introspectionListSizes(schema);
     introspectionSizes.set(schema, introspection);
   }
-  const sizes = { ...introspection, ...lists.sizes };
+  const sizes = { ...introspection.most, ...lists.sizes };
+  const spread = introspection.spread;
   const rootType = schema.getRootType(operation.operation);
   const fragmentCosts = new Map<string, number>();
   const fragmentPaths = new Map<string, Map<string, number>>();
@@ -115,6 +155,7 @@ export function operationCost(
     parent: GraphQLNamedType | undefined,
     field: GraphQLField<unknown, unknown>,
     args: readonly { name: { value: string }; value: ValueNode }[] | undefined,
+    items: Items,
   ): number {
     let type = getNullableType(field.type);
     if (!isListType(type) || isLeafType(getNamedType(type))) return 1;
@@ -122,7 +163,9 @@ export function operationCost(
     const perItem = lists.perArgumentItem[key];
     const given = perItem ? args?.find((arg) => arg.name.value === perItem)?.value : undefined;
     let factor =
-      given?.kind === Kind.LIST ? Math.max(1, given.values.length) : (sizes[key] ?? lists.defaultListSize);
+      given?.kind === Kind.LIST
+        ? Math.max(1, given.values.length)
+        : (spread[`${items}:${key}`] ?? sizes[key] ?? lists.defaultListSize);
     // A list of lists multiplies again.
     type = getNullableType(type.ofType);
     while (isListType(type)) {
@@ -136,33 +179,45 @@ export function operationCost(
     return name ? (schema.getType(name) ?? undefined) : otherwise;
   }
 
-  function costOf(selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined): number {
+  /** The cost of `selectionSet` on objects of type `parent`, which are `items` (see {@link Items}). */
+  function costOf(
+    selectionSet: SelectionSetNode,
+    parent: GraphQLNamedType | undefined,
+    items: Items,
+  ): number {
     let total = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         const definition = fieldDefinition(parent, selection.name.value);
         const childType = definition ? getNamedType(definition.type) : undefined;
-        const inner = selection.selectionSet ? costOf(selection.selectionSet, childType) : 0;
-        total += (1 + inner) * (definition ? listFactor(parent, definition, selection.arguments) : 1);
+        const childItems = itemsUnder(`${parent?.name}.${selection.name.value}`, items);
+        const inner = selection.selectionSet ? costOf(selection.selectionSet, childType, childItems) : 0;
+        total += (1 + inner) * (definition ? listFactor(parent, definition, selection.arguments, items) : 1);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        total += costOf(selection.selectionSet, typeNamed(selection.typeCondition?.name.value, parent));
+        total += costOf(
+          selection.selectionSet,
+          typeNamed(selection.typeCondition?.name.value, parent),
+          items,
+        );
       } else {
-        total += fragmentCost(selection.name.value);
+        total += fragmentCost(selection.name.value, items);
       }
     }
     return total;
   }
 
-  function fragmentCost(name: string): number {
-    const known = fragmentCosts.get(name);
+  /** A fragment's cost, once per fragment and kind of items (at most three times, however often spread). */
+  function fragmentCost(name: string, items: Items): number {
+    const memo = `${items}:${name}`;
+    const known = fragmentCosts.get(memo);
     if (known !== undefined) return known;
     // A cycle (refused by graphql-js's NoFragmentCycles) adds nothing instead of recursing forever.
-    fragmentCosts.set(name, 0);
+    fragmentCosts.set(memo, 0);
     const fragment = getFragment(name);
     const cost = fragment
-      ? costOf(fragment.selectionSet, typeNamed(fragment.typeCondition.name.value, undefined))
+      ? costOf(fragment.selectionSet, typeNamed(fragment.typeCondition.name.value, undefined), items)
       : 0;
-    fragmentCosts.set(name, cost);
+    fragmentCosts.set(memo, cost);
     return cost;
   }
 
@@ -194,7 +249,7 @@ export function operationCost(
     return paths;
   }
 
-  const cost = costOf(operation.selectionSet, rootType ?? undefined);
+  const cost = costOf(operation.selectionSet, rootType ?? undefined, 'some');
   if (!(cost <= maxCost)) return { cost, mostRepeatedPath: undefined };
   const paths = new Map<string, number>();
   collectPaths(operation.selectionSet, '', paths);

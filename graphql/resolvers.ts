@@ -2,6 +2,8 @@ import { GraphQLError } from 'graphql';
 import { filter, map, pipe, type Repeater } from 'graphql-yoga';
 import { parsePublishedFirings } from '../src/alert-channel.ts';
 import type { AlertFiring, AlertRepository } from '../src/db/alert-repository.ts';
+import type { BarSeries } from '../src/db/bar-history.ts';
+import type { StoredClose } from '../src/db/close-prices.ts';
 import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
@@ -9,6 +11,7 @@ import { MAX_ALERT_RULES } from '../src/domain/alert-rule.ts';
 import { assessFreshness, type Freshness, staleAfterMs } from '../src/domain/freshness.ts';
 import { isMarketOpen, nextSession, previousSession } from '../src/domain/market-calendar.ts';
 import type { Bar } from '../src/domain/market-records.ts';
+import { closeReference } from '../src/domain/previous-close.ts';
 import { MAX_SYMBOLS } from '../src/domain/symbols.ts';
 import { parseTicks, type Tick } from '../src/domain/tick.ts';
 import type { FreshnessSnapshot } from '../src/freshness-store.ts';
@@ -52,8 +55,14 @@ export interface ResolverDeps {
   alertsTopic: string;
   /** A ticker's stored provider bars (src/db/history-store.ts). */
   priceBars?(ticker: string, from: Date, to: Date): Promise<Bar[]>;
+  /** Provider bars reduced to a chart's width, per ticker (src/db/bar-history.ts). */
+  barHistory?(tickers: readonly string[], from: Date, to: Date, width: number): Promise<BarSeries[]>;
   /** Whether prices follow the US exchanges' sessions (MARKET_CALENDAR). */
   followsCalendar?: boolean;
+  /** Whether prices move outside the exchanges' sessions (the simulated market, unless it follows them). */
+  tradesAroundTheClock?: boolean;
+  /** Each ticker's last stored price at or before `at` (src/db/close-prices.ts). */
+  closes?(tickers: readonly string[], at: Date): Promise<Map<string, StoredClose>>;
   /** How far the backfill and gap repair have come, as the workers keep it in Redis. */
   historyProgress?(): Promise<HistoryProgress>;
 }
@@ -109,6 +118,31 @@ export function createResolvers(deps: ResolverDeps) {
     }
     return snapshot;
   };
+  // One read of the closes per request and close, not one per card: graphql-js resolves a list's fields in
+  // one synchronous pass, so the read waits a microtask for every ticker of the pass to join. A ticker
+  // asked after the read began (another root field, later) starts a batch of its own.
+  interface CloseBatch {
+    tickers: Set<string>;
+    started: boolean;
+    read: Promise<Map<string, StoredClose>>;
+  }
+  const closeBatches = new WeakMap<object, Map<number, CloseBatch>>();
+  const closeOf = (context: object, ticker: string, at: number): Promise<StoredClose | undefined> => {
+    const byClose = closeBatches.get(context) ?? new Map<number, CloseBatch>();
+    closeBatches.set(context, byClose);
+    let batch = byClose.get(at);
+    if (!batch || batch.started) {
+      const fresh: CloseBatch = { tickers: new Set(), started: false, read: Promise.resolve(new Map()) };
+      fresh.read = Promise.resolve().then(() => {
+        fresh.started = true;
+        return deps.closes!([...fresh.tickers], new Date(at));
+      });
+      byClose.set(at, fresh);
+      batch = fresh;
+    }
+    batch.tickers.add(ticker);
+    return batch.read.then((closes) => closes.get(ticker));
+  };
   const present = (freshness: Freshness) => ({
     ...freshness,
     state: freshness.state.toUpperCase(),
@@ -117,6 +151,21 @@ export function createResolvers(deps: ResolverDeps) {
   return {
     DateTime: DateTimeScalar,
     Stock: {
+      previousClose: async (stock: { ticker: string }, _: unknown, context: object) => {
+        if (!deps.closes) throw new GraphQLError('previous closes are not available on this server');
+        const reference = closeReference(deps.now(), deps.tradesAroundTheClock === true);
+        if (!reference) return null;
+        const close = await closeOf(context, stock.ticker, reference.base.closeMs);
+        if (!close) return null;
+        return {
+          price: close.price,
+          time: close.time,
+          source: close.source === 'tick' ? 'OBSERVED' : 'BAR',
+          sessionClose: new Date(reference.base.closeMs),
+          basis: reference.basis === 'session' ? 'SESSION' : 'SINCE_CLOSE',
+          changeOfSessionClose: reference.session ? new Date(reference.session.closeMs) : null,
+        };
+      },
       freshness: async (stock: { ticker: string }, _: unknown, context: object) => {
         const { tickers, intervalMs } = await snapshotFor(context);
         return present(
@@ -167,6 +216,7 @@ export function createResolvers(deps: ResolverDeps) {
           ticker,
           intervalS: bars[0]?.intervalS ?? null,
           times: bars.map((b) => b.start.getTime()),
+          ends: bars.map((b) => b.start.getTime() + b.intervalS * 1000),
           open: bars.map((b) => b.open),
           high: bars.map((b) => b.high),
           low: bars.map((b) => b.low),
@@ -217,6 +267,18 @@ export function createResolvers(deps: ResolverDeps) {
           : await deps.watchlist.enabledTickers();
         const series = await deps.priceHistory(tickers, window.from, window.to, width);
         return series.map((s) => ({ ...s, source: s.source.toUpperCase() }));
+      },
+      barHistory: async (
+        _: unknown,
+        args: { tickers?: string[] | null; from?: Date | null; to?: Date | null; width?: number | null },
+      ) => {
+        if (!deps.barHistory) throw new GraphQLError('provider bars are not available on this server');
+        const window = parseWindow(args.from, args.to, deps.now());
+        const width = parseWidth(args.width);
+        const tickers = args.tickers
+          ? parseTickers('tickers', args.tickers)
+          : await deps.watchlist.enabledTickers();
+        return deps.barHistory(tickers, window.from, window.to, width);
       },
       alertRules: async (
         _: unknown,

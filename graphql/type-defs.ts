@@ -32,6 +32,42 @@ export const typeDefs = /* GraphQL */ `
     unknownSince: DateTime
     "How fresh this ticker's prices are: the last good price and the last fetch's outcome."
     freshness: Freshness!
+    """
+    The close a change "since the previous close" is measured from (see PreviousClose.basis), from the US
+    exchanges' calendar and the prices stored; null when none was stored in the week before that close.
+    """
+    previousClose: PreviousClose
+  }
+
+  """
+  What a change since the previous close means now: SINCE_CLOSE while a session is under way (and always
+  for a market that trades around the clock, the simulated one unless MARKET_CALENDAR=follow): the latest
+  price against the last session's close. SESSION while the exchanges are closed after a session: that
+  session's change, its close (the latest price) against the close before it.
+  """
+  enum CloseBasis {
+    SINCE_CLOSE
+    SESSION
+  }
+
+  "Where a stored price came from: an OBSERVED tick, or the close of a provider BAR."
+  enum PriceSource {
+    OBSERVED
+    BAR
+  }
+
+  "A close to measure a change from: the last price stored at or before a session's close."
+  type PreviousClose {
+    "In dollars."
+    price: Float!
+    "When that price was stored: a tick's time, or when the bar ends."
+    time: DateTime!
+    source: PriceSource!
+    "The exchange close it stands for (16:00 New York time, 13:00 on early closes)."
+    sessionClose: DateTime!
+    basis: CloseBasis!
+    "With SESSION: the close of the session whose change it is (the last one that ended); null otherwise."
+    changeOfSessionClose: DateTime
   }
 
   """
@@ -149,6 +185,14 @@ export const typeDefs = /* GraphQL */ `
     At most 50,000 bars (the first ones of the window).
     """
     priceBars(ticker: String!, from: DateTime, to: DateTime): BarSeries!
+    """
+    Provider bars of the given tickers (all watched tickers when omitted) between from (default: 7 days
+    before to) and to (default: now), merged per pixel column of a chart width pixels wide (10 to 5000,
+    default 1200): at most one bar a column, its first open, highest high, lowest low, last close and
+    summed volume. What came as a bar, kept apart from priceHistory's observed ticks; tickers without bars
+    in the window are left out.
+    """
+    barHistory(tickers: [String!], from: DateTime, to: DateTime, width: Int = 1200): [BarSeries!]!
   }
 
   """
@@ -211,7 +255,7 @@ export const typeDefs = /* GraphQL */ `
 
   """
   A ticker's provider bars, columnar: times[i] (the bar's start, milliseconds since the Unix epoch) goes
-  with open[i], high[i], low[i], close[i] (dollars) and volume[i] (shares; null where the provider gives
+  with ends[i] (its end), open[i], high[i], low[i], close[i] (dollars) and volume[i] (shares; null where the provider gives
   none). Ascending by time.
   """
   type BarSeries {
@@ -219,11 +263,15 @@ export const typeDefs = /* GraphQL */ `
     "Length of each bar in seconds (60 for minute bars); null when there are none."
     intervalS: Int
     times: [Float!]!
+    "When each bar ends (a merged bar of barHistory: when the last bar in it ends)."
+    ends: [Float!]!
     open: [Float!]!
     high: [Float!]!
     low: [Float!]!
     close: [Float!]!
     volume: [Float]!
+    "barHistory: the width of one column of the merge, in milliseconds; null from priceBars."
+    columnMs: Float
   }
 
   """

@@ -6,6 +6,7 @@ import { type HistoryProgressStore, historyPieceId } from '../src/history-progre
 import type { Metrics } from '../src/metrics.ts';
 import {
   type HistoryAnswer,
+  HistoryUnavailableError,
   ProviderAuthError,
   ProviderConfigError,
   ProviderRateLimitedError,
@@ -74,6 +75,9 @@ export function createHistoryProcessor(deps: HistoryProcessorDeps) {
       deps.logger.warn({ provider: deps.provider.name }, unavailable);
       return { planned: 0, unavailable };
     }
+    // The plan refused the history endpoint lately: nothing is asked until that is forgotten.
+    const refused = await deps.progress.refusal();
+    if (refused) return { planned: 0, unavailable: refused };
     const days = Math.min(data.days ?? deps.backfillDays, deps.backfillDays);
     const tickers = data.tickers ?? (await deps.watchlist.enabledTickers());
     const now = deps.clock.now().getTime();
@@ -125,6 +129,12 @@ export function createHistoryProcessor(deps: HistoryProcessorDeps) {
     const { ticker, startMs, endMs, stepMs } = job.data;
     const getHistory = deps.provider.getHistory;
     if (!getHistory) return { stored: 0 };
+    // Fills queued before a refusal spend no request on an answer already known.
+    const refused = await deps.progress.refusal();
+    if (refused) {
+      await deps.progress.finish(historyPieceId(ticker, startMs, endMs));
+      return { stored: 0, unavailable: refused };
+    }
     let answer: HistoryAnswer;
     try {
       // History draws on the budget's second share, after prices: it waits its turn like names and logos.
@@ -140,6 +150,12 @@ export function createHistoryProcessor(deps: HistoryProcessorDeps) {
       if (wasNotSent(error)) return waitForTurn(deps, job, token, rateLimitWait([error]), error.message);
       if (error instanceof ProviderRateLimitedError)
         return slowDown(deps, job, rateLimitWait([error]), error.message);
+      if (error instanceof HistoryUnavailableError) {
+        deps.logger.warn({ provider: deps.provider.name }, error.message);
+        await deps.progress.refuse(error.message, error.forMs);
+        await deps.progress.finish(historyPieceId(ticker, startMs, endMs));
+        return { stored: 0, unavailable: error.message };
+      }
       if (error instanceof ProviderAuthError || error instanceof ProviderConfigError) {
         throw new UnrecoverableError(error.message);
       }

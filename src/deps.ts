@@ -4,6 +4,7 @@ import { type AlertPublisher, createAlertPublisher } from './alert-channel.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { type AlertRepository, createAlertRepository } from './db/alert-repository.ts';
+import { type BarHistory, createBarHistory } from './db/bar-history.ts';
 import { createDatabase, type DatabaseHandle, redactUrl } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { createHistoryStore, type HistoryStore } from './db/history-store.ts';
@@ -51,6 +52,8 @@ export interface Deps {
   ticks: TickRepository;
   /** Where backfilled ticks go, and what the gap repair counts (src/db/history-store.ts). */
   history: HistoryStore;
+  /** Provider bars reduced for the chart (src/db/bar-history.ts). */
+  barHistory: BarHistory;
   watchlist: WatchlistRepository;
   publishTicks: TickPublisher;
   /** Price alert rules, their evaluation and the log of firings. */
@@ -171,6 +174,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       metrics,
       ticks,
       history: createHistoryStore(database, ticks),
+      barHistory: createBarHistory(database),
       watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {
         redis,
         prefix: config.queuePrefix,

@@ -22,6 +22,13 @@ export interface HistoryProgressStore {
   extend(pieceIds: readonly string[]): Promise<void>;
   finish(pieceId: string): Promise<void>;
   setUnavailable(reason: string | undefined): Promise<void>;
+  /**
+   * Remembers, for `forMs`, that the provider's plan refused its history endpoint (Alpha Vantage's
+   * intraday series on a free key): said as `unavailable` meanwhile, and asked again only after.
+   */
+  refuse(reason: string, forMs: number): Promise<void>;
+  /** The refusal remembered, while it lasts. */
+  refusal(): Promise<string | undefined>;
   read(): Promise<HistoryProgress>;
 }
 
@@ -45,6 +52,7 @@ export function createHistoryProgress(redis: Redis, prefix: string): HistoryProg
   const pending = `${prefix}:history:pending`;
   const planned = `${prefix}:history:planned`;
   const unavailable = `${prefix}:history:unavailable`;
+  const refused = `${prefix}:history:refused`;
   const add = (ids: readonly string[], tx = redis.multi()) => {
     for (let i = 0; i < ids.length; i += 1000) {
       const part = ids.slice(i, i + 1000);
@@ -67,11 +75,17 @@ export function createHistoryProgress(redis: Redis, prefix: string): HistoryProg
       if (reason) await redis.set(unavailable, reason);
       else await redis.del(unavailable);
     },
+    async refuse(reason, forMs) {
+      await redis.set(refused, reason, 'PX', Math.max(1, Math.round(forMs)));
+    },
+    async refusal() {
+      return (await redis.get(refused)) ?? undefined;
+    },
     async read() {
       const [plannedCount, pendingIds, reason] = await Promise.all([
         redis.scard(planned),
         redis.smembers(pending),
-        redis.get(unavailable),
+        redis.mget(unavailable, refused).then(([never, refusedNow]) => never ?? refusedNow),
       ]);
       return {
         planned: plannedCount,

@@ -92,8 +92,13 @@ function newYorkTime(atMs: number): NewYorkTime {
   };
 }
 
+/** The New York calendar month of an instant, as "2026-12". */
+export function newYorkMonth(atMs: number): string {
+  return newYorkTime(atMs).date.slice(0, 7);
+}
+
 /** The UTC instant of a New York wall-clock time (minutes after midnight) on a New York date. */
-function newYorkInstant(year: number, month: number, day: number, minutes: number): number {
+export function newYorkInstant(year: number, month: number, day: number, minutes: number): number {
   const wall = Date.UTC(year, month - 1, day, 0, minutes);
   // New York is 4 or 5 hours behind UTC; read the offset at a first guess and correct by it.
   const guess = wall + 5 * 3_600_000;

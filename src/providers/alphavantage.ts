@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import type { CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
+import { newYorkInstant, newYorkMonth } from '../domain/market-calendar.ts';
+import type { Bar, CompanyProfile, FiftyTwoWeekRange, Quote } from '../domain/market-records.ts';
 import { monogramPath } from '../domain/monogram.ts';
+import { type AnsweredBar, checkedBars } from './bars.ts';
 import { fanOut } from './fan-out.ts';
 import type { ProviderHttp } from './http.ts';
 import { type LiveProviderOptions, liveHttp } from './live-provider-options.ts';
 import {
   type FetchOptions,
+  HistoryUnavailableError,
   type MarketDataProvider,
   MissingDataError,
   ProviderAuthError,
@@ -18,6 +21,8 @@ import { checkedRange, decimalString, parseShape, priceString, wholeSecond } fro
 const NAME = 'alphavantage';
 /** How long one OVERVIEW answer serves both jobs: a cycle's two jobs start together; the data is daily. */
 export const OVERVIEW_REUSE_MS = 10 * 60_000;
+/** How long a plan's refusal of the intraday series is believed: a plan changes rarely, a key daily at most. */
+export const INTRADAY_REFUSAL_MS = 86_400_000;
 
 /**
  * Alpha Vantage (https://www.alphavantage.co/documentation/). One symbol per request (the bulk quote is a
@@ -30,6 +35,10 @@ export const OVERVIEW_REUSE_MS = 10 * 60_000;
  * - `OVERVIEW` → `Name`, `52WeekHigh`, `52WeekLow` (funds answer `{}`). No logos: the app's monogram.
  *   The profile and 52-week jobs both read it, on the same default interval: one answer serves both for
  *   OVERVIEW_REUSE_MS, which halves what a cycle spends of a tight daily request allowance.
+ * - `TIME_SERIES_INTRADAY` (`interval=1min`, `month=YYYY-MM`, `outputsize=full`, regular session only) →
+ *   `"Time Series (1min)"`, keyed by the bar's start in New York time ("2026-12-04 15:59:00"). Premium
+ *   only: a free key answers `{"Information": "… premium endpoint …"}`, which is no fault to retry but the
+ *   plan's answer: HistoryUnavailableError, believed for INTRADAY_REFUSAL_MS.
  */
 export function createAlphaVantageProvider(options: LiveProviderOptions): MarketDataProvider {
   const http = liveHttp(NAME, options, { query: { apikey: options.apiKey ?? '' } });
@@ -56,9 +65,49 @@ export function createAlphaVantageProvider(options: LiveProviderOptions): Market
     return body;
   };
 
+  const intraday = async (symbol: string, month: string, fetchOptions: FetchOptions) => {
+    const endpoint = '/query?function=TIME_SERIES_INTRADAY';
+    const { body } = await http.getJson(
+      '/query',
+      {
+        function: 'TIME_SERIES_INTRADAY',
+        symbol,
+        interval: '1min',
+        month,
+        outputsize: 'full',
+        extended_hours: 'false',
+      },
+      fetchOptions,
+      endpoint,
+    );
+    const information = messageShape.safeParse(body).data?.Information;
+    if (information !== undefined && isPremiumRefusal(information)) {
+      throw new HistoryUnavailableError(
+        NAME,
+        `${endpoint} is premium-only on this plan, so no history is filled (the chart starts at the first live price): ${http.excerpt(information)}`,
+        INTRADAY_REFUSAL_MS,
+      );
+    }
+    throwIfNotData(http, endpoint, body, options.clock.now().getTime());
+    return body;
+  };
+
   return {
     name: NAME,
     priceBatching: 'per-symbol',
+    historyKind: 'bars',
+    // A month of minute bars per request (the endpoint's own unit); a span that straddles two New York
+    // months (a day piece's evening in UTC) asks both.
+    async getHistory(symbol, span, fetchOptions = {}) {
+      const months = [...new Set([newYorkMonth(span.from.getTime()), newYorkMonth(span.to.getTime() - 1)])];
+      const bars: Bar[] = [];
+      for (const month of months) {
+        bars.push(
+          ...parseAlphaVantageIntraday(http, symbol, await intraday(symbol, month, fetchOptions), span),
+        );
+      }
+      return { bars: bars.sort((a, b) => a.start.getTime() - b.start.getTime()) };
+    },
     getQuotes(symbols, fetchOptions = {}) {
       return fanOut(symbols, options.concurrency, fetchOptions.signal, async (symbol) =>
         parseAlphaVantageQuote(
@@ -106,10 +155,15 @@ function throwIfNotData(http: ProviderHttp, endpoint: string, body: unknown, now
   const message = note ?? information;
   if (message === undefined) return;
   const text = `${endpoint} answered "${note !== undefined ? 'Note' : 'Information'}": ${http.excerpt(message)}`;
-  if (/premium endpoint/i.test(message) && !/rate limit|requests per|calls per|sparingly/i.test(message)) {
+  if (isPremiumRefusal(message)) {
     throw new ProviderAuthError(NAME, text);
   }
   throw new ProviderRateLimitedError(NAME, alphaVantageWaitMs(message, nowMs), text);
+}
+
+/** The "premium endpoint" answer, told apart from rate-limit wording that mentions premium plans. */
+function isPremiumRefusal(message: string): boolean {
+  return /premium endpoint/i.test(message) && !/rate limit|requests per|calls per|sparingly/i.test(message);
 }
 
 /**
@@ -164,4 +218,45 @@ export function parseAlphaVantageRange(http: ProviderHttp, symbol: string, body:
     body,
   );
   return checkedRange(http, endpoint, symbol, range['52WeekHigh'], range['52WeekLow'], body);
+}
+
+const intradayShape = z.object({
+  'Time Series (1min)': z.record(
+    z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
+    z.object({
+      '1. open': priceString,
+      '2. high': priceString,
+      '3. low': priceString,
+      '4. close': priceString,
+      '5. volume': z.string().regex(/^\d+$/).transform(Number),
+    }),
+  ),
+});
+
+/**
+ * The minute bars of an intraday answer that start inside `span`. Alpha Vantage keys each bar by its
+ * start in New York wall-clock time ("6. Time Zone": "US/Eastern"), converted here to the instant.
+ */
+export function parseAlphaVantageIntraday(
+  http: ProviderHttp,
+  symbol: string,
+  body: unknown,
+  span: { from: Date; to: Date },
+): Bar[] {
+  const endpoint = '/query?function=TIME_SERIES_INTRADAY';
+  const series = parseShape(http, endpoint, intradayShape, body)['Time Series (1min)'];
+  const answered: AnsweredBar[] = Object.entries(series).map(([wall, bar]) => {
+    const [date, clock] = wall.split(' ') as [string, string];
+    const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+    const [hour, minute] = clock.split(':').map(Number) as [number, number];
+    return {
+      startMs: newYorkInstant(year, month, day, hour * 60 + minute),
+      open: bar['1. open'],
+      high: bar['2. high'],
+      low: bar['3. low'],
+      close: bar['4. close'],
+      volume: bar['5. volume'],
+    };
+  });
+  return checkedBars(http, NAME, endpoint, symbol, answered, span);
 }

@@ -163,6 +163,22 @@ export class ProviderAuthError extends ProviderError {
   override name = 'ProviderAuthError';
 }
 
+/**
+ * The provider's plan does not serve its history endpoint (Alpha Vantage's intraday series is premium-only
+ * on a free key). Not a fault to retry, nor a reason to stop the other jobs: the history jobs say so in
+ * their progress, remember it for `forMs`, and fill nothing meanwhile.
+ */
+export class HistoryUnavailableError extends ProviderError {
+  override name = 'HistoryUnavailableError';
+  constructor(
+    provider: string,
+    message: string,
+    readonly forMs: number,
+  ) {
+    super(provider, message);
+  }
+}
+
 /** The provider could not be reached, or answered with a server error (5xx). Retried with backoff. */
 export class ProviderUnavailableError extends ProviderError {
   override name = 'ProviderUnavailableError';

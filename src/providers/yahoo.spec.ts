@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, NOW, parserHttp } from './fixtures.spec-helper.ts';
-import { parseYahooChart, yahooProfile, yahooQuote, yahooRange } from './yahoo.ts';
+import {
+  isYahooUnprocessable,
+  parseYahooChart,
+  yahooInterval,
+  yahooProfile,
+  yahooQuote,
+  yahooRange,
+} from './yahoo.ts';
 
 const http = parserHttp('yahoo');
 
@@ -40,5 +47,26 @@ describe('yahoo answers', () => {
     expect(() => yahooQuote(http, 'AAPL', parseYahooChart(http, 'AAPL', 200, body), NOW)).toThrow(
       /^yahoo: \/v8\/finance\/chart answered an unusable regularMarketPrice \(wanted a price above zero\)/,
     );
+  });
+});
+
+describe('yahooInterval', () => {
+  const now = Date.parse('2026-12-08T18:00:00Z');
+  it.each([
+    [0.5, '1m', 60],
+    [29, '1m', 60],
+    [30, '5m', 300],
+    [59, '5m', 300],
+    [60, '1h', 3600],
+    [729, '1h', 3600],
+    [730, '1d', 86_400],
+    [3650, '1d', 86_400],
+  ])('a span starting %s days ago → %s', (days, interval, seconds) => {
+    expect(yahooInterval(now - days * 86_400_000, now)).toMatchObject({ interval, seconds });
+  });
+
+  it('knows the 422 Yahoo answers for an interval it no longer keeps that far back', () => {
+    expect(isYahooUnprocessable(fixture('yahoo/chart-unprocessable.json'))).toBe(true);
+    expect(isYahooUnprocessable(fixture('yahoo/chart-not-found.json'))).toBe(false);
   });
 });

@@ -60,17 +60,15 @@ export function createYahooProvider(options: LiveProviderOptions): MarketDataPro
       );
     },
     historyKind: 'bars',
-    // Minute bars of the regular session (interval=1m, period1/period2 in Unix seconds). Yahoo keeps
-    // minute bars for about 30 days and answers at most 7 days of them per request; the history jobs ask
-    // a day at a time, and a span older than that gets no bars (the chart shows it as a gap).
+    // Bars of the regular session (period1/period2 in Unix seconds), as fine as Yahoo keeps them for the
+    // span's age (yahooInterval): minutes for about 30 days, then 5 minutes, hours, days. It answers at
+    // most 7 days of minute bars per request; the history jobs ask a day at a time.
     async getHistory(symbol, span, fetchOptions = {}) {
-      if (span.from.getTime() < options.clock.now().getTime() - YAHOO_MINUTE_BARS_DAYS * 86_400_000) {
-        return { bars: [] };
-      }
+      const { interval, seconds } = yahooInterval(span.from.getTime(), options.clock.now().getTime());
       const { status, body } = await http.getJson(
         `/v8/finance/chart/${encodeURIComponent(symbol)}`,
         {
-          interval: '1m',
+          interval,
           period1: String(Math.floor(span.from.getTime() / 1000)),
           period2: String(Math.floor(span.to.getTime() / 1000)),
           includePrePost: 'false',
@@ -78,8 +76,11 @@ export function createYahooProvider(options: LiveProviderOptions): MarketDataPro
         { ...fetchOptions, isUnknownSymbol: isYahooNotFound },
         '/v8/finance/chart',
       );
+      // 422 "Unprocessable Entity": Yahoo no longer keeps that interval so far back (its limits are
+      // approximate). No retry can help; the span stays a gap the chart shows.
+      if (status === 422 && isYahooUnprocessable(body)) return { bars: [] };
       parseYahooChart(http, symbol, status, body);
-      return { bars: parseYahooMinuteBars(http, symbol, body, span.from, span.to) };
+      return { bars: parseYahooBars(http, symbol, body, span, seconds) };
     },
   };
 }
@@ -117,8 +118,22 @@ const resultShape = z.object({
     .optional(),
 });
 
-/** How far back Yahoo serves minute bars. */
-const YAHOO_MINUTE_BARS_DAYS = 29;
+/**
+ * Yahoo's chart intervals by how far back it keeps them: minute bars about 30 days, 5-minute bars 60
+ * days, hourly bars 730 days, daily bars further (a day less each, for its clock and ours).
+ */
+const YAHOO_INTERVALS = [
+  { maxAgeDays: 29, interval: '1m', seconds: 60 },
+  { maxAgeDays: 59, interval: '5m', seconds: 300 },
+  { maxAgeDays: 729, interval: '1h', seconds: 3600 },
+  { maxAgeDays: Number.POSITIVE_INFINITY, interval: '1d', seconds: 86_400 },
+] as const;
+
+/** The finest interval Yahoo serves for a span starting at `fromMs`, at `nowMs`. */
+export function yahooInterval(fromMs: number, nowMs: number): (typeof YAHOO_INTERVALS)[number] {
+  const ageDays = (nowMs - fromMs) / 86_400_000;
+  return YAHOO_INTERVALS.find((choice) => ageDays <= choice.maxAgeDays) ?? YAHOO_INTERVALS[3];
+}
 
 const minuteBarsShape = z.object({
   chart: z.object({
@@ -141,13 +156,16 @@ const minuteBarsShape = z.object({
   }),
 });
 
-/** The minute bars of a chart answer inside [from, to). A minute without trades (nulls) has no bar. */
-export function parseYahooMinuteBars(
+/**
+ * The bars of a chart answer inside [from, to), each `intervalS` long. An interval without trades (nulls)
+ * has no bar.
+ */
+export function parseYahooBars(
   http: ProviderHttp,
   symbol: string,
   body: unknown,
-  from: Date,
-  to: Date,
+  { from, to }: { from: Date; to: Date },
+  intervalS: number,
 ): Bar[] {
   const endpoint = '/v8/finance/chart';
   const result = parseShape(http, endpoint, minuteBarsShape, body).chart.result[0];
@@ -158,7 +176,13 @@ export function parseYahooMinuteBars(
     if (open == null || high == null || low == null || close == null) continue;
     answered.push({ startMs: seconds * 1000, open, high, low, close, volume: q.volume?.[i] });
   }
-  return checkedBars(http, NAME, endpoint, symbol, answered, { from, to });
+  return checkedBars(http, NAME, endpoint, symbol, answered, { from, to }, intervalS);
+}
+
+/** Yahoo's answer to an interval it does not keep that far back: 422, `chart.error.code` "Unprocessable Entity". */
+export function isYahooUnprocessable(body: unknown): boolean {
+  const parsed = chartShape.safeParse(body);
+  return parsed.success && parsed.data.chart.error?.code === 'Unprocessable Entity';
 }
 
 /** Yahoo's own "no such symbol": `chart.error.code` "Not Found". Any other 404 is a wrong path or base URL. */

@@ -7,6 +7,7 @@ import { createTickPubSub } from '../../graphql/pubsub.ts';
 import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts';
 import { createStockSchema, createYogaServer } from '../../graphql/yoga.ts';
 import { alertsChannel } from '../alert-channel.ts';
+import { readCloses } from '../db/close-prices.ts';
 import { createHistoryCache, type HistoryCache } from '../db/history-cache.ts';
 import { streamPriceExport } from '../db/price-export.ts';
 import { outcomeWithin } from '../deadline.ts';
@@ -159,6 +160,9 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     historyProgress: createHistoryProgress(deps.redis, config.queuePrefix).read,
     followsCalendar: config.market.followsCalendar,
     priceBars: (ticker: string, from: Date, to: Date) => deps.history.bars(ticker, from, to),
+    barHistory: deps.barHistory.reduced,
+    tradesAroundTheClock: deps.provider.name === 'simulated' && !config.market.followsCalendar,
+    closes: (tickers: readonly string[], at: Date) => readCloses(deps.database, tickers, at),
   };
   const schema = createStockSchema(resolverDeps);
   const yoga = createYogaServer(

@@ -4,8 +4,9 @@
  * and aborted (these machines reach no other host anyway, and a test must not wait on one); CSP violations
  * are reported by the page's own `securitypolicyviolation` events and by Chromium's console.
  */
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { seedSimulatedHistory } from './seed-history.ts';
 
 export interface PageWatch {
@@ -57,6 +58,18 @@ export async function watchContext(context: BrowserContext, origin: string): Pro
   });
   context.on('page', (page) => watch.attach(page));
   return watch;
+}
+
+/** Chromium on a desktop-sized page of `app`, watched (see {@link watchContext}). */
+export async function openPage(app: {
+  url?: string;
+}): Promise<{ browser: Browser; page: Page; watch: PageWatch }> {
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const watch = await watchContext(context, new URL(app.url!).origin);
+  const page = await context.newPage();
+  await page.goto(`${app.url}/`);
+  return { browser, page, watch };
 }
 
 export const TICKERS = ['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX'] as const;

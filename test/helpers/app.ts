@@ -74,11 +74,11 @@ export async function startTestApp(
 export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
 
 /** A GraphQL query over real HTTP that must succeed: fails the test on any error, returns `data`. */
-export async function graphqlOk<T>(app: { url?: string }, query: string): Promise<T> {
+export async function graphqlOk<T>(app: { url?: string }, query: string, variables?: object): Promise<T> {
   const response = await fetch(`${app.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data: T; errors?: unknown };
   if (body.errors !== undefined) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);

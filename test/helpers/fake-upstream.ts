@@ -156,6 +156,11 @@ export interface FakeUpstreamOptions {
   limits?: Partial<Record<FakeProvider, FakeLimit>>;
   /** The fake's clock for its windows; tests on compressed time pass a scaled one. */
   now?: () => number;
+  /**
+   * Alpha Vantage's plan: `free` (the default) answers TIME_SERIES_INTRADAY with its documented premium
+   * refusal, `premium` with a month of minute bars.
+   */
+  alphaVantagePlan?: 'free' | 'premium';
 }
 
 export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
@@ -368,6 +373,14 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
           body['Global Quote']['05. price'] = listing.price.toFixed(4);
           return { status: 200, body };
         }
+        if (query.function === 'TIME_SERIES_INTRADAY') {
+          if ((options.alphaVantagePlan ?? 'free') === 'free') {
+            return { status: 200, body: fixture('alphavantage/intraday-premium.json') };
+          }
+          if (!listing)
+            return { status: 200, body: fixture('alphavantage/error-invalid-call.json'), unknown: true };
+          return { status: 200, body: alphaVantageIntraday(one, listing, query.month ?? '') };
+        }
         if (query.function === 'OVERVIEW') {
           if (!listing) return { status: 200, body: {}, unknown: true };
           const body = clone(fixture('alphavantage/overview.json')) as Record<string, string>;
@@ -385,11 +398,13 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       case 'yahoo': {
         if (!localPath.startsWith('/v8/finance/chart/')) break;
         if (!listing) return { status: 404, body: fixture('yahoo/chart-not-found.json'), unknown: true };
-        if (query.interval === '1m') {
-          return {
-            status: 200,
-            body: yahooMinuteBars(one, listing, Number(query.period1), Number(query.period2)),
-          };
+        if (query.period1 !== undefined) {
+          const [period1, period2] = [Number(query.period1), Number(query.period2)];
+          // Yahoo keeps minute bars about 30 days back, and says so with a 422.
+          if (query.interval === '1m' && period1 * 1000 < now() - 30 * 86_400_000) {
+            return { status: 422, body: fixture('yahoo/chart-unprocessable.json') };
+          }
+          return { status: 200, body: yahooBars(one, listing, period1, period2, query.interval ?? '1d') };
         }
         return { status: 200, body: yahooChart(one, listing, query.range ?? '1d') };
       }
@@ -481,12 +496,34 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     return body;
   }
 
-  /** The chart answer for interval=1m in the fixture's shape: see {@link sessionMinuteBars}. */
-  function yahooMinuteBars(symbol: string, listing: Listing, period1: number, period2: number) {
+  /**
+   * The chart with bars of `interval` (1m, 5m, 1h or 1d) over the session minutes in [period1, period2):
+   * each bar the session's traded minutes from its start (counted from the session's open), as Yahoo
+   * anchors them; an interval without a trade has nulls.
+   */
+  function yahooBars(symbol: string, listing: Listing, period1: number, period2: number, interval: string) {
     const body = yahooChart(symbol, listing, '1d');
     const result = body.chart.result[0]!;
-    result.meta.dataGranularity = '1m';
-    const bars = sessionMinuteBars(listing, period1 * 1000, period2 * 1000);
+    result.meta.dataGranularity = interval;
+    const lengthMs = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000 }[interval] ?? 60_000;
+    const bars: ReturnType<typeof sessionMinuteBars> = [];
+    let open = 0;
+    for (const minute of sessionMinuteBars(listing, period1 * 1000, period2 * 1000)) {
+      // Bars count from the session's open, wherever the request starts (a session lies in one UTC day).
+      if (new Date(minute.t).toISOString().slice(0, 10) !== new Date(open).toISOString().slice(0, 10)) {
+        open = minute.t;
+        while (isMarketOpen(new Date(open - 60_000))) open -= 60_000;
+      }
+      const start = open + Math.floor((minute.t - open) / lengthMs) * lengthMs;
+      const last = bars[bars.length - 1];
+      if (!last || last.t !== start) {
+        bars.push({ ...minute, t: start, v: minute.traded ? minute.v : 0 });
+      } else if (minute.traded) {
+        if (!last.traded) Object.assign(last, { o: minute.o, h: minute.h, l: minute.l, v: 0, traded: true });
+        Object.assign(last, { h: Math.max(last.h, minute.h), l: Math.min(last.l, minute.l), c: minute.c });
+        last.v += minute.v;
+      }
+    }
     result.timestamp = bars.map((bar) => bar.t / 1000);
     const column = (key: 'o' | 'h' | 'l' | 'c' | 'v') => bars.map((bar) => (bar.traded ? bar[key] : null));
     result.indicators.quote[0] = {
@@ -839,4 +876,55 @@ function sessionMinuteBars(listing: Listing, fromMs: number, toMs: number) {
     bars.push({ t, o, h: o + 0.05, l: o - 0.05, c: o + 0.01, v: 1000 + ((t / 60_000) % 13), traded });
   }
   return bars;
+}
+
+const NEW_YORK_WALL = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'America/New_York',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+/**
+ * Alpha Vantage's TIME_SERIES_INTRADAY for one New York month ("2026-12"), as documented: "Meta Data",
+ * then "Time Series (1min)" keyed by each bar's start in New York wall-clock time, newest first.
+ */
+function alphaVantageIntraday(symbol: string, listing: Listing, month: string) {
+  const [year, mon] = month.split('-').map(Number) as [number, number];
+  // Every UTC minute that could fall in the New York month, filtered by its New York date below.
+  const bars = sessionMinuteBars(
+    listing,
+    Date.UTC(year, mon - 1, 1) - 86_400_000,
+    Date.UTC(year, mon, 1) + 86_400_000,
+  )
+    .filter((bar) => bar.traded)
+    .map((bar) => ({ ...bar, wall: NEW_YORK_WALL.format(bar.t).replace(', ', ' ') }))
+    .filter((bar) => bar.wall.startsWith(month))
+    .reverse();
+  return {
+    'Meta Data': {
+      '1. Information': 'Intraday (1min) open, high, low, close prices and volume',
+      '2. Symbol': symbol,
+      '3. Last Refreshed': bars[0]?.wall ?? `${month}-01 16:00:00`,
+      '4. Interval': '1min',
+      '5. Output Size': 'Full size',
+      '6. Time Zone': 'US/Eastern',
+    },
+    'Time Series (1min)': Object.fromEntries(
+      bars.map(({ wall, o, h, l, c, v }) => [
+        wall,
+        {
+          '1. open': o.toFixed(4),
+          '2. high': h.toFixed(4),
+          '3. low': l.toFixed(4),
+          '4. close': c.toFixed(4),
+          '5. volume': String(v),
+        },
+      ]),
+    ),
+  };
 }

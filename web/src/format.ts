@@ -143,6 +143,13 @@ const EXCHANGE_TIME = new Intl.DateTimeFormat('en-US', {
   hourCycle: 'h23',
 });
 
+const EXCHANGE_DAY = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short' });
+
+/** The exchanges' weekday of an instant: "Fri" for Friday's 16:00 close, whatever the viewer's zone. */
+export function formatExchangeDay(iso: string): string {
+  return EXCHANGE_DAY.format(new Date(iso));
+}
+
 /** An instant as the exchanges' own clock shows it: "Mon 09:30 ET". */
 export function formatExchangeTime(iso: string): string {
   return `${EXCHANGE_TIME.format(new Date(iso)).replace(',', '')} ET`;

@@ -20,6 +20,7 @@ import type {
   AlertFiring,
   AlertRule,
   AlertRuleInput,
+  BarSeries,
   FeedStatusAnswer,
   Permissions,
   PriceSeries,
@@ -79,7 +80,11 @@ export interface ProviderStatus {
 export interface GraphqlApi {
   watchlist(signal?: AbortSignal): Promise<Stock[]>;
   providerStatus(signal?: AbortSignal): Promise<ProviderStatus>;
-  priceHistory(args: PriceHistoryArgs, signal?: AbortSignal): Promise<PriceSeries[]>;
+  /** The window's observed ticks (M4-reduced) and, apart from them, its provider bars (merged per pixel). */
+  priceHistory(
+    args: PriceHistoryArgs,
+    signal?: AbortSignal,
+  ): Promise<{ series: PriceSeries[]; bars: BarSeries[] }>;
   /** Asked with the admin token when one is set, so the answer says whether that token is accepted. */
   permissions(signal?: AbortSignal): Promise<Permissions>;
   addToWatchlist(ticker: string): Promise<{ ticker: string; companyName: string | null }>;
@@ -169,7 +174,7 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
       return data.watchlist;
     },
     async priceHistory({ tickers, from, to, width }, signal) {
-      const data = await request<{ priceHistory: PriceSeries[] }>(
+      const data = await request<{ priceHistory: PriceSeries[]; barHistory: BarSeries[] }>(
         'PriceHistory',
         PRICE_HISTORY_QUERY,
         {
@@ -180,7 +185,7 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
         },
         signal,
       );
-      return data.priceHistory;
+      return { series: data.priceHistory, bars: data.barHistory };
     },
     async permissions(signal) {
       const data = await request<{ permissions: Permissions }>('Permissions', PERMISSIONS_QUERY, {}, signal);

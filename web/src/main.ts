@@ -17,13 +17,14 @@ import { describeClosedMarket, formatClock } from './format.ts';
 import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
 import { type ChartMode, type ChartStock, createPriceChart } from './price-chart.ts';
+import { type BarRun, mergeBarWindow, pruneBarsBefore } from './provider-bars.ts';
 import { DEFAULT_RANGE, historyFrom, isRangeKey, type RangeKey, rangeChoice } from './ranges.ts';
 import { retryDelayMs } from './reconnect-policy.ts';
 import { createSeriesStore, emptyChange, type SeriesChange } from './series-store.ts';
 import { installTestHook } from './test-hook.ts';
 import { startTickFeed } from './tick-feed.ts';
 import { createTickerCards } from './ticker-cards.ts';
-import type { Stock } from './types.ts';
+import type { BarSeries, Stock } from './types.ts';
 import { createAdminSession, createWatchlistEditor } from './watchlist-editor.ts';
 
 /** A backfill re-reads this much before the last point it has, in case the last fetch was partial. */
@@ -103,6 +104,30 @@ function main(): void {
   let backfillAfterLoad = false;
 
   const colorOf = (ticker: string) => colors.get(ticker) ?? seriesColor(0);
+  /** Provider bars per ticker, apart from the store's observed ticks (provider-bars.ts). */
+  let barRuns = new Map<string, BarRun>();
+
+  /** Puts a `barHistory` answer for `tickers` over [from, to] in place of what the page held there. */
+  function mergeBars(
+    tickers: readonly string[],
+    answer: readonly BarSeries[],
+    from: number,
+    to: number,
+  ): void {
+    const next = new Map(barRuns);
+    for (const ticker of tickers) {
+      const run = mergeBarWindow(
+        next.get(ticker),
+        answer.find((bars) => bars.ticker === ticker),
+        from,
+        to,
+      );
+      if (run.times.length > 0) next.set(ticker, run);
+      else next.delete(ticker);
+    }
+    barRuns = next;
+    chart.setBars(barRuns);
+  }
 
   const chart = createPriceChart(chartEl, store, {
     onViewChange(view, detailWanted) {
@@ -168,6 +193,10 @@ function main(): void {
     markers: (ticker) =>
       (chart.snapshot().series.find((s) => s.ticker === ticker)?.markers ?? []).map(
         ([time, price]) => [time, price] as [number, number],
+      ),
+    barPoints: (ticker) =>
+      (chart.snapshot().bars.find((b) => b.ticker === ticker)?.points ?? []).flatMap(([time, close]) =>
+        close === null ? [] : [[time, close] as [number, number]],
       ),
     alertMarkers: (ticker) =>
       (chart.snapshot().series.find((s) => s.ticker === ticker)?.alerts ?? []).map(
@@ -246,7 +275,8 @@ function main(): void {
       },
       signal,
     );
-    apply(store.mergeHistory(history));
+    apply(store.mergeHistory(history.series));
+    mergeBars(tickers, history.bars, from, to ?? Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -257,10 +287,19 @@ function main(): void {
     // Counted as filling until told otherwise: a fill that ended between the first draw and the first
     // answer here still gets its window drawn again.
     let filling = true;
+    /** The session state the cards' previous closes were read in: at an open or a close they change. */
+    let session: string | undefined;
     for (;;) {
       try {
         const status = await api.providerStatus();
         providerEl.textContent = describeProvider(status);
+        const now = `${status.market?.open}|${status.market?.lastClose}`;
+        if (session !== undefined && now !== session) {
+          reloadWatchlist().catch((error) =>
+            console.warn('stockstreamer: reloading the watchlist failed:', error),
+          );
+        }
+        session = now;
         const nowFilling = status.historyFill?.filling === true;
         // The chart was drawn from what was stored then: once the fill ends, draw the window again, and
         // only then say "filled" (a failed redraw leaves it filling, so the next answer tries again).
@@ -315,7 +354,8 @@ function main(): void {
         ]);
         performance.mark('stockstreamer:data');
         useWatchlist(watchlist);
-        store.mergeHistory(history);
+        store.mergeHistory(history.series);
+        mergeBars(store.tickers(), history.bars, from.getTime(), Number.POSITIVE_INFINITY);
         performance.mark('stockstreamer:merged');
         loaded = true;
         chart.update({ ...emptyChange(), structural: true });
@@ -423,6 +463,8 @@ function main(): void {
       await loadHistory(store.tickers(), from, undefined, controller.signal);
       if (controller.signal.aborted) return;
       apply(store.pruneBefore(from));
+      barRuns = new Map([...barRuns].map(([ticker, run]) => [ticker, pruneBarsBefore(run, from)]));
+      chart.setBars(barRuns);
       cards.refresh();
     } catch (error) {
       if (controller.signal.aborted) return;

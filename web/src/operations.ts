@@ -14,17 +14,39 @@ export const WATCHLIST_QUERY = /* GraphQL */ `
       latestPrice
       latestTime
       enabled
+      previousClose {
+        price
+        sessionClose
+        basis
+        changeOfSessionClose
+      }
     }
   }
 `;
 
-/** `width` is the chart's width in CSS pixels: the server M4-reduces each series to at most 4 points a pixel. */
+/**
+ * `width` is the chart's width in CSS pixels: the server M4-reduces each series to at most 4 points a pixel,
+ * and merges provider bars to at most one a pixel. Observed ticks and provider bars come apart, in one
+ * round trip for the same window.
+ */
 export const PRICE_HISTORY_QUERY = /* GraphQL */ `
   query PriceHistory($tickers: [String!], $from: DateTime, $to: DateTime, $width: Int) {
     priceHistory(tickers: $tickers, from: $from, to: $to, width: $width) {
       ticker
       times
       prices
+    }
+    barHistory(tickers: $tickers, from: $from, to: $to, width: $width) {
+      ticker
+      intervalS
+      times
+      ends
+      open
+      high
+      low
+      close
+      volume
+      columnMs
     }
   }
 `;

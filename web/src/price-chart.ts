@@ -18,6 +18,7 @@ import {
   formatPercent,
   formatTooltipTime,
 } from './format.ts';
+import { type BarRun, barAt, closeAt, unobservedBarLine } from './provider-bars.ts';
 import { DEFAULT_RANGE, liveWindow, type RangeKey, type TimeWindow } from './ranges.ts';
 import {
   changeMarkers,
@@ -60,6 +61,11 @@ const BAND_OPACITY = 0.07;
 const HISTORY_START_GREY = '#8b949e';
 /** The edges' opacity, as a hex alpha suffix: readable on white and on the dark theme's surface. */
 const BAND_EDGE_ALPHA = 'b3';
+/**
+ * A provider bar's close line is dashed, so it never reads as observed. (Same width as the observed lines:
+ * a per-series width array made ApexCharts 7.9 set hover rects at Infinity on one-point series.)
+ */
+const BAR_DASH = 5;
 
 export type ChartMode = 'price' | 'percent';
 
@@ -104,6 +110,22 @@ export interface DrawnSeries {
   band: { low: number; high: number } | null;
 }
 
+/**
+ * One ticker's provider bars as drawn: their closes where no tick was observed, as a dashed line in the
+ * ticker's colour (`provider-bars.ts`).
+ */
+export interface DrawnBars {
+  ticker: string;
+  color: string;
+  /** `[ms, close in dollars]`, null at a break where observed ticks take over. */
+  points: [number, number | null][];
+  /** The same in the drawn unit. */
+  values: [number, number | null][];
+  /** The bar of `run` behind each point, -1 at a break. */
+  index: number[];
+  run: BarRun;
+}
+
 /** Where the plot area is on screen, in CSS px (client coordinates). */
 export interface PlotArea {
   left: number;
@@ -116,6 +138,7 @@ export interface ChartSnapshot {
   view: ChartView;
   plot: PlotArea | null;
   series: readonly DrawnSeries[];
+  bars: readonly DrawnBars[];
   yRange: { min: number; max: number } | null;
   draws: number;
   lastDrawMs: number;
@@ -144,6 +167,8 @@ export interface PriceChart {
   setBands(on: boolean): void;
   /** Whether bands are drawn now: switched on and in price mode. */
   bandsShown(): boolean;
+  /** Each ticker's provider bars: drawn dashed where no tick was observed. */
+  setBars(bars: ReadonlyMap<string, BarRun>): void;
   /** The price alerts that fired, per ticker, `[ms, dollars]`: marked on the line where they fired. */
   setAlerts(alerts: ReadonlyMap<string, readonly Point[]>): void;
   snapshot(): ChartSnapshot;
@@ -194,6 +219,8 @@ type YAxisAnnotations = NonNullable<NonNullable<ApexCharts.ApexOptions['annotati
 interface Frame {
   window: TimeWindow;
   series: DrawnSeries[];
+  /** Drawn after every observed line, so ApexCharts' series index `series.length + i` is `bars[i]`. */
+  bars: DrawnBars[];
   extent: { min: number; max: number } | null;
   /** Marker points per drawn series, in the drawn unit. */
   markerPoints: Point[][];
@@ -210,6 +237,7 @@ export function createPriceChart(
 ): PriceChart {
   let stocks: ChartStock[] = [];
   let alertsByTicker: ReadonlyMap<string, readonly Point[]> = new Map();
+  let barsByTicker: ReadonlyMap<string, BarRun> = new Map();
   const hidden = new Set<string>();
   const view: ChartView = { range: DEFAULT_RANGE, mode: 'price', following: true, window: null };
   let bandsOn = true;
@@ -345,6 +373,8 @@ export function createPriceChart(
   }
 
   function tooltipHtml(seriesIndex: number, dataPointIndex: number): string {
+    const observed = frame?.series.length ?? 0;
+    if (seriesIndex >= observed) return barTooltipHtml(seriesIndex - observed, dataPointIndex);
     const drawn = frame?.series[seriesIndex];
     const point = drawn?.points[dataPointIndex];
     if (!drawn || !point) return '';
@@ -361,6 +391,39 @@ export function createPriceChart(
       `<div class="tip-price"><span class="tip-dollars">${escapeHtml(formatDollars(price))}</span>`,
       change ? `<span class="tip-change">${escapeHtml(change)} since the window's start</span>` : '',
       '</div></div>',
+    ].join('');
+  }
+
+  /** A provider bar says so, with its span, open, high, low, close and volume where the provider gave it. */
+  function barTooltipHtml(barsIndex: number, dataPointIndex: number): string {
+    const drawn = frame?.bars[barsIndex];
+    const bar = drawn ? barAt(drawn.run, drawn.index[dataPointIndex] ?? -1) : undefined;
+    if (!drawn || !bar) return '';
+    const stock = stockOf(drawn.ticker);
+    const minutes = Math.round((bar.end - bar.time) / 60_000);
+    const span =
+      minutes >= 1
+        ? `${minutes.toLocaleString('en-US')} min`
+        : `${Math.round((bar.end - bar.time) / 1000)} s`;
+    const ohlc = [
+      ['O', bar.open],
+      ['H', bar.high],
+      ['L', bar.low],
+      ['C', bar.close],
+    ]
+      .map(([label, value]) => `${label} ${escapeHtml(formatDollars(value as number))}`)
+      .join(' · ');
+    const volume = bar.volume === null ? '' : ` · volume ${escapeHtml(bar.volume.toLocaleString('en-US'))}`;
+    return [
+      `<div class="tip" data-testid="chart-tooltip" data-kind="bar" style="--series:${escapeHtml(drawn.color)}">`,
+      '<div class="tip-head">',
+      `<strong class="tip-ticker">${escapeHtml(drawn.ticker)}</strong>`,
+      `<span class="tip-name">${escapeHtml(stock?.companyName ?? drawn.ticker)}</span></div>`,
+      `<div class="tip-time">${escapeHtml(formatTooltipTime(bar.time))}</div>`,
+      `<div class="tip-price"><span class="tip-dollars">${escapeHtml(formatDollars(bar.close))}</span>`,
+      `<span class="tip-change">provider bar, ${escapeHtml(span)}: not observed live</span></div>`,
+      `<div class="tip-bar">${ohlc}${volume}</div>`,
+      '</div>',
     ].join('');
   }
 
@@ -386,6 +449,9 @@ export function createPriceChart(
       const l = store.latest(stock.ticker);
       if (f && f[0] < first) first = f[0];
       if (l && l[0] > last) last = l[0];
+      // A live provider's week before the install is bars only: the window reaches back over them too.
+      const barStart = barsByTicker.get(stock.ticker)?.times[0];
+      if (barStart !== undefined && barStart < first) first = barStart;
     }
     return liveWindow(
       view.range,
@@ -407,17 +473,42 @@ export function createPriceChart(
     const series: DrawnSeries[] = [];
     const markerPoints: Point[][] = [];
     const alertPoints: Point[][] = [];
+    const bars: DrawnBars[] = [];
     const inView: number[] = [];
     for (const stock of visibleStocks()) {
       const all = store.points(stock.ticker);
       const points = view.following
         ? reduceM4(all, window.min, window.max, width / M4_COLUMN_PX)
         : withOverview(all, window, width / M4_COLUMN_PX);
-      if (points.length === 0) continue;
-      const base = priceAt(all, window.min);
+      const run = barsByTicker.get(stock.ticker);
+      const barLine = run ? unobservedBarLine(run, all) : undefined;
+      const drawsBars = barLine?.index.some((i) => i >= 0) === true;
+      if (points.length === 0 && !drawsBars) continue;
+      // Compare mode rebases to the price at the window's start: a bar's close where no tick was seen yet.
+      const ticksFrom = all[0]?.[0];
+      const barBase =
+        run && (ticksFrom === undefined || ticksFrom > window.min) ? closeAt(run, window.min) : undefined;
+      const base = barBase ?? priceAt(all, window.min) ?? run?.close[0];
       const percent = view.mode === 'percent';
       if (percent && (base === undefined || base === 0)) continue;
       const toValue = percent ? (price: number) => percentChange(price, base!) : (price: number) => price;
+      if (run && barLine && drawsBars) {
+        const values = barLine.points.map(
+          ([time, close]) => [time, close === null ? null : toValue(close)] as [number, number | null],
+        );
+        for (const [time, value] of values) {
+          if (value !== null && time >= window.min && time <= window.max) inView.push(value);
+        }
+        bars.push({
+          ticker: stock.ticker,
+          color: stock.color,
+          points: barLine.points,
+          values,
+          index: barLine.index,
+          run,
+        });
+      }
+      if (points.length === 0) continue;
       const values = percent ? rebaseToPercent(points, base) : points;
       for (const [time, value] of values) if (time >= window.min && time <= window.max) inView.push(value);
       const markers = changeMarkers(all, window.min, window.max, width, MARKER_GAP_PX);
@@ -444,19 +535,34 @@ export function createPriceChart(
         band,
       });
     }
-    const firsts = series.map((s) => store.first(s.ticker)?.[0] ?? Number.POSITIVE_INFINITY);
+    const firsts = [
+      ...series.map((s) => store.first(s.ticker)?.[0] ?? Number.POSITIVE_INFINITY),
+      ...bars.map((b) => b.run.times[0] ?? Number.POSITIVE_INFINITY),
+    ];
     const first = Math.min(...firsts);
     // Marked only where it leaves a visible blank: more than 1 % of the window before it.
     const historyStart =
       first > window.min + (window.max - window.min) * 0.01 && first < window.max ? first : null;
-    return { window, series, extent: valueExtent(inView) ?? null, markerPoints, alertPoints, historyStart };
+    return {
+      window,
+      series,
+      bars,
+      extent: valueExtent(inView) ?? null,
+      markerPoints,
+      alertPoints,
+      historyStart,
+    };
   }
 
   function apexOptions(next: Frame): ApexCharts.ApexOptions {
     const scale = next.extent ? niceScale(next.extent.min, next.extent.max, 6) : undefined;
     return {
-      series: next.series.map((s) => ({ name: s.ticker, data: s.values as [number, number][] })),
-      colors: next.series.map((s) => s.color),
+      series: [
+        ...next.series.map((s) => ({ name: s.ticker, data: s.values as [number, number][] })),
+        ...next.bars.map((b) => ({ name: `${b.ticker} provider bars`, data: b.values })),
+      ],
+      colors: [...next.series.map((s) => s.color), ...next.bars.map((b) => b.color)],
+      stroke: { dashArray: [...next.series.map(() => 0), ...next.bars.map(() => BAR_DASH)] },
       xaxis: { min: next.window.min, max: next.window.max },
       yaxis: {
         min: scale?.min,
@@ -731,6 +837,10 @@ export function createPriceChart(
       for (const ticker of hidden) if (!stocks.some((s) => s.ticker === ticker)) hidden.delete(ticker);
       schedule();
     },
+    setBars(bars) {
+      barsByTicker = bars;
+      schedule();
+    },
     setAlerts(alerts) {
       alertsByTicker = alerts;
       schedule();
@@ -774,6 +884,7 @@ export function createPriceChart(
       view: viewCopy(),
       plot: plotArea(),
       series: drawnFrame?.series ?? [],
+      bars: drawnFrame?.bars ?? [],
       yRange:
         drawnFrame && internals(chart)
           ? { min: internals(chart)!.globals.minY, max: internals(chart)!.globals.maxY }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { monogramUrl, rangePosition, safeLogoUrl, windowChange } from './quote-math.ts';
+import { describeCloseChange, monogramUrl, rangePosition, safeLogoUrl, windowChange } from './quote-math.ts';
+import type { PreviousClose } from './types.ts';
 
 describe('windowChange', () => {
   it.each([
@@ -47,5 +48,39 @@ describe('safeLogoUrl', () => {
 
   it('escapes the ticker in the monogram path', () => {
     expect(monogramUrl('A/B')).toBe('/logos/A%2FB.svg');
+  });
+});
+
+describe('describeCloseChange', () => {
+  const friday = '2026-12-04T21:00:00.000Z';
+  const thursday = '2026-12-03T21:00:00.000Z';
+  it.each<[string, number | null, PreviousClose | null, ReturnType<typeof describeCloseChange>]>([
+    [
+      'in session: since the previous close',
+      308.29,
+      { price: 307, sessionClose: friday, basis: 'SINCE_CLOSE', changeOfSessionClose: null },
+      { text: '▲ +$1.29 (+0.42%) since Fri close', direction: 'up' },
+    ],
+    [
+      'closed after a session: that session against the close before it',
+      306.5,
+      { price: 307, sessionClose: thursday, basis: 'SESSION', changeOfSessionClose: friday },
+      { text: '▼ −$0.50 (−0.16%) Fri, vs Thu close', direction: 'down' },
+    ],
+    [
+      'unchanged to the cent',
+      307.001,
+      { price: 307, sessionClose: friday, basis: 'SINCE_CLOSE', changeOfSessionClose: null },
+      { text: '$0.00 (0.00%) since Fri close', direction: 'flat' },
+    ],
+    ['no close stored', 307, null, undefined],
+    [
+      'no price yet',
+      null,
+      { price: 307, sessionClose: friday, basis: 'SINCE_CLOSE', changeOfSessionClose: null },
+      undefined,
+    ],
+  ])('%s', (_, latest, close, expected) => {
+    expect(describeCloseChange(latest, close)).toEqual(expected);
   });
 });

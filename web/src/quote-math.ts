@@ -2,6 +2,8 @@
  * What the latest-price cards say about a ticker, as pure functions: the change over the chart's window,
  * where the price sits in its 52-week range, and which logo address the page may load.
  */
+import { formatExchangeDay, formatPercent, formatSignedDollars } from './format.ts';
+import type { PreviousClose } from './types.ts';
 
 export interface WindowChange {
   /** Dollars gained (negative: lost) since the window's start. */
@@ -18,6 +20,30 @@ export function windowChange(
   if (typeof start !== 'number' || typeof last !== 'number') return undefined;
   if (!Number.isFinite(start) || !Number.isFinite(last) || start === 0) return undefined;
   return { absolute: last - start, percent: ((last - start) / Math.abs(start)) * 100 };
+}
+
+/**
+ * The card's line about the previous close, e.g. "▲ +$1.29 (+0.42%) since Fri close", or, while the
+ * exchanges are closed after a session, that session's move: "▼ −$0.50 (−0.20%) Fri, vs Thu close".
+ * Undefined without a close or a price.
+ */
+export function describeCloseChange(
+  latest: number | null | undefined,
+  close: PreviousClose | null | undefined,
+): { text: string; direction: 'up' | 'down' | 'flat' } | undefined {
+  const change = windowChange(close?.price, latest);
+  if (!close || !change) return undefined;
+  const cents = Math.round(change.absolute * 100);
+  const direction = cents === 0 ? 'flat' : cents > 0 ? 'up' : 'down';
+  const arrow = { up: '▲ ', down: '▼ ', flat: '' }[direction];
+  const since =
+    close.basis === 'SESSION' && close.changeOfSessionClose
+      ? `${formatExchangeDay(close.changeOfSessionClose)}, vs ${formatExchangeDay(close.sessionClose)} close`
+      : `since ${formatExchangeDay(close.sessionClose)} close`;
+  return {
+    text: `${arrow}${formatSignedDollars(change.absolute)} (${formatPercent(change.percent)}) ${since}`,
+    direction,
+  };
 }
 
 /**

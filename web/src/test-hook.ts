@@ -30,6 +30,8 @@ export interface StockstreamerTestHook {
   lastDrawnPoint(ticker: string): [number, number] | null;
   /** Where change markers are drawn on `ticker`'s line, `[ms, dollars]` each. */
   markers(ticker: string): [number, number][];
+  /** The provider bars drawn for `ticker` (dashed, where no tick was observed), `[bar start ms, close]`. */
+  barPoints(ticker: string): [number, number][];
   /** Where price-alert markers are drawn on `ticker`'s line, `[ms, dollars]` each. */
   alertMarkers(ticker: string): [number, number][];
   /** The 52-week bands drawn, in the chart's unit (dollars, or % in compare mode). */
@@ -63,6 +65,8 @@ export function installTestHook(target: Window, source: StockstreamerTestHook): 
       return point ? ([point[0], point[1]] as [number, number]) : null;
     },
     markers: (ticker: string) => source.markers(String(ticker)).map(([t, p]) => [t, p] as [number, number]),
+    barPoints: (ticker: string) =>
+      source.barPoints(String(ticker)).map(([t, p]) => [t, p] as [number, number]),
     alertMarkers: (ticker: string) =>
       source.alertMarkers(String(ticker)).map(([t, p]) => [t, p] as [number, number]),
     bands: () => source.bands().map((band) => ({ ...band })),

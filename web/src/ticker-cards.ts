@@ -4,7 +4,7 @@
  * in its 52-week range. While the watchlist is being edited each card also gets a remove button.
  */
 import { formatDollars, formatPercent, formatSignedDollars } from './format.ts';
-import { rangePosition, safeLogoUrl, windowChange } from './quote-math.ts';
+import { describeCloseChange, rangePosition, safeLogoUrl, windowChange } from './quote-math.ts';
 import { priceAt } from './series-math.ts';
 import type { SeriesStore } from './series-store.ts';
 import type { Stock } from './types.ts';
@@ -38,6 +38,8 @@ interface CardParts {
   card: HTMLElement;
   price: HTMLElement;
   change: HTMLElement;
+  /** The change since the previous close (or of the last session, while closed). */
+  close: HTMLElement;
   range: HTMLElement;
   rangeMarker: HTMLElement;
   remove: HTMLButtonElement;
@@ -108,6 +110,11 @@ export function createTickerCards(
       : '—';
     parts.change.dataset.direction = direction;
 
+    const sinceClose = describeCloseChange(price, stock.previousClose);
+    parts.close.hidden = sinceClose === undefined;
+    parts.close.textContent = sinceClose?.text ?? '';
+    parts.close.dataset.direction = sinceClose?.direction ?? 'flat';
+
     const position = rangePosition(price, stock.low52Week, stock.high52Week);
     parts.range.hidden = position === undefined;
     if (position !== undefined) {
@@ -173,12 +180,20 @@ export function createTickerCards(
     remove.hidden = !editing;
     remove.addEventListener('click', () => options.onRemove?.(stock.ticker));
 
+    const close = element('p', 'card-close');
+    close.dataset.testid = 'close-change';
+    close.title =
+      stock.previousClose?.basis === 'SESSION'
+        ? 'The last session’s change, against the close before it (the market is closed)'
+        : 'Change since the previous session’s close';
+
     const problem = element('p', 'card-problem');
     problem.dataset.testid = 'card-problem';
     problem.setAttribute('role', 'note');
 
+    quote.append(close);
     card.append(logo(stock), ident, remove, quote, range, problem);
-    const parts = { stock, card, price, change, range, rangeMarker, remove, problem, lastPrice: null };
+    const parts = { stock, card, price, change, close, range, rangeMarker, remove, problem, lastPrice: null };
     showProblem(parts, problems.get(stock.ticker));
     return parts;
   }

@@ -15,6 +15,20 @@ export interface Stock {
   /** ISO-8601 instant. */
   latestTime: string | null;
   enabled: boolean;
+  /** What the card's change since the previous close is measured from (`Stock.previousClose`). */
+  previousClose?: PreviousClose | null;
+}
+
+/**
+ * `Stock.previousClose`: SINCE_CLOSE, the latest price against `price` (stored by `sessionClose`);
+ * SESSION, the exchanges are closed after the session ending `changeOfSessionClose`, whose change it is.
+ */
+export interface PreviousClose {
+  price: number;
+  /** ISO-8601 instants. */
+  sessionClose: string;
+  basis: 'SINCE_CLOSE' | 'SESSION';
+  changeOfSessionClose: string | null;
 }
 
 /** One stored observation, as `Subscription.ticks` streams it. */
@@ -30,6 +44,23 @@ export interface PriceSeries {
   ticker: string;
   times: number[];
   prices: number[];
+}
+
+/**
+ * Provider bars, as `Query.barHistory` returns them: `times[i]` (a bar's start, ms since epoch) goes with
+ * `ends[i]`, `open[i]`, `high[i]`, `low[i]`, `close[i]` and `volume[i]` (null where the provider gave none).
+ */
+export interface BarSeries {
+  ticker: string;
+  intervalS: number | null;
+  times: number[];
+  ends: number[];
+  open: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  volume: (number | null)[];
+  columnMs: number | null;
 }
 
 /** How admin access works on the server (`Query.permissions.adminMode`). */
