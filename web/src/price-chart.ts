@@ -838,6 +838,9 @@ export function createPriceChart(
       schedule();
     },
     setBars(bars) {
+      // No bars before and none now (the simulated market, most loads): nothing to redraw. A redraw is not
+      // free: one landing while ApexCharts is still easing a wheel zoom resets the zoom to the window drawn.
+      if (bars.size === 0 && barsByTicker.size === 0) return;
       barsByTicker = bars;
       schedule();
     },
