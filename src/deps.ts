@@ -7,6 +7,7 @@ import { type AlertRepository, createAlertRepository } from './db/alert-reposito
 import { createDatabase, type DatabaseHandle, redactUrl } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { createHistoryStore, type HistoryStore } from './db/history-store.ts';
+import { createTickPartitions, type TickPartitions } from './db/tick-partitions.ts';
 import { createTickRepository, type TickRepository } from './db/tick-repository.ts';
 import { withLastKnownTickers } from './db/watchlist-fallback.ts';
 import { createWatchlistRepository, type WatchlistRepository } from './db/watchlist-repository.ts';
@@ -49,6 +50,8 @@ export interface Deps {
   /** This process's Prometheus registry and the instruments the roles record into. */
   metrics: Metrics;
   ticks: TickRepository;
+  /** stock_prices' day partitions: made ahead, dropped behind RETAIN_TICKS_DAYS (src/db/tick-partitions.ts). */
+  partitions: TickPartitions;
   /** Where backfilled ticks go, and what the gap repair counts (src/db/history-store.ts). */
   history: HistoryStore;
   watchlist: WatchlistRepository;
@@ -170,6 +173,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       ),
       metrics,
       ticks,
+      partitions: createTickPartitions(database.db),
       history: createHistoryStore(database, ticks),
       watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {
         redis,
