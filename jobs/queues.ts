@@ -32,7 +32,16 @@ export const JOB_OPTIONS: JobsOptions = {
  * queue of their own so that a week of history being filled never stands between a price slot and its job.
  */
 export const HISTORY_QUEUE = 'history';
-export type Queues = Record<QueueName, Queue> & { [HISTORY_QUEUE]: Queue };
+
+/**
+ * Housekeeping of storage (jobs/maintenance-processor.ts): every hour, stock_prices' day partitions are made
+ * ahead and dropped behind the raw horizon (RETAIN_TICKS_DAYS). A queue of its own, seen in Bull Board.
+ */
+export const MAINTENANCE_QUEUE = 'maintenance';
+export const MAINTENANCE_SCHEDULER_ID = 'maintenance-hourly';
+export const MAINTENANCE_EVERY_MS = 3_600_000;
+
+export type Queues = Record<QueueName, Queue> & { [HISTORY_QUEUE]: Queue; [MAINTENANCE_QUEUE]: Queue };
 
 /**
  * Alert evaluation: its own queue, fed by the price job once its ticks are stored (jobs/alert-processor.ts),
@@ -71,6 +80,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     logos: make('logos'),
     highlow: make('highlow'),
     history: make(HISTORY_QUEUE),
+    maintenance: make(MAINTENANCE_QUEUE),
   };
 }
 
@@ -83,19 +93,25 @@ export function intervalFor(queue: QueueName, schedule: Config['schedule']): num
 }
 
 /**
- * Creates or updates the three job schedulers. Idempotent: the ids are fixed, so any number of processes
- * calling this at once leave exactly one scheduler per queue, with the latest interval.
+ * Creates or updates the three job schedulers and the hourly maintenance one. Idempotent: the ids are
+ * fixed, so any number of processes calling this at once leave exactly one scheduler per queue, with the
+ * latest interval.
  */
 export async function upsertSchedulers(queues: Queues, schedule: Config['schedule']): Promise<void> {
-  await Promise.all(
-    QUEUE_NAMES.map((name) =>
+  await Promise.all([
+    ...QUEUE_NAMES.map((name) =>
       queues[name].upsertJobScheduler(
         SCHEDULER_IDS[name],
         { every: intervalFor(name, schedule) },
         { name, data: {}, opts: JOB_OPTIONS },
       ),
     ),
-  );
+    queues.maintenance.upsertJobScheduler(
+      MAINTENANCE_SCHEDULER_ID,
+      { every: MAINTENANCE_EVERY_MS },
+      { name: MAINTENANCE_QUEUE, data: {}, opts: JOB_OPTIONS },
+    ),
+  ]);
 }
 
 /**

@@ -1,7 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.ts';
-import { intervalFor, QUEUE_NAMES, type Queues, SCHEDULER_IDS, upsertSchedulers } from './queues.ts';
+import {
+  intervalFor,
+  MAINTENANCE_SCHEDULER_ID,
+  QUEUE_NAMES,
+  type Queues,
+  SCHEDULER_IDS,
+  upsertSchedulers,
+} from './queues.ts';
 
 export interface SchedulerKeeper {
   /**
@@ -54,6 +61,8 @@ export function keepSchedulers(options: {
       if (!scheduler) missing.push(name);
       else if (name === 'prices') next = scheduler.next;
     }
+    // The hourly maintenance is lost with the rest when Redis comes back empty, and put back with them.
+    if (!(await queues.maintenance.getJobScheduler(MAINTENANCE_SCHEDULER_ID))) missing.push('maintenance');
     if (missing.length > 0) return { reason: 'missing', queues: missing };
 
     if (!lookForStuck) return undefined;

@@ -38,6 +38,7 @@ import {
   REPAIR_WINDOW_DAYS,
 } from './history-processor.ts';
 import { createLogoProcessor } from './logo-processor.ts';
+import { createMaintenanceProcessor } from './maintenance-processor.ts';
 import { createPriceProcessor } from './price-processor.ts';
 import {
   ALERT_QUEUE,
@@ -47,6 +48,7 @@ import {
   createQueues,
   DELIVERY_QUEUE,
   HISTORY_QUEUE,
+  MAINTENANCE_QUEUE,
   type QueueName,
   type Queues,
   upsertSchedulers,
@@ -54,7 +56,7 @@ import {
 
 export interface RunningWorkers {
   queues: Queues;
-  workers: Record<QueueName, Worker> & { [HISTORY_QUEUE]: Worker };
+  workers: Record<QueueName, Worker> & { [HISTORY_QUEUE]: Worker; [MAINTENANCE_QUEUE]: Worker };
   /** Alert evaluation: fed by the price job, no scheduler of its own. */
   alertQueue: Queue;
   /** Webhook deliveries of firings (ALERT_WEBHOOKS); the failed set is the dead letter. */
@@ -150,13 +152,24 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     queueAlerts,
   };
   const progress = createHistoryProgress(deps.redis, config.queuePrefix);
-  type WorkerName = QueueName | typeof HISTORY_QUEUE | typeof ALERT_QUEUE | typeof DELIVERY_QUEUE;
+  type WorkerName =
+    | QueueName
+    | typeof HISTORY_QUEUE
+    | typeof MAINTENANCE_QUEUE
+    | typeof ALERT_QUEUE
+    | typeof DELIVERY_QUEUE;
   const processors: Record<WorkerName, Processor> = {
     [ALERT_QUEUE]: createAlertProcessor({ alerts: deps.alerts, logger, announce }),
     [DELIVERY_QUEUE]: createDeliveryProcessor({
       webhooks: config.webhooks,
       post: createWebhookPoster(config.webhooks),
       now: () => deps.clock.now(),
+    }),
+    [MAINTENANCE_QUEUE]: createMaintenanceProcessor({
+      partitions: deps.partitions,
+      retainDays: config.history.retainTicksDays,
+      now: () => deps.clock.now(),
+      logger,
     }),
     prices: createPriceProcessor(jobDeps),
     logos: createLogoProcessor(jobDeps),
@@ -180,6 +193,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     highlow: 1,
     // Two fills at once: one computes or fetches while the other's rows stream into Postgres.
     history: 2,
+    [MAINTENANCE_QUEUE]: 1,
     [ALERT_QUEUE]: 1,
     // Deliveries wait on receivers: a few at once, so one slow receiver does not hold the others.
     [DELIVERY_QUEUE]: 4,
@@ -229,6 +243,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     logos: makeWorker('logos'),
     highlow: makeWorker('highlow'),
     history: makeWorker(HISTORY_QUEUE),
+    maintenance: makeWorker(MAINTENANCE_QUEUE),
   };
   const alertWorkers = [makeWorker(ALERT_QUEUE), makeWorker(DELIVERY_QUEUE)];
 

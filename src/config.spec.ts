@@ -58,6 +58,16 @@ describe('loadConfig', () => {
     expect(config.queuePrefix).toBe('ss-test');
   });
 
+  it('keeps raw ticks 30 days by default, or the days asked for, or for ever', () => {
+    expect(loadConfig({}).history).toEqual({ backfillDays: 7, retainTicksDays: 30 });
+    expect(loadConfig({ RETAIN_TICKS_DAYS: ' 7 ' }).history.retainTicksDays).toBe(7);
+    expect(loadConfig({ RETAIN_TICKS_DAYS: 'forever', BACKFILL_DAYS: '3650' }).history).toEqual({
+      backfillDays: 3650,
+      retainTicksDays: 'forever',
+    });
+    expect(loadConfig({ RETAIN_TICKS_DAYS: '2', BACKFILL_DAYS: '2' }).history.retainTicksDays).toBe(2);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '  ' }).server.port).toBe(4000);
   });
@@ -88,6 +98,15 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud" .*one of fatal, error, warn, info, debug, trace, silent/],
     ['QUEUE_PREFIX', 'a:b', /QUEUE_PREFIX="a:b"/],
     ['METRICS_PORT', '9464x', /METRICS_PORT="9464x" is not valid: wanted a whole number from 0 to 65535/],
+    [
+      'RETAIN_TICKS_DAYS',
+      '0',
+      /RETAIN_TICKS_DAYS="0" is not valid: wanted a whole number of days from 1 to 3650, or forever/,
+    ],
+    ['RETAIN_TICKS_DAYS', '3651', /RETAIN_TICKS_DAYS="3651" .*1 to 3650, or forever/],
+    ['RETAIN_TICKS_DAYS', 'always', /RETAIN_TICKS_DAYS="always" .*or forever/],
+    ['RETAIN_TICKS_DAYS', '7.5', /RETAIN_TICKS_DAYS="7.5"/],
+    ['RETAIN_TICKS_DAYS', '3', /BACKFILL_DAYS="7" is not valid: wanted at most RETAIN_TICKS_DAYS \(3\)/],
   ])('rejects %s=%s with one clear line', (name, value, message) => {
     let error: unknown;
     try {

@@ -247,6 +247,15 @@ const envSchema = z.object({
   LOGO_INTERVAL_MS: integer(1000, 604_800_000).default(5_000_000),
   HIGHLOW_INTERVAL_MS: integer(1000, 604_800_000).default(5_000_000),
   BACKFILL_DAYS: integer(0, 3650).default(7),
+  RETAIN_TICKS_DAYS: z
+    .string()
+    .trim()
+    .refine(
+      (value) => value === 'forever' || (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 3650),
+      'a whole number of days from 1 to 3650, or forever',
+    )
+    .transform((value) => (value === 'forever' ? ('forever' as const) : Number(value)))
+    .default(30),
   MARKET_CALENDAR: enumOf(['auto', 'follow', 'ignore'] as const).default('auto'),
   DATA_DIR: z.string().trim().min(1, 'a directory path').default('./.data'),
   LOG_LEVEL: enumOf(LOG_LEVELS).default('info'),
@@ -395,7 +404,11 @@ export type Config = Readonly<{
   symbols: readonly string[];
   schedule: Readonly<{ priceIntervalMs: number; logoIntervalMs: number; highlowIntervalMs: number }>;
   /** How many days back from now the history jobs keep filled (0: no backfill and no gap repair). */
-  history: Readonly<{ backfillDays: number }>;
+  /**
+   * `retainTicksDays`: whole UTC days of raw ticks kept before today's (RETAIN_TICKS_DAYS); older days are
+   * dropped by the maintenance job and drawn from the minute rollup, which is kept for ever.
+   */
+  history: Readonly<{ backfillDays: number; retainTicksDays: number | 'forever' }>;
   /**
    * `followsCalendar`: prices are asked for only in US sessions (src/domain/market-calendar.ts), and the
    * gap repair does not count closed hours as gaps. MARKET_CALENDAR=auto (the default) follows it for live
@@ -513,6 +526,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'ALERT_WEBHOOK_SECRET=(unset) is not valid: wanted the secret (at least 16 characters) that signs the deliveries to ALERT_WEBHOOKS',
     );
   }
+  if (e.RETAIN_TICKS_DAYS !== 'forever' && e.BACKFILL_DAYS > e.RETAIN_TICKS_DAYS) {
+    throw new ConfigError(
+      `BACKFILL_DAYS=${describe(String(e.BACKFILL_DAYS))} is not valid: wanted at most RETAIN_TICKS_DAYS (${e.RETAIN_TICKS_DAYS}) days: history filled further back than raw ticks are kept would be dropped again (raise RETAIN_TICKS_DAYS or lower BACKFILL_DAYS)`,
+    );
+  }
   const sentinel = redisSentinel(e);
   const providerBudget =
     e.PROVIDER_BUDGET === undefined ? (live ? parseBudget(live.budget) : undefined) : e.PROVIDER_BUDGET;
@@ -542,7 +560,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       logoIntervalMs: e.LOGO_INTERVAL_MS,
       highlowIntervalMs: e.HIGHLOW_INTERVAL_MS,
     },
-    history: { backfillDays: e.BACKFILL_DAYS },
+    history: { backfillDays: e.BACKFILL_DAYS, retainTicksDays: e.RETAIN_TICKS_DAYS },
     market: {
       followsCalendar:
         e.MARKET_CALENDAR === 'follow' || (e.MARKET_CALENDAR === 'auto' && e.PROVIDER !== 'simulated'),
@@ -744,6 +762,12 @@ export const VARIABLE_HELP: Readonly<
     fallback: '7',
     meaning:
       'days of history filled at first start and for each added ticker, kept whole by the gap repair (0 to 3650; 0 turns both off)',
+    readBy: EVERY_ROLE,
+  },
+  RETAIN_TICKS_DAYS: {
+    fallback: '30',
+    meaning:
+      'days of raw ticks kept (1 to 3650, or forever); older days are dropped whole and charted from the minute rollup, kept for ever',
     readBy: EVERY_ROLE,
   },
   MARKET_CALENDAR: {

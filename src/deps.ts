@@ -8,6 +8,7 @@ import { type BarHistory, createBarHistory } from './db/bar-history.ts';
 import { createDatabase, type DatabaseHandle, redactUrl } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { createHistoryStore, type HistoryStore } from './db/history-store.ts';
+import { createTickPartitions, type TickPartitions } from './db/tick-partitions.ts';
 import { createTickRepository, type TickRepository } from './db/tick-repository.ts';
 import { withLastKnownTickers } from './db/watchlist-fallback.ts';
 import { createWatchlistRepository, type WatchlistRepository } from './db/watchlist-repository.ts';
@@ -50,6 +51,8 @@ export interface Deps {
   /** This process's Prometheus registry and the instruments the roles record into. */
   metrics: Metrics;
   ticks: TickRepository;
+  /** stock_prices' day partitions: made ahead, dropped behind RETAIN_TICKS_DAYS (src/db/tick-partitions.ts). */
+  partitions: TickPartitions;
   /** Where backfilled ticks go, and what the gap repair counts (src/db/history-store.ts). */
   history: HistoryStore;
   /** Provider bars reduced for the chart (src/db/bar-history.ts). */
@@ -173,6 +176,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       ),
       metrics,
       ticks,
+      partitions: createTickPartitions(database.db),
       history: createHistoryStore(database, ticks),
       barHistory: createBarHistory(database),
       watchlist: withLastKnownTickers(createWatchlistRepository(database.db), {

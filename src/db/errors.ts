@@ -47,3 +47,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * True when a write into stock_prices met a day without a partition (drizzle/0011_*): PostgreSQL reports it
+ * as a check violation (23514) whose message names the missing partition. Looked for through `cause`.
+ */
+export function isMissingPartition(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 8; depth++) {
+    if (typeof current !== 'object') return false;
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (code === '23514' && typeof message === 'string' && /^no partition of relation/.test(message))
+      return true;
+    current = cause;
+  }
+  return false;
+}

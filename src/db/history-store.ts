@@ -38,10 +38,12 @@ export const MAX_BARS_PER_READ = 50_000;
 
 export function createHistoryStore(
   { db, pool }: Pick<DatabaseHandle, 'db' | 'pool'>,
-  ticks: Pick<TickRepository, 'insertTicks'>,
+  ticks: Pick<TickRepository, 'insertTicks' | 'makeRoom'>,
 ): HistoryStore {
   return {
-    async storeTicks(batch) {
+    async storeTicks(given) {
+      // COPY cannot skip a row, so the days it fills are made first, and ticks behind the horizon left out.
+      const batch = await ticks.makeRoom(given);
       if (batch.length === 0) return { stored: 0, via: 'copy' };
       const client = await pool.connect();
       // A connection lost mid-COPY (PostgreSQL restarting) is reported more than once: on the client, and

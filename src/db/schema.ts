@@ -32,7 +32,9 @@ export const stockPrices = pgTable(
     primaryKey({ columns: [table.stockName, table.time] }),
     // The rules every writer checks first (src/providers/validate.ts), held by the database too, so that
     // no path at all (a script, a psql session, a future job) can store a price a provider answer could
-    // not. The migration adds it NOT VALID: rows stored before it are left as they are.
+    // not. The migration adds it NOT VALID: rows stored before it are left as they are. Since stock_prices
+    // is partitioned by day (drizzle/0011_*), each day partition holds it (NOT VALID only on a day that
+    // holds such a row), and stock_prices itself declares it only here, for drizzle-kit.
     check(
       'stock_prices_price_in_range',
       sql`${table.price} > 0 AND ${table.price} <= ${sql.raw(String(MAX_PRICE))}`,
@@ -68,6 +70,21 @@ export const symbols = pgTable('symbols', {
   unknownProvider: text('unknown_provider'),
   unknownAt: timestamp('unknown_at', { withTimezone: true, mode: 'date' }),
 });
+
+/**
+ * Where raw ticks begin: stock_prices is partitioned by UTC day (drizzle/0011_*), and the maintenance job
+ * drops the days before `horizon` (RETAIN_TICKS_DAYS). Readers take anything before it from the minute
+ * rollup, which is kept for ever, and the rollup's fold never rebuilds a minute there. Null: nothing was
+ * dropped yet. One row, like deployment_identity.
+ */
+export const stockPricesRetention = pgTable(
+  'stock_prices_retention',
+  {
+    singleton: boolean('singleton').primaryKey().default(true),
+    horizon: timestamp('horizon', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [check('stock_prices_retention_one_row', sql`${table.singleton}`)],
+);
 
 /**
  * Per ticker and minute: the first, last, lowest and highest price with their times, and a count — exactly

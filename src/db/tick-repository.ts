@@ -8,6 +8,7 @@ import {
 } from '../domain/m4.ts';
 import type { Tick } from '../domain/tick.ts';
 import type { Database } from './client.ts';
+import { isMissingPartition } from './errors.ts';
 
 /** 2000-01-01T00:00Z in seconds since the Unix epoch: the origin of the rollup's packed times. */
 const Y2K_EPOCH_S = ROLLUP_ORIGIN_MS / 1000;
@@ -67,6 +68,15 @@ export interface TickRepository {
   ): Promise<Map<string, ColumnSummary[]>>;
   countTicks(ticker?: string): Promise<number>;
   /**
+   * Makes sure every UTC day these ticks fall on has its stock_prices partition, and returns the ticks that
+   * may be stored: those at or after the retention horizon (an older one would land in a day already
+   * dropped, and the minute rollup is the record there). Writers call it before a bulk load, and
+   * `insertTicks` on meeting a missing day.
+   */
+  makeRoom(ticks: readonly Tick[]): Promise<Tick[]>;
+  /** Where raw ticks begin: before this instant history comes from the minute rollup only. */
+  rawHorizon(): Promise<Date | undefined>;
+  /**
    * Stored ticks with a time after `after`, oldest first, at most `limit`: what an API process replays to
    * its streams when its pub/sub subscription was away (src/server/api.ts).
    */
@@ -123,8 +133,11 @@ export function createTickRepository(db: Database): TickRepository {
     const rows = await withAggregateMemory(async (tx) => {
       const result = await tx.execute<MinuteColumnRow>(sql`
         with stale as (
-          select name as stock_name, min(first_bucket) as first_bucket, max(last_bucket) as last_bucket
-          from stock_prices_1m_pending, unnest(stock_names) as name
+          -- Clamped to the raw horizon: before it the rollup is the only record, whatever the log says.
+          select name as stock_name,
+                 greatest(min(first_bucket), coalesce(min(horizon), '-infinity')) as first_bucket,
+                 max(last_bucket) as last_bucket
+          from stock_prices_1m_pending, unnest(stock_names) as name, stock_prices_retention
           where stock_names && ${names}::text[] and name = any(${names}::text[])
             and last_bucket >= ${from}::timestamptz - interval '1 minute' and first_bucket < ${to}::timestamptz
           group by name
@@ -179,6 +192,56 @@ export function createTickRepository(db: Database): TickRepository {
     return columns;
   };
 
+  const insertNew = async (ticks: readonly Tick[]): Promise<Tick[]> => {
+    if (ticks.length === 0) return [];
+    // unnest over three bound arrays: one round trip and one plan for any batch size, and ~4x faster than
+    // a multi-row VALUES list (measured on this machine, see ARCHITECTURE.md).
+    const result = await db.execute<{ stock_name: string; ms: number }>(sql`
+      insert into stock_prices (stock_name, price, time)
+      select * from unnest(
+        ${sql.param(ticks.map((t) => t.ticker))}::text[],
+        ${sql.param(ticks.map((t) => String(t.price)))}::numeric[],
+        ${sql.param(ticks.map((t) => t.time.toISOString()))}::timestamptz[]
+      )
+      on conflict (stock_name, time) do nothing
+      returning stock_name, (extract(epoch from time) * 1000)::float8 as ms`);
+    // The rows come back as keys only, and are matched to the ticks passed in: cheaper than sending every
+    // price and time back as text to be parsed again. Where a batch repeats a key, its first tick is the
+    // one stored.
+    const byKey = new Map<string, Tick>();
+    for (const tick of ticks) {
+      const key = `${tick.ticker}\u0000${tick.time.getTime()}`;
+      if (!byKey.has(key)) byKey.set(key, tick);
+    }
+    return result.rows.map((row) => byKey.get(`${row.stock_name}\u0000${row.ms}`)!);
+  };
+
+  const rawHorizon = async (): Promise<Date | undefined> => {
+    const result = await db.execute<{ horizon: Date | string | null }>(
+      sql`select horizon from stock_prices_retention`,
+    );
+    const horizon = result.rows[0]?.horizon;
+    return horizon ? new Date(horizon) : undefined;
+  };
+
+  const makeRoom = async (ticks: readonly Tick[]): Promise<Tick[]> => {
+    if (ticks.length === 0) return [];
+    let first = ticks[0]!.time;
+    let last = first;
+    for (const { time } of ticks) {
+      if (time < first) first = time;
+      if (time > last) last = time;
+    }
+    // -Infinity when nothing was ever dropped (float8 carries it; node-postgres parses it).
+    const result = await db.execute<{ since: number }>(
+      sql`select extract(epoch from stock_prices_add_partitions(
+            (${first.toISOString()}::timestamptz at time zone 'UTC')::date,
+            (${last.toISOString()}::timestamptz at time zone 'UTC')::date))::float8 * 1000 as since`,
+    );
+    const since = Number(result.rows[0]?.since ?? Number.NEGATIVE_INFINITY);
+    return ticks.filter((tick) => tick.time.getTime() >= since);
+  };
+
   return {
     async foldRollup(settledBefore) {
       const until =
@@ -200,32 +263,28 @@ export function createTickRepository(db: Database): TickRepository {
     },
 
     async insertTicks(ticks) {
-      if (ticks.length === 0) return [];
-      // unnest over three bound arrays: one round trip and one plan for any batch size, and ~4x faster than
-      // a multi-row VALUES list (measured on this machine, see ARCHITECTURE.md).
-      const result = await db.execute<{ stock_name: string; ms: number }>(sql`
-        insert into stock_prices (stock_name, price, time)
-        select * from unnest(
-          ${sql.param(ticks.map((t) => t.ticker))}::text[],
-          ${sql.param(ticks.map((t) => String(t.price)))}::numeric[],
-          ${sql.param(ticks.map((t) => t.time.toISOString()))}::timestamptz[]
-        )
-        on conflict (stock_name, time) do nothing
-        returning stock_name, (extract(epoch from time) * 1000)::float8 as ms`);
-      // The rows come back as keys only, and are matched to the ticks passed in: cheaper than sending every
-      // price and time back as text to be parsed again. Where a batch repeats a key, its first tick is the
-      // one stored.
-      const byKey = new Map<string, Tick>();
-      for (const tick of ticks) {
-        const key = `${tick.ticker}\u0000${tick.time.getTime()}`;
-        if (!byKey.has(key)) byKey.set(key, tick);
+      try {
+        return await insertNew(ticks);
+      } catch (error) {
+        // A tick stamped on a day without a partition (a backfill or repair reaching back, a clock far
+        // ahead): the day is made, or the tick refused when it is behind the horizon, and the write retried.
+        if (!isMissingPartition(error)) throw error;
+        return insertNew(await makeRoom(ticks));
       }
-      return result.rows.map((row) => byKey.get(`${row.stock_name}\u0000${row.ms}`)!);
     },
+
+    makeRoom,
+
+    rawHorizon,
 
     async history(tickers, from, to, width) {
       if (tickers.length === 0) return [];
-      const plan = planColumns(from.getTime(), to.getTime(), width);
+      let plan = planColumns(from.getTime(), to.getTime(), width);
+      if (plan.source === 'raw') {
+        // Only narrow windows can read raw ticks, so only they ask where those begin.
+        const horizon = await rawHorizon();
+        if (horizon) plan = planColumns(from.getTime(), to.getTime(), width, horizon.getTime());
+      }
       const series = (ticker: string, line: { times: number[]; prices: number[] } | undefined) => ({
         ticker,
         times: line?.times ?? [],

@@ -28,14 +28,18 @@ export interface ColumnPlan {
  * whole number of minutes and aligned to the rollup's minute buckets, so each column is a union of whole
  * buckets and reducing the rollup gives exactly what reducing the raw ticks would. Such columns sit on a
  * grid fixed by their width alone, not by `fromMs`: the first one may begin before the window (it then
- * holds only the window's part).
+ * holds only the window's part). `rawSinceMs`, where raw ticks begin, makes a window starting before it
+ * read the rollup however narrow.
  */
-export function planColumns(fromMs: number, toMs: number, width: number): ColumnPlan {
+export function planColumns(fromMs: number, toMs: number, width: number, rawSinceMs?: number): ColumnPlan {
   const span = Math.max(toMs - fromMs, 1);
   // Whole milliseconds: Postgres intervals hold microseconds, so a fractional stride would drift from the
   // pixel grid over a thousand columns.
   const columnMs = Math.ceil(span / width);
-  if (columnMs < MINUTE_MS) return { source: 'raw', originMs: fromMs, columnMs, startMs: fromMs };
+  // A window reaching back past the raw horizon (RETAIN_TICKS_DAYS) finds no ticks there: the rollup,
+  // kept for ever, draws it at its finest, one column per minute.
+  const rawGone = rawSinceMs !== undefined && fromMs < rawSinceMs;
+  if (columnMs < MINUTE_MS && !rawGone) return { source: 'raw', originMs: fromMs, columnMs, startMs: fromMs };
   return {
     source: 'minute',
     originMs: ROLLUP_ORIGIN_MS,

@@ -16,6 +16,8 @@ export interface ApiMetricSources {
   jobCounts(): Promise<(readonly [queue: string, counts: Record<string, number>])[]>;
   /** The rollup log's backlog; rejects while PostgreSQL is away (the gauges are then left out). */
   rollupBacklog(): Promise<{ rows: number; oldestBucket?: Date }>;
+  /** stock_prices' day partitions (RETAIN_TICKS_DAYS); rejects while PostgreSQL is away. */
+  rawPartitions(): Promise<{ partitions: number; oldestDay?: Date }>;
   now(): number;
 }
 
@@ -102,6 +104,27 @@ export function registerApiMetrics(registry: Registry, sources: ApiMetricSources
       this.reset();
       const found = await backlog();
       if (found) this.set(found.rows);
+    },
+  });
+  const partitions = onePerScrape(() => sources.rawPartitions());
+  new Gauge({
+    name: 'stockstreamer_raw_partitions',
+    help: 'Day partitions of stock_prices: the retained days plus the days made ahead.',
+    registers,
+    async collect() {
+      this.reset();
+      const found = await partitions();
+      if (found) this.set(found.partitions);
+    },
+  });
+  new Gauge({
+    name: 'stockstreamer_raw_oldest_day_seconds',
+    help: 'Start (Unix seconds, UTC midnight) of the oldest day of raw ticks kept; older days are in the rollup only.',
+    registers,
+    async collect() {
+      this.reset();
+      const found = await partitions();
+      if (found?.oldestDay) this.set(found.oldestDay.getTime() / 1000);
     },
   });
   new Gauge({

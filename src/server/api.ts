@@ -201,6 +201,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
         ),
       ),
     rollupBacklog: () => deps.ticks.rollupBacklog(),
+    rawPartitions: () => deps.partitions.stats(),
     now: () => deps.clock.now().getTime(),
   });
   registerFreshnessMetrics(deps.metrics.registry, {

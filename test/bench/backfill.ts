@@ -63,15 +63,21 @@ async function backfill(tickers: readonly string[], days: number) {
     const appMs = performance.now() - started;
     const rows = Number((await client.query('select count(*) as n from stock_prices')).rows[0].n);
 
-    // The same number of rows of the same tickers, a month earlier, as COPY lines made up front.
+    // The same number of rows of the same tickers, a month later, as COPY lines made up front (a month
+    // earlier would lie behind the raw horizon the app's maintenance job set: RETAIN_TICKS_DAYS).
     const lines: string[] = [];
-    const base = now - 30 * DAY_MS - days * DAY_MS;
+    const base = now + 30 * DAY_MS;
     for (const ticker of tickers) {
       const priceAt = simulatedPricePath('baseline', ticker);
       for (let t = base; t < base + days * DAY_MS; t += STEP_MS) {
         lines.push(`${ticker}\t${priceAt(new Date(t))}\t${new Date(t).toISOString()}\n`);
       }
     }
+    // Further ahead than the days the migration and the maintenance job make (drizzle/0011_*).
+    await client.query('select stock_prices_add_partitions($1::date, $2::date)', [
+      new Date(base).toISOString().slice(0, 10),
+      new Date(base + days * DAY_MS).toISOString().slice(0, 10),
+    ]);
     const copyStarted = performance.now();
     await pipeline(
       Readable.from(lines),

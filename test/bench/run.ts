@@ -15,6 +15,7 @@ import { fanoutBench, fanoutTenThousandBench, slotToEventBench } from './fanout.
 import { type Bench, type BenchRow, machine, renderTable } from './harness.ts';
 import { historyReadBench } from './history-read.ts';
 import { ingestBench } from './ingest.ts';
+import { partitionDropBench, storageBench } from './retention.ts';
 import { schedulerBench } from './scheduler.ts';
 
 const BENCHES: Bench[] = [
@@ -27,6 +28,8 @@ const BENCHES: Bench[] = [
   slotToEventBench,
   alertsBench,
   exportBench,
+  partitionDropBench,
+  storageBench,
 ];
 
 const args = process.argv.slice(2);

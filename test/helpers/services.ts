@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
-import { runMigrations } from '../../src/db/migrate.ts';
+import { MIGRATIONS_FOLDER, runMigrations } from '../../src/db/migrate.ts';
 
 /**
  * Tests reach the machine's own PostgreSQL and Redis (ARCHITECTURE.md, "Tests"). Each test file gets a
@@ -44,6 +49,26 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}) {
       await client.end();
     },
   };
+}
+
+/**
+ * Applies the migrations as they were before the one whose tag ends with `tagEnd` (a database from back
+ * then), so a test can store what such a database held and see the later ones carry it over.
+ */
+export async function migrateBefore(client: pg.Client, tagEnd: string): Promise<void> {
+  const folder = mkdtempSync(path.join(tmpdir(), 'migrations-'));
+  try {
+    cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
+    const journal = JSON.parse(readFileSync(path.join(folder, 'meta/_journal.json'), 'utf8'));
+    // Drizzle applies only migrations newer than the last one applied, so the later ones go too.
+    const stop = journal.entries.findIndex((entry: { tag: string }) => entry.tag.endsWith(tagEnd));
+    if (stop < 0) throw new Error(`no migration tagged …${tagEnd}`);
+    journal.entries = journal.entries.slice(0, stop);
+    writeFileSync(path.join(folder, 'meta/_journal.json'), JSON.stringify(journal));
+    await migrate(drizzle(client), { migrationsFolder: folder });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /** Deletes every key under a test's BullMQ prefix; the shared Redis keeps nothing from a run. */

@@ -209,7 +209,7 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     }
   });
 
-  it('shows the four pipeline queues and the two alert queues in Bull Board', async () => {
+  it('shows the four pipeline queues, maintenance and the two alert queues in Bull Board', async () => {
     const response = await fetch(`${app.url}/admin/queues/api/queues`);
     const body = (await response.json()) as { queues: { name: string }[] };
     expect(body.queues.map((q) => q.name).sort()).toEqual([
@@ -218,6 +218,7 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
       'highlow',
       'history',
       'logos',
+      'maintenance',
       'prices',
     ]);
     const page = await fetch(`${app.url}/admin/queues`);
@@ -232,6 +233,9 @@ describe('the pipeline, end to end on real Redis, Postgres, BullMQ and Yoga', ()
     expect(text).toMatch(/stockstreamer_jobs\{queue="prices",state="completed"\} [1-9]/);
     expect(text).toContain('# TYPE stockstreamer_subscribers gauge');
     expect(text).toMatch(/^stockstreamer_rollup_log_rows \d+$/m);
+    // The retained days and the week made ahead (RETAIN_TICKS_DAYS=30 by default).
+    expect(text).toMatch(/^stockstreamer_raw_partitions (3[89]|[4-9]\d)$/m);
+    expect(text).toMatch(/^stockstreamer_raw_oldest_day_seconds \d/m);
     expect(text).toMatch(/^stockstreamer_rollup_log_oldest_age_seconds \d/m);
   });
 

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   closeQueues,
   createQueues,
+  MAINTENANCE_EVERY_MS,
+  MAINTENANCE_SCHEDULER_ID,
   QUEUE_NAMES,
   SCHEDULER_IDS,
   upsertSchedulers,
@@ -87,6 +89,25 @@ describe('the scheduler keeper', () => {
         expect((await queues[name].getJobSchedulers()).map((s) => s.key)).toEqual([SCHEDULER_IDS[name]]);
       }
       expect(warnings()).toEqual([expect.stringMatching(/job schedulers were missing from Redis/)]);
+    } finally {
+      keeper.stop();
+    }
+  });
+
+  it('puts the hourly maintenance scheduler back too, when only it was lost', async () => {
+    await upsertSchedulers(queues, schedule);
+    const keeper = keepSchedulers({
+      queues,
+      schedule,
+      redis: connection,
+      logger: capturingLogger().logger,
+      everyMs: 3_600_000,
+    });
+    try {
+      await queues.maintenance.removeJobScheduler(MAINTENANCE_SCHEDULER_ID);
+      expect(await keeper.check()).toBe(true);
+      const restored = await queues.maintenance.getJobScheduler(MAINTENANCE_SCHEDULER_ID);
+      expect(restored?.every).toBe(MAINTENANCE_EVERY_MS);
     } finally {
       keeper.stop();
     }
