@@ -459,6 +459,23 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     await pickRange('7D');
   });
 
+  it('the chart takes focus; arrow keys move from point to point and each is read out politely', async () => {
+    const focusable = page.locator('[data-testid=price-chart] [tabindex="0"]').first();
+    await focusable.focus();
+    const readout = page.getByTestId('chart-readout');
+    expect(await readout.getAttribute('aria-live')).toBe('polite');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => readout.textContent()).toMatch(/^[A-Z]+, .+, \$[\d,]+\.\d\d$/);
+    const first = await readout.textContent();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => readout.textContent()).not.toBe(first);
+    // the same point as the tooltip shows
+    const ticker = (await readout.textContent())!.split(',')[0]!;
+    expect(await page.getByTestId('chart-tooltip').locator('.tip-ticker').textContent()).toBe(ticker);
+    await page.keyboard.press('Escape');
+  });
+
   it('every control is reachable from the keyboard, with a visible focus ring', async () => {
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     const seen = new Set<string>();

@@ -1,7 +1,8 @@
 /**
  * ApexCharts with only what the chart uses: the line type, y-axis annotations (the 52-week bands), the
- * zoom/pan toolbar, the OS-following theme tokens and the PNG export (5 KB gzipped; a chart registers its
- * features when it is created, so the export cannot be fetched on first use). Loaded with a dynamic `import()` by price-chart.ts,
+ * zoom/pan toolbar, the OS-following theme tokens, keyboard navigation (a focusable chart, arrow keys
+ * from point to point) and the PNG export (5 KB gzipped; a chart registers its features when it is
+ * created, so the export cannot be fetched on first use). Loaded with a dynamic `import()` by price-chart.ts,
  * so the page's first requests for data go out while this, by far the largest part of the page's code,
  * is still downloading and compiling.
  */
@@ -11,5 +12,6 @@ import 'apexcharts/features/annotations';
 import 'apexcharts/features/toolbar';
 import 'apexcharts/features/facet';
 import 'apexcharts/features/exports';
+import 'apexcharts/features/keyboard';
 
 export { ApexCharts };

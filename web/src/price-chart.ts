@@ -299,7 +299,12 @@ export function createPriceChart(
           ],
         },
       },
-      accessibility: { enabled: true, description: 'Stock prices over time, one line per ticker' },
+      accessibility: {
+        enabled: true,
+        description: 'Stock prices over time, one line per ticker. Arrow keys move from point to point.',
+        announcements: { enabled: true },
+        keyboard: { enabled: true, navigation: { enabled: true, wrapAround: false } },
+      },
       events: {
         mounted: () => drawOverlay(),
         updated: () => drawOverlay(),
@@ -350,6 +355,13 @@ export function createPriceChart(
    * 0.7 s from the data's arrival to the drawn chart). Until then a plain placeholder says what is happening.
    */
   let chart: ApexCharts | undefined;
+  // Where a point reached with the arrow keys is read out (tooltipHtml); beside the chart, not in it, as
+  // ApexCharts redraws its own element.
+  const readout = document.createElement('p');
+  readout.className = 'sr-only';
+  readout.setAttribute('aria-live', 'polite');
+  readout.dataset.testid = 'chart-readout';
+  el.after(readout);
   const placeholder = document.createElement('p');
   placeholder.className = 'chart-placeholder';
   placeholder.setAttribute('role', 'status');
@@ -382,6 +394,11 @@ export function createPriceChart(
     const [time, price] = point;
     const change =
       drawn.base !== undefined && drawn.base !== 0 ? formatPercent(percentChange(price, drawn.base)) : '';
+    // Reached from the keyboard (the chart has focus): read the point out, politely. A pointer's hover
+    // is not announced, which would talk over everything else on the page.
+    if (el.contains(document.activeElement)) {
+      readout.textContent = `${drawn.ticker}, ${formatTooltipTime(time)}, ${formatDollars(price)}`;
+    }
     return [
       `<div class="tip" data-testid="chart-tooltip" style="--series:${escapeHtml(drawn.color)}">`,
       '<div class="tip-head">',
@@ -731,6 +748,11 @@ export function createPriceChart(
     } finally {
       ownUpdate = false;
     }
+    // ApexCharts remembers a zoom of its own after a box or wheel zoom, and its keyboard navigation then
+    // keeps the arrow keys inside that old range. This chart sets the range itself on every draw: only
+    // the viewer's own zoom counts as one.
+    const interact = (instance as unknown as { w?: { interact?: { zoomed?: boolean } } }).w?.interact;
+    if (interact) interact.zoomed = !view.following;
     drawnFrame = next;
     lastDrawMs = performance.now() - started;
     draws++;
@@ -898,6 +920,7 @@ export function createPriceChart(
     }),
     destroy() {
       resizeObserver.disconnect();
+      readout.remove();
       void created.then((c) => c.destroy());
     },
   };
