@@ -20,6 +20,7 @@ import { type ChartMode, type ChartStock, createPriceChart } from './price-chart
 import { type BarRun, mergeBarWindow, pruneBarsBefore } from './provider-bars.ts';
 import { DEFAULT_RANGE, historyFrom, isRangeKey, type RangeKey, rangeChoice } from './ranges.ts';
 import { retryDelayMs } from './reconnect-policy.ts';
+import { foldBefore } from './series-math.ts';
 import { createSeriesStore, emptyChange, type SeriesChange } from './series-store.ts';
 import { installTestHook } from './test-hook.ts';
 import { startTickFeed } from './tick-feed.ts';
@@ -33,6 +34,10 @@ const BACKFILL_OVERLAP_MS = 60 * 1000;
 const FEED_STATUS_EVERY_MS = 5000;
 /** How often the page forgets points that slid out of the window. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const MINUTE_MS = 60_000;
+/** How far back live ticks are kept as they came; older ones fold into minute columns. */
+const FULL_DETAIL_MS = 60 * MINUTE_MS;
+const FOLD_EVERY_MS = 5 * MINUTE_MS;
 /** At most one watchlist reload per this long, however many unknown tickers come in. */
 const WATCHLIST_RELOAD_MS = 30 * 1000;
 /** How often the provider line under the title is asked again. */
@@ -566,6 +571,13 @@ function main(): void {
     if (document.visibilityState === 'visible') feed.retryNow();
   });
   setInterval(() => apply(store.pruneBefore(historyFrom(range, Date.now()))), PRUNE_EVERY_MS);
+  // Live ticks older than an hour fold into minute columns, as the server's history would have sent them:
+  // a page left open for a day holds about a third of the points, and the 1H range keeps every tick. Not
+  // while the viewer is zoomed in: the detail loaded for the zoom is what they are looking at.
+  setInterval(() => {
+    if (!chart.view().following) return;
+    apply(store.reduceEach((points) => foldBefore(points, Date.now() - FULL_DETAIL_MS, MINUTE_MS)));
+  }, FOLD_EVERY_MS);
 
   // a restored radio state (see `range` above) is applied before the first load
   if (range !== DEFAULT_RANGE) void pickRange(range);

@@ -59,14 +59,7 @@ export function reduceM4(points: readonly Point[], min: number, max: number, col
   let low = -1;
   let high = -1;
   const flush = () => {
-    if (first === -1) return;
-    // the four indices in time order, each once
-    const picks = [first, low, high, last].sort((a, b) => a - b);
-    let previous = -1;
-    for (const index of picks) {
-      if (index !== previous) out.push(points[index]!);
-      previous = index;
-    }
+    if (first !== -1) pushColumn(out, points, first, low, high, last);
   };
   for (let i = start; i < end; i++) {
     const [time, price] = points[i]!;
@@ -90,6 +83,58 @@ export function reduceM4(points: readonly Point[], min: number, max: number, col
     last = i;
   }
   flush();
+  return out;
+}
+
+/** Appends a column's first, lowest, highest and last point (indices into `points`) in time order, each once. */
+function pushColumn(
+  out: Point[],
+  points: readonly Point[],
+  first: number,
+  low: number,
+  high: number,
+  last: number,
+) {
+  const picks = [first, low, high, last].sort((a, b) => a - b);
+  let previous = -1;
+  for (const index of picks) {
+    if (index !== previous) out.push(points[index]!);
+    previous = index;
+  }
+}
+
+/**
+ * Folds the points before `before` into M4 columns of `columnMs` on the epoch's grid (the server's minute
+ * rollup uses the same grid for a minute): each column keeps its first, lowest, highest and last point, all
+ * of them observed points. Points from `before` on are kept as they are. This bounds what a page left open
+ * holds — a day of 5-second ticks is 17,280 points a ticker, folded to minutes at most 5,760 — while any
+ * range a minute per pixel or coarser still draws the extremes it drew.
+ */
+export function foldBefore(points: readonly Point[], before: number, columnMs: number): Point[] {
+  const cutoff = Math.floor(before / columnMs) * columnMs;
+  const out: Point[] = [];
+  let column = Number.NaN;
+  let first = -1;
+  let last = -1;
+  let low = -1;
+  let high = -1;
+  let i = 0;
+  for (; i < points.length; i++) {
+    const [time, price] = points[i]!;
+    if (time >= cutoff) break;
+    const c = Math.floor(time / columnMs);
+    if (c !== column) {
+      if (first !== -1) pushColumn(out, points, first, low, high, last);
+      column = c;
+      first = low = high = i;
+    } else {
+      if (price < points[low]![1]) low = i;
+      if (price > points[high]![1]) high = i;
+    }
+    last = i;
+  }
+  if (first !== -1) pushColumn(out, points, first, low, high, last);
+  for (; i < points.length; i++) out.push(points[i]!);
   return out;
 }
 

@@ -189,6 +189,11 @@ export interface SeriesStore {
   /** Drops points older than `time` (keeps the page's window bounded when it stays open for days). */
   pruneBefore(time: number): SeriesChange;
   /**
+   * Replaces every ticker's points with `reduce(points)`, which must return a subset of them in order (as
+   * series-math.ts `foldBefore` does); a ticker whose count changed is rewritten.
+   */
+  reduceEach(reduce: (points: readonly Point[]) => Point[]): SeriesChange;
+  /**
    * Where a backfill after a reconnect should start: the oldest "last point" over all tickers that have data,
    * so that no ticker misses a point; null when there is no data at all (load the full window instead).
    */
@@ -266,6 +271,17 @@ export function createSeriesStore(): SeriesStore {
         while (cut < points.length && points[cut]![0] < time) cut++;
         if (cut === 0) continue;
         series.set(ticker, points.slice(cut));
+        change.rewritten.add(ticker);
+      }
+      return change;
+    },
+
+    reduceEach(reduce) {
+      const change = emptyChange();
+      for (const [ticker, points] of series) {
+        const folded = reduce(points);
+        if (folded.length === points.length) continue;
+        series.set(ticker, folded);
         change.rewritten.add(ticker);
       }
       return change;
