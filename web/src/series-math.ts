@@ -53,54 +53,58 @@ export function reduceM4(points: readonly Point[], min: number, max: number, col
 
   const out: Point[] = [];
   const scale = cols / (max - min);
+  const columnsOut = m4Columns(points, out);
+  for (let i = start; i < end; i++) {
+    const time = points[i]![0];
+    if (time < min || time > max) {
+      // a neighbour outside the window: its own column, kept as is
+      columnsOut.flush();
+      out.push(points[i]!);
+      continue;
+    }
+    columnsOut.add(i, Math.min(cols - 1, Math.floor((time - min) * scale)));
+  }
+  columnsOut.flush();
+  return out;
+}
+
+/**
+ * Collects M4 columns into `out`: `add(i, column)` takes point `i` into its column (columns arrive in
+ * order); each finished column appends its first, lowest, highest and last point, in time order, each once.
+ */
+function m4Columns(points: readonly Point[], out: Point[]) {
   let column = Number.NaN;
   let first = -1;
   let last = -1;
   let low = -1;
   let high = -1;
   const flush = () => {
-    if (first !== -1) pushColumn(out, points, first, low, high, last);
+    if (first !== -1) {
+      const picks = [first, low, high, last].sort((a, b) => a - b);
+      let previous = -1;
+      for (const index of picks) {
+        if (index !== previous) out.push(points[index]!);
+        previous = index;
+      }
+    }
+    first = -1;
+    column = Number.NaN;
   };
-  for (let i = start; i < end; i++) {
-    const [time, price] = points[i]!;
-    if (time < min || time > max) {
-      // a neighbour outside the window: its own column, kept as is
-      flush();
-      first = -1;
-      column = Number.NaN;
-      out.push(points[i]!);
-      continue;
-    }
-    const c = Math.min(cols - 1, Math.floor((time - min) * scale));
-    if (c !== column) {
-      flush();
-      column = c;
-      first = low = high = i;
-    } else {
-      if (price < points[low]![1]) low = i;
-      if (price > points[high]![1]) high = i;
-    }
-    last = i;
-  }
-  flush();
-  return out;
-}
-
-/** Appends a column's first, lowest, highest and last point (indices into `points`) in time order, each once. */
-function pushColumn(
-  out: Point[],
-  points: readonly Point[],
-  first: number,
-  low: number,
-  high: number,
-  last: number,
-) {
-  const picks = [first, low, high, last].sort((a, b) => a - b);
-  let previous = -1;
-  for (const index of picks) {
-    if (index !== previous) out.push(points[index]!);
-    previous = index;
-  }
+  return {
+    add(i: number, c: number) {
+      if (c !== column) {
+        flush();
+        column = c;
+        first = low = high = i;
+      } else {
+        const price = points[i]![1];
+        if (price < points[low]![1]) low = i;
+        if (price > points[high]![1]) high = i;
+      }
+      last = i;
+    },
+    flush,
+  };
 }
 
 /**
@@ -113,27 +117,12 @@ function pushColumn(
 export function foldBefore(points: readonly Point[], before: number, columnMs: number): Point[] {
   const cutoff = Math.floor(before / columnMs) * columnMs;
   const out: Point[] = [];
-  let column = Number.NaN;
-  let first = -1;
-  let last = -1;
-  let low = -1;
-  let high = -1;
+  const columnsOut = m4Columns(points, out);
   let i = 0;
-  for (; i < points.length; i++) {
-    const [time, price] = points[i]!;
-    if (time >= cutoff) break;
-    const c = Math.floor(time / columnMs);
-    if (c !== column) {
-      if (first !== -1) pushColumn(out, points, first, low, high, last);
-      column = c;
-      first = low = high = i;
-    } else {
-      if (price < points[low]![1]) low = i;
-      if (price > points[high]![1]) high = i;
-    }
-    last = i;
+  for (; i < points.length && points[i]![0] < cutoff; i++) {
+    columnsOut.add(i, Math.floor(points[i]![0] / columnMs));
   }
-  if (first !== -1) pushColumn(out, points, first, low, high, last);
+  columnsOut.flush();
   for (; i < points.length; i++) out.push(points[i]!);
   return out;
 }
