@@ -61,6 +61,7 @@ export const LIST_SIZES: ListSizes = Object.freeze({
     // Without `tickers`, one series per watched ticker; a literal `tickers` list counts its items instead.
     'Query.priceHistory': MAX_SYMBOLS,
     'Query.barHistory': MAX_SYMBOLS,
+    'Query.candles': MAX_SYMBOLS,
     'Subscription.ticks': MAX_SYMBOLS,
     // Pages of rules and of the log are bounded by their `first` and `limit` arguments.
     'Query.alertRules': MAX_FIRINGS_PER_REQUEST,
@@ -72,6 +73,7 @@ export const LIST_SIZES: ListSizes = Object.freeze({
   perArgumentItem: {
     'Query.priceHistory': 'tickers',
     'Query.barHistory': 'tickers',
+    'Query.candles': 'tickers',
     'Subscription.ticks': 'tickers',
   },
   defaultListSize: MAX_TICKERS_PER_REQUEST,

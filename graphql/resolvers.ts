@@ -3,11 +3,13 @@ import { filter, map, pipe, type Repeater } from 'graphql-yoga';
 import { parsePublishedFirings } from '../src/alert-channel.ts';
 import type { AlertFiring, AlertRepository } from '../src/db/alert-repository.ts';
 import type { BarSeries } from '../src/db/bar-history.ts';
+import type { CandleSeries, CandleWindow } from '../src/db/candles.ts';
 import type { StoredClose } from '../src/db/close-prices.ts';
 import type { PriceSeries } from '../src/db/tick-repository.ts';
 import type { WatchlistEntry, WatchlistRepository } from '../src/db/watchlist-repository.ts';
 import type { AdminDecision, AdminMode, Audit } from '../src/domain/admin.ts';
 import { MAX_ALERT_RULES } from '../src/domain/alert-rule.ts';
+import { type CandleIntervalName, candleInterval } from '../src/domain/candles.ts';
 import { assessFreshness, type Freshness, staleAfterMs } from '../src/domain/freshness.ts';
 import { isMarketOpen, nextSession, previousSession } from '../src/domain/market-calendar.ts';
 import type { Bar } from '../src/domain/market-records.ts';
@@ -55,6 +57,8 @@ export interface ResolverDeps {
   alertsTopic: string;
   /** A ticker's stored provider bars (src/db/history-store.ts). */
   priceBars?(ticker: string, from: Date, to: Date): Promise<Bar[]>;
+  /** OHLC candles from the minute rollup (src/db/candles.ts), of `intervalS` seconds each. */
+  candles?(window: CandleWindow, intervalS: number): Promise<CandleSeries[]>;
   /** Provider bars reduced to a chart's width, per ticker (src/db/bar-history.ts). */
   barHistory?(tickers: readonly string[], from: Date, to: Date, width: number): Promise<BarSeries[]>;
   /** Whether prices follow the US exchanges' sessions (MARKET_CALENDAR). */
@@ -267,6 +271,31 @@ export function createResolvers(deps: ResolverDeps) {
           : await deps.watchlist.enabledTickers();
         const series = await deps.priceHistory(tickers, window.from, window.to, width);
         return series.map((s) => ({ ...s, source: s.source.toUpperCase() }));
+      },
+      candles: async (
+        _: unknown,
+        args: {
+          tickers?: string[] | null;
+          interval?: CandleIntervalName | null;
+          from?: Date | null;
+          to?: Date | null;
+          width?: number | null;
+        },
+      ) => {
+        if (!deps.candles) throw new GraphQLError('candles are not available on this server');
+        const window = parseWindow(args.from, args.to, deps.now());
+        const width = parseWidth(args.width);
+        const tickers = args.tickers
+          ? parseTickers('tickers', args.tickers)
+          : await deps.watchlist.enabledTickers();
+        // At most one candle per pixel column, as priceHistory reduces to its width.
+        const interval = candleInterval(
+          args.interval ?? undefined,
+          window.to.getTime() - window.from.getTime(),
+          width,
+        );
+        const series = await deps.candles({ tickers, ...window, stride: interval.sql }, interval.seconds);
+        return series.map((candles) => ({ ...candles, interval: interval.name }));
       },
       barHistory: async (
         _: unknown,

@@ -193,6 +193,41 @@ export const typeDefs = /* GraphQL */ `
     in the window are left out.
     """
     barHistory(tickers: [String!], from: DateTime, to: DateTime, width: Int = 1200): [BarSeries!]!
+    """
+    OHLC candles of the observed prices (all tickers on the watchlist when tickers is omitted) from the
+    minute rollup, which is kept for ever: interval long (default M1), made coarser where the window would
+    hold more than width candles; the answer says which interval it used. Candles lie on the interval's
+    grid in UTC; from defaults to 7 days before to, to to now; a window spans at most 366 days.
+    """
+    candles(
+      tickers: [String!]
+      interval: CandleInterval
+      from: DateTime
+      to: DateTime
+      width: Int = 1200
+    ): [CandleSeries!]!
+  }
+
+  "A candle's length: M1 a minute, M5, M15, H1 an hour, D1 a UTC day."
+  enum CandleInterval {
+    M1
+    M5
+    M15
+    H1
+    D1
+  }
+
+  "One ticker's candles, columnar: times[i] (the candle's start, ms since the epoch) with open[i], high[i], low[i], close[i]."
+  type CandleSeries {
+    ticker: String!
+    interval: CandleInterval!
+    times: [Float!]!
+    open: [Float!]!
+    high: [Float!]!
+    low: [Float!]!
+    close: [Float!]!
+    "How many observed ticks each candle summarises."
+    ticks: [Int!]!
   }
 
   """

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { EXPORT_INTERVAL_SQL, type PriceExport } from '../domain/price-export.ts';
+import { candlesSelect } from './candles.ts';
 
 /** Columns of each export, in order: the CSV header the route promises. */
 export const EXPORT_COLUMNS = {
@@ -15,13 +16,13 @@ const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
  * The export's statement. COPY takes no bind parameters, so every value goes in as a quoted literal:
  * tickers were checked against the ticker rule and instants are Dates, and both are still escaped.
  * Ticks come off the primary key (stock_name, time) in order, so PostgreSQL streams them without a sort;
- * bars are grouped from the minute rollup (kept for ever, where raw ticks are kept for a while).
+ * bars are the chart's candles (src/db/candles.ts), from the minute rollup.
  */
 export function exportStatement(request: PriceExport, quote: (value: string) => string): string {
-  const tickers = request.tickers.map(quote).join(', ');
-  const from = quote(request.from.toISOString());
-  const to = quote(request.to.toISOString());
   if (request.interval === 'tick') {
+    const tickers = request.tickers.map(quote).join(', ');
+    const from = quote(request.from.toISOString());
+    const to = quote(request.to.toISOString());
     return `COPY (
       SELECT stock_name AS ticker, to_char(time AT TIME ZONE 'UTC', ${UTC_MS}) AS time, price
       FROM stock_prices
@@ -29,20 +30,19 @@ export function exportStatement(request: PriceExport, quote: (value: string) => 
       ORDER BY stock_name, time
     ) TO STDOUT WITH (FORMAT csv, HEADER true)`;
   }
-  const stride = quote(EXPORT_INTERVAL_SQL[request.interval]);
+  const candles = candlesSelect(
+    {
+      tickers: request.tickers,
+      from: request.from,
+      to: request.to,
+      stride: EXPORT_INTERVAL_SQL[request.interval],
+    },
+    quote,
+  );
   return `COPY (
-    SELECT stock_name AS ticker,
-      to_char(date_bin(${stride}::interval, bucket, timestamptz '2000-01-01') AT TIME ZONE 'UTC', ${UTC_MS}) AS start,
-      (array_agg(first_price ORDER BY first_time))[1] AS open,
-      max(max_price) AS high,
-      min(min_price) AS low,
-      (array_agg(last_price ORDER BY last_time DESC))[1] AS close,
-      sum(count) AS ticks
-    FROM stock_prices_1m
-    WHERE stock_name IN (${tickers}) AND bucket >= date_bin(${stride}::interval, ${from}::timestamptz, timestamptz '2000-01-01')
-      AND bucket < ${to}::timestamptz
-    GROUP BY stock_name, date_bin(${stride}::interval, bucket, timestamptz '2000-01-01')
-    ORDER BY stock_name, 2
+    SELECT ticker, to_char(start AT TIME ZONE 'UTC', ${UTC_MS}) AS start, open, high, low, close, ticks
+    FROM (${candles}) AS candles
+    ORDER BY ticker, candles.start
   ) TO STDOUT WITH (FORMAT csv, HEADER true)`;
 }
 

@@ -7,6 +7,7 @@ import { createTickPubSub } from '../../graphql/pubsub.ts';
 import { createSubscriptionCohorts } from '../../graphql/subscription-cohorts.ts';
 import { createStockSchema, createYogaServer } from '../../graphql/yoga.ts';
 import { alertsChannel } from '../alert-channel.ts';
+import { type CandleWindow, readCandles } from '../db/candles.ts';
 import { readCloses } from '../db/close-prices.ts';
 import { createHistoryCache, type HistoryCache } from '../db/history-cache.ts';
 import { streamPriceExport } from '../db/price-export.ts';
@@ -161,6 +162,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     followsCalendar: config.market.followsCalendar,
     priceBars: (ticker: string, from: Date, to: Date) => deps.history.bars(ticker, from, to),
     barHistory: deps.barHistory.reduced,
+    candles: (window: CandleWindow, intervalS: number) => readCandles(deps.database.pool, window, intervalS),
     tradesAroundTheClock: deps.provider.name === 'simulated' && !config.market.followsCalendar,
     closes: (tickers: readonly string[], at: Date) => readCloses(deps.database, tickers, at),
   };

@@ -323,7 +323,13 @@ describe('history from Yahoo further back: coarser intervals by age', () => {
 
   beforeAll(async () => {
     fake = await startFakeUpstream({ now: () => NOW.getTime() });
-    const env = { BACKFILL_DAYS: '65', SYMBOLS: 'AAPL', PROVIDER_BUDGET: 'off', PRICE_INTERVAL_MS: '60000' };
+    const env = {
+      BACKFILL_DAYS: '65',
+      RETAIN_TICKS_DAYS: '90',
+      SYMBOLS: 'AAPL',
+      PROVIDER_BUDGET: 'off',
+      PRICE_INTERVAL_MS: '60000',
+    };
     app = await startTestApp({ env: fake.env('yahoo', env), start: NOW });
   });
   afterAll(async () => {

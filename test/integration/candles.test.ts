@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTickRepository } from '../../src/db/tick-repository.ts';
+import type { Tick } from '../../src/domain/tick.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+
+const START = Date.UTC(2026, 10, 23, 14, 0, 0);
+const MINUTE = 60_000;
+const HOURS = 3;
+
+/** Ticks every 5 s for three hours, prices a known function of the index. */
+function ticks(ticker: string, base: number): Tick[] {
+  return Array.from({ length: (HOURS * 3_600_000) / 5000 }, (_, i) => ({
+    ticker,
+    price: base + ((i * 7) % 13) / 4 + Math.floor(i / 500),
+    time: new Date(START + i * 5000),
+  }));
+}
+
+/** The candles expected of `stored`, computed here from the ticks themselves. */
+function expectedCandles(stored: Tick[], widthMs: number) {
+  const groups = new Map<number, Tick[]>();
+  for (const tick of stored) {
+    const start = Math.floor(tick.time.getTime() / widthMs) * widthMs;
+    groups.set(start, [...(groups.get(start) ?? []), tick]);
+  }
+  const starts = [...groups.keys()];
+  const prices = [...groups.values()].map((group) => group.map((t) => t.price));
+  return {
+    times: starts,
+    open: prices.map((p) => p[0]),
+    high: prices.map((p) => Math.max(...p)),
+    low: prices.map((p) => Math.min(...p)),
+    close: prices.map((p) => p.at(-1)),
+    ticks: prices.map((p) => p.length),
+  };
+}
+
+interface Answer {
+  data?: {
+    candles: {
+      ticker: string;
+      interval: string;
+      times: number[];
+      open: number[];
+      high: number[];
+      low: number[];
+      close: number[];
+      ticks: number[];
+    }[];
+  };
+  errors?: { message: string }[];
+}
+
+describe('candles(tickers, interval, from, to, width) from the minute rollup', () => {
+  let app: TestApp;
+  const aapl = ticks('AAPL', 200);
+  const intc = ticks('INTC', 30);
+  const window = {
+    from: new Date(START).toISOString(),
+    to: new Date(START + HOURS * 3_600_000).toISOString(),
+  };
+
+  async function candles(args: string): Promise<Answer> {
+    const response = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: `{ candles(${args}) { ticker interval times open high low close ticks } }`,
+      }),
+    });
+    return (await response.json()) as Answer;
+  }
+
+  beforeAll(async () => {
+    app = await startTestApp({ role: 'api' });
+    const repo = createTickRepository(app.deps.database.db);
+    await repo.insertTicks([...aapl, ...intc]);
+    await repo.foldRollup(new Date(START + 10 * 3_600_000));
+  });
+  afterAll(() => app?.stop());
+
+  it.each([
+    ['M1', MINUTE],
+    ['M5', 5 * MINUTE],
+    ['M15', 15 * MINUTE],
+    ['H1', 60 * MINUTE],
+  ])('every %s candle is the ticks’ open, high, low and close', async (interval, widthMs) => {
+    const answer = await candles(
+      `tickers: ["AAPL", "INTC"], interval: ${interval}, from: "${window.from}", to: "${window.to}"`,
+    );
+    expect(answer.errors).toBeUndefined();
+    const [a, i] = answer.data!.candles;
+    expect(a!.ticker).toBe('AAPL');
+    expect(a!.interval).toBe(interval);
+    const { ticker: _a, interval: _ai, ...aCandles } = a!;
+    expect(aCandles).toEqual(expectedCandles(aapl, widthMs));
+    const { ticker: _i, interval: _ii, ...iCandles } = i!;
+    expect(iCandles).toEqual(expectedCandles(intc, widthMs));
+  });
+
+  it('answers no more candles than the chart is wide: a coarser interval, and says which', async () => {
+    // three hours of minutes is 180 candles; 100 px take at most 100: five-minute candles
+    const answer = await candles(
+      `tickers: ["AAPL"], interval: M1, from: "${window.from}", to: "${window.to}", width: 100`,
+    );
+    expect(answer.data!.candles[0]!.interval).toBe('M5');
+    expect(answer.data!.candles[0]!.times).toHaveLength(36);
+  });
+
+  it('leaves out a ticker without prices, and refuses a bad interval or window with what is wanted', async () => {
+    const none = await candles(`tickers: ["MSFT"], from: "${window.from}", to: "${window.to}"`);
+    expect(none.data!.candles).toEqual([]);
+    const badInterval = await candles(`tickers: ["AAPL"], interval: M2`);
+    expect(badInterval.errors![0]!.message).toMatch(/M2/);
+    const tooLong = await candles(
+      `tickers: ["AAPL"], from: "2020-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z"`,
+    );
+    expect(tooLong.errors![0]!.message).toContain('at most 366 days');
+    const badTicker = await candles(`tickers: ["a'; drop table stock_prices; --"]`);
+    expect(badTicker.errors![0]!.message).toMatch(/^tickers: /);
+  });
+});
