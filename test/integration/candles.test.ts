@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CandleSeries } from '../../src/db/candles.ts';
 import { createTickRepository } from '../../src/db/tick-repository.ts';
 import type { Tick } from '../../src/domain/tick.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -36,18 +37,8 @@ function expectedCandles(stored: Tick[], widthMs: number) {
 }
 
 interface Answer {
-  data?: {
-    candles: {
-      ticker: string;
-      interval: string;
-      times: number[];
-      open: number[];
-      high: number[];
-      low: number[];
-      close: number[];
-      ticks: number[];
-    }[];
-  };
+  /** As the API answers: the interval by name where the repository says its seconds. */
+  data?: { candles: (Omit<CandleSeries, 'intervalS'> & { interval: string })[] };
   errors?: { message: string }[];
 }
 
