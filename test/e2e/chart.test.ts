@@ -459,20 +459,45 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     await pickRange('7D');
   });
 
-  it('the chart takes focus; arrow keys move from point to point and each is read out politely', async () => {
-    const focusable = page.locator('[data-testid=price-chart] [tabindex="0"]').first();
-    await focusable.focus();
+  it('the chart takes focus; arrow keys move from point to point, read out politely, and keep their place through a live tick', async () => {
+    // the pointer away from the chart: a hover would show its own point
+    await page.mouse.move(0, 0);
+    const chartSvg = page.locator('[data-testid=price-chart] svg.apexcharts-svg[tabindex="0"]');
     const readout = page.getByTestId('chart-readout');
     expect(await readout.getAttribute('aria-live')).toBe('polite');
+    /** The point read out: its ticker and time ('GE, Sat 5 Dec, 14:19:32, $306.01'; the year is this one's) */
+    const reading = async () => {
+      const text = (await readout.textContent()) ?? '';
+      const match = /^([A-Z]+), \w+ (\d+ \w+), (\d\d:\d\d:\d\d), \$[\d,]+\.\d\d$/.exec(text);
+      if (!match) return null;
+      let time = Date.parse(`${match[2]} ${new Date().getFullYear()} ${match[3]}`);
+      if (time > Date.now() + 86_400_000)
+        time = Date.parse(`${match[2]} ${new Date().getFullYear() - 1} ${match[3]}`);
+      return { ticker: match[1]!, time, text };
+    };
+    await chartSvg.focus();
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => readout.textContent()).toMatch(/^[A-Z]+, .+, \$[\d,]+\.\d\d$/);
-    const first = await readout.textContent();
+    await expect.poll(reading).not.toBeNull();
+    const first = (await reading())!;
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => readout.textContent()).not.toBe(first);
+    await expect.poll(async () => (await reading())?.time).toBeGreaterThan(first.time);
+    const before = (await reading())!;
+    expect(before.ticker).toBe(first.ticker);
     // the same point as the tooltip shows
-    const ticker = (await readout.textContent())!.split(',')[0]!;
-    expect(await page.getByTestId('chart-tooltip').locator('.tip-ticker').textContent()).toBe(ticker);
+    expect(await page.getByTestId('chart-tooltip').locator('.tip-ticker').textContent()).toBe(before.ticker);
+
+    // A live tick redraws the chart (ApexCharts rebuilds its SVG): the focus and the place stay, the next
+    // arrow goes on from the point being read instead of starting again from the first.
+    const draws = (await hook('timings')).draws;
+    expect((await app.tick()).stored).toBe(6);
+    await expect.poll(async () => (await hook('timings')).draws).toBeGreaterThan(draws);
+    expect(await page.evaluate(() => document.activeElement?.matches('svg.apexcharts-svg') ?? false)).toBe(
+      true,
+    );
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(async () => (await reading())?.time).toBeGreaterThan(before.time);
+    expect((await reading())!.ticker).toBe(before.ticker);
     await page.keyboard.press('Escape');
   });
 

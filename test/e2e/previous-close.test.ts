@@ -51,7 +51,9 @@ describe.runIf(browserAvailable())('change since the previous close on the cards
       new Date(lastClose),
     );
     const percent = ((1.29 / Number((latest - 1.29).toFixed(2))) * 100).toFixed(2);
-    expect(await line.textContent()).toBe(`▲ +$1.29 (+${percent}%) since ${day} close`);
+    expect(latest).toBeTypeOf('number');
+    // a live page: the card settles once the watchlist and the history are both in
+    await expect.poll(() => line.textContent()).toBe(`▲ +$1.29 (+${percent}%) since ${day} close`);
     expect(await line.getAttribute('data-direction')).toBe('up');
     await expect
       .poll(() => page.locator('[data-ticker="GE"] [data-testid="close-change"]').isHidden())

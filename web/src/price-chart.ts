@@ -189,6 +189,20 @@ function internals(chart: ApexCharts | undefined): ApexInternals['w'] {
   return (chart as unknown as ApexInternals | undefined)?.w;
 }
 
+/** The part of ApexCharts' keyboard navigation (apexcharts/features/keyboard) a redraw must carry over. */
+interface KeyboardCursor {
+  active: boolean;
+  seriesIndex: number;
+  dataPointIndex: number;
+  _tooltipDismissed: boolean;
+  notePointerFocus(): void;
+  _showCurrentPoint(): void;
+}
+
+function keyboardCursor(chart: ApexCharts): KeyboardCursor | null {
+  return (chart as unknown as { keyboardNavigation?: KeyboardCursor | null }).keyboardNavigation ?? null;
+}
+
 /**
  * The window's points at full detail, and the rest of the series as a coarse overview around them.
  * ApexCharts lets a pan or a zoom-out reach only as far as the data it was given, so a zoomed chart needs
@@ -396,9 +410,9 @@ export function createPriceChart(
       drawn.base !== undefined && drawn.base !== 0 ? formatPercent(percentChange(price, drawn.base)) : '';
     // Reached from the keyboard (the chart has focus): read the point out, politely. A pointer's hover
     // is not announced, which would talk over everything else on the page.
-    if (el.contains(document.activeElement)) {
-      readout.textContent = `${drawn.ticker}, ${formatTooltipTime(time)}, ${formatDollars(price)}`;
-    }
+    // The same text again (a redraw resuming the point) is not set again: it would be announced again.
+    const said = `${drawn.ticker}, ${formatTooltipTime(time)}, ${formatDollars(price)}`;
+    if (el.contains(document.activeElement) && readout.textContent !== said) readout.textContent = said;
     return [
       `<div class="tip" data-testid="chart-tooltip" style="--series:${escapeHtml(drawn.color)}">`,
       '<div class="tip-head">',
@@ -738,6 +752,7 @@ export function createPriceChart(
     const next = buildFrame();
     const started = performance.now();
     const tool = focusedTool();
+    const reading = keyboardPlace(instance);
     frame = next;
     view.window = next.window;
     ownUpdate = true;
@@ -761,7 +776,42 @@ export function createPriceChart(
       performance.mark('stockstreamer:first-data-draw');
     }
     if (tool) el.querySelector<HTMLElement>(`.apexcharts-toolbar .${tool}`)?.focus({ preventScroll: true });
+    if (reading) resumeKeyboard(instance, reading);
     restoreHover();
+  }
+
+  /**
+   * Where a keyboard reader is (ticker and time of the point, not indexes, which a new frame shifts), or
+   * null when the chart does not have the keyboard's focus. Every update rebuilds ApexCharts' SVG and its
+   * keyboard navigation: without carrying this over, each live tick would drop the focus to the page and
+   * the next arrow key would start again from the first point.
+   */
+  function keyboardPlace(instance: ApexCharts): { ticker: string; time: number; dismissed: boolean } | null {
+    const nav = keyboardCursor(instance);
+    if (!nav?.active || !el.contains(document.activeElement)) return null;
+    const drawn = drawnFrame?.series[nav.seriesIndex];
+    const point = drawn?.points[nav.dataPointIndex];
+    return drawn && point ? { ticker: drawn.ticker, time: point[0], dismissed: nav._tooltipDismissed } : null;
+  }
+
+  function resumeKeyboard(instance: ApexCharts, place: { ticker: string; time: number; dismissed: boolean }) {
+    const nav = keyboardCursor(instance);
+    const svg = el.querySelector<SVGSVGElement>('svg.apexcharts-svg');
+    const seriesIndex = frame?.series.findIndex((s) => s.ticker === place.ticker) ?? -1;
+    const points = frame?.series[seriesIndex]?.points;
+    if (!nav || !svg || !points || points.length === 0) return;
+    // The last point at or before the one being read (a fold or a new window may have moved it)
+    let index = 0;
+    while (index + 1 < points.length && points[index + 1]![0] <= place.time) index++;
+    // Focus as a pointer would, so ApexCharts does not jump to its first point on focus; then put the
+    // cursor back and show it (unless Escape had dismissed it).
+    nav.notePointerFocus();
+    svg.focus({ preventScroll: true });
+    nav.active = true;
+    nav._tooltipDismissed = place.dismissed;
+    nav.seriesIndex = seriesIndex;
+    nav.dataPointIndex = index;
+    if (!place.dismissed) nav._showCurrentPoint();
   }
 
   // A re-render under a drag (zoom selection, pan) would cut the gesture short: hold drawing until it ends.

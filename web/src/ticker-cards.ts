@@ -98,7 +98,14 @@ export function createTickerCards(
     if (!parts) return;
     const { stock } = parts;
     const points = store.points(ticker);
-    const latest = points[points.length - 1];
+    const drawnLast = points[points.length - 1];
+    // The watchlist's own latest price wins when it is newer than the chart's last point: a history answer
+    // still on its way (or one that missed a tick) must not make the card show an older price.
+    const listed = stock.latestTime === null ? Number.NaN : Date.parse(stock.latestTime);
+    const latest: readonly [number, number] | undefined =
+      stock.latestPrice !== null && (!drawnLast || listed > drawnLast[0])
+        ? [listed, stock.latestPrice]
+        : drawnLast;
     const price = latest?.[1] ?? stock.latestPrice;
     parts.price.textContent = formatDollars(price);
 
