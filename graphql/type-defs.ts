@@ -195,7 +195,7 @@ export const typeDefs = /* GraphQL */ `
     barHistory(tickers: [String!], from: DateTime, to: DateTime, width: Int = 1200): [BarSeries!]!
     """
     OHLC candles of the observed prices (all tickers on the watchlist when tickers is omitted) from the
-    minute rollup, which is kept for ever: interval long (default M1), made coarser where the window would
+    minute rollup, which is kept for ever, and of the provider's bars where no price was observed: interval long (default M1), made coarser where the window would
     hold more than width candles; the answer says which interval it used. Candles lie on the interval's
     grid in UTC; from defaults to 7 days before to, to to now; a window spans at most 366 days.
     """
@@ -226,8 +226,14 @@ export const typeDefs = /* GraphQL */ `
     high: [Float!]!
     low: [Float!]!
     close: [Float!]!
-    "How many observed ticks each candle summarises."
+    "How many observed ticks each candle summarises; 0 for a candle made of provider bars alone (no tick observed there)."
     ticks: [Int!]!
+    """
+    Shares traded in each candle, summed from the provider's bars (stock_bars); null where the provider gave
+    none, or its bars do not span the candle's observed minutes. Observed ticks carry no volume, and the
+    simulated market has none: its candles' volume is all null.
+    """
+    volume: [Float]!
   }
 
   """

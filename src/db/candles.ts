@@ -10,8 +10,14 @@ export interface CandleSeries {
   high: number[];
   low: number[];
   close: number[];
-  /** How many observed ticks each candle summarises. */
+  /** How many observed ticks each candle summarises: 0 for a candle made of provider bars alone. */
   ticks: number[];
+  /**
+   * Shares traded, summed from the provider bars in the candle; null where there are none, where one of
+   * them gave no volume, or where they do not span the candle's observed minutes. Observed ticks carry
+   * no volume (nor does the simulated market), so this is the only volume there is.
+   */
+  volume: (number | null)[];
 }
 
 export interface CandleWindow {
@@ -23,11 +29,49 @@ export interface CandleWindow {
 }
 
 /**
+ * The candles the chart draws: those of {@link candlesSelect}, joined on the same grid with the provider
+ * bars (stock_bars) of the window. Where no tick was observed (a live provider's history from before the
+ * install) a candle is made of bars alone (`ticks` 0), as they are OHLC already; a candle's volume is its
+ * bars' summed volume (null unless every bar gave one and, for a candle of observed ticks, the bars span
+ * its first to its last observed minute, so a candle never shows part of its volume as all of it). Same
+ * columns as candlesSelect, plus `volume`.
+ */
+export function candlesWithBarsSelect(window: CandleWindow, quote: (value: string) => string): string {
+  const tickers = window.tickers.map(quote).join(', ');
+  const stride = `${quote(window.stride)}::interval`;
+  const from = `${quote(window.from.toISOString())}::timestamptz`;
+  const to = `${quote(window.to.toISOString())}::timestamptz`;
+  const bin = `date_bin(${stride}, start, timestamptz '2000-01-01')`;
+  return `WITH observed AS (${candlesSelect(window, quote)}), bars AS (
+      SELECT stock_name AS ticker, ${bin} AS start,
+        (array_agg(open ORDER BY start))[1] AS open,
+        max(high) AS high,
+        min(low) AS low,
+        (array_agg(close ORDER BY start DESC))[1] AS close,
+        CASE WHEN count(volume) = count(*) THEN sum(volume) END AS volume,
+        min(start) AS first_start,
+        max(start + interval_s * interval '1 second') AS last_end
+      FROM stock_bars
+      WHERE stock_name IN (${tickers})
+        AND start >= date_bin(${stride}, ${from}, timestamptz '2000-01-01') AND start < ${to}
+      GROUP BY stock_name, ${bin}
+    )
+    SELECT coalesce(o.ticker, b.ticker) AS ticker, coalesce(o.start, b.start) AS start,
+      coalesce(o.open, b.open) AS open, coalesce(o.high, b.high) AS high,
+      coalesce(o.low, b.low) AS low, coalesce(o.close, b.close) AS close,
+      coalesce(o.ticks, 0) AS ticks,
+      CASE WHEN o.ticker IS NULL OR (b.first_start <= o.first_minute AND b.last_end >= o.last_minute)
+        THEN b.volume END AS volume
+    FROM observed AS o FULL JOIN bars AS b ON b.ticker = o.ticker AND b.start = o.start`;
+}
+
+/**
  * OHLC candles from the minute rollup (kept for ever; raw ticks are kept RETAIN_TICKS_DAYS): the rollup
  * minutes starting in [from, to) grouped on `stride`'s grid from 2000-01-01 UTC, each candle opening at its
  * earliest minute's first price and closing at its latest minute's last. Columns ticker, start (timestamptz),
- * open, high, low, close, ticks; ordered by ticker and start. Values go in through `quote` because the CSV
- * export runs this inside COPY, which takes no bind parameters.
+ * open, high, low, close, ticks, first_minute and last_minute (the observed minutes' span); ordered by
+ * ticker and start. Values go in through `quote` because the CSV export runs this inside COPY, which takes
+ * no bind parameters.
  */
 export function candlesSelect(window: CandleWindow, quote: (value: string) => string): string {
   const tickers = window.tickers.map(quote).join(', ');
@@ -40,7 +84,9 @@ export function candlesSelect(window: CandleWindow, quote: (value: string) => st
       max(max_price) AS high,
       min(min_price) AS low,
       (array_agg(last_price ORDER BY last_time DESC))[1] AS close,
-      sum(count) AS ticks
+      sum(count) AS ticks,
+      min(bucket) AS first_minute,
+      max(bucket) + interval '1 minute' AS last_minute
     FROM stock_prices_1m
     WHERE stock_name IN (${tickers})
       AND bucket >= date_bin(${stride}, ${from}, timestamptz '2000-01-01') AND bucket < ${to}
@@ -56,9 +102,13 @@ type CandleRow = {
   low: string;
   close: string;
   ticks: string;
+  volume: string | null;
 };
 
-/** Reads candles (see {@link candlesSelect}); tickers without minutes in the window are left out. */
+/**
+ * Reads candles with volume (see {@link candlesWithBarsSelect}); tickers with neither minutes nor bars in
+ * the window are left out.
+ */
 export async function readCandles(
   pool: pg.Pool,
   window: CandleWindow,
@@ -67,10 +117,12 @@ export async function readCandles(
   if (window.tickers.length === 0) return [];
   const client = await pool.connect();
   try {
-    const select = candlesSelect(window, (value) => client.escapeLiteral(value));
+    const select = candlesWithBarsSelect(window, (value) => client.escapeLiteral(value));
     const { rows } = await client.query<CandleRow>(
-      `SELECT ticker, (extract(epoch from start) * 1000)::bigint AS start_ms, open, high, low, close, ticks
-       FROM (${select}) AS candles`,
+      `SELECT ticker, (extract(epoch from start) * 1000)::bigint AS start_ms, open, high, low, close, ticks,
+         volume
+       FROM (${select}) AS candles
+       ORDER BY ticker, start`,
     );
     const byTicker = new Map<string, CandleSeries>();
     for (const row of rows) {
@@ -85,6 +137,7 @@ export async function readCandles(
           low: [],
           close: [],
           ticks: [],
+          volume: [],
         };
         byTicker.set(row.ticker, series);
       }
@@ -94,6 +147,7 @@ export async function readCandles(
       series.low.push(Number(row.low));
       series.close.push(Number(row.close));
       series.ticks.push(Number(row.ticks));
+      series.volume.push(row.volume === null ? null : Number(row.volume));
     }
     return window.tickers.flatMap((ticker) => byTicker.get(ticker) ?? []);
   } finally {

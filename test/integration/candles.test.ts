@@ -33,6 +33,8 @@ function expectedCandles(stored: Tick[], widthMs: number) {
     low: prices.map((p) => Math.min(...p)),
     close: prices.map((p) => p.at(-1)),
     ticks: prices.map((p) => p.length),
+    // no provider bars here, and observed ticks carry no volume
+    volume: prices.map(() => null),
   };
 }
 
@@ -56,7 +58,7 @@ describe('candles(tickers, interval, from, to, width) from the minute rollup', (
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        query: `{ candles(${args}) { ticker interval times open high low close ticks } }`,
+        query: `{ candles(${args}) { ticker interval times open high low close ticks volume } }`,
       }),
     });
     return (await response.json()) as Answer;
@@ -109,5 +111,44 @@ describe('candles(tickers, interval, from, to, width) from the minute rollup', (
     expect(tooLong.errors![0]!.message).toContain('at most 366 days');
     const badTicker = await candles(`tickers: ["a'; drop table stock_prices; --"]`);
     expect(badTicker.errors![0]!.message).toMatch(/^tickers: /);
+  });
+
+  it('makes candles of provider bars where no tick was observed, and sums their volume only where it is whole', async () => {
+    // INTC: bars for the hour before the ticks (bars alone), and for the ticks' first 10 minutes at
+    // 14:00 (a candle of ticks whose minutes the bars span) and 14:15–14:20 (spanning only part of that
+    // candle's minutes: its volume stays unknown rather than shown too small)
+    const HOUR = 60 * MINUTE;
+    const bar = (startMs: number, volume: number | null) =>
+      `('INTC', '${new Date(startMs).toISOString()}', 60, 10, 12, 9, 11, ${volume ?? 'null'}, 'test')`;
+    const before = Array.from({ length: 60 }, (_, i) => bar(START - HOUR + i * MINUTE, 100 + i));
+    const within = Array.from({ length: 15 }, (_, i) => bar(START + i * MINUTE, 1000));
+    const partly = Array.from({ length: 5 }, (_, i) => bar(START + 15 * MINUTE + i * MINUTE, 7));
+    await app.deps.database.pool.query(
+      `insert into stock_bars (stock_name, start, interval_s, open, high, low, close, volume, provider)
+       values ${[...before, ...within, ...partly].join(', ')}`,
+    );
+    const answer = await candles(
+      `tickers: ["INTC"], interval: M15, from: "${new Date(START - HOUR).toISOString()}", to: "${window.to}"`,
+    );
+    expect(answer.errors).toBeUndefined();
+    const [intc] = answer.data!.candles;
+    const observed = expectedCandles(ticks('INTC', 30), 15 * MINUTE);
+    // four candles of bars alone: their OHLC are the bars', and ticks 0 says nothing was observed
+    expect(intc!.times.slice(0, 4)).toEqual([0, 1, 2, 3].map((i) => START - HOUR + i * 15 * MINUTE));
+    expect(intc!.ticks.slice(0, 4)).toEqual([0, 0, 0, 0]);
+    expect(intc!.open.slice(0, 4)).toEqual([10, 10, 10, 10]);
+    expect(intc!.high[0]).toBe(12);
+    expect(intc!.low[0]).toBe(9);
+    expect(intc!.volume.slice(0, 4)).toEqual(
+      [0, 1, 2, 3].map((q) => Array.from({ length: 15 }, (_, i) => 100 + q * 15 + i).reduce((a, b) => a + b)),
+    );
+    // the observed candles keep the ticks' prices, whatever the bars say
+    expect(intc!.times.slice(4)).toEqual(observed.times);
+    expect(intc!.open.slice(4)).toEqual(observed.open);
+    expect(intc!.close.slice(4)).toEqual(observed.close);
+    expect(intc!.ticks.slice(4)).toEqual(observed.ticks);
+    expect(intc!.volume[4]).toBe(15 * 1000);
+    expect(intc!.volume[5]).toBeNull();
+    expect(intc!.volume.slice(6).every((v) => v === null)).toBe(true);
   });
 });
