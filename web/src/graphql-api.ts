@@ -6,6 +6,7 @@ import {
   ADD_TO_WATCHLIST_MUTATION,
   ALERT_FIRINGS_QUERY,
   ALERT_RULES_QUERY,
+  CANDLES_QUERY,
   CREATE_ALERT_RULE_MUTATION,
   DELETE_ALERT_RULE_MUTATION,
   PERMISSIONS_QUERY,
@@ -21,6 +22,7 @@ import type {
   AlertRule,
   AlertRuleInput,
   BarSeries,
+  CandleSeries,
   FeedStatusAnswer,
   Permissions,
   PriceSeries,
@@ -85,6 +87,11 @@ export interface GraphqlApi {
     args: PriceHistoryArgs,
     signal?: AbortSignal,
   ): Promise<{ series: PriceSeries[]; bars: BarSeries[] }>;
+  /** Candles of `interval` (or coarser, as the answer says) over the window, at most `width` a ticker. */
+  candles(
+    args: PriceHistoryArgs & { interval: CandleSeries['interval'] },
+    signal?: AbortSignal,
+  ): Promise<CandleSeries[]>;
   /** Asked with the admin token when one is set, so the answer says whether that token is accepted. */
   permissions(signal?: AbortSignal): Promise<Permissions>;
   addToWatchlist(ticker: string): Promise<{ ticker: string; companyName: string | null }>;
@@ -186,6 +193,21 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
         signal,
       );
       return { series: data.priceHistory, bars: data.barHistory };
+    },
+    async candles({ tickers, interval, from, to, width }, signal) {
+      const data = await request<{ candles: CandleSeries[] }>(
+        'Candles',
+        CANDLES_QUERY,
+        {
+          interval,
+          ...(tickers ? { tickers } : {}),
+          ...(from ? { from: from.toISOString() } : {}),
+          ...(to ? { to: to.toISOString() } : {}),
+          ...(width !== undefined ? { width } : {}),
+        },
+        signal,
+      );
+      return data.candles;
     },
     async permissions(signal) {
       const data = await request<{ permissions: Permissions }>('Permissions', PERMISSIONS_QUERY, {}, signal);

@@ -10,6 +10,8 @@
 
 import { createAlertPanel } from './alert-panel.ts';
 import { createAlertRulesEditor } from './alert-rules-editor.ts';
+import { createCandleChart } from './candle-chart.ts';
+import { createCandleView } from './candle-view.ts';
 import { createChartLegend } from './chart-legend.ts';
 import { csvExportHref } from './export-links.ts';
 import { createFeedStatus } from './feed-status.ts';
@@ -85,6 +87,11 @@ function main(): void {
   const exportMenu = required<HTMLDetailsElement>('export-menu');
   const exportCsv = required<HTMLAnchorElement>('export-csv');
   const exportPng = required<HTMLButtonElement>('export-png');
+  const stylePicker = required<HTMLFieldSetElement>('style-picker');
+  const candleHead = required('candle-head');
+  const candlePanes = required('candle-chart');
+  const volumeNote = required('volume-note');
+  const legendEl = required('chart-legend');
 
   const store = createSeriesStore();
   const session = createAdminSession(safeSessionStorage());
@@ -140,7 +147,22 @@ function main(): void {
       if (detailWanted && !view.following && view.window) scheduleDetail(view.window);
     },
   });
-  const legend = createChartLegend(required('chart-legend'), { onToggle: (ticker) => toggle(ticker) });
+  const legend = createChartLegend(legendEl, { onToggle: (ticker) => toggle(ticker) });
+  const candles = createCandleView({
+    api,
+    chart: createCandleChart(required('candle-price'), required('candle-volume'), {
+      // Said only where candles are drawn without volume: why the pane is not there.
+      onVolume: (drawn, volume) => {
+        volumeNote.hidden = !drawn || volume;
+      },
+    }),
+    select: required<HTMLSelectElement>('candle-ticker'),
+    intervalEl: required('candle-interval'),
+    range: () => range,
+    window: () => chart.liveWindow(),
+    width: () => chartWidth(candlePanes.hidden ? chartEl : candlePanes),
+    storage: safeSessionStorage(),
+  });
   const cards = createTickerCards(required('ticker-cards'), store, {
     colorOf,
     windowStart: () => {
@@ -215,6 +237,8 @@ function main(): void {
     view: () => chart.view(),
     plotArea: () => chart.snapshot().plot,
     yRange: () => chart.snapshot().yRange,
+    chartStyle: () => (candles.active() ? 'candles' : 'line'),
+    candles: () => candles.snapshot(),
     timings: () => {
       const snapshot = chart.snapshot();
       return {
@@ -255,6 +279,7 @@ function main(): void {
       high52Week: stock.high52Week,
     }));
     chart.setStocks(chartStocks);
+    candles.setStocks(chartStocks);
     legend.render(chartStocks.map((s) => ({ ...s, logoUrl: stocks.get(s.ticker)?.logoUrl ?? null })));
     for (const stock of enabled) legend.setHidden(stock.ticker, chart.isHidden(stock.ticker));
     cards.render(enabled);
@@ -364,6 +389,7 @@ function main(): void {
         performance.mark('stockstreamer:merged');
         loaded = true;
         chart.update({ ...emptyChange(), structural: true });
+        if (stylePicked() === 'candles') setStyle('candles');
         cards.refresh();
         const newest = Math.max(
           ...store.tickers().map((ticker) => store.latest(ticker)?.[0] ?? Number.NEGATIVE_INFINITY),
@@ -459,6 +485,7 @@ function main(): void {
     liveButton.hidden = true;
     cards.refresh();
     if (!loaded) return; // the first load asks for the current range
+    candles.reload();
     void loadAlerts();
     rangeLoad?.abort();
     const controller = new AbortController();
@@ -491,7 +518,7 @@ function main(): void {
   });
   exportPng.addEventListener('click', async () => {
     const link = document.createElement('a');
-    link.href = await chart.pngUrl();
+    link.href = candles.active() ? await candles.pngUrl() : await chart.pngUrl();
     link.download = `stockstreamer-${new Date().toISOString().slice(0, 16).replace(':', '')}.png`;
     link.click();
     exportMenu.open = false;
@@ -507,20 +534,56 @@ function main(): void {
     chart.setBands(on);
     bandsNote.hidden = !chart.bandsShown();
     // Compare mode draws no bands: the switch says so rather than looking on and doing nothing.
-    bandsToggle.disabled = chart.view().mode !== 'price';
+    bandsToggle.disabled = chart.view().mode !== 'price' || candles.active();
+    if (candles.active()) bandsNote.hidden = true;
   }
   bandsToggle.addEventListener('change', () => showBands(bandsToggle.checked));
 
   function setMode(mode: ChartMode): void {
     chart.setMode(mode);
     showBands(bandsToggle.checked);
-    chartTitleEl.textContent =
-      mode === 'percent' ? 'Change since the start of the window, %' : 'Price, US dollars';
+    chartTitleEl.textContent = candles.active()
+      ? 'Candles, US dollars'
+      : mode === 'percent'
+        ? 'Change since the start of the window, %'
+        : 'Price, US dollars';
   }
   modePicker.addEventListener('change', (event) => {
     const value = (event.target as HTMLInputElement).value;
     if (value === 'price' || value === 'percent') setMode(value);
   });
+
+  // ---- lines or candles -----------------------------------------------------------------------------------
+
+  /** What the style radios show: a reload may restore the previous choice, as with the range. */
+  function stylePicked(): 'line' | 'candles' {
+    return stylePicker.querySelector<HTMLInputElement>('input:checked')?.value === 'candles'
+      ? 'candles'
+      : 'line';
+  }
+
+  /**
+   * Candles show one ticker in dollars: the lines, their legend, % Compare, the bands and the zoom's way
+   * back to live are the line chart's, so they step aside while candles are up.
+   */
+  function setStyle(style: 'line' | 'candles'): void {
+    const on = style === 'candles';
+    if (on && !loaded) return; // the first load turns them on once it knows the watchlist
+    candles.setActive(on);
+    chartEl.hidden = on;
+    legendEl.hidden = on;
+    candlePanes.hidden = !on;
+    candleHead.hidden = !on;
+    modePicker.disabled = on;
+    if (on) liveButton.hidden = true;
+    else {
+      volumeNote.hidden = true;
+      liveButton.hidden = chart.view().following;
+      chart.update({ ...emptyChange(), structural: true });
+    }
+    setMode(chart.view().mode);
+  }
+  stylePicker.addEventListener('change', () => setStyle(stylePicked()));
 
   liveButton.addEventListener('click', () => {
     chart.backToLive();
@@ -549,6 +612,7 @@ function main(): void {
     url: '/graphql',
     onTicks(ticks) {
       apply(store.mergeTicks(ticks));
+      candles.onTicks(ticks);
       const newest = Math.max(...ticks.map((tick) => Date.parse(tick.time)).filter(Number.isFinite));
       if (Number.isFinite(newest)) showLastUpdate(newest);
       feedStatus.tickArrived();
@@ -559,6 +623,7 @@ function main(): void {
       retryLoadNow?.();
       if (resumed) {
         void backfill();
+        candles.reload();
         // Firings while the page was away were not pushed to it.
         void loadAlerts();
       }

@@ -51,6 +51,26 @@ export const PRICE_HISTORY_QUERY = /* GraphQL */ `
   }
 `;
 
+/**
+ * One ticker's candles for the candle chart: `interval` is asked, and the answer's says which the server
+ * used (coarser where `width` cannot hold that many candles). `volume` is null where the provider gave none.
+ */
+export const CANDLES_QUERY = /* GraphQL */ `
+  query Candles($tickers: [String!], $interval: CandleInterval, $from: DateTime, $to: DateTime, $width: Int) {
+    candles(tickers: $tickers, interval: $interval, from: $from, to: $to, width: $width) {
+      ticker
+      interval
+      times
+      open
+      high
+      low
+      close
+      ticks
+      volume
+    }
+  }
+`;
+
 /** Subscribed without `tickers`, i.e. to every ticker, so that one added to the watchlist shows up live. */
 export const TICKS_SUBSCRIPTION = /* GraphQL */ `
   subscription Ticks($tickers: [String!]) {

@@ -7,6 +7,7 @@
  * version, while these are what the page promised to draw. It only reads: every answer is a fresh copy,
  * nothing here can change the page, and it costs nothing when no one calls it.
  */
+import type { DrawnCandles } from './candle-chart.ts';
 import type { ChartMode } from './price-chart.ts';
 import type { RangeKey } from './ranges.ts';
 
@@ -42,6 +43,10 @@ export interface StockstreamerTestHook {
   plotArea(): { left: number; top: number; width: number; height: number } | null;
   /** The y-axis range ApexCharts drew. */
   yRange(): { min: number; max: number } | null;
+  /** Lines (the default) or one ticker's candles. */
+  chartStyle(): 'line' | 'candles';
+  /** The candles drawn last (ticker, interval, OHLC and volume per candle, the window), or null. */
+  candles(): DrawnCandles | null;
   /** When the first draw with data finished (ms since navigation start), and the last draw's cost. */
   timings(): { firstDataDrawMs: number | null; lastDrawMs: number; draws: number };
 }
@@ -79,6 +84,11 @@ export function installTestHook(target: Window, source: StockstreamerTestHook): 
     yRange: () => {
       const range = source.yRange();
       return range ? { ...range } : null;
+    },
+    chartStyle: () => source.chartStyle(),
+    candles: () => {
+      const drawn = source.candles();
+      return drawn ? structuredClone(drawn) : null;
     },
     timings: () => ({ ...source.timings() }),
   });

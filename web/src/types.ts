@@ -122,3 +122,20 @@ export interface AlertRuleInput {
   windowMinutes?: number;
   cooldownSeconds?: number;
 }
+
+/**
+ * One ticker's candles as the `candles` query answers them: `times[i]` (the candle's start, ms) with
+ * `open[i]` … `close[i]`, `ticks[i]` (0 for a candle of provider bars alone) and `volume[i]` (null where
+ * the provider gave none).
+ */
+export interface CandleSeries {
+  ticker: string;
+  interval: 'M1' | 'M5' | 'M15' | 'H1' | 'D1';
+  times: number[];
+  open: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  ticks: number[];
+  volume: (number | null)[];
+}

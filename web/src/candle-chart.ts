@@ -1,0 +1,293 @@
+/**
+ * The candle chart: one ticker's OHLC candles in a price pane and, under it, its volume as bars, the two
+ * ApexCharts synced on one time axis (`chart.group`: one tooltip and crosshair across both). One ticker at
+ * a time, since six tickers' candles overlaid cannot be read.
+ *
+ * The volume pane is there only where the candles have volume: observed ticks carry none (nor does the
+ * simulated market), so it comes only from a provider's bars (src/db/candles.ts). Where there is none, the
+ * pane gives its room back to the price pane and the page says why (`onVolume`).
+ *
+ * ApexCharts' candlestick and bar types are feature modules, loaded with a dynamic `import()` the first
+ * time candles are shown: the line chart's page does not pay for them.
+ */
+import type ApexCharts from 'apexcharts/core';
+import { CANDLE_INTERVAL_MS, type CandleRun, candleIntervalLabel } from './candle-run.ts';
+import { escapeHtml, formatAxisDollars, formatDollars, formatTooltipTime } from './format.ts';
+import type { TimeWindow } from './ranges.ts';
+
+const FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+/** Both panes' y-axes are this wide, so their plots line up under one another. */
+const Y_LABEL_WIDTH = 56;
+/** Light theme's up and down, for a browser that cannot read the page's own (styles.css --up/--down). */
+const FALLBACK_UP = '#1a7f37';
+const FALLBACK_DOWN = '#cf222e';
+const GROUP = 'stockstreamer-candles';
+
+/** What the candle chart needs to know of the ticker it draws. */
+export interface CandleStock {
+  ticker: string;
+  companyName: string;
+}
+
+/** The candles drawn last, as the test hook reads them. */
+export interface DrawnCandles {
+  ticker: string;
+  interval: CandleRun['interval'];
+  times: number[];
+  open: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  volume: (number | null)[];
+  /** Whether the volume pane is shown (some candle in the window has volume). */
+  volumeShown: boolean;
+  window: TimeWindow;
+}
+
+export interface CandleChartOptions {
+  /** After each draw: whether there were candles, and whether they had volume (the page says why not). */
+  onVolume?(candles: boolean, volume: boolean): void;
+}
+
+export interface CandleChart {
+  /** Draws `run` (null: nothing to draw yet, `message` says why) of `stock` over `window`. */
+  draw(stock: CandleStock | null, run: CandleRun | null, window: TimeWindow): void;
+  setMessage(text: string): void;
+  /** What was drawn last, or null before the first draw with candles. */
+  snapshot(): DrawnCandles | null;
+  /** The price pane as a PNG (ApexCharts' own export). */
+  pngUrl(): Promise<string>;
+}
+
+/** `1.2M`, `34.5K`, `870`: a volume axis label. */
+export function formatVolume(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1e9) return `${(value / 1e9).toFixed(1).replace(/\.0$/, '')}B`;
+  if (abs >= 1e6) return `${(value / 1e6).toFixed(1).replace(/\.0$/, '')}M`;
+  if (abs >= 1e3) return `${(value / 1e3).toFixed(1).replace(/\.0$/, '')}K`;
+  return String(Math.round(value));
+}
+
+function cssColor(name: string, fallback: string): string {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value === '' ? fallback : value;
+}
+
+export function createCandleChart(
+  priceEl: HTMLElement,
+  volumeEl: HTMLElement,
+  options: CandleChartOptions = {},
+): CandleChart {
+  let drawn: DrawnCandles | null = null;
+  let stock: CandleStock | null = null;
+  let message = 'Loading candles…';
+  let volumeShown = false;
+  let priceChart: ApexCharts | undefined;
+  let volumeChart: ApexCharts | undefined;
+  let pending: { stock: CandleStock | null; run: CandleRun | null; window: TimeWindow } | null = null;
+  let drawing: Promise<void> = Promise.resolve();
+  let scheduled = false;
+  let lastWindow: TimeWindow = { min: Date.now() - 3_600_000, max: Date.now() };
+
+  const library = import('./apexcharts-candles-bundle.ts').then((m) => m.ApexCharts);
+
+  function tooltipHtml(dataPointIndex: number): string {
+    const d = drawn;
+    const i = dataPointIndex;
+    if (!d || d.times[i] === undefined) return '';
+    const ohlc = (
+      [
+        ['O', d.open[i]],
+        ['H', d.high[i]],
+        ['L', d.low[i]],
+        ['C', d.close[i]],
+      ] as const
+    )
+      .map(([label, value]) => `<span>${label} ${escapeHtml(formatDollars(value ?? Number.NaN))}</span>`)
+      .join(' ');
+    const volume = d.volume[i];
+    const color =
+      d.close[i]! >= d.open[i]! ? cssColor('--up', FALLBACK_UP) : cssColor('--down', FALLBACK_DOWN);
+    return [
+      `<div class="tip" data-testid="candle-tooltip" style="--series:${escapeHtml(color)}">`,
+      '<div class="tip-head">',
+      `<strong class="tip-ticker">${escapeHtml(d.ticker)}</strong>`,
+      `<span class="tip-name">${escapeHtml(stock?.companyName ?? d.ticker)}</span></div>`,
+      `<div class="tip-time">${escapeHtml(formatTooltipTime(d.times[i]!))} · ${escapeHtml(candleIntervalLabel(d.interval).replace(/ candles.*$/, ''))}</div>`,
+      `<div class="tip-bar tip-ohlc">${ohlc}</div>`,
+      `<div class="tip-bar">volume ${volume === null || volume === undefined ? 'not given by the provider' : escapeHtml(volume.toLocaleString('en-US'))}</div>`,
+      '</div>',
+    ].join('');
+  }
+
+  function baseOptions(id: string, type: 'candlestick' | 'bar', height: string): ApexCharts.ApexOptions {
+    return {
+      chart: {
+        id,
+        group: GROUP,
+        type,
+        height,
+        fontFamily: FONT_STACK,
+        background: 'transparent',
+        parentHeightOffset: 0,
+        animations: { enabled: false },
+        toolbar: { show: false },
+        zoom: { enabled: false },
+        accessibility: { enabled: true },
+      },
+      theme: { follow: 'os' },
+      series: [],
+      dataLabels: { enabled: false },
+      legend: { show: false },
+      grid: { strokeDashArray: 3, padding: { left: 8, right: 12 } },
+      xaxis: {
+        type: 'datetime',
+        labels: { datetimeUTC: false, datetimeFormatter: { hour: 'HH:mm', minute: 'HH:mm' } },
+        tooltip: { enabled: false },
+      },
+      tooltip: {
+        shared: false,
+        intersect: false,
+        custom: ({ dataPointIndex }: { dataPointIndex: number }) => tooltipHtml(dataPointIndex),
+      },
+      noData: { text: message },
+    };
+  }
+
+  async function ensureCharts(): Promise<void> {
+    const Apex = await library;
+    if (!priceChart) {
+      priceChart = new Apex(priceEl, {
+        ...baseOptions('ss-candle-price', 'candlestick', '100%'),
+        yaxis: { labels: { formatter: formatAxisDollars, minWidth: Y_LABEL_WIDTH, maxWidth: Y_LABEL_WIDTH } },
+      });
+      await priceChart.render();
+    }
+    if (volumeShown && !volumeChart) {
+      volumeChart = new Apex(volumeEl, {
+        ...baseOptions('ss-candle-volume', 'bar', '100%'),
+        yaxis: {
+          labels: { formatter: formatVolume, minWidth: Y_LABEL_WIDTH, maxWidth: Y_LABEL_WIDTH },
+          tickAmount: 2,
+          min: 0,
+        },
+        plotOptions: { bar: { columnWidth: '70%' } },
+      });
+      await volumeChart.render();
+    } else if (!volumeShown && volumeChart) {
+      volumeChart.destroy();
+      volumeChart = undefined;
+    }
+  }
+
+  async function render(): Promise<void> {
+    const next = pending;
+    pending = null;
+    if (!next) return;
+    const { run, window } = next;
+    stock = next.stock;
+    lastWindow = window;
+    const span = run ? CANDLE_INTERVAL_MS[run.interval] : 0;
+    const hasVolume =
+      run?.volume.some(
+        (v, i) => v !== null && run.times[i]! + span > window.min && run.times[i]! <= window.max,
+      ) === true;
+    if (hasVolume !== volumeShown) {
+      volumeShown = hasVolume;
+      volumeEl.parentElement!.hidden = !hasVolume;
+    }
+    options.onVolume?.(run !== null && run.times.length > 0, hasVolume);
+    await ensureCharts();
+    const up = cssColor('--up', FALLBACK_UP);
+    const down = cssColor('--down', FALLBACK_DOWN);
+    // The last candle reaches past "now" by up to an interval: the axis shows all of it.
+    const max =
+      run && run.times.length > 0
+        ? Math.max(window.max, run.times[run.times.length - 1]! + CANDLE_INTERVAL_MS[run.interval])
+        : window.max;
+    const xaxis = { min: window.min, max };
+    const candles = run
+      ? run.times.map((x, i) => ({ x, y: [run.open[i]!, run.high[i]!, run.low[i]!, run.close[i]!] }))
+      : [];
+    drawn = run
+      ? {
+          ticker: run.ticker,
+          interval: run.interval,
+          times: [...run.times],
+          open: [...run.open],
+          high: [...run.high],
+          low: [...run.low],
+          close: [...run.close],
+          volume: [...run.volume],
+          volumeShown,
+          window: { min: window.min, max },
+        }
+      : null;
+    await priceChart!.updateOptions(
+      {
+        series: [{ name: run?.ticker ?? '', type: 'candlestick', data: candles }],
+        plotOptions: {
+          candlestick: { colors: { upward: up, downward: down }, wick: { useFillColor: true } },
+        },
+        xaxis: { ...xaxis, labels: { show: !volumeShown } },
+        noData: { text: message },
+        chart: {
+          accessibility: {
+            description: run
+              ? `${run.ticker}: ${candleIntervalLabel(run.interval)}, open, high, low and close of each.`
+              : message,
+          },
+        },
+      },
+      false,
+      false,
+      false,
+    );
+    if (volumeChart && run) {
+      // Each bar in the colour of its candle: up green, down red, as traders read volume.
+      const colors = run.times.map((_, i) => (run.close[i]! >= run.open[i]! ? up : down));
+      await volumeChart.updateOptions(
+        {
+          series: [
+            {
+              name: 'Volume',
+              data: run.times.map((x, i) => ({ x, y: run.volume[i] ?? null, fillColor: colors[i] })),
+            },
+          ],
+          xaxis,
+        },
+        false,
+        false,
+        false,
+      );
+    }
+  }
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      drawing = drawing.then(render).catch((error) => console.error('stockstreamer: candle chart:', error));
+    });
+  }
+
+  return {
+    draw(nextStock, run, window) {
+      pending = { stock: nextStock, run, window };
+      schedule();
+    },
+    setMessage(text) {
+      message = text;
+      pending ??= { stock, run: null, window: lastWindow };
+      schedule();
+    },
+    snapshot: () => (drawn ? structuredClone(drawn) : null),
+    async pngUrl() {
+      await drawing;
+      if (!priceChart) throw new Error('no candles drawn yet');
+      const out = await priceChart.dataURI({ scale: 2 });
+      return 'imgURI' in out ? out.imgURI : URL.createObjectURL(out.blob);
+    },
+  };
+}
