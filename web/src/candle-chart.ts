@@ -11,7 +11,7 @@
  * time candles are shown: the line chart's page does not pay for them.
  */
 import type ApexCharts from 'apexcharts/core';
-import { CANDLE_INTERVAL_MS, type CandleRun, candleIntervalLabel } from './candle-run.ts';
+import { CANDLE_INTERVAL_MS, type CandleRun, candleIntervalLabel, candleStart } from './candle-run.ts';
 import { escapeHtml, formatAxisDollars, formatDollars, formatTooltipTime } from './format.ts';
 import type { TimeWindow } from './ranges.ts';
 
@@ -172,6 +172,17 @@ export function createCandleChart(
           min: 0,
         },
         plotOptions: { bar: { columnWidth: '70%' } },
+        // The price pane's tooltip (synced) says it all; this one says only what this pane shows.
+        tooltip: {
+          shared: false,
+          intersect: false,
+          custom: ({ dataPointIndex }: { dataPointIndex: number }) => {
+            const volume = drawn?.volume[dataPointIndex];
+            return volume === null || volume === undefined
+              ? ''
+              : `<div class="tip tip-volume">volume ${escapeHtml(volume.toLocaleString('en-US'))}</div>`;
+          },
+        },
       });
       await volumeChart.render();
     } else if (!volumeShown && volumeChart) {
@@ -205,7 +216,9 @@ export function createCandleChart(
       run && run.times.length > 0
         ? Math.max(window.max, run.times[run.times.length - 1]! + CANDLE_INTERVAL_MS[run.interval])
         : window.max;
-    const xaxis = { min: window.min, max };
+    // …and starts on the grid, so the first candle (its start before the window's) is drawn whole.
+    const min = run ? candleStart(window.min, CANDLE_INTERVAL_MS[run.interval]) : window.min;
+    const xaxis = { min, max };
     const candles = run
       ? run.times.map((x, i) => ({ x, y: [run.open[i]!, run.high[i]!, run.low[i]!, run.close[i]!] }))
       : [];
@@ -220,7 +233,7 @@ export function createCandleChart(
           close: [...run.close],
           volume: [...run.volume],
           volumeShown,
-          window: { min: window.min, max },
+          window: { min, max },
         }
       : null;
     await priceChart!.updateOptions(
