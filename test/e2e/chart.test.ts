@@ -590,6 +590,13 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
     }
   });
 
+  it('offers screen readers no menu that cannot be opened (ApexCharts’ own export menu is off)', async () => {
+    // ApexCharts builds its menu even with its download button off, and hid it only by opacity
+    expect(await page.locator('.apexcharts-menu').count()).toBeGreaterThan(0);
+    expect(await page.getByRole('menuitem').count()).toBe(0);
+    expect(await page.getByRole('menu').count()).toBe(0);
+  });
+
   it('loads everything from its own origin, within its Content-Security-Policy, without errors', async () => {
     expect(watch.requests.length).toBeGreaterThan(5);
     expect(watch.offOrigin).toEqual([]);

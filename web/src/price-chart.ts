@@ -21,7 +21,9 @@ import {
 import { type BarRun, barAt, closeAt, unobservedBarLine } from './provider-bars.ts';
 import { DEFAULT_RANGE, liveWindow, type RangeKey, type TimeWindow } from './ranges.ts';
 import {
+  breakAtGaps,
   changeMarkers,
+  gapThreshold,
   niceScale,
   percentChange,
   priceAt,
@@ -66,6 +68,10 @@ const BAND_EDGE_ALPHA = 'b3';
  * a per-series width array made ApexCharts 7.9 set hover rects at Infinity on one-point series.)
  */
 const BAR_DASH = 5;
+/** A line breaks where neighbours lie more than this many times the usual spacing apart (`gapThreshold`). */
+const GAP_FACTOR = 4;
+/** ... and more than this many drawn columns apart: M4 neighbours can sit about two columns apart. */
+const GAP_COLUMNS = 3;
 
 export type ChartMode = 'price' | 'percent';
 
@@ -107,6 +113,11 @@ export interface DrawnSeries {
   markers: Point[];
   /** Where price alerts fired inside the window, `[ms, dollars]` (drawn as triangles). */
   alerts: Point[];
+  /**
+   * The line as handed to ApexCharts, as indexes into `points`: -1 is a break (null), where the points
+   * lie further apart than the data's usual spacing (an outage), so no straight line is drawn across it.
+   */
+  drawn: number[];
   band: { low: number; high: number } | null;
 }
 
@@ -402,7 +413,7 @@ export function createPriceChart(
     const observed = frame?.series.length ?? 0;
     if (seriesIndex >= observed) return barTooltipHtml(seriesIndex - observed, dataPointIndex);
     const drawn = frame?.series[seriesIndex];
-    const point = drawn?.points[dataPointIndex];
+    const point = drawn?.points[drawn.drawn[dataPointIndex] ?? -1];
     if (!drawn || !point) return '';
     const stock = stockOf(drawn.ticker);
     const [time, price] = point;
@@ -542,6 +553,10 @@ export function createPriceChart(
       if (points.length === 0) continue;
       const values = percent ? rebaseToPercent(points, base) : points;
       for (const [time, value] of values) if (time >= window.min && time <= window.max) inView.push(value);
+      const columnMs = (window.max - window.min) / (width / M4_COLUMN_PX);
+      const inWindow = points.filter(([time]) => time >= window.min && time <= window.max);
+      const maxGap = gapThreshold(inWindow, GAP_FACTOR, GAP_COLUMNS * columnMs);
+      const drawn = breakAtGaps(points, maxGap, window.min, window.max);
       const markers = changeMarkers(all, window.min, window.max, width, MARKER_GAP_PX);
       markerPoints.push(percent ? rebaseToPercent(markers, base) : markers);
       const alerts = (alertsByTicker.get(stock.ticker) ?? []).filter(
@@ -564,6 +579,7 @@ export function createPriceChart(
         markers,
         alerts: [...alerts],
         band,
+        drawn,
       });
     }
     const firsts = [
@@ -589,7 +605,7 @@ export function createPriceChart(
     const scale = next.extent ? niceScale(next.extent.min, next.extent.max, 6) : undefined;
     return {
       series: [
-        ...next.series.map((s) => ({ name: s.ticker, data: s.values as [number, number][] })),
+        ...next.series.map((s) => ({ name: s.ticker, data: withBreaks(s) })),
         ...next.bars.map((b) => ({ name: `${b.ticker} provider bars`, data: b.values })),
       ],
       colors: [...next.series.map((s) => s.color), ...next.bars.map((b) => b.color)],
@@ -624,6 +640,16 @@ export function createPriceChart(
       },
       noData: { text: hiddenMessage() },
     };
+  }
+
+  /** A line's values with a null at each break, halfway between its neighbours. */
+  function withBreaks(series: DrawnSeries): [number, number | null][] {
+    return series.drawn.map((i, at) => {
+      if (i >= 0) return series.values[i] as [number, number];
+      const before = series.values[series.drawn[at - 1]!]![0];
+      const after = series.values[series.drawn[at + 1]!]![0];
+      return [(before + after) / 2, null];
+    });
   }
 
   /** A 52-week band: a faint fill in the line's colour, edged top and bottom with a fainter line. */
@@ -790,7 +816,7 @@ export function createPriceChart(
     const nav = keyboardCursor(instance);
     if (!nav?.active || !el.contains(document.activeElement)) return null;
     const drawn = drawnFrame?.series[nav.seriesIndex];
-    const point = drawn?.points[nav.dataPointIndex];
+    const point = drawn?.points[drawn.drawn[nav.dataPointIndex] ?? -1];
     return drawn && point ? { ticker: drawn.ticker, time: point[0], dismissed: nav._tooltipDismissed } : null;
   }
 
@@ -798,7 +824,8 @@ export function createPriceChart(
     const nav = keyboardCursor(instance);
     const svg = el.querySelector<SVGSVGElement>('svg.apexcharts-svg');
     const seriesIndex = frame?.series.findIndex((s) => s.ticker === place.ticker) ?? -1;
-    const points = frame?.series[seriesIndex]?.points;
+    const series = frame?.series[seriesIndex];
+    const points = series?.points;
     if (!nav || !svg || !points || points.length === 0) return;
     // The last point at or before the one being read (a fold or a new window may have moved it)
     let index = 0;
@@ -810,7 +837,7 @@ export function createPriceChart(
     nav.active = true;
     nav._tooltipDismissed = place.dismissed;
     nav.seriesIndex = seriesIndex;
-    nav.dataPointIndex = index;
+    nav.dataPointIndex = Math.max(0, series!.drawn.indexOf(index));
     if (!place.dismissed) nav._showCurrentPoint();
   }
 

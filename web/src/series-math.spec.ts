@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  breakAtGaps,
   changeMarkers,
+  gapThreshold,
   lowerBound,
   niceScale,
   percentChange,
@@ -221,5 +223,46 @@ describe('niceScale', () => {
 
   it('refuses an empty range', () => {
     expect(niceScale(5, 5)).toBeUndefined();
+  });
+});
+
+describe('gapThreshold', () => {
+  const every = (ms: number, count: number, from = 0): Point[] =>
+    Array.from({ length: count }, (_, i) => [from + i * ms, 100] as const);
+
+  it('is a few times the usual spacing, however long one outage is', () => {
+    const ticks = [...every(5_000, 100), ...every(5_000, 100, 3_600_000)];
+    expect(gapThreshold(ticks, 4, 1_000)).toBe(20_000);
+  });
+
+  it('follows a slower feed: a tick a minute breaks only after four minutes', () => {
+    expect(gapThreshold(every(60_000, 30), 4, 10_000)).toBe(240_000);
+  });
+
+  it('never goes under the reduction’s own spacing, nor without two points', () => {
+    expect(gapThreshold(every(5_000, 100), 4, 90_000)).toBe(90_000);
+    expect(gapThreshold(every(5_000, 1), 4, 90_000)).toBe(90_000);
+  });
+});
+
+describe('breakAtGaps', () => {
+  const points: Point[] = [
+    [0, 1],
+    [5_000, 2],
+    [10_000, 3],
+    [700_000, 4], // a ten-minute outage before this one
+    [705_000, 5],
+  ];
+
+  it('puts one break between the neighbours of an outage, and keeps every point', () => {
+    expect(breakAtGaps(points, 20_000, 0, 705_000)).toEqual([0, 1, 2, -1, 3, 4]);
+  });
+
+  it('leaves a line with no gap whole', () => {
+    expect(breakAtGaps(points.slice(0, 3), 20_000, 0, 705_000)).toEqual([0, 1, 2]);
+  });
+
+  it('does not break across the window’s edge (a zoomed view’s coarse overview)', () => {
+    expect(breakAtGaps(points, 20_000, 600_000, 705_000)).toEqual([0, 1, 2, 3, 4]);
   });
 });

@@ -234,3 +234,37 @@ export function niceScale(min: number, max: number, maxTicks = 6): NiceScale | u
   const round = (value: number) => Number.parseFloat(value.toPrecision(12));
   return { min: round(lo), max: round(hi), step, ticks: Math.round((hi - lo) / step) };
 }
+
+/**
+ * How far apart consecutive points may lie before the line breaks between them: `factor` times their
+ * usual spacing (the median, so a few gaps do not stretch it), and never under `minGapMs` (the reduction's
+ * own spacing: M4 keeps at most four points a column, so neighbours can sit about two columns apart).
+ * A series with fewer than two points has no spacing; `minGapMs` then.
+ */
+export function gapThreshold(points: readonly Point[], factor: number, minGapMs: number): number {
+  if (points.length < 2) return minGapMs;
+  const spacings: number[] = [];
+  for (let i = 1; i < points.length; i++) spacings.push(points[i]![0] - points[i - 1]![0]);
+  spacings.sort((a, b) => a - b);
+  const median = spacings[Math.floor(spacings.length / 2)]!;
+  return Math.max(minGapMs, factor * median);
+}
+
+/**
+ * The line as drawn, as indexes into `points`: -1 is a break, put between two neighbours inside
+ * `[min, max]` that lie more than `maxGapMs` apart. ApexCharts ends a line at a null, so an outage shows
+ * as an empty stretch instead of a straight line across it. Gaps outside the window (in a zoomed view's
+ * coarse overview, whose spacing is not the data's) are not broken.
+ */
+export function breakAtGaps(points: readonly Point[], maxGapMs: number, min: number, max: number): number[] {
+  const index: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    if (i > 0) {
+      const before = points[i - 1]![0];
+      const at = points[i]![0];
+      if (at - before > maxGapMs && before >= min && at <= max) index.push(-1);
+    }
+    index.push(i);
+  }
+  return index;
+}
