@@ -4,11 +4,12 @@
  * bars give volume, and lines back as they were.
  */
 import { mkdirSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTickRepository } from '../../src/db/tick-repository.ts';
-import { browserAvailable, launchChromium } from '../helpers/browser.ts';
-import { DAY_MS, graphql, type PageWatch, type SeededApp, startSeededApp, watchContext } from './harness.ts';
+import type { CandleSeries } from '../../web/src/types.ts';
+import { browserAvailable } from '../helpers/browser.ts';
+import { DAY_MS, graphql, openPage, type PageWatch, type SeededApp, startSeededApp } from './harness.ts';
 
 const ARTIFACTS = 'test-results';
 const MINUTE_MS = 60_000;
@@ -21,22 +22,12 @@ type Hook = NonNullable<Window['__stockstreamer']>;
 type Drawn = NonNullable<ReturnType<Hook['candles']>>;
 
 interface CandlesAnswer {
-  candles: {
-    ticker: string;
-    interval: string;
-    times: number[];
-    open: number[];
-    high: number[];
-    low: number[];
-    close: number[];
-    volume: (number | null)[];
-  }[];
+  candles: Omit<CandleSeries, 'ticks'>[];
 }
 
 describe.runIf(browserAvailable())('candles on the chart page', () => {
   let app: SeededApp;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let watch: PageWatch;
   /** The whole hour, two days back, that the provider's minute bars (with volume) cover. */
@@ -70,11 +61,7 @@ describe.runIf(browserAvailable())('candles on the chart page', () => {
         new Date(barHour + HOUR_MS - MINUTE_MS).toISOString(),
       ],
     );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
-    watch = await watchContext(context, new URL(app.url!).origin);
-    page = await context.newPage();
-    await page.goto(`${app.url}/`);
+    ({ browser, page, watch } = await openPage(app));
     await page.waitForFunction(() => window.__stockstreamer?.seriesCount() === 6, undefined, {
       timeout: 30_000,
     });

@@ -29,20 +29,12 @@ export interface CandleStock {
   companyName: string;
 }
 
-/** The candles drawn last, as the test hook reads them. */
-export interface DrawnCandles {
-  ticker: string;
-  interval: CandleRun['interval'];
-  times: number[];
-  open: number[];
-  high: number[];
-  low: number[];
-  close: number[];
-  volume: (number | null)[];
+/** The candles drawn last, as the test hook reads them: the run's columns, and how they were drawn. */
+export type DrawnCandles = Omit<CandleRun, 'lastTime'> & {
   /** Whether the volume pane is shown (some candle in the window has volume). */
   volumeShown: boolean;
   window: TimeWindow;
-}
+};
 
 export interface CandleChartOptions {
   /** After each draw: whether there were candles, and whether they had volume (the page says why not). */
@@ -222,20 +214,11 @@ export function createCandleChart(
     const candles = run
       ? run.times.map((x, i) => ({ x, y: [run.open[i]!, run.high[i]!, run.low[i]!, run.close[i]!] }))
       : [];
-    drawn = run
-      ? {
-          ticker: run.ticker,
-          interval: run.interval,
-          times: [...run.times],
-          open: [...run.open],
-          high: [...run.high],
-          low: [...run.low],
-          close: [...run.close],
-          volume: [...run.volume],
-          volumeShown,
-          window: { min, max },
-        }
-      : null;
+    // A copy: the run the view holds moves on with the next tick, this stays what was drawn.
+    if (run) {
+      const { lastTime: _newest, ...columns } = structuredClone(run);
+      drawn = { ...columns, volumeShown, window: { min, max } };
+    } else drawn = null;
     await priceChart!.updateOptions(
       {
         series: [{ name: run?.ticker ?? '', type: 'candlestick', data: candles }],
