@@ -312,7 +312,9 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
       'Live prices · all history (a year at most)',
     );
     await page.waitForFunction((n) => (window.__stockstreamer?.timings().draws ?? 0) > n, drawsBeforeAll);
-    expect(await span()).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
+    // polled: the draw the pick itself schedules may land before the answer is merged (the store then
+    // still holds the 1D range's day; seen once in ten full runs)
+    await expect.poll(span).toBeGreaterThan((SEEDED_DAYS - 0.1) * DAY_MS);
     expect(await span()).toBeLessThan((SEEDED_DAYS + 0.1) * DAY_MS);
 
     await expect.poll(() => marker.count()).toBe(0);

@@ -16,7 +16,8 @@ function priceAt(ticker: string, i: number): number {
   return Math.round((100 + seed / 10 + wave + spike) * 100) / 100;
 }
 
-describe('a page left open for a day, its live ticks folded every 5 minutes', () => {
+// A simulated day of six tickers takes ~3 s alone; on a loaded 2-core machine it ran past vitest's 5 s default.
+describe('a page left open for a day, its live ticks folded every 5 minutes', { timeout: 30_000 }, () => {
   // 24 simulated hours of 5-second ticks for six tickers, in a second or so: the page's own timer calls,
   // with the clock moved instead of waited for.
   const store = createSeriesStore();
