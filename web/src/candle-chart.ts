@@ -10,12 +10,13 @@
  * ApexCharts' candlestick and bar types are feature modules, loaded with a dynamic `import()` the first
  * time candles are shown: the line chart's page does not pay for them.
  */
+
 import type ApexCharts from 'apexcharts/core';
 import { CANDLE_INTERVAL_MS, type CandleRun, candleIntervalLabel, candleStart } from './candle-run.ts';
+import { FONT_STACK, timeAxis } from './chart-style.ts';
 import { escapeHtml, formatAxisDollars, formatDollars, formatTooltipTime } from './format.ts';
 import type { TimeWindow } from './ranges.ts';
 
-const FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 /** Both panes' y-axes are this wide, so their plots line up under one another. */
 const Y_LABEL_WIDTH = 56;
 /** Light theme's up and down, for a browser that cannot read the page's own (styles.css --up/--down). */
@@ -132,11 +133,7 @@ export function createCandleChart(
       dataLabels: { enabled: false },
       legend: { show: false },
       grid: { strokeDashArray: 3, padding: { left: 8, right: 12 } },
-      xaxis: {
-        type: 'datetime',
-        labels: { datetimeUTC: false, datetimeFormatter: { hour: 'HH:mm', minute: 'HH:mm' } },
-        tooltip: { enabled: false },
-      },
+      xaxis: timeAxis(),
       tooltip: {
         shared: false,
         intersect: false,

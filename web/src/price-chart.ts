@@ -9,7 +9,9 @@
  * animation frame and run one at a time, so a burst of ticks costs one render. ApexCharts' own zoom, pan,
  * wheel zoom and reset still drive it: their events feed the view, and the next draw redraws it properly.
  */
+
 import type ApexCharts from 'apexcharts/core';
+import { FONT_STACK, timeAxis } from './chart-style.ts';
 import {
   escapeHtml,
   formatAxisDollars,
@@ -32,9 +34,6 @@ import {
   valueExtent,
 } from './series-math.ts';
 import type { Point, SeriesChange, SeriesStore } from './series-store.ts';
-
-/** The page's font stack (no web fonts: the build must not fetch anything from elsewhere). */
-const FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
 /** Changes are marked once the points in view are at least this far apart on average (`changeMarkers`). */
 const MARKER_GAP_PX = 6;
@@ -358,11 +357,7 @@ export function createPriceChart(
     dataLabels: { enabled: false },
     legend: { show: false }, // the page draws its own, with logos (chart-legend.ts)
     grid: { strokeDashArray: 3, padding: { left: 8, right: 12 } },
-    xaxis: {
-      type: 'datetime',
-      labels: { datetimeUTC: false, datetimeFormatter: { hour: 'HH:mm', minute: 'HH:mm' } },
-      tooltip: { enabled: false },
-    },
+    xaxis: timeAxis(),
     yaxis: {
       labels: yAxisLabels(),
     },
