@@ -4,6 +4,7 @@
  * viewer allowed them (a button asks, once, on a click: browsers refuse to ask without one).
  */
 import { type Client, createClient } from 'graphql-sse';
+import { formatTooltipTime } from './format.ts';
 import { ALERTS_SUBSCRIPTION } from './operations.ts';
 import type { AlertFiring } from './types.ts';
 
@@ -22,6 +23,8 @@ export interface AlertPanelOptions {
 export interface AlertPanel {
   /** Firings from the log (the page's first load, a reconnect): merged with what the page has. */
   add(firings: readonly AlertFiring[], notify: boolean): void;
+  /** Lists the firings' times in `timeZone` (IANA; undefined: the viewer's). */
+  setTimeZone(timeZone: string | undefined): void;
   stop(): void;
 }
 
@@ -30,6 +33,7 @@ export function createAlertPanel(root: HTMLElement, options: AlertPanelOptions):
   const empty = root.querySelector<HTMLElement>('[data-testid="alert-empty"]')!;
   const notifyButton = root.querySelector<HTMLButtonElement>('[data-testid="enable-notifications"]')!;
   const byId = new Map<string, AlertFiring>();
+  let timeZone: string | undefined;
 
   const canNotify = typeof Notification !== 'undefined';
   const showNotifyButton = () => {
@@ -49,7 +53,7 @@ export function createAlertPanel(root: HTMLElement, options: AlertPanelOptions):
         item.dataset.testid = 'alert-item';
         const time = document.createElement('time');
         time.dateTime = firing.time;
-        time.textContent = new Date(firing.time).toLocaleString();
+        time.textContent = formatTooltipTime(Date.parse(firing.time), timeZone);
         item.append(time, ` ${firing.message}`);
         return item;
       }),
@@ -111,6 +115,11 @@ export function createAlertPanel(root: HTMLElement, options: AlertPanelOptions):
 
   return {
     add,
+    setTimeZone(zone) {
+      if (zone === timeZone) return;
+      timeZone = zone;
+      render();
+    },
     stop() {
       stopped = true;
       dispose?.();

@@ -16,6 +16,7 @@ import { CANDLE_INTERVAL_MS, type CandleRun, candleIntervalLabel, candleStart } 
 import { FONT_STACK, timeAxis } from './chart-style.ts';
 import { escapeHtml, formatAxisDollars, formatDollars, formatTooltipTime } from './format.ts';
 import type { TimeWindow } from './ranges.ts';
+import { type TimeZoneChoice, timeZoneOf, toAxisTime } from './time-zone.ts';
 
 /** Both panes' y-axes are this wide, so their plots line up under one another. */
 const Y_LABEL_WIDTH = 56;
@@ -46,6 +47,8 @@ export interface CandleChart {
   /** Draws `run` (null: nothing to draw yet, `message` says why) of `stock` over `window`. */
   draw(stock: CandleStock | null, run: CandleRun | null, window: TimeWindow): void;
   setMessage(text: string): void;
+  /** Whose clock the time axis and the tooltip read. */
+  setTimeZone(choice: TimeZoneChoice): void;
   /** What was drawn last, or null before the first draw with candles. */
   snapshot(): DrawnCandles | null;
   /** The price pane as a PNG (ApexCharts' own export). */
@@ -81,6 +84,9 @@ export function createCandleChart(
   let drawing: Promise<void> = Promise.resolve();
   let scheduled = false;
   let lastWindow: TimeWindow = { min: Date.now() - 3_600_000, max: Date.now() };
+  let lastRun: CandleRun | null = null;
+  let zone: TimeZoneChoice = 'viewer';
+  const toAxis = (ms: number) => toAxisTime(zone, ms);
 
   const library = import('./apexcharts-candles-bundle.ts').then((m) => m.ApexCharts);
 
@@ -106,7 +112,7 @@ export function createCandleChart(
       '<div class="tip-head">',
       `<strong class="tip-ticker">${escapeHtml(d.ticker)}</strong>`,
       `<span class="tip-name">${escapeHtml(stock?.companyName ?? d.ticker)}</span></div>`,
-      `<div class="tip-time">${escapeHtml(formatTooltipTime(d.times[i]!))} · ${escapeHtml(candleIntervalLabel(d.interval).replace(/ candles.*$/, ''))}</div>`,
+      `<div class="tip-time">${escapeHtml(formatTooltipTime(d.times[i]!, timeZoneOf(zone)))} · ${escapeHtml(candleIntervalLabel(d.interval).replace(/ candles.*$/, ''))}</div>`,
       `<div class="tip-bar tip-ohlc">${ohlc}</div>`,
       `<div class="tip-bar">volume ${volume === null || volume === undefined ? 'not given by the provider' : escapeHtml(volume.toLocaleString('en-US'))}</div>`,
       '</div>',
@@ -187,6 +193,7 @@ export function createCandleChart(
     const { run, window } = next;
     stock = next.stock;
     lastWindow = window;
+    lastRun = run;
     const span = run ? CANDLE_INTERVAL_MS[run.interval] : 0;
     const hasVolume =
       run?.volume.some(
@@ -207,9 +214,12 @@ export function createCandleChart(
         : window.max;
     // …and starts on the grid, so the first candle (its start before the window's) is drawn whole.
     const min = run ? candleStart(window.min, CANDLE_INTERVAL_MS[run.interval]) : window.min;
-    const xaxis = { min, max };
+    const xaxis = { min: toAxis(min), max: toAxis(max) };
     const candles = run
-      ? run.times.map((x, i) => ({ x, y: [run.open[i]!, run.high[i]!, run.low[i]!, run.close[i]!] }))
+      ? run.times.map((x, i) => ({
+          x: toAxis(x),
+          y: [run.open[i]!, run.high[i]!, run.low[i]!, run.close[i]!],
+        }))
       : [];
     // A copy: the run the view holds moves on with the next tick, this stays what was drawn.
     if (run) {
@@ -244,7 +254,11 @@ export function createCandleChart(
           series: [
             {
               name: 'Volume',
-              data: run.times.map((x, i) => ({ x, y: run.volume[i] ?? null, fillColor: colors[i] })),
+              data: run.times.map((x, i) => ({
+                x: toAxis(x),
+                y: run.volume[i] ?? null,
+                fillColor: colors[i],
+              })),
             },
           ],
           xaxis,
@@ -273,6 +287,12 @@ export function createCandleChart(
     setMessage(text) {
       message = text;
       pending ??= { stock, run: null, window: lastWindow };
+      schedule();
+    },
+    setTimeZone(choice) {
+      if (choice === zone) return;
+      zone = choice;
+      pending ??= { stock, run: lastRun, window: lastWindow };
       schedule();
     },
     snapshot: () => (drawn ? structuredClone(drawn) : null),

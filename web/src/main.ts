@@ -18,7 +18,7 @@ import { createFeedStatus } from './feed-status.ts';
 import { describeClosedMarket, formatClock } from './format.ts';
 import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
-import { type ChartMode, type ChartStock, createPriceChart } from './price-chart.ts';
+import { type ChartStock, createPriceChart } from './price-chart.ts';
 import { type BarRun, mergeBarWindow, pruneBarsBefore } from './provider-bars.ts';
 import { DEFAULT_RANGE, historyFrom, isRangeKey, type RangeKey, rangeChoice } from './ranges.ts';
 import { retryDelayMs } from './reconnect-policy.ts';
@@ -27,7 +27,15 @@ import { createSeriesStore, emptyChange, type SeriesChange } from './series-stor
 import { installTestHook } from './test-hook.ts';
 import { startTickFeed } from './tick-feed.ts';
 import { createTickerCards } from './ticker-cards.ts';
+import {
+  loadTimeZoneChoice,
+  saveTimeZoneChoice,
+  type TimeZoneChoice,
+  timeZoneOf,
+  viewerTimeZone,
+} from './time-zone.ts';
 import type { BarSeries, Stock } from './types.ts';
+import type { ChartMode } from './value-scale.ts';
 import { createAdminSession, createWatchlistEditor } from './watchlist-editor.ts';
 
 /** A backfill re-reads this much before the last point it has, in case the last fetch was partial. */
@@ -83,6 +91,8 @@ function main(): void {
   const modePicker = required<HTMLFieldSetElement>('mode-picker');
   const chartEl = required('price-chart');
   const bandsToggle = required<HTMLInputElement>('bands-toggle');
+  const logToggle = required<HTMLInputElement>('log-toggle');
+  const zonePicker = required<HTMLSelectElement>('time-zone');
   const bandsNote = required('bands-note');
   const exportMenu = required<HTMLDetailsElement>('export-menu');
   const exportCsv = required<HTMLAnchorElement>('export-csv');
@@ -148,14 +158,15 @@ function main(): void {
     },
   });
   const legend = createChartLegend(legendEl, { onToggle: (ticker) => toggle(ticker) });
+  const candleChart = createCandleChart(required('candle-price'), required('candle-volume'), {
+    // Said only where candles are drawn without volume: why the pane is not there.
+    onVolume: (drawn, volume) => {
+      volumeNote.hidden = !drawn || volume;
+    },
+  });
   const candles = createCandleView({
     api,
-    chart: createCandleChart(required('candle-price'), required('candle-volume'), {
-      // Said only where candles are drawn without volume: why the pane is not there.
-      onVolume: (drawn, volume) => {
-        volumeNote.hidden = !drawn || volume;
-      },
-    }),
+    chart: candleChart,
     select: required<HTMLSelectElement>('candle-ticker'),
     intervalEl: required('candle-interval'),
     range: () => range,
@@ -256,8 +267,11 @@ function main(): void {
     cards.refresh(change.rewritten.size > 0 || change.structural ? undefined : change.appended.keys());
   }
 
+  let lastUpdate: number | null = null;
   function showLastUpdate(ms: number): void {
-    updatedEl.textContent = `Last tick ${formatClock(ms)}`;
+    lastUpdate = ms;
+    const exchange = chart.view().timeZone === 'exchange';
+    updatedEl.textContent = `Last tick ${formatClock(ms, timeZoneOf(chart.view().timeZone))}${exchange ? ' ET' : ''}`;
     updatedEl.dateTime = new Date(ms).toISOString();
   }
 
@@ -535,9 +549,29 @@ function main(): void {
     bandsNote.hidden = !chart.bandsShown();
     // Compare mode draws no bands: the switch says so rather than looking on and doing nothing.
     bandsToggle.disabled = chart.view().mode !== 'price' || candles.active();
+    logToggle.disabled = candles.active();
     if (candles.active()) bandsNote.hidden = true;
   }
   bandsToggle.addEventListener('change', () => showBands(bandsToggle.checked));
+  logToggle.addEventListener('change', () => chart.setLogScale(logToggle.checked));
+
+  // ---- whose clock --------------------------------------------------------------------------------------
+
+  const viewerOption = zonePicker.querySelector<HTMLOptionElement>('option[value="viewer"]');
+  if (viewerOption) viewerOption.textContent = `yours (${viewerTimeZone().replace(/_/g, ' ')})`;
+  function setTimeZone(choice: TimeZoneChoice): void {
+    zonePicker.value = choice;
+    chart.setTimeZone(choice);
+    candleChart.setTimeZone(choice);
+    alerts.setTimeZone(timeZoneOf(choice));
+    if (lastUpdate !== null) showLastUpdate(lastUpdate);
+  }
+  zonePicker.addEventListener('change', () => {
+    const choice: TimeZoneChoice = zonePicker.value === 'exchange' ? 'exchange' : 'viewer';
+    saveTimeZoneChoice(safeLocalStorage(), choice);
+    setTimeZone(choice);
+  });
+  setTimeZone(loadTimeZoneChoice(safeLocalStorage()));
 
   function setMode(mode: ChartMode): void {
     chart.setMode(mode);
@@ -647,6 +681,7 @@ function main(): void {
   // a restored radio state (see `range` above) is applied before the first load
   if (range !== DEFAULT_RANGE) void pickRange(range);
   if (modePicker.querySelector<HTMLInputElement>('input:checked')?.value === 'percent') setMode('percent');
+  if (logToggle.checked) chart.setLogScale(true);
 
   void initialLoad();
 }
@@ -654,6 +689,15 @@ function main(): void {
 function safeSessionStorage(): Storage | null {
   try {
     return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** Choices kept across visits (the clock); null where the browser refuses storage. */
+function safeLocalStorage(): Storage | null {
+  try {
+    return window.localStorage;
   } catch {
     return null;
   }

@@ -4,7 +4,8 @@
  *
  * The page owns the view, not ApexCharts: every draw works out the time window (the picked range ending
  * now while following live, else the viewer's zoom), reduces each series to the first, last, lowest and
- * highest point of each column of that window (M4, as the server does), rebases to % in compare mode, picks
+ * highest point of each column of that window (M4, as the server does), puts it in the drawn unit ($ or
+ * % change, linear or log: value-scale.ts), moves it to the chosen clock (time-zone.ts), picks
  * the y-range from what is visible, and hands ApexCharts one `updateOptions` with all of it. Draws are coalesced to one per
  * animation frame and run one at a time, so a burst of ticks costs one render. ApexCharts' own zoom, pan,
  * wheel zoom and reset still drive it: their events feed the view, and the next draw redraws it properly.
@@ -29,11 +30,12 @@ import {
   niceScale,
   percentChange,
   priceAt,
-  rebaseToPercent,
   reduceM4,
   valueExtent,
 } from './series-math.ts';
 import type { Point, SeriesChange, SeriesStore } from './series-store.ts';
+import { fromAxisTime, type TimeZoneChoice, timeZoneOf, toAxisTime } from './time-zone.ts';
+import { axisValue, type ChartMode, valueScale } from './value-scale.ts';
 
 /** Changes are marked once the points in view are at least this far apart on average (`changeMarkers`). */
 const MARKER_GAP_PX = 6;
@@ -72,7 +74,7 @@ const GAP_FACTOR = 4;
 /** ... and more than this many drawn columns apart: M4 neighbours can sit about two columns apart. */
 const GAP_COLUMNS = 3;
 
-export type ChartMode = 'price' | 'percent';
+export type { ChartMode } from './value-scale.ts';
 
 /** What the chart needs to know about a ticker besides its prices. */
 export interface ChartStock {
@@ -87,6 +89,10 @@ export interface ChartStock {
 export interface ChartView {
   range: RangeKey;
   mode: ChartMode;
+  /** Whether the y-axis is logarithmic: equal distances are equal ratios (value-scale.ts). */
+  logScale: boolean;
+  /** Whose clock the time axis and tooltips read: the viewer's or the exchanges' (time-zone.ts). */
+  timeZone: TimeZoneChoice;
   /** True while the window ends at the newest tick and slides along with it. */
   following: boolean;
   /** The window drawn last. */
@@ -104,7 +110,7 @@ export interface DrawnSeries {
   color: string;
   /** The points handed to ApexCharts, in dollars. */
   points: Point[];
-  /** The same in the drawn unit (dollars, or % in compare mode). */
+  /** The same in the drawn unit (dollars, or % in compare mode; their log10 on a log axis). */
   values: Point[];
   /** The price at the window's start, which compare mode rebases to. */
   base: number | undefined;
@@ -166,6 +172,10 @@ export interface PriceChart {
   /** Picks a range and follows live in it. */
   setRange(range: RangeKey): void;
   setMode(mode: ChartMode): void;
+  /** A logarithmic y-axis (either mode), or a linear one. */
+  setLogScale(on: boolean): void;
+  /** Whose clock the time axis and tooltips read. */
+  setTimeZone(choice: TimeZoneChoice): void;
   /** Back to the picked range, ending now, following new ticks. */
   backToLive(): void;
   view(): ChartView;
@@ -230,12 +240,18 @@ function withOverview(all: readonly Point[], window: TimeWindow, columns: number
   return [...before, ...detail, ...after];
 }
 
-/** The x-range of an ApexCharts zoom or pan event, or null when it is not a usable window. */
-function xRange(range: { xaxis?: { min?: unknown; max?: unknown } } | undefined): TimeWindow | null {
+/**
+ * The time window of an ApexCharts zoom or pan event (its axis values taken back to instants by
+ * `fromAxis`), or null when it is not a usable window.
+ */
+function xRange(
+  range: { xaxis?: { min?: unknown; max?: unknown } } | undefined,
+  fromAxis: (x: number) => number,
+): TimeWindow | null {
   const min = range?.xaxis?.min;
   const max = range?.xaxis?.max;
   if (typeof min !== 'number' || typeof max !== 'number' || !(max > min)) return null;
-  return { min, max };
+  return { min: fromAxis(min), max: fromAxis(max) };
 }
 
 type YAxisAnnotations = NonNullable<NonNullable<ApexCharts.ApexOptions['annotations']>['yaxis']>[number];
@@ -263,7 +279,14 @@ export function createPriceChart(
   let alertsByTicker: ReadonlyMap<string, readonly Point[]> = new Map();
   let barsByTicker: ReadonlyMap<string, BarRun> = new Map();
   const hidden = new Set<string>();
-  const view: ChartView = { range: DEFAULT_RANGE, mode: 'price', following: true, window: null };
+  const view: ChartView = {
+    range: DEFAULT_RANGE,
+    mode: 'price',
+    logScale: false,
+    timeZone: 'viewer',
+    following: true,
+    window: null,
+  };
   let bandsOn = true;
   const bandsShown = () => bandsOn && view.mode === 'price';
   /** The frame being drawn (ApexCharts' render events and the tooltip read it)… */
@@ -283,6 +306,11 @@ export function createPriceChart(
   let ownUpdate = false;
 
   const stockOf = (ticker: string) => stocks.find((s) => s.ticker === ticker);
+  /** An instant as an x value on ApexCharts' axis, whose local labels then read the chosen clock… */
+  const toAxis = (ms: number) => toAxisTime(view.timeZone, ms);
+  /** …and back. */
+  const fromAxis = (x: number) => fromAxisTime(view.timeZone, x);
+  const tooltipTime = (ms: number) => formatTooltipTime(ms, timeZoneOf(view.timeZone));
 
   const config: ApexCharts.ApexOptions = {
     chart: {
@@ -334,13 +362,13 @@ export function createPriceChart(
         updated: () => drawOverlay(),
         zoomed: (_chart, range) => {
           if (ownUpdate) return;
-          const window = xRange(range);
+          const window = xRange(range, fromAxis);
           if (!window) return;
           leaveLive(window);
         },
         scrolled: (_chart, range) => {
           if (ownUpdate) return;
-          const window = xRange(range);
+          const window = xRange(range, fromAxis);
           if (!window) return;
           // a pan drag: remember where it is; drawing waits for the pointer to come up
           view.following = false;
@@ -396,7 +424,8 @@ export function createPriceChart(
   });
 
   function axisLabel(value: number): string {
-    return view.mode === 'percent' ? formatAxisPercent(value) : formatAxisDollars(value);
+    const shown = axisValue(view.mode, view.logScale, value);
+    return view.mode === 'percent' ? formatAxisPercent(shown) : formatAxisDollars(shown);
   }
 
   /** The y-axis labels' settings: a fresh object each time, as ApexCharts may keep and change what it is given. */
@@ -417,14 +446,14 @@ export function createPriceChart(
     // Reached from the keyboard (the chart has focus): read the point out, politely. A pointer's hover
     // is not announced, which would talk over everything else on the page.
     // The same text again (a redraw resuming the point) is not set again: it would be announced again.
-    const said = `${drawn.ticker}, ${formatTooltipTime(time)}, ${formatDollars(price)}`;
+    const said = `${drawn.ticker}, ${tooltipTime(time)}, ${formatDollars(price)}`;
     if (el.contains(document.activeElement) && readout.textContent !== said) readout.textContent = said;
     return [
       `<div class="tip" data-testid="chart-tooltip" style="--series:${escapeHtml(drawn.color)}">`,
       '<div class="tip-head">',
       `<strong class="tip-ticker">${escapeHtml(drawn.ticker)}</strong>`,
       `<span class="tip-name">${escapeHtml(stock?.companyName ?? drawn.ticker)}</span></div>`,
-      `<div class="tip-time">${escapeHtml(formatTooltipTime(time))}</div>`,
+      `<div class="tip-time">${escapeHtml(tooltipTime(time))}</div>`,
       `<div class="tip-price"><span class="tip-dollars">${escapeHtml(formatDollars(price))}</span>`,
       change ? `<span class="tip-change">${escapeHtml(change)} since the window's start</span>` : '',
       '</div></div>',
@@ -456,7 +485,7 @@ export function createPriceChart(
       '<div class="tip-head">',
       `<strong class="tip-ticker">${escapeHtml(drawn.ticker)}</strong>`,
       `<span class="tip-name">${escapeHtml(stock?.companyName ?? drawn.ticker)}</span></div>`,
-      `<div class="tip-time">${escapeHtml(formatTooltipTime(bar.time))}</div>`,
+      `<div class="tip-time">${escapeHtml(tooltipTime(bar.time))}</div>`,
       `<div class="tip-price"><span class="tip-dollars">${escapeHtml(formatDollars(bar.close))}</span>`,
       `<span class="tip-change">provider bar, ${escapeHtml(span)}: not observed live</span></div>`,
       `<div class="tip-bar">${ohlc}${volume}</div>`,
@@ -526,9 +555,11 @@ export function createPriceChart(
       const barBase =
         run && (ticksFrom === undefined || ticksFrom > window.min) ? closeAt(run, window.min) : undefined;
       const base = barBase ?? priceAt(all, window.min) ?? run?.close[0];
-      const percent = view.mode === 'percent';
-      if (percent && (base === undefined || base === 0)) continue;
-      const toValue = percent ? (price: number) => percentChange(price, base!) : (price: number) => price;
+      const scale = valueScale(view.mode, view.logScale, base);
+      if (!scale) continue;
+      const { toValue } = scale;
+      const inUnit = (ps: readonly Point[]): Point[] =>
+        ps.map(([time, price]) => [time, toValue(price)] as const);
       if (run && barLine && drawsBars) {
         const values = barLine.points.map(
           ([time, close]) => [time, close === null ? null : toValue(close)] as [number, number | null],
@@ -546,18 +577,18 @@ export function createPriceChart(
         });
       }
       if (points.length === 0) continue;
-      const values = percent ? rebaseToPercent(points, base) : points;
+      const values = inUnit(points);
       for (const [time, value] of values) if (time >= window.min && time <= window.max) inView.push(value);
       const columnMs = (window.max - window.min) / (width / M4_COLUMN_PX);
       const inWindow = points.filter(([time]) => time >= window.min && time <= window.max);
       const maxGap = gapThreshold(inWindow, GAP_FACTOR, GAP_COLUMNS * columnMs);
       const drawn = breakAtGaps(points, maxGap, window.min, window.max);
       const markers = changeMarkers(all, window.min, window.max, width, MARKER_GAP_PX);
-      markerPoints.push(percent ? rebaseToPercent(markers, base) : markers);
+      markerPoints.push(inUnit(markers));
       const alerts = (alertsByTicker.get(stock.ticker) ?? []).filter(
         ([time]) => time >= window.min && time <= window.max,
       );
-      alertPoints.push(percent ? rebaseToPercent(alerts, base) : [...alerts]);
+      alertPoints.push(inUnit(alerts));
       const { low52Week: low, high52Week: high } = stock;
       const band =
         bandsShown() && typeof low === 'number' && typeof high === 'number' && high >= low
@@ -600,12 +631,12 @@ export function createPriceChart(
     const scale = next.extent ? niceScale(next.extent.min, next.extent.max, 6) : undefined;
     return {
       series: [
-        ...next.series.map((s) => ({ name: s.ticker, data: withBreaks(s) })),
-        ...next.bars.map((b) => ({ name: `${b.ticker} provider bars`, data: b.values })),
+        ...next.series.map((s) => ({ name: s.ticker, data: onAxis(withBreaks(s)) })),
+        ...next.bars.map((b) => ({ name: `${b.ticker} provider bars`, data: onAxis(b.values) })),
       ],
       colors: [...next.series.map((s) => s.color), ...next.bars.map((b) => b.color)],
       stroke: { dashArray: [...next.series.map(() => 0), ...next.bars.map(() => BAR_DASH)] },
-      xaxis: { min: next.window.min, max: next.window.max },
+      xaxis: { min: toAxis(next.window.min), max: toAxis(next.window.max) },
       yaxis: {
         min: scale?.min,
         max: scale?.max,
@@ -621,7 +652,7 @@ export function createPriceChart(
             : [
                 {
                   id: 'history-starts',
-                  x: next.historyStart,
+                  x: toAxis(next.historyStart),
                   borderColor: HISTORY_START_GREY,
                   strokeDashArray: 4,
                   label: {
@@ -635,6 +666,11 @@ export function createPriceChart(
       },
       noData: { text: hiddenMessage() },
     };
+  }
+
+  /** Values with their instants moved onto ApexCharts' axis (`toAxis`). */
+  function onAxis(values: readonly (readonly [number, number | null])[]): [number, number | null][] {
+    return values.map(([time, value]) => [toAxis(time), value]);
   }
 
   /** A line's values with a null at each break, halfway between its neighbours. */
@@ -704,7 +740,7 @@ export function createPriceChart(
       const markers = frame?.markerPoints[i] ?? [];
       let d = '';
       for (const [time, value] of markers) {
-        const x = (time - minX) * sx;
+        const x = (toAxis(time) - minX) * sx;
         const y = gridHeight - (value - minY) * sy;
         if (x < -r || x > gridWidth + r || y < -r || y > gridHeight + r) continue;
         d += `M${(x - r).toFixed(1)} ${y.toFixed(1)}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`;
@@ -718,7 +754,7 @@ export function createPriceChart(
       // Where an alert fired: a triangle above the line, pointing at the tick that fired it.
       let alerts = '';
       for (const [time, value] of frame?.alertPoints[i] ?? []) {
-        const x = (time - minX) * sx;
+        const x = (toAxis(time) - minX) * sx;
         const y = gridHeight - (value - minY) * sy;
         if (x < 0 || x > gridWidth || y < 0 || y > gridHeight) continue;
         const a = ALERT_MARKER_PX;
@@ -957,6 +993,16 @@ export function createPriceChart(
     setMode(mode) {
       if (view.mode === mode) return;
       view.mode = mode;
+      schedule();
+    },
+    setLogScale(on) {
+      if (view.logScale === on) return;
+      view.logScale = on;
+      schedule();
+    },
+    setTimeZone(choice) {
+      if (view.timeZone === choice) return;
+      view.timeZone = choice;
       schedule();
     },
     backToLive,

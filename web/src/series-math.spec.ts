@@ -7,7 +7,6 @@ import {
   niceScale,
   percentChange,
   priceAt,
-  rebaseToPercent,
   reduceM4,
   upperBound,
   valueExtent,
@@ -122,35 +121,7 @@ describe('priceAt', () => {
   });
 });
 
-describe('rebaseToPercent', () => {
-  it('expresses each price as the % change from the base', () => {
-    expect(
-      rebaseToPercent(
-        [
-          [1, 100],
-          [2, 110],
-          [3, 95],
-        ],
-        100,
-      ),
-    ).toEqual([
-      [1, 0],
-      [2, 10],
-      [3, -5],
-    ]);
-  });
-
-  it('puts a $1,000 and a $100 stock that both rose 10% at the same height', () => {
-    const dear = rebaseToPercent([[1, 1100]], 1000)[0]![1];
-    const cheap = rebaseToPercent([[1, 110]], 100)[0]![1];
-    expect(dear).toBeCloseTo(10, 10);
-    expect(cheap).toBeCloseTo(10, 10);
-  });
-
-  it.each([0, undefined, Number.NaN])('refuses a base of %s', (base) => {
-    expect(rebaseToPercent(series, base)).toEqual([]);
-  });
-
+describe('percentChange', () => {
   it('percentChange is signed', () => {
     expect(percentChange(90, 100)).toBeCloseTo(-10);
   });

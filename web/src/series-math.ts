@@ -143,12 +143,6 @@ export function percentChange(price: number, base: number): number {
   return ((price - base) / base) * 100;
 }
 
-/** Every point's price rebased to the % change from `base` (compare mode). Empty when `base` is not usable. */
-export function rebaseToPercent(points: readonly Point[], base: number | undefined): Point[] {
-  if (base === undefined || !Number.isFinite(base) || base === 0) return [];
-  return points.map(([time, price]) => [time, percentChange(price, base)] as const);
-}
-
 /**
  * Where to put markers: at the points whose price differs from the point before (the classic drew its dots
  * only next to changes; a stretch where the price stands still gets none), inside `[min, max]`, and only

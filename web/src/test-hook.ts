@@ -8,12 +8,15 @@
  * nothing here can change the page, and it costs nothing when no one calls it.
  */
 import type { DrawnCandles } from './candle-chart.ts';
-import type { ChartMode } from './price-chart.ts';
 import type { RangeKey } from './ranges.ts';
+import type { TimeZoneChoice } from './time-zone.ts';
+import type { ChartMode } from './value-scale.ts';
 
 export interface HookView {
   range: RangeKey;
   mode: ChartMode;
+  logScale: boolean;
+  timeZone: TimeZoneChoice;
   following: boolean;
   window: { min: number; max: number } | null;
 }
@@ -35,7 +38,7 @@ export interface StockstreamerTestHook {
   barPoints(ticker: string): [number, number][];
   /** Where price-alert markers are drawn on `ticker`'s line, `[ms, dollars]` each. */
   alertMarkers(ticker: string): [number, number][];
-  /** The 52-week bands drawn, in the chart's unit (dollars, or % in compare mode). */
+  /** The 52-week bands drawn, in the chart's unit (dollars, or % in compare mode; log10 of it on a log axis). */
   bands(): { ticker: string; low: number; high: number }[];
   isHidden(ticker: string): boolean;
   view(): HookView;

@@ -1,0 +1,99 @@
+/**
+ * Which clock the page's times are in: the viewer's own, or the exchanges' (New York), where a trading
+ * day is 09:30–16:00 whatever the viewer's zone. The choice is remembered in this browser.
+ *
+ * ApexCharts draws a time axis only in the browser's zone or in UTC. For the exchanges' clock the charts
+ * move every x value by the difference between the two zones' UTC offsets at that instant (`axisShift`),
+ * so the axis's local labels read New York's wall clock; every time that leaves the chart (zoom and pan
+ * ranges, tooltips) is moved back or read from the unshifted points.
+ */
+
+export type TimeZoneChoice = 'viewer' | 'exchange';
+
+/** The US exchanges' zone (NYSE and Nasdaq). */
+export const EXCHANGE_TIME_ZONE = 'America/New_York';
+
+const STORAGE_KEY = 'stockstreamer:time-zone';
+
+/** The IANA zone to format times in: undefined for the viewer's own (the formatter's default). */
+export function timeZoneOf(choice: TimeZoneChoice): string | undefined {
+  return choice === 'exchange' ? EXCHANGE_TIME_ZONE : undefined;
+}
+
+/** The viewer's zone as the browser names it, e.g. `Europe/Berlin`. */
+export function viewerTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `timeZone`'s offset from UTC at the instant `ms`, in ms (New York in January: −5 h). */
+export function zoneOffsetMs(timeZone: string, ms: number): number {
+  let format = offsetFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      hourCycle: 'h23',
+    });
+    offsetFormats.set(timeZone, format);
+  }
+  const fields: Record<string, number> = {};
+  for (const part of format.formatToParts(ms)) {
+    if (part.type !== 'literal') fields[part.type] = Number(part.value);
+  }
+  const wall = Date.UTC(
+    fields.year!,
+    fields.month! - 1,
+    fields.day!,
+    fields.hour!,
+    fields.minute!,
+    fields.second!,
+  );
+  // The wall clock has whole seconds; the instant may not.
+  return wall - (ms - (((ms % 1000) + 1000) % 1000));
+}
+
+/**
+ * How far to move the instant `ms` on a chart axis drawn in `viewerZone`'s clock so that its labels read
+ * `choice`'s clock: zero for the viewer's own.
+ */
+export function axisShift(choice: TimeZoneChoice, ms: number, viewerZone = viewerTimeZone()): number {
+  if (choice === 'viewer' || viewerZone === EXCHANGE_TIME_ZONE) return 0;
+  return zoneOffsetMs(EXCHANGE_TIME_ZONE, ms) - zoneOffsetMs(viewerZone, ms);
+}
+
+/** An instant as an x value on a chart axis whose local labels read `choice`'s clock… */
+export function toAxisTime(choice: TimeZoneChoice, ms: number, viewerZone?: string): number {
+  return ms + axisShift(choice, ms, viewerZone);
+}
+
+/** …and back: shifted again from the first guess, which is an hour off next to a change of the clocks. */
+export function fromAxisTime(choice: TimeZoneChoice, x: number, viewerZone?: string): number {
+  return x - axisShift(choice, x - axisShift(choice, x, viewerZone), viewerZone);
+}
+
+/** The remembered choice; the viewer's own zone unless the exchanges' was picked here before. */
+export function loadTimeZoneChoice(storage: Pick<Storage, 'getItem'> | null | undefined): TimeZoneChoice {
+  try {
+    return storage?.getItem(STORAGE_KEY) === 'exchange' ? 'exchange' : 'viewer';
+  } catch {
+    return 'viewer'; // storage refused (privacy settings): the default
+  }
+}
+
+export function saveTimeZoneChoice(
+  storage: Pick<Storage, 'setItem'> | null | undefined,
+  choice: TimeZoneChoice,
+): void {
+  try {
+    storage?.setItem(STORAGE_KEY, choice);
+  } catch {
+    // storage refused or full: the choice lasts until the page is left
+  }
+}
