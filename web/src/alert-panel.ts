@@ -4,7 +4,7 @@
  * viewer allowed them (a button asks, once, on a click: browsers refuse to ask without one).
  */
 import { type Client, createClient } from 'graphql-sse';
-import { ALERTS_SUBSCRIPTION } from './operations.ts';
+import { AlertsDocument, type AlertsSubscription } from './generated/graphql.ts';
 import type { AlertFiring } from './types.ts';
 
 /** How many firings the list keeps; the chart's markers come from the same set. */
@@ -89,8 +89,8 @@ export function createAlertPanel(root: HTMLElement, options: AlertPanelOptions):
   let dispose: (() => void) | undefined;
   let stopped = false;
   const subscribe = () => {
-    dispose = client.subscribe<{ alerts: AlertFiring[] }>(
-      { operationName: 'Alerts', query: ALERTS_SUBSCRIPTION },
+    dispose = client.subscribe<AlertsSubscription>(
+      { operationName: 'Alerts', query: AlertsDocument.toString() },
       {
         next: (result) => {
           add(result.data?.alerts ?? [], true);
