@@ -15,7 +15,14 @@ export default defineConfig({
         resolve,
         test: {
           name: 'unit',
-          include: ['src/**/*.spec.ts', 'jobs/**/*.spec.ts', 'graphql/**/*.spec.ts', 'web/src/**/*.spec.ts'],
+          include: [
+            'src/**/*.spec.ts',
+            'jobs/**/*.spec.ts',
+            'graphql/**/*.spec.ts',
+            'web/src/**/*.spec.ts',
+            // The check that web/src/generated/graphql.ts is current (web/codegen.ts).
+            'web/*.spec.ts',
+          ],
           environment: 'node',
         },
       },

@@ -5,7 +5,7 @@
  */
 import { type Client, createClient } from 'graphql-sse';
 import { formatTooltipTime } from './format.ts';
-import { ALERTS_SUBSCRIPTION } from './operations.ts';
+import { AlertsDocument, type AlertsSubscription } from './generated/graphql.ts';
 import type { AlertFiring } from './types.ts';
 
 /** How many firings the list keeps; the chart's markers come from the same set. */
@@ -93,8 +93,8 @@ export function createAlertPanel(root: HTMLElement, options: AlertPanelOptions):
   let dispose: (() => void) | undefined;
   let stopped = false;
   const subscribe = () => {
-    dispose = client.subscribe<{ alerts: AlertFiring[] }>(
-      { operationName: 'Alerts', query: ALERTS_SUBSCRIPTION },
+    dispose = client.subscribe<AlertsSubscription>(
+      { operationName: 'Alerts', query: AlertsDocument.toString() },
       {
         next: (result) => {
           add(result.data?.alerts ?? [], true);

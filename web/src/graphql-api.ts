@@ -3,20 +3,23 @@
  * graphql-sse, see tick-feed.ts). No client library: a handful of operations do not need a cache.
  */
 import {
-  ADD_TO_WATCHLIST_MUTATION,
-  ALERT_FIRINGS_QUERY,
-  ALERT_RULES_QUERY,
-  CANDLES_QUERY,
-  CREATE_ALERT_RULE_MUTATION,
-  DELETE_ALERT_RULE_MUTATION,
-  PERMISSIONS_QUERY,
-  PRICE_HISTORY_QUERY,
-  PROVIDER_STATUS_QUERY,
-  REMOVE_FROM_WATCHLIST_MUTATION,
-  SET_ALERT_RULE_PAUSED_MUTATION,
-  STATUS_QUERY,
-  WATCHLIST_QUERY,
-} from './operations.ts';
+  AddToWatchlistDocument,
+  type AddToWatchlistMutation,
+  AlertFiringsDocument,
+  AlertRulesDocument,
+  CandlesDocument,
+  CreateAlertRuleDocument,
+  DeleteAlertRuleDocument,
+  PermissionsDocument,
+  PriceHistoryDocument,
+  ProviderStatusDocument,
+  type ProviderStatusQuery,
+  RemoveFromWatchlistDocument,
+  SetAlertRulePausedDocument,
+  StatusDocument,
+  type TypedDocumentString,
+  WatchlistDocument,
+} from './generated/graphql.ts';
 import type {
   AlertFiring,
   AlertRule,
@@ -66,18 +69,13 @@ export interface PriceHistoryArgs {
   width?: number;
 }
 
-export interface ProviderStatus {
-  name: string;
-  plan: string | null;
-  priceEveryMs: number | null;
-  circuit: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
-  nextProbeAt: string | null;
-  stream: 'CONNECTED' | 'CONNECTING' | 'DOWN' | 'OFF';
-  /** The backfill and gap repair: whether spans are being filled, and how many of them are (whole %). */
-  historyFill?: { filling: boolean; percent: number; unavailable: string | null };
-  /** The US session: when prices follow it and it is closed, the page says so and when it opens. */
-  market?: { open: boolean; followsCalendar: boolean; nextOpen: string | null; lastClose: string | null };
-}
+/**
+ * The provider's status with, beside it, the backfill's progress (`historyFill`: whether spans are being
+ * filled, and how many of them are, whole %) and the US session (`market`: when prices follow it and it is
+ * closed, the page says so and when it opens).
+ */
+export type ProviderStatus = ProviderStatusQuery['providerStatus'] &
+  Partial<Pick<ProviderStatusQuery, 'historyFill' | 'market'>>;
 
 export interface GraphqlApi {
   watchlist(signal?: AbortSignal): Promise<Stock[]>;
@@ -94,7 +92,7 @@ export interface GraphqlApi {
   ): Promise<CandleSeries[]>;
   /** Asked with the admin token when one is set, so the answer says whether that token is accepted. */
   permissions(signal?: AbortSignal): Promise<Permissions>;
-  addToWatchlist(ticker: string): Promise<{ ticker: string; companyName: string | null }>;
+  addToWatchlist(ticker: string): Promise<AddToWatchlistMutation['addToWatchlist']>;
   removeFromWatchlist(ticker: string): Promise<boolean>;
   /** Whether prices are arriving (the deployment's freshness). */
   status(signal?: AbortSignal): Promise<FeedStatusAnswer>;
@@ -124,10 +122,11 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
   const url = options.url ?? '/graphql';
   const fetchFn: FetchFn = options.fetch ?? ((input, init) => fetch(input, init));
 
-  async function request<T>(
+  /** `document`'s type says what `variables` it takes and what its answer's `data` holds. */
+  async function request<T, V>(
     operationName: string,
-    query: string,
-    variables: Record<string, unknown>,
+    document: TypedDocumentString<T, V>,
+    variables: V,
     signal?: AbortSignal,
   ): Promise<T> {
     const headers: Record<string, string> = {
@@ -141,7 +140,7 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
       response = await fetchFn(url, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ operationName, query, variables }),
+        body: JSON.stringify({ operationName, query: document.toString(), variables }),
         signal: signal ?? null,
         credentials: 'same-origin',
       });
@@ -169,109 +168,59 @@ export function createGraphqlApi(options: GraphqlApiOptions = {}): GraphqlApi {
 
   return {
     async providerStatus(signal) {
-      const data = await request<{
-        providerStatus: ProviderStatus;
-        historyFill: NonNullable<ProviderStatus['historyFill']>;
-        market: NonNullable<ProviderStatus['market']>;
-      }>('ProviderStatus', PROVIDER_STATUS_QUERY, {}, signal);
+      const data = await request('ProviderStatus', ProviderStatusDocument, {}, signal);
       return { ...data.providerStatus, historyFill: data.historyFill, market: data.market };
     },
     async watchlist(signal) {
-      const data = await request<{ watchlist: Stock[] }>('Watchlist', WATCHLIST_QUERY, {}, signal);
-      return data.watchlist;
+      return (await request('Watchlist', WatchlistDocument, {}, signal)).watchlist;
     },
-    async priceHistory({ tickers, from, to, width }, signal) {
-      const data = await request<{ priceHistory: PriceSeries[]; barHistory: BarSeries[] }>(
-        'PriceHistory',
-        PRICE_HISTORY_QUERY,
-        {
-          ...(tickers ? { tickers } : {}),
-          ...(from ? { from: from.toISOString() } : {}),
-          ...(to ? { to: to.toISOString() } : {}),
-          ...(width !== undefined ? { width } : {}),
-        },
-        signal,
-      );
+    async priceHistory(args, signal) {
+      const data = await request('PriceHistory', PriceHistoryDocument, windowVariables(args), signal);
       return { series: data.priceHistory, bars: data.barHistory };
     },
-    async candles({ tickers, interval, from, to, width }, signal) {
-      const data = await request<{ candles: CandleSeries[] }>(
-        'Candles',
-        CANDLES_QUERY,
-        {
-          interval,
-          ...(tickers ? { tickers } : {}),
-          ...(from ? { from: from.toISOString() } : {}),
-          ...(to ? { to: to.toISOString() } : {}),
-          ...(width !== undefined ? { width } : {}),
-        },
-        signal,
-      );
-      return data.candles;
+    async candles(args, signal) {
+      const variables = { ...windowVariables(args), interval: args.interval };
+      return (await request('Candles', CandlesDocument, variables, signal)).candles;
     },
     async permissions(signal) {
-      const data = await request<{ permissions: Permissions }>('Permissions', PERMISSIONS_QUERY, {}, signal);
-      return data.permissions;
+      return (await request('Permissions', PermissionsDocument, {}, signal)).permissions;
     },
     async addToWatchlist(ticker) {
-      const data = await request<{ addToWatchlist: { ticker: string; companyName: string | null } }>(
-        'AddToWatchlist',
-        ADD_TO_WATCHLIST_MUTATION,
-        { ticker },
-      );
-      return data.addToWatchlist;
+      return (await request('AddToWatchlist', AddToWatchlistDocument, { ticker })).addToWatchlist;
     },
     async alertFirings(from, to, signal) {
-      const data = await request<{ alertFirings: AlertFiring[] }>(
-        'AlertFirings',
-        ALERT_FIRINGS_QUERY,
-        { from: from.toISOString(), to: to.toISOString() },
-        signal,
-      );
-      return data.alertFirings;
+      const variables = { from: from.toISOString(), to: to.toISOString() };
+      return (await request('AlertFirings', AlertFiringsDocument, variables, signal)).alertFirings;
     },
     async alertRules() {
-      return (await request<{ alertRules: AlertRule[] }>('AlertRules', ALERT_RULES_QUERY, {})).alertRules;
+      return (await request('AlertRules', AlertRulesDocument, {})).alertRules;
     },
     async createAlertRule(input) {
-      const data = await request<{ createAlertRule: AlertRule }>(
-        'CreateAlertRule',
-        CREATE_ALERT_RULE_MUTATION,
-        {
-          input,
-        },
-      );
-      return data.createAlertRule;
+      return (await request('CreateAlertRule', CreateAlertRuleDocument, { input })).createAlertRule;
     },
     async setAlertRulePaused(id, paused) {
-      const data = await request<{ setAlertRulePaused: AlertRule }>(
-        'SetAlertRulePaused',
-        SET_ALERT_RULE_PAUSED_MUTATION,
-        { id, paused },
-      );
+      const data = await request('SetAlertRulePaused', SetAlertRulePausedDocument, { id, paused });
       return data.setAlertRulePaused;
     },
     async deleteAlertRule(id) {
-      const data = await request<{ deleteAlertRule: boolean }>(
-        'DeleteAlertRule',
-        DELETE_ALERT_RULE_MUTATION,
-        {
-          id,
-        },
-      );
-      return data.deleteAlertRule;
+      return (await request('DeleteAlertRule', DeleteAlertRuleDocument, { id })).deleteAlertRule;
     },
     async status(signal) {
-      const data = await request<{ status: FeedStatusAnswer }>('Status', STATUS_QUERY, {}, signal);
-      return data.status;
+      return (await request('Status', StatusDocument, {}, signal)).status;
     },
     async removeFromWatchlist(ticker) {
-      const data = await request<{ removeFromWatchlist: boolean }>(
-        'RemoveFromWatchlist',
-        REMOVE_FROM_WATCHLIST_MUTATION,
-        { ticker },
-      );
-      return data.removeFromWatchlist;
+      return (await request('RemoveFromWatchlist', RemoveFromWatchlistDocument, { ticker }))
+        .removeFromWatchlist;
     },
+  };
+}
+
+/** A history window's variables, with what is not given left out so that the server's defaults apply. */
+function windowVariables({ tickers, from, to, width }: PriceHistoryArgs) {
+  return {
+    ...(tickers ? { tickers: [...tickers] } : {}),
+    ...(from ? { from: from.toISOString() } : {}),
+    ...(to ? { to: to.toISOString() } : {}),
+    ...(width !== undefined ? { width } : {}),
   };
 }

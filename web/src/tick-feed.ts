@@ -8,7 +8,7 @@
  * replay here, and the store merges the overlap idempotently.
  */
 import { type Client, createClient } from 'graphql-sse';
-import { TICKS_SUBSCRIPTION } from './operations.ts';
+import { TicksDocument, type TicksSubscription } from './generated/graphql.ts';
 import { retryDelayMs, statusWhileRetrying } from './reconnect-policy.ts';
 import type { ConnectionStatus, Tick } from './types.ts';
 
@@ -84,8 +84,8 @@ export function startTickFeed(options: TickFeedOptions): TickFeed {
   }
 
   function subscribe(): void {
-    dispose = client.subscribe<{ ticks: Tick[] }>(
-      { operationName: 'Ticks', query: TICKS_SUBSCRIPTION },
+    dispose = client.subscribe<TicksSubscription>(
+      { operationName: 'Ticks', query: TicksDocument.toString() },
       {
         next(result) {
           if (result.errors?.length) onProblem(result.errors);
