@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort } from '../../helpers/ports.ts';
+import { freePort } from './ports.ts';
 import { waitFor } from './servers.ts';
 
 export interface LoadBalancer {
@@ -64,7 +64,11 @@ http://127.0.0.1:${port} {
     async dispose() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
+      // Caddy drains its proxied streams on SIGTERM; with thousands of SSE streams open (the P10 bench)
+      // it can take longer than a caller should wait, so it gets 5 s.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
