@@ -15,7 +15,14 @@ export default defineConfig({
         resolve,
         test: {
           name: 'unit',
-          include: ['src/**/*.spec.ts', 'jobs/**/*.spec.ts', 'graphql/**/*.spec.ts', 'web/src/**/*.spec.ts'],
+          include: [
+            'src/**/*.spec.ts',
+            'jobs/**/*.spec.ts',
+            'graphql/**/*.spec.ts',
+            'web/src/**/*.spec.ts',
+            // The bench harness's pure parts (the table merge); the benches themselves are `npm run bench`.
+            'test/bench/**/*.spec.ts',
+          ],
           environment: 'node',
         },
       },
