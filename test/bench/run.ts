@@ -17,6 +17,7 @@ import { type Bench, type BenchRow, machine, mergeBenchBlock, noteLine, renderTa
 import { historyReadBench } from './history-read.ts';
 import { ingestBench } from './ingest.ts';
 import { partitionDropBench, storageBench } from './retention.ts';
+import { scaleApiBench, scaleWorkerBench } from './scale.ts';
 import { schedulerBench } from './scheduler.ts';
 
 const BENCHES: Bench[] = [
@@ -31,6 +32,8 @@ const BENCHES: Bench[] = [
   exportBench,
   partitionDropBench,
   storageBench,
+  scaleApiBench,
+  scaleWorkerBench,
 ];
 
 const args = process.argv.slice(2);

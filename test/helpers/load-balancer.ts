@@ -50,15 +50,21 @@ http://127.0.0.1:${port} {
   });
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `caddy on port ${port}`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`caddy exited with ${child.exitCode}; see ${caddyfile}`);
-      await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.arrayBuffer());
-      return true;
-    },
-    10_000,
-  );
+  try {
+    await waitFor(
+      `caddy on port ${port}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`caddy exited with ${child.exitCode}; see ${caddyfile}`);
+        await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.arrayBuffer());
+        return true;
+      },
+      10_000,
+    );
+  } catch (error) {
+    // Not left running behind a caller that never got its dispose().
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     url,
     async dispose() {
