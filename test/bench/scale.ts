@@ -279,26 +279,53 @@ async function drainBacklog(prices: Queue, jobs: number): Promise<Job[]> {
 }
 
 /**
- * `workers` worker processes on one queue, watching the 1,000 symbols, and BACKLOG_ROUNDS backlogs of
- * BACKLOG_JOBS price jobs added at once: each backlog's ticks stored per second, from the add to the last
- * job's finish, and what its jobs stored of what they fetched.
+ * Runs `use` with `workers` fresh worker processes on a fresh database and prefix, watching the 1,000
+ * symbols with prices every `priceIntervalMs`, once they are ready; then ends them and drops what they made.
  */
-async function drain(workers: number): Promise<{ rates: number[]; stored: number; asked: number }> {
+async function withWorkers<T>(
+  workers: number,
+  priceIntervalMs: number,
+  use: (prices: Queue) => Promise<T>,
+): Promise<T> {
   const database = await createTestDatabase();
-  const prefix = uniqueName('drain');
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'stockstreamer-bench-drain-'));
+  const prefix = uniqueName('workers');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'stockstreamer-bench-workers-'));
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const queues = ['prices', 'logos', 'highlow'].map((name) => new Queue(name, { connection, prefix }));
-  const prices = queues[0]!;
+  const [prices, ...others] = ['prices', 'logos', 'highlow'].map(
+    (name) => new Queue(name, { connection, prefix }),
+  );
   const processes = Array.from({ length: workers }, (_, i) =>
-    spawnRole('worker', workerEnv(database.url, prefix, dir, 3_600_000), path.join(dir, `worker-${i}.log`)),
+    spawnRole(
+      'worker',
+      workerEnv(database.url, prefix, dir, priceIntervalMs),
+      path.join(dir, `worker-${i}.log`),
+    ),
   );
   try {
     await Promise.all(processes.map((p) => p.ready));
-    // The start-up jobs: the first price slot, and logos and 52-week ranges for 1,000 tickers.
-    await untilIdle(queues);
-    // Unmeasured: every process's first price jobs pay once for its pools and for compiling the job's path
-    // (the first backlog drained 40–50 % slower without this).
+    // The start-up jobs: logos and 52-week ranges for 1,000 tickers.
+    await untilIdle(others);
+    return await use(prices!);
+  } finally {
+    await Promise.all(processes.map((p) => p.dispose()));
+    await Promise.all([prices!, ...others].map((q) => q.close()));
+    connection.disconnect();
+    await removeRedisPrefix(prefix);
+    await database.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `workers` worker processes and BACKLOG_ROUNDS backlogs of BACKLOG_JOBS price jobs added at once: each
+ * backlog's ticks stored per second, from the add to the last job's finish, and what its jobs stored of
+ * what they fetched.
+ */
+function drain(workers: number): Promise<{ rates: number[]; stored: number; asked: number }> {
+  return withWorkers(workers, 3_600_000, async (prices) => {
+    // The scheduler's first slot, then, unmeasured, every process's first price jobs: they pay once for
+    // its pools and for compiling the job's path (the first backlog drained 40–50 % slower without this).
+    await untilIdle([prices]);
     await drainBacklog(prices, WARM_UP_JOBS_PER_WORKER * workers);
     const rates: number[] = [];
     let stored = 0;
@@ -313,41 +340,17 @@ async function drain(workers: number): Promise<{ rates: number[]; stored: number
       rates.push(roundStored / ((finished - started) / 1000));
     }
     return { rates, stored, asked };
-  } finally {
-    await Promise.all(processes.map((p) => p.dispose()));
-    await Promise.all(queues.map((q) => q.close()));
-    connection.disconnect();
-    await removeRedisPrefix(prefix);
-    await database.drop();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** `workers` worker processes sharing a 1 s price scheduler for SUSTAIN_MS: each slot's lag, and misses. */
-async function sustained(workers: number) {
-  const database = await createTestDatabase();
-  const prefix = uniqueName('sustain');
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'stockstreamer-bench-sustain-'));
-  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const queues = ['prices', 'logos', 'highlow'].map((name) => new Queue(name, { connection, prefix }));
-  const processes = Array.from({ length: workers }, (_, i) =>
-    spawnRole('worker', workerEnv(database.url, prefix, dir, 1000), path.join(dir, `worker-${i}.log`)),
-  );
-  try {
-    await Promise.all(processes.map((p) => p.ready));
-    await untilIdle(queues.slice(1));
+function sustained(workers: number) {
+  return withWorkers(workers, 1000, async (prices) => {
     const from = Date.now();
     await sleep(SUSTAIN_MS);
     const to = Date.now();
-    return slotFigures(await queues[0]!.getJobs(['completed'], 0, 10_000), from, to);
-  } finally {
-    await Promise.all(processes.map((p) => p.dispose()));
-    await Promise.all(queues.map((q) => q.close()));
-    connection.disconnect();
-    await removeRedisPrefix(prefix);
-    await database.drop();
-    await rm(dir, { recursive: true, force: true });
-  }
+    return slotFigures(await prices.getJobs(['completed'], 0, 10_000), from, to);
+  });
 }
 
 export const scaleWorkerBench: Bench = {
