@@ -171,9 +171,17 @@ async function scaleStep(streams: number, apiCounts: readonly (typeof API_COUNTS
   }
 }
 
-/** The largest count at which `apiCount` processes met the target, and the step that showed it. */
-function served(steps: readonly Step[], apiCount: (typeof API_COUNTS)[number]): Step | undefined {
-  return steps.filter((step) => step.apps[apiCount] && meets(step.apps[apiCount]!, step.raw)).at(-1);
+/**
+ * The largest count at which `apiCount` processes met the target, and the smaller counts at which they
+ * missed it: on a shared machine one step's tail can be another session's burst, so a miss below the
+ * largest count is shown beside it rather than taken as the end.
+ */
+function served(steps: readonly Step[], apiCount: (typeof API_COUNTS)[number]) {
+  const measured = steps.filter((step) => step.apps[apiCount]);
+  const met = measured.filter((step) => meets(step.apps[apiCount]!, step.raw));
+  const best = met.at(-1);
+  const missedBelow = measured.filter((step) => !met.includes(step) && step.count < (best?.count ?? 0));
+  return { best, missedBelow: missedBelow.map((step) => step.count) };
 }
 
 export const scaleApiBench: Bench = {
@@ -195,12 +203,14 @@ export const scaleApiBench: Bench = {
     }
     const one = served(steps, 1);
     const two = served(steps, 2);
-    const at = (step: Step | undefined, n: 1 | 2) =>
-      step
-        ? `${count(step.count)} (p99 ${ms(p99(step.apps[n]!))}, raw ${ms(p99(step.raw))})`
-        : `none of the steps`;
+    const at = ({ best, missedBelow }: ReturnType<typeof served>, n: 1 | 2) =>
+      best
+        ? `${count(best.count)} (p99 ${ms(p99(best.apps[n]!))}, raw ${ms(p99(best.raw))}${missedBelow.length ? `; missed at ${missedBelow.map(count).join(', ')}` : ''})`
+        : 'none of the steps';
     const capped = P10_STEPS.filter((n) => n > cap);
-    const reachedCap = (step: Step | undefined) => step?.count === steps.at(-1)?.count && capped.length > 0;
+    const last = steps.at(-1);
+    // Both met the last step: the steps ended before either process count did.
+    const bothAtLast = last !== undefined && one.best === last && two.best === last;
     const perStep = steps
       .map(
         (step) =>
@@ -219,10 +229,9 @@ export const scaleApiBench: Bench = {
         measure: `SSE subscribers served at the P2 target (p99 ≤ ${TARGET_RATIO}× raw SSE) through Caddy, by 1 and by 2 api processes`,
         figure: `2 api: ${at(two, 2)}`,
         baseline: `1 api: ${at(one, 1)}`,
-        ratio: (two?.count ?? 0) / (one?.count ?? Number.NaN),
-        target: '2 api serve more than 1',
-        // Both at the last step allowed: the descriptor limit, not the processes, ended the steps.
-        met: (two?.count ?? 0) > (one?.count ?? 0) || (reachedCap(one) && reachedCap(two)),
+        ratio: (two.best?.count ?? 0) / (one.best?.count ?? Number.NaN),
+        target: '2 api serve more than 1, or both the largest step',
+        met: (two.best?.count ?? 0) > (one.best?.count ?? 0) || bothAtLast,
         note:
           `P10 steps (fresh Caddy, raw SSE server and api processes at each, one client process; p99 of ${count(15)} ticks × the streams, commit → parsed event): ${perStep}. ` +
           `Raw is the bare SSE server behind the same Caddy, so the proxy is in the baseline too; an api count stops after ${MISSES_TO_STOP} misses in a row. ` +
