@@ -22,6 +22,8 @@ export default defineConfig({
             'web/src/**/*.spec.ts',
             // The check that web/src/generated/graphql.ts is current (web/codegen.ts).
             'web/*.spec.ts',
+            // The bench harness's pure parts (the table merge); the benches themselves are `npm run bench`.
+            'test/bench/**/*.spec.ts',
           ],
           environment: 'node',
         },

@@ -23,7 +23,7 @@ const ROUNDS = 15;
 const ROUND_MS = 1000;
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const QUERY = 'subscription { ticks(tickers: ["BENCH"]) { ticker price time } }';
+export const QUERY = 'subscription { ticks(tickers: ["BENCH"]) { ticker price time } }';
 
 /** Peak and current resident memory of a process, from /proc (Linux). */
 function memoryOf(pid: number): { rss: number; peak: number } {
@@ -32,7 +32,7 @@ function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
-function message<T>(child: ChildProcess, type: string): Promise<T> {
+export function message<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: { type: string; message?: string }) => {
       if (m.type === type) {
@@ -45,7 +45,7 @@ function message<T>(child: ChildProcess, type: string): Promise<T> {
   });
 }
 
-async function stop(child: ChildProcess | undefined) {
+export async function stop(child: ChildProcess | undefined) {
   if (!child || child.exitCode !== null) return;
   child.kill('SIGTERM');
   const exited = once(child, 'exit');
@@ -54,7 +54,7 @@ async function stop(child: ChildProcess | undefined) {
   clearTimeout(timer);
 }
 
-interface Run {
+export interface Run {
   latencies: number[];
   missing: number;
   rss: number;
@@ -71,10 +71,11 @@ interface Clients {
  * Opens `count` streams from a client process, then sends ROUNDS ticks a second apart with `send`, which
  * returns each tick's start instant (the commit, for the app); answers every stream's latency per tick.
  */
-async function measure(
+export async function measure(
   count: number,
   clients: Clients,
-  serverPid: number,
+  /** The process whose memory the run reports; none where several serve the streams (P10). */
+  serverPid: number | undefined,
   waitSubscribed: () => Promise<void>,
   send: (round: number) => Promise<number>,
 ): Promise<Run> {
@@ -96,7 +97,7 @@ async function measure(
       await sleep(Math.max(0, ROUND_MS - (now() - started)));
     }
     await sleep(1500);
-    const memory = memoryOf(serverPid);
+    const memory = serverPid === undefined ? { rss: 0, peak: 0 } : memoryOf(serverPid);
     const results = message<{ latencies: number[]; missing: number }>(child, 'results');
     // Measured from the ticks' own times, only ticks stamped once every client is connected count: the
     // worker's scheduler fires all along, and its events to the first streams while the rest connect
@@ -131,7 +132,7 @@ async function waitForHealth(url: string) {
   throw new Error(`${url} did not become healthy`);
 }
 
-async function subscribedCount(redis: Redis, channel: string): Promise<number> {
+export async function subscribedCount(redis: Redis, channel: string): Promise<number> {
   const [, count] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
   return Number(count);
 }
@@ -177,12 +178,12 @@ async function startApi(
 }
 
 /** The app's tick for a round: a distinct minute per run, so no run's insert collides with another's. */
-function benchTick(run: number, round: number) {
+export function benchTick(run: number, round: number) {
   return { ticker: 'BENCH', price: 100 + round / 100, time: new Date(Date.UTC(2026, 0, 1, 0, run, round)) };
 }
 
 /** The graphql `data` the raw servers send for a round, as the app would serialise it. */
-function rawPayload(round: number): string {
+export function rawPayload(round: number): string {
   const tick = benchTick(0, round);
   return JSON.stringify({ data: { ticks: [{ ...tick, time: tick.time.toISOString() }] } });
 }

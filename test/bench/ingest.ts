@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { QueueEvents } from 'bullmq';
+import { type Job, QueueEvents } from 'bullmq';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createManualClock } from '../../src/clock.ts';
@@ -16,7 +16,7 @@ import {
 } from '../helpers/services.ts';
 import { type Bench, type BenchRow, median, ms, percentile } from './harness.ts';
 
-const SYMBOLS = Array.from({ length: 1000 }, (_, i) => `S${String(i).padStart(4, '0')}`);
+export const SYMBOLS = Array.from({ length: 1000 }, (_, i) => `S${String(i).padStart(4, '0')}`);
 const JOBS = 20;
 const SUSTAIN_MS = 30_000;
 
@@ -135,6 +135,31 @@ async function throughput(): Promise<{
   }
 }
 
+/**
+ * A 1 s scheduler's completed price jobs whose slots fell in [from, to − 1 s]: each slot's lag from its
+ * instant to stored, each job's run time, and how many of the window's slots no job ran.
+ */
+export function slotFigures(
+  jobs: readonly Pick<Job, 'id' | 'finishedOn' | 'processedOn'>[],
+  from: number,
+  to: number,
+): { lags: number[]; durations: number[]; slots: number; missed: number } {
+  const lags: number[] = [];
+  const durations: number[] = [];
+  const slots = new Set<number>();
+  for (const job of jobs) {
+    // A scheduler's job id ends with its slot's instant.
+    const slot = Number(String(job.id).split(':').at(-1));
+    if (!Number.isFinite(slot) || slot < from || slot > to - 1000 || !job.finishedOn || !job.processedOn)
+      continue;
+    slots.add(slot);
+    lags.push(job.finishedOn - slot);
+    durations.push(job.finishedOn - job.processedOn);
+  }
+  const expected = Math.floor((to - 1000 - from) / 1000);
+  return { lags, durations, slots: slots.size, missed: Math.max(0, expected - slots.size) };
+}
+
 /** 1,000 symbols at a 1 s interval on the real clock: how late each slot's ticks are stored. */
 async function sustained(): Promise<{ lags: number[]; durations: number[]; slots: number; missed: number }> {
   const database = await createTestDatabase();
@@ -146,21 +171,7 @@ async function sustained(): Promise<{ lags: number[]; durations: number[]; slots
     const from = Date.now();
     await sleep(SUSTAIN_MS);
     const to = Date.now();
-    const jobs = await running.workers!.queues.prices.getJobs(['completed'], 0, 10_000);
-    const lags: number[] = [];
-    const durations: number[] = [];
-    const slots = new Set<number>();
-    for (const job of jobs) {
-      // A scheduler's job id ends with its slot's instant.
-      const slot = Number(String(job.id).split(':').at(-1));
-      if (!Number.isFinite(slot) || slot < from || slot > to - 1000 || !job.finishedOn || !job.processedOn)
-        continue;
-      slots.add(slot);
-      lags.push(job.finishedOn - slot);
-      durations.push(job.finishedOn - job.processedOn);
-    }
-    const expected = Math.floor((to - 1000 - from) / 1000);
-    return { lags, durations, slots: slots.size, missed: Math.max(0, expected - slots.size) };
+    return slotFigures(await running.workers!.queues.prices.getJobs(['completed'], 0, 10_000), from, to);
   } finally {
     await running.close();
     await removeRedisPrefix(prefix);

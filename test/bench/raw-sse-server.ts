@@ -20,6 +20,11 @@ const server = createServer((req, res) => {
     res.end(String(process.memoryUsage().rss));
     return;
   }
+  // The load balancer's start-up probe (P10 puts this server behind Caddy).
+  if (req.url === '/healthz') {
+    res.end('ok');
+    return;
+  }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.flushHeaders();
   streams.add(res);

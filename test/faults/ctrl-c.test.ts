@@ -4,10 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { caseDir } from '../helpers/roles.ts';
+import { sleep, waitFor } from '../helpers/servers.ts';
 import { removeRedisPrefix, TEST_REDIS_URL, uniqueName } from '../helpers/services.ts';
 import { recordRow } from './helpers/report.ts';
-import { caseDir } from './helpers/roles.ts';
-import { sleep, waitFor } from './helpers/servers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -1,10 +1,10 @@
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFaultCase, type FaultCase, INTERVAL_MS } from './helpers/fault-case.ts';
+import { INTERVAL_MS, type RoleProcess } from '../helpers/roles.ts';
+import { sleep } from '../helpers/servers.ts';
+import { createFaultCase, type FaultCase } from './helpers/fault-case.ts';
 import { recordRow } from './helpers/report.ts';
-import type { RoleProcess } from './helpers/roles.ts';
-import { sleep } from './helpers/servers.ts';
 
 const KILLS = 20;
 

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFaultCase, type FaultCase, INTERVAL_MS } from './helpers/fault-case.ts';
+import { INTERVAL_MS } from '../helpers/roles.ts';
+import { sleep } from '../helpers/servers.ts';
+import { createFaultCase, type FaultCase } from './helpers/fault-case.ts';
 import { watchHealth, watchRows } from './helpers/observe.ts';
 import { recordRow } from './helpers/report.ts';
-import { sleep } from './helpers/servers.ts';
 
 const OUTAGE_MS = 30_000;
 

@@ -1,15 +1,24 @@
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startLoadBalancer } from '../helpers/load-balancer.ts';
 import { freePort } from '../helpers/ports.ts';
 import { createSentinelRedis } from '../helpers/redis-sentinel.ts';
+import {
+  caseDir,
+  type Exit,
+  INTERVAL_MS,
+  type RoleProcess,
+  roleEnv,
+  SEED,
+  SYMBOLS,
+  spawnRole,
+} from '../helpers/roles.ts';
+import { createPrivatePostgres, sleep } from '../helpers/servers.ts';
 import { uniqueName } from '../helpers/services.ts';
-import { INTERVAL_MS, roleEnv, SEED, SYMBOLS, settleSlots } from './helpers/fault-case.ts';
-import { startLoadBalancer } from './helpers/load-balancer.ts';
+import { settleSlots } from './helpers/fault-case.ts';
 import { openTickStream, tally, watchSlots } from './helpers/observe.ts';
 import { recordRow } from './helpers/report.ts';
-import { caseDir, type Exit, type RoleProcess, spawnRole } from './helpers/roles.ts';
-import { createPrivatePostgres, sleep } from './helpers/servers.ts';
 
 /** How long the faults go on; FAULTS_SCALE_OUT_MS makes a longer (or shorter) run. */
 const CHAOS_MS = Number(process.env.FAULTS_SCALE_OUT_MS ?? 120_000);

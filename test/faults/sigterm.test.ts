@@ -2,9 +2,10 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFaultCase, type FaultCase, INTERVAL_MS } from './helpers/fault-case.ts';
+import { INTERVAL_MS } from '../helpers/roles.ts';
+import { sleep, waitFor } from '../helpers/servers.ts';
+import { createFaultCase, type FaultCase } from './helpers/fault-case.ts';
 import { recordRow } from './helpers/report.ts';
-import { sleep, waitFor } from './helpers/servers.ts';
 
 /** What systemd allows a stop, and what the issue asks for. */
 const STOP_BUDGET_MS = 10_000;

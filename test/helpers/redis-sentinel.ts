@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { answersPing, redisServerArgs, waitFor } from '../faults/helpers/servers.ts';
 import { freePort } from './ports.ts';
+import { answersPing, redisServerArgs, waitFor } from './servers.ts';
 
 export const SENTINEL_MASTER = 'stockstreamer';
 

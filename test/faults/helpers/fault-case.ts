@@ -2,51 +2,26 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { DEFAULT_SYMBOLS } from '../../../src/domain/symbols.ts';
 import { freePort } from '../../helpers/ports.ts';
-import { createTestDatabase, uniqueName } from '../../helpers/services.ts';
-import { type Tally, tally, watchSlots } from './observe.ts';
-import { caseDir, type Exit, type RoleProcess, spawnRole } from './roles.ts';
+import {
+  caseDir,
+  type Exit,
+  INTERVAL_MS,
+  type RoleProcess,
+  roleEnv,
+  SEED,
+  SYMBOLS,
+  spawnRole,
+} from '../../helpers/roles.ts';
 import {
   createPrivatePostgres,
   createPrivateRedis,
   type PrivatePostgres,
   type PrivateRedis,
   sleep,
-} from './servers.ts';
-
-/** Short, so that a case sees many slots in little time; every figure is in slots, not seconds. */
-export const INTERVAL_MS = 1000;
-export const SEED = 'fault-suite';
-export const SYMBOLS = DEFAULT_SYMBOLS;
-
-/**
- * The environment of a role process in a case: its database, Redis and prefix (`where`), the suite's
- * short interval and seed, its data under `dir`, and `extra` over all of it.
- */
-export function roleEnv(
-  where: Record<string, string>,
-  dir: string,
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    ...where,
-    PRICE_INTERVAL_MS: String(INTERVAL_MS),
-    LOGO_INTERVAL_MS: '3600000',
-    HIGHLOW_INTERVAL_MS: '3600000',
-    SIMULATED_SEED: SEED,
-    SYMBOLS: SYMBOLS.join(','),
-    LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'info',
-    DATA_DIR: path.join(dir, 'data'),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    // The live pipeline alone: the history fill and its gap repair (tested on their own) would store ticks
-    // no slot asked for, unpublished, into the seconds a case counts; at this 1 s interval a 7-day fill is
-    // 3.6 M rows, which also takes the two cores from the slots being measured.
-    BACKFILL_DAYS: '0',
-    ...extra,
-  };
-}
+} from '../../helpers/servers.ts';
+import { createTestDatabase, uniqueName } from '../../helpers/services.ts';
+import { type Tally, tally, watchSlots } from './observe.ts';
 
 /**
  * One case's world: its own redis-server (always: cases stop and empty it), a database (a private

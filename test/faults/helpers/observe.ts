@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import pg from 'pg';
 import { SCHEDULER_IDS } from '../../../jobs/queues.ts';
 import { simulatedPrice } from '../../../src/domain/simulated-market.ts';
-import { sleep } from './servers.ts';
+import { sleep } from '../../helpers/servers.ts';
 
 /**
  * Every iteration of the price scheduler seen in Redis, by its slot (BullMQ names each one

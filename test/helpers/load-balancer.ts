@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort } from '../../helpers/ports.ts';
+import { freePort } from './ports.ts';
 import { waitFor } from './servers.ts';
 
 export interface LoadBalancer {
@@ -50,21 +50,31 @@ http://127.0.0.1:${port} {
   });
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `caddy on port ${port}`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`caddy exited with ${child.exitCode}; see ${caddyfile}`);
-      await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.arrayBuffer());
-      return true;
-    },
-    10_000,
-  );
+  try {
+    await waitFor(
+      `caddy on port ${port}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`caddy exited with ${child.exitCode}; see ${caddyfile}`);
+        await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.arrayBuffer());
+        return true;
+      },
+      10_000,
+    );
+  } catch (error) {
+    // Not left running behind a caller that never got its dispose().
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     url,
     async dispose() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
+      // Caddy drains its proxied streams on SIGTERM; with thousands of SSE streams open (the P10 bench)
+      // it can take longer than a caller should wait, so it gets 5 s.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { freePort } from '../../helpers/ports.ts';
+import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 
