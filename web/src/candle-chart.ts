@@ -82,7 +82,8 @@ export function createCandleChart(
   let scheduled = false;
   let lastWindow: TimeWindow = { min: Date.now() - 3_600_000, max: Date.now() };
 
-  const library = import('./apexcharts-candles-bundle.ts').then((m) => m.ApexCharts);
+  /** Fetched by the first draw, not with the page: most visits never show candles. */
+  let library: Promise<typeof ApexCharts> | undefined;
 
   function tooltipHtml(dataPointIndex: number): string {
     const d = drawn;
@@ -144,6 +145,7 @@ export function createCandleChart(
   }
 
   async function ensureCharts(): Promise<void> {
+    library ??= import('./apexcharts-candles-bundle.ts').then((m) => m.ApexCharts);
     const Apex = await library;
     if (!priceChart) {
       priceChart = new Apex(priceEl, {
