@@ -1,10 +1,10 @@
 /**
  * The page's composition root: builds the store, the views and the connections, and wires them.
  *
- * Order matters for not missing a tick: the live subscription opens first and its ticks go into the store
- * straight away; the history of the picked range is fetched after, and merging is idempotent, so whatever
- * arrived in between is neither lost nor doubled. After a reconnect, the ticks missed while away are
- * fetched as history from the store's last point on. Zooming in fetches that window's history at the
+ * Not missing a tick: the first history was asked for by the entry (boot.ts), before the live subscription
+ * could open, so once the subscription is open the page fetches history again from its last point on
+ * (a backfill, as after a reconnect); merging is idempotent, so whatever arrived in between is neither
+ * lost nor doubled. After a reconnect, the ticks missed while away are fetched the same way. Zooming in fetches that window's history at the
  * chart's width, so a zoomed line is as exact as the full view.
  */
 
@@ -15,6 +15,7 @@ import { createCandleView } from './candle-view.ts';
 import { createChartLegend } from './chart-legend.ts';
 import { csvExportHref } from './export-links.ts';
 import { createFeedStatus } from './feed-status.ts';
+import { chartWidth, type FirstLoad, pickedRange } from './first-load.ts';
 import { describeClosedMarket, formatClock } from './format.ts';
 import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
@@ -65,13 +66,8 @@ function required<T extends HTMLElement = HTMLElement>(testid: string): T {
   return el;
 }
 
-/** The width to ask history for: the chart's own, in CSS pixels, within what the server accepts. */
-function chartWidth(el: HTMLElement): number | undefined {
-  const width = Math.round(el.clientWidth);
-  return width > 0 ? Math.min(5000, Math.max(10, width)) : undefined;
-}
-
-function main(): void {
+/** Builds the page; `firstLoad` holds the requests the entry (boot.ts) already sent for the first draw. */
+export function startPage(firstLoad?: FirstLoad): void {
   performance.mark('stockstreamer:start');
   const statusEl = required('connection-status');
   const updatedEl = required<HTMLTimeElement>('last-update');
@@ -107,13 +103,14 @@ function main(): void {
   let stocks = new Map<string, Stock>();
   let colors = new Map<string, string>();
   // the browser may restore a previous choice of the radios on a reload: start from what they show
-  const checkedRange = rangePicker.querySelector<HTMLInputElement>('input:checked')?.value;
-  let range: RangeKey = isRangeKey(checkedRange) ? checkedRange : DEFAULT_RANGE;
+  let range: RangeKey = pickedRange(rangePicker);
   let loaded = false;
   /** Ends the first load's wait between attempts early. */
   let retryLoadNow: (() => void) | undefined;
   /** A reconnect happened while the first load was in flight: backfill once it is done. */
   let backfillAfterLoad = false;
+  /** The first history was asked for before the subscription was open: backfill once it is. */
+  let historyBeforeFeed = false;
 
   const colorOf = (ticker: string) => colors.get(ticker) ?? seriesColor(0);
   /** Provider bars per ticker, apart from the store's observed ticks (provider-bars.ts). */
@@ -376,10 +373,13 @@ function main(): void {
   async function initialLoad(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const from = new Date(historyFrom(range, Date.now()));
+        // The entry's requests, unless the range was changed since (or they failed: a retry asks anew).
+        const early = attempt === 0 && firstLoad?.range === range ? firstLoad : undefined;
+        if (early) historyBeforeFeed = true;
+        const from = early?.from ?? new Date(historyFrom(range, Date.now()));
         const [watchlist, history] = await Promise.all([
-          api.watchlist(),
-          api.priceHistory({ from, width: chartWidth(chartEl) }),
+          early?.watchlist ?? api.watchlist(),
+          early?.history ?? api.priceHistory({ from, width: chartWidth(chartEl) }),
           editor.refreshPermissions(),
         ]);
         performance.mark('stockstreamer:data');
@@ -621,7 +621,10 @@ function main(): void {
     onStatus: (status) => feedStatus.setConnection(status),
     onConnected(resumed) {
       retryLoadNow?.();
-      if (resumed) {
+      if (!resumed && historyBeforeFeed) {
+        historyBeforeFeed = false;
+        void backfill();
+      } else if (resumed) {
         void backfill();
         candles.reload();
         // Firings while the page was away were not pushed to it.
@@ -658,5 +661,3 @@ function safeSessionStorage(): Storage | null {
     return null;
   }
 }
-
-main();
