@@ -209,6 +209,7 @@ export function startPage(firstLoad?: FirstLoad): void {
         .filter(([time]) => time >= from && time <= to)
         .map(([time]) => time),
     drawnTickers: () => chart.snapshot().series.map((s) => s.ticker),
+    lines: () => chart.lines(),
     lastDrawnPoint: (ticker) => {
       const drawn = chart.snapshot().series.find((s) => s.ticker === ticker);
       const last = drawn?.points[drawn.points.length - 1];
