@@ -8,7 +8,7 @@ import { startFirstLoad } from './first-load.ts';
 import { createGraphqlApi } from './graphql-api.ts';
 
 performance.mark('stockstreamer:boot');
-const firstLoad = startFirstLoad(createGraphqlApi({ url: '/graphql' }), document, Date.now());
+const firstLoad = startFirstLoad(createGraphqlApi({ url: '/graphql' }), window, Date.now());
 import('./main.ts')
   .then(({ startPage }) => startPage(firstLoad))
   .catch((error) => console.error('stockstreamer: the page failed to start:', error));

@@ -15,7 +15,7 @@ import { createCandleView } from './candle-view.ts';
 import { createChartLegend } from './chart-legend.ts';
 import { csvExportHref } from './export-links.ts';
 import { createFeedStatus } from './feed-status.ts';
-import { chartWidth, type FirstLoad, pickedRange } from './first-load.ts';
+import { chartWidth, type FirstLoad, historyWidth, pickedRange } from './first-load.ts';
 import { describeClosedMarket, formatClock } from './format.ts';
 import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
@@ -299,7 +299,7 @@ export function startPage(firstLoad?: FirstLoad): void {
         tickers,
         from: new Date(from),
         ...(to !== undefined ? { to: new Date(to) } : {}),
-        width: chartWidth(chartEl),
+        width: historyWidth(chartEl.clientWidth),
       },
       signal,
     );
@@ -367,9 +367,10 @@ export function startPage(firstLoad?: FirstLoad): void {
   }
 
   /**
-   * First load, retried with backoff until the server answers (it may still be starting). The watchlist,
-   * the history of every watched ticker and the permissions are asked for at once: one round trip, not
-   * two, before the first draw.
+   * First load, retried with backoff until the server answers (it may still be starting). The watchlist
+   * and the history of every watched ticker are asked for at once (the first time by the entry, boot.ts):
+   * one round trip before the first draw. The permissions go out with them but the draw does not wait for
+   * them: their answer only shows or hides the editors.
    */
   async function initialLoad(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
@@ -378,10 +379,11 @@ export function startPage(firstLoad?: FirstLoad): void {
         const early = attempt === 0 && firstLoad?.range === range ? firstLoad : undefined;
         if (early) historyBeforeFeed = true;
         const from = early?.from ?? new Date(historyFrom(range, Date.now()));
+        // Asked for at once, but not waited for: the first draw does not need them (never rejects).
+        const permissions = editor.refreshPermissions();
         const [watchlist, history] = await Promise.all([
           early?.watchlist ?? api.watchlist(),
-          early?.history ?? api.priceHistory({ from, width: chartWidth(chartEl) }),
-          editor.refreshPermissions(),
+          early?.history ?? api.priceHistory({ from, width: historyWidth(chartEl.clientWidth) }),
         ]);
         performance.mark('stockstreamer:data');
         useWatchlist(watchlist);
@@ -399,7 +401,7 @@ export function startPage(firstLoad?: FirstLoad): void {
         if (backfillAfterLoad) void backfill();
         void watchProvider();
         void loadAlerts();
-        void rulesEditor.setAllowed(editor.permissions()?.canEditWatchlist === true);
+        void permissions.then(() => rulesEditor.setAllowed(editor.permissions()?.canEditWatchlist === true));
         return;
       } catch (error) {
         const delay = retryDelayMs(attempt);

@@ -12,6 +12,7 @@
 
 import type ApexCharts from 'apexcharts/core';
 import { FONT_STACK, timeAxis } from './chart-style.ts';
+import { COLUMN_PX as M4_COLUMN_PX } from './first-load.ts';
 import {
   escapeHtml,
   formatAxisDollars,
@@ -41,13 +42,6 @@ const MARKER_GAP_PX = 6;
 const MARKER_RADIUS = 2.6;
 /** Half the width of an alert marker (a triangle over the tick that fired it), in px. */
 const ALERT_MARKER_PX = 5;
-/**
- * One M4 column per this many px for what ApexCharts draws. Every ApexCharts render walks every point
- * several times over; at two px a column the line looks the same (no vertex is more than a pixel off) for
- * half the points, which cut a live tick's redraw by about half in Chromium. History still comes from the
- * server at four points a pixel, so zooming in twofold needs no new fetch.
- */
-const M4_COLUMN_PX = 2;
 /** ApexCharts' reset icon, for the page's own reset button. */
 const RESET_ICON =
   '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M3 12a9 9 0 1 0 9-9 9.75 9.75 0 0 0-6.74 2.74L3 8"/><path d="M3 3v5h5"/></svg>';
