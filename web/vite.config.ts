@@ -8,7 +8,9 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, type Plugin, type Rollup } from 'vite';
+
+type OutputChunk = Rollup.OutputChunk;
 
 const webDir = dirname(fileURLToPath(import.meta.url));
 
@@ -19,23 +21,41 @@ const devApi = 'http://127.0.0.1:4000';
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.webmanifest']);
 
 /**
- * The chart library is loaded with a dynamic import (so the page's own code runs first), which the browser
- * would only discover once that code runs. A modulepreload link lets it download and compile alongside.
+ * The entry (boot.ts) sends the first requests for data and only then imports the page's code (main.ts),
+ * which imports the chart library: the browser would find each only when the one before it runs.
+ * modulepreload links for both and everything they import (the library's core is a chunk of its own,
+ * shared with the candle chart's) let them download and compile alongside the entry and the data.
  */
-function preloadChartLibrary(): Plugin {
+function preloadPageCode(): Plugin {
   return {
-    name: 'stockstreamer:preload-chart-library',
+    name: 'stockstreamer:preload-page-code',
     apply: 'build',
     transformIndexHtml: {
       order: 'post',
       handler(_html, context) {
-        const chunk = Object.values(context.bundle ?? {}).find(
-          (output) => output.type === 'chunk' && output.name === 'apexcharts-bundle',
-        );
-        if (!chunk) throw new Error('the apexcharts-bundle chunk is missing from the build');
-        return [
-          { tag: 'link', attrs: { rel: 'modulepreload', href: `/${chunk.fileName}` }, injectTo: 'head' },
-        ];
+        const chunks = new Map<string, OutputChunk>();
+        for (const output of Object.values(context.bundle ?? {}))
+          if (output.type === 'chunk') chunks.set(output.fileName, output);
+        const files = new Set<string>();
+        const add = (chunk: OutputChunk) => {
+          // the entry is the script index.html loads itself
+          if (chunk.isEntry || files.has(chunk.fileName)) return;
+          files.add(chunk.fileName);
+          for (const imported of chunk.imports) {
+            const next = chunks.get(imported);
+            if (next) add(next);
+          }
+        };
+        for (const name of ['main', 'apexcharts-bundle']) {
+          const chunk = [...chunks.values()].find((c) => c.name === name && !c.isEntry);
+          if (!chunk) throw new Error(`the ${name} chunk is missing from the build`);
+          add(chunk);
+        }
+        return [...files].map((file) => ({
+          tag: 'link',
+          attrs: { rel: 'modulepreload', href: `/${file}` },
+          injectTo: 'head' as const,
+        }));
       },
     },
   };
@@ -124,7 +144,7 @@ export default defineConfig({
     // ApexCharts alone is ~500 kB minified; it is one chart library on one page, not a warning sign.
     chunkSizeWarningLimit: 1024,
   },
-  plugins: [preloadChartLibrary(), graphiqlAssets(), precompress(outDir)],
+  plugins: [preloadPageCode(), graphiqlAssets(), precompress(outDir)],
   server: {
     proxy: {
       '/graphql': devApi,

@@ -157,14 +157,16 @@ async function firstPaint(url: string): Promise<BenchRow> {
       await page.goto(`${url}/healthz`);
       await page.close();
     });
+    // Issue 16's target: within 300 ms of opening a trivial page in the same browser, the same run.
+    const allowed = median(blank) + 300;
     return {
       id: 'P4',
       measure: 'page first paint with 7 days loaded (Chromium, 1280 px)',
       figure: `p50 ${ms(median(loads))}, max ${ms(Math.max(...loads))}; from navigation start p50 ${ms(median(inPage))}`,
       baseline: `open a trivial page p50 ${ms(median(blank))}`,
       ratio: median(blank) / median(loads),
-      target: '≤ 1 s',
-      met: median(loads) <= 1000,
+      target: `≤ trivial + 300 ms (${ms(allowed)})`,
+      met: median(loads) <= allowed,
     };
   } finally {
     await browser.close();

@@ -202,7 +202,7 @@ describe.runIf(browserAvailable())('candles on the chart page', () => {
     await page.waitForFunction(() => window.__stockstreamer?.chartStyle() === 'line');
     await expect.poll(() => page.evaluate(() => window.__stockstreamer!.seriesCount())).toBe(6);
     await expect
-      .poll(() => page.locator('.apexcharts-line-series .apexcharts-series path.apexcharts-line').count())
+      .poll(async () => (await page.evaluate(() => window.__stockstreamer!.lines()))?.lines.length)
       .toBe(6);
     expect(await page.getByTestId('candle-chart').isVisible()).toBe(false);
     expect(await page.getByTestId('chart-title').textContent()).toBe('Price, US dollars');

@@ -89,12 +89,39 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   it('draws six lines with their history on a dollar axis over the last 7 days, live', async () => {
     for (const ticker of TICKERS) expect(await hook('pointCount', ticker)).toBeGreaterThan(100);
     expect(await hook('drawnTickers')).toEqual([...TICKERS]);
-    // six SVG lines, each with a real path
-    const paths = await page
-      .locator('.apexcharts-line-series .apexcharts-series path.apexcharts-line')
-      .evaluateAll((els) => els.map((e) => (e.getAttribute('d') ?? '').length));
-    expect(paths).toHaveLength(6);
-    for (const length of paths) expect(length).toBeGreaterThan(500);
+    // six lines as ApexCharts parsed them: a week of them is painted on a canvas, not as SVG paths
+    const drawn = (await hook('lines'))!;
+    expect(drawn.renderer).toBe('canvas');
+    expect(drawn.lines.map((line) => line.name)).toEqual([...TICKERS]);
+    for (const line of drawn.lines) {
+      expect(line.points.length).toBeGreaterThan(500);
+      expect(line.points.every(([time, value]) => Number.isFinite(time) && value !== null)).toBe(true);
+    }
+    // ...and the canvas shows each line in its colour where its points are
+    for (const line of drawn.lines) {
+      const samples = [0.2, 0.4, 0.6, 0.8].map((f) => line.points[Math.floor(line.points.length * f)]!);
+      const pixels = await Promise.all(samples.map(([time, value]) => pixelOf(time, value!)));
+      const seen = await page.evaluate(
+        ([at, color]) => {
+          const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=price-chart] canvas')!;
+          const box = canvas.getBoundingClientRect();
+          const context = canvas.getContext('2d')!;
+          const want = [1, 3, 5].map((i) => Number.parseInt(color.slice(i, i + 2), 16));
+          const sx = canvas.width / box.width;
+          const sy = canvas.height / box.height;
+          return at.filter(({ x, y }) => {
+            const px = context.getImageData((x - box.left) * sx - 3, (y - box.top) * sy - 3, 7, 7).data;
+            for (let i = 0; i < px.length; i += 4) {
+              if (px[i + 3]! > 200 && want.every((c, k) => Math.abs(c - px[i + k]!) < 40)) return true;
+            }
+            return false;
+          }).length;
+        },
+        [pixels, line.color] as const,
+      );
+      // another line may cross one of the samples and be painted over it
+      expect(seen, `${line.name} in ${line.color}`).toBeGreaterThanOrEqual(3);
+    }
 
     const v = await view();
     expect(v).toMatchObject({ range: '7d', mode: 'price', following: true });

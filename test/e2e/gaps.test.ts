@@ -36,15 +36,24 @@ describe.runIf(browserAvailable())('gaps in the chart', () => {
   });
 
   /**
-   * How many separate runs the ticker's line is drawn in: a run starts with a move (M) and goes on with
-   * lines (L); at a break ApexCharts moves twice (to the last point, then to the next), a move with no line.
+   * How many separate runs the ticker's line is drawn in, as ApexCharts parsed it (`lines()`: with a week
+   * of points it paints on a canvas, with no path to read): a run is two or more points in a row, and a
+   * null is a break.
    */
   const runsOf = (ticker: string) =>
-    page
-      .locator(`.apexcharts-line-series .apexcharts-series[seriesName="${ticker}"] path.apexcharts-line`)
-      .evaluateAll((paths) =>
-        paths.reduce((n, p) => n + ((p.getAttribute('d') ?? '').match(/M[^ML]*L/g)?.length ?? 0), 0),
-      );
+    page.evaluate((name) => {
+      const line = window.__stockstreamer?.lines()?.lines.find((l) => l.name === name);
+      let runs = 0;
+      let length = 0;
+      for (const [, value] of [...(line?.points ?? []), [0, null] as const]) {
+        if (value !== null) length++;
+        else {
+          if (length >= 2) runs++;
+          length = 0;
+        }
+      }
+      return runs;
+    }, ticker);
 
   it('breaks the line of the ticker whose ticks stopped, and only there', async () => {
     await page.getByRole('radio', { name: '1H', exact: true }).check();

@@ -88,7 +88,8 @@ export function createCandleChart(
   let zone: TimeZoneChoice = 'viewer';
   const toAxis = (ms: number) => toAxisTime(zone, ms);
 
-  const library = import('./apexcharts-candles-bundle.ts').then((m) => m.ApexCharts);
+  /** Fetched by the first draw, not with the page: most visits never show candles. */
+  let library: Promise<typeof ApexCharts> | undefined;
 
   function tooltipHtml(dataPointIndex: number): string {
     const d = drawn;
@@ -150,6 +151,7 @@ export function createCandleChart(
   }
 
   async function ensureCharts(): Promise<void> {
+    library ??= import('./apexcharts-candles-bundle.ts').then((m) => m.ApexCharts);
     const Apex = await library;
     if (!priceChart) {
       priceChart = new Apex(priceEl, {
@@ -292,6 +294,9 @@ export function createCandleChart(
     setTimeZone(choice) {
       if (choice === zone) return;
       zone = choice;
+      // Nothing drawn yet (candles never picked): the first draw reads the zone; asking for one here would
+      // load the candle library on every visit.
+      if (!priceChart) return;
       pending ??= { stock, run: lastRun, window: lastWindow };
       schedule();
     },

@@ -1,10 +1,10 @@
 /**
  * The page's composition root: builds the store, the views and the connections, and wires them.
  *
- * Order matters for not missing a tick: the live subscription opens first and its ticks go into the store
- * straight away; the history of the picked range is fetched after, and merging is idempotent, so whatever
- * arrived in between is neither lost nor doubled. After a reconnect, the ticks missed while away are
- * fetched as history from the store's last point on. Zooming in fetches that window's history at the
+ * Not missing a tick: the first history was asked for by the entry (boot.ts), before the live subscription
+ * could open, so once the subscription is open the page fetches history again from its last point on
+ * (a backfill, as after a reconnect); merging is idempotent, so whatever arrived in between is neither
+ * lost nor doubled. After a reconnect, the ticks missed while away are fetched the same way. Zooming in fetches that window's history at the
  * chart's width, so a zoomed line is as exact as the full view.
  */
 
@@ -15,6 +15,7 @@ import { createCandleView } from './candle-view.ts';
 import { createChartLegend } from './chart-legend.ts';
 import { csvExportHref } from './export-links.ts';
 import { createFeedStatus } from './feed-status.ts';
+import { chartWidth, type FirstLoad, historyWidth, pickedRange } from './first-load.ts';
 import { describeClosedMarket, formatClock } from './format.ts';
 import { createGraphqlApi, type ProviderStatus } from './graphql-api.ts';
 import { assignSeriesColors, seriesColor } from './palette.ts';
@@ -73,13 +74,8 @@ function required<T extends HTMLElement = HTMLElement>(testid: string): T {
   return el;
 }
 
-/** The width to ask history for: the chart's own, in CSS pixels, within what the server accepts. */
-function chartWidth(el: HTMLElement): number | undefined {
-  const width = Math.round(el.clientWidth);
-  return width > 0 ? Math.min(5000, Math.max(10, width)) : undefined;
-}
-
-function main(): void {
+/** Builds the page; `firstLoad` holds the requests the entry (boot.ts) already sent for the first draw. */
+export function startPage(firstLoad?: FirstLoad): void {
   performance.mark('stockstreamer:start');
   const statusEl = required('connection-status');
   const updatedEl = required<HTMLTimeElement>('last-update');
@@ -117,13 +113,14 @@ function main(): void {
   let stocks = new Map<string, Stock>();
   let colors = new Map<string, string>();
   // the browser may restore a previous choice of the radios on a reload: start from what they show
-  const checkedRange = rangePicker.querySelector<HTMLInputElement>('input:checked')?.value;
-  let range: RangeKey = isRangeKey(checkedRange) ? checkedRange : DEFAULT_RANGE;
+  let range: RangeKey = pickedRange(rangePicker);
   let loaded = false;
   /** Ends the first load's wait between attempts early. */
   let retryLoadNow: (() => void) | undefined;
   /** A reconnect happened while the first load was in flight: backfill once it is done. */
   let backfillAfterLoad = false;
+  /** The first history was asked for before the subscription was open: backfill once it is. */
+  let historyBeforeFeed = false;
 
   const colorOf = (ticker: string) => colors.get(ticker) ?? seriesColor(0);
   /** Provider bars per ticker, apart from the store's observed ticks (provider-bars.ts). */
@@ -223,6 +220,7 @@ function main(): void {
         .filter(([time]) => time >= from && time <= to)
         .map(([time]) => time),
     drawnTickers: () => chart.snapshot().series.map((s) => s.ticker),
+    lines: () => chart.lines(),
     lastDrawnPoint: (ticker) => {
       const drawn = chart.snapshot().series.find((s) => s.ticker === ticker);
       const last = drawn?.points[drawn.points.length - 1];
@@ -315,7 +313,7 @@ function main(): void {
         tickers,
         from: new Date(from),
         ...(to !== undefined ? { to: new Date(to) } : {}),
-        width: chartWidth(chartEl),
+        width: historyWidth(chartEl.clientWidth),
       },
       signal,
     );
@@ -383,18 +381,23 @@ function main(): void {
   }
 
   /**
-   * First load, retried with backoff until the server answers (it may still be starting). The watchlist,
-   * the history of every watched ticker and the permissions are asked for at once: one round trip, not
-   * two, before the first draw.
+   * First load, retried with backoff until the server answers (it may still be starting). The watchlist
+   * and the history of every watched ticker are asked for at once (the first time by the entry, boot.ts):
+   * one round trip before the first draw. The permissions go out with them but the draw does not wait for
+   * them: their answer only shows or hides the editors.
    */
   async function initialLoad(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const from = new Date(historyFrom(range, Date.now()));
+        // The entry's requests, unless the range was changed since (or they failed: a retry asks anew).
+        const early = attempt === 0 && firstLoad?.range === range ? firstLoad : undefined;
+        if (early) historyBeforeFeed = true;
+        const from = early?.from ?? new Date(historyFrom(range, Date.now()));
+        // Asked for at once, but not waited for: the first draw does not need them (never rejects).
+        const permissions = editor.refreshPermissions();
         const [watchlist, history] = await Promise.all([
-          api.watchlist(),
-          api.priceHistory({ from, width: chartWidth(chartEl) }),
-          editor.refreshPermissions(),
+          early?.watchlist ?? api.watchlist(),
+          early?.history ?? api.priceHistory({ from, width: historyWidth(chartEl.clientWidth) }),
         ]);
         performance.mark('stockstreamer:data');
         useWatchlist(watchlist);
@@ -412,7 +415,7 @@ function main(): void {
         if (backfillAfterLoad) void backfill();
         void watchProvider();
         void loadAlerts();
-        void rulesEditor.setAllowed(editor.permissions()?.canEditWatchlist === true);
+        void permissions.then(() => rulesEditor.setAllowed(editor.permissions()?.canEditWatchlist === true));
         return;
       } catch (error) {
         const delay = retryDelayMs(attempt);
@@ -655,7 +658,10 @@ function main(): void {
     onStatus: (status) => feedStatus.setConnection(status),
     onConnected(resumed) {
       retryLoadNow?.();
-      if (resumed) {
+      if (!resumed && historyBeforeFeed) {
+        historyBeforeFeed = false;
+        void backfill();
+      } else if (resumed) {
         void backfill();
         candles.reload();
         // Firings while the page was away were not pushed to it.
@@ -702,5 +708,3 @@ function safeLocalStorage(): Storage | null {
     return null;
   }
 }
-
-main();

@@ -13,6 +13,7 @@
 
 import type ApexCharts from 'apexcharts/core';
 import { FONT_STACK, timeAxis } from './chart-style.ts';
+import { COLUMN_PX as M4_COLUMN_PX } from './first-load.ts';
 import {
   escapeHtml,
   formatAxisDollars,
@@ -43,13 +44,6 @@ const MARKER_GAP_PX = 6;
 const MARKER_RADIUS = 2.6;
 /** Half the width of an alert marker (a triangle over the tick that fired it), in px. */
 const ALERT_MARKER_PX = 5;
-/**
- * One M4 column per this many px for what ApexCharts draws. Every ApexCharts render walks every point
- * several times over; at two px a column the line looks the same (no vertex is more than a pixel off) for
- * half the points, which cut a live tick's redraw by about half in Chromium. History still comes from the
- * server at four points a pixel, so zooming in twofold needs no new fetch.
- */
-const M4_COLUMN_PX = 2;
 /** ApexCharts' reset icon, for the page's own reset button. */
 const RESET_ICON =
   '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M3 12a9 9 0 1 0 9-9 9.75 9.75 0 0 0-6.74 2.74L3 8"/><path d="M3 3v5h5"/></svg>';
@@ -69,6 +63,36 @@ const BAND_EDGE_ALPHA = 'b3';
  * a per-series width array made ApexCharts 7.9 set hover rects at Infinity on one-point series.)
  */
 const BAR_DASH = 5;
+/**
+ * From this many points handed to ApexCharts on, its lines are painted on a canvas
+ * (`apexcharts/features/renderer-canvas`) instead of one SVG path each: a week of six tickers is ~14,000
+ * points, whose SVG paths Chromium parses, lays out and rasterises on every draw. Axes, grid, bands,
+ * tooltips and the change markers stay SVG either way. ApexCharts' own `'auto'` counts markers and labels,
+ * not the points of a bare line, so it would not switch for this chart: the page picks.
+ */
+const CANVAS_POINTS = 8000;
+/**
+ * ApexCharts 7.9 draws a straight line in one tight loop only when it has no nulls and is as long as the
+ * chart's longest series (`_fastStraightPath` in its Line.js); every shorter line goes through its
+ * per-point loop, which cost ~300 ms of a week's first draw here. On canvas, so with many points, the
+ * shorter lines are therefore padded to the longest with repeats of their last point: zero-length
+ * segments, nothing drawn. Not while the chart has the keyboard's focus, where the arrow keys would step
+ * onto the repeats; tooltips and the readout map a repeat to the point it repeats (`drawnIndex`).
+ */
+function padToLongest(series: { data: [number, number | null][] }[]): void {
+  const longest = Math.max(0, ...series.map((s) => s.data.length));
+  for (const { data } of series) {
+    const last = data[data.length - 1];
+    if (!last || last[1] === null) continue;
+    while (data.length < longest) data.push(last);
+  }
+}
+
+/** The index into a line's own points behind ApexCharts' data point `i` (a padded repeat is its last). */
+function drawnIndex(indexes: readonly number[], i: number): number {
+  return indexes[Math.min(i, indexes.length - 1)] ?? -1;
+}
+
 /** A line breaks where neighbours lie more than this many times the usual spacing apart (`gapThreshold`). */
 const GAP_FACTOR = 4;
 /** ... and more than this many drawn columns apart: M4 neighbours can sit about two columns apart. */
@@ -150,6 +174,20 @@ export interface PlotArea {
   height: number;
 }
 
+/** The lines as ApexCharts holds them after its last render, read back from it for the browser tests. */
+export interface DrawnLines {
+  /** How the series were painted: one SVG path each, or on one canvas. */
+  renderer: 'svg' | 'canvas' | 'gpu';
+  lines: {
+    name: string;
+    color: string;
+    /** The stroke's dash length, 0 for a solid line. */
+    dash: number;
+    /** `[ms, value]` in the drawn unit; null where the line breaks. */
+    points: [number, number | null][];
+  }[];
+}
+
 export interface ChartSnapshot {
   view: ChartView;
   plot: PlotArea | null;
@@ -192,16 +230,23 @@ export interface PriceChart {
   /** The price alerts that fired, per ticker, `[ms, dollars]`: marked on the line where they fired. */
   setAlerts(alerts: ReadonlyMap<string, readonly Point[]>): void;
   snapshot(): ChartSnapshot;
+  /** What ApexCharts drew last, read from the library itself; null before the first draw with data. */
+  lines(): DrawnLines | null;
   /** The chart as drawn now, as a PNG (ApexCharts' own export): a `data:` or `blob:` URL. */
   pngUrl(): Promise<string>;
   destroy(): void;
 }
 
-/** The few ApexCharts internals read here: the drawn scale and the plot's size (not in its public typings). */
+/**
+ * The few ApexCharts internals read here (not in its public typings): the drawn scale and the plot's size,
+ * and, for `lines()`, the series as it parsed them.
+ */
 interface ApexInternals {
   w?: {
-    globals: { minX: number; maxX: number; minY: number; maxY: number };
+    globals: { minX: number; maxX: number; minY: number; maxY: number; colors?: string[] };
     layout: { gridWidth: number; gridHeight: number };
+    seriesData?: { series: (number | null)[][]; seriesX: number[][]; seriesNames: string[] };
+    config?: { stroke?: { dashArray?: number | number[] } };
   };
 }
 
@@ -397,12 +442,14 @@ export function createPriceChart(
     noData: { text: message },
   };
   /**
-   * The chart is created, empty, as soon as the library has loaded, while the history is still on its way:
-   * that first render warms ApexCharts up in time the page would spend waiting anyway, and the draw with
-   * data then costs half of what creating the chart with it did (measured in Chromium: 0.3 s against
-   * 0.7 s from the data's arrival to the drawn chart). Until then a plain placeholder says what is happening.
+   * The chart is created by the first draw with data, with that data: an empty chart rendered while the
+   * history is on its way would be drawn twice (empty, then again with the lines), and on a slow machine
+   * the empty render is still running when the history arrives. Until then a plain placeholder says what
+   * is happening. The library starts loading now (index.html preloads it too).
    */
   let chart: ApexCharts | undefined;
+  /** Set once the page has said which tickers to draw: from then on a draw without lines is a real one. */
+  let stocksKnown = false;
   // Where a point reached with the arrow keys is read out (tooltipHtml); beside the chart, not in it, as
   // ApexCharts redraws its own element.
   const readout = document.createElement('p');
@@ -415,12 +462,11 @@ export function createPriceChart(
   placeholder.setAttribute('role', 'status');
   placeholder.textContent = message;
   el.append(placeholder);
-  const created: Promise<ApexCharts> = import('./apexcharts-bundle.ts').then(async ({ ApexCharts: Apex }) => {
-    const instance = new Apex(el, config);
-    placeholder.remove();
-    chart = instance;
-    await instance.render();
-    return instance;
+  const library = import('./apexcharts-bundle.ts').then((m) => m.ApexCharts);
+  let resolveCreated: (chart: ApexCharts) => void = () => {};
+  /** Resolves with the chart once the first draw has made it. */
+  const created = new Promise<ApexCharts>((resolve) => {
+    resolveCreated = resolve;
   });
 
   function axisLabel(value: number): string {
@@ -437,7 +483,7 @@ export function createPriceChart(
     const observed = frame?.series.length ?? 0;
     if (seriesIndex >= observed) return barTooltipHtml(seriesIndex - observed, dataPointIndex);
     const drawn = frame?.series[seriesIndex];
-    const point = drawn?.points[drawn.drawn[dataPointIndex] ?? -1];
+    const point = drawn?.points[drawnIndex(drawn.drawn, dataPointIndex)];
     if (!drawn || !point) return '';
     const stock = stockOf(drawn.ticker);
     const [time, price] = point;
@@ -463,7 +509,7 @@ export function createPriceChart(
   /** A provider bar says so, with its span, open, high, low, close and volume where the provider gave it. */
   function barTooltipHtml(barsIndex: number, dataPointIndex: number): string {
     const drawn = frame?.bars[barsIndex];
-    const bar = drawn ? barAt(drawn.run, drawn.index[dataPointIndex] ?? -1) : undefined;
+    const bar = drawn ? barAt(drawn.run, drawnIndex(drawn.index, dataPointIndex)) : undefined;
     if (!drawn || !bar) return '';
     const stock = stockOf(drawn.ticker);
     const minutes = Math.round((bar.end - bar.time) / 60_000);
@@ -627,13 +673,29 @@ export function createPriceChart(
     };
   }
 
+  /** The options the chart is created with: the fixed ones and the first frame's. */
+  function initialOptions(next: Frame): ApexCharts.ApexOptions {
+    const frameOptions = apexOptions(next);
+    return {
+      ...config,
+      ...frameOptions,
+      chart: { ...config.chart, ...frameOptions.chart },
+      stroke: { ...config.stroke, ...frameOptions.stroke },
+      xaxis: { ...config.xaxis, ...frameOptions.xaxis },
+    };
+  }
+
   function apexOptions(next: Frame): ApexCharts.ApexOptions {
     const scale = next.extent ? niceScale(next.extent.min, next.extent.max, 6) : undefined;
+    const series = [
+      ...next.series.map((s) => ({ name: s.ticker, data: onAxis(withBreaks(s)) })),
+      ...next.bars.map((b) => ({ name: `${b.ticker} provider bars`, data: onAxis(b.values) })),
+    ];
+    const canvas = series.reduce((n, s) => n + s.data.length, 0) >= CANVAS_POINTS;
+    if (canvas && !el.contains(document.activeElement)) padToLongest(series);
     return {
-      series: [
-        ...next.series.map((s) => ({ name: s.ticker, data: onAxis(withBreaks(s)) })),
-        ...next.bars.map((b) => ({ name: `${b.ticker} provider bars`, data: onAxis(b.values) })),
-      ],
+      chart: { renderer: canvas ? 'canvas' : 'svg' },
+      series,
       colors: [...next.series.map((s) => s.color), ...next.bars.map((b) => b.color)],
       stroke: { dashArray: [...next.series.map(() => 0), ...next.bars.map(() => BAR_DASH)] },
       xaxis: { min: toAxis(next.window.min), max: toAxis(next.window.max) },
@@ -804,14 +866,31 @@ export function createPriceChart(
   }
 
   async function draw(): Promise<void> {
-    const instance = await created;
+    // Before the page knows its tickers there is nothing to draw: the placeholder says it is loading.
+    if (!chart && !stocksKnown) return;
+    const Apex = chart ? undefined : await library;
     if (firstDataDrawAt === null) performance.mark('stockstreamer:first-draw-start');
     const next = buildFrame();
     const started = performance.now();
-    const tool = focusedTool();
-    const reading = keyboardPlace(instance);
     frame = next;
     view.window = next.window;
+    if (!chart && Apex) {
+      const instance = new Apex(el, initialOptions(next));
+      placeholder.remove();
+      chart = instance;
+      ownUpdate = true;
+      try {
+        await instance.render();
+      } finally {
+        ownUpdate = false;
+      }
+      resolveCreated(instance);
+      finishDraw(instance, next, started, null, null);
+      return;
+    }
+    const instance = chart!;
+    const tool = focusedTool();
+    const reading = keyboardPlace(instance);
     ownUpdate = true;
     try {
       // overwriteInitialConfig stays false: with it, ApexCharts deep-cloned every series as its "initial"
@@ -820,6 +899,16 @@ export function createPriceChart(
     } finally {
       ownUpdate = false;
     }
+    finishDraw(instance, next, started, tool, reading);
+  }
+
+  function finishDraw(
+    instance: ApexCharts,
+    next: Frame,
+    started: number,
+    tool: string | null,
+    reading: ReturnType<typeof keyboardPlace>,
+  ): void {
     // ApexCharts remembers a zoom of its own after a box or wheel zoom, and its keyboard navigation then
     // keeps the arrow keys inside that old range. This chart sets the range itself on every draw: only
     // the viewer's own zoom counts as one.
@@ -847,7 +936,7 @@ export function createPriceChart(
     const nav = keyboardCursor(instance);
     if (!nav?.active || !el.contains(document.activeElement)) return null;
     const drawn = drawnFrame?.series[nav.seriesIndex];
-    const point = drawn?.points[drawn.drawn[nav.dataPointIndex] ?? -1];
+    const point = drawn?.points[drawnIndex(drawn.drawn, nav.dataPointIndex)];
     return drawn && point ? { ticker: drawn.ticker, time: point[0], dismissed: nav._tooltipDismissed } : null;
   }
 
@@ -964,6 +1053,7 @@ export function createPriceChart(
     },
     setStocks(next) {
       stocks = next.map((s) => ({ ...s }));
+      stocksKnown = true;
       for (const ticker of hidden) if (!stocks.some((s) => s.ticker === ticker)) hidden.delete(ticker);
       schedule();
     },
@@ -1012,6 +1102,23 @@ export function createPriceChart(
       schedule();
     },
     bandsShown,
+    lines() {
+      const w = internals(chart);
+      const data = w?.seriesData;
+      if (!chart || !w || !data || !drawnFrame) return null;
+      const dashes = w.config?.stroke?.dashArray ?? 0;
+      return {
+        renderer: chart.getActiveRenderer(),
+        lines: data.seriesNames.map((name, i) => ({
+          name,
+          color: w.globals.colors?.[i] ?? '',
+          dash: Array.isArray(dashes) ? (dashes[i] ?? 0) : dashes,
+          points: (data.series[i] ?? []).map(
+            (value, j) => [data.seriesX[i]?.[j] ?? Number.NaN, value] as [number, number | null],
+          ),
+        })),
+      };
+    },
     async pngUrl() {
       const out = await (await created).dataURI({ scale: 2 });
       return 'imgURI' in out ? out.imgURI : URL.createObjectURL(out.blob);

@@ -8,6 +8,7 @@
  * nothing here can change the page, and it costs nothing when no one calls it.
  */
 import type { DrawnCandles } from './candle-chart.ts';
+import type { DrawnLines } from './price-chart.ts';
 import type { RangeKey } from './ranges.ts';
 import type { TimeZoneChoice } from './time-zone.ts';
 import type { ChartMode } from './value-scale.ts';
@@ -30,6 +31,12 @@ export interface StockstreamerTestHook {
   pointTimes(ticker: string, from: number, to: number): number[];
   /** The tickers whose lines are drawn, in order. */
   drawnTickers(): string[];
+  /**
+   * The lines as ApexCharts parsed them for its last render (not as the page handed them over), and whether
+   * it painted them as SVG paths or on a canvas; null before the first draw with data. With the canvas
+   * renderer there is no path to read, so this is how a test sees a line's points and breaks.
+   */
+  lines(): DrawnLines | null;
   /** The newest point drawn for `ticker`, `[ms, dollars]`, or null. */
   lastDrawnPoint(ticker: string): [number, number] | null;
   /** Where change markers are drawn on `ticker`'s line, `[ms, dollars]` each. */
@@ -68,6 +75,10 @@ export function installTestHook(target: Window, source: StockstreamerTestHook): 
       ...source.pointTimes(String(ticker), Number(from), Number(to)),
     ],
     drawnTickers: () => [...source.drawnTickers()],
+    lines: () => {
+      const drawn = source.lines();
+      return drawn ? structuredClone(drawn) : null;
+    },
     lastDrawnPoint: (ticker: string) => {
       const point = source.lastDrawnPoint(String(ticker));
       return point ? ([point[0], point[1]] as [number, number]) : null;
