@@ -46,6 +46,10 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One browser at a time: two cores are shared by the app, Postgres, Redis and Chromium.
           fileParallelism: false,
+          // A poll waits for the page to reach a state, and fails only when it never does. The default 1 s
+          // is a loaded machine's draw or two: the gaps test's hour of finer history, merged and drawn,
+          // took longer than that at a load of 10 on two cores, while nothing was wrong.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
       {
