@@ -6,6 +6,7 @@ import {
   formatAxisPercent,
   formatClock,
   formatDollars,
+  formatLogAxisDollars,
   formatPercent,
   formatSignedDollars,
   formatTooltipTime,
@@ -127,5 +128,15 @@ describe('describeClosedMarket', () => {
     [null, null, 'market closed'],
   ])('%s, %s → %s', (lastClose, nextOpen, expected) => {
     expect(describeClosedMarket(lastClose, nextOpen)).toBe(expected);
+  });
+});
+
+describe('formatLogAxisDollars', () => {
+  it('shows a log tick as rounded, without padding cents', () => {
+    expect(formatLogAxisDollars(56.2)).toBe('$56.2');
+    expect(formatLogAxisDollars(158)).toBe('$158');
+    expect(formatLogAxisDollars(1000)).toBe('$1,000');
+    expect(formatLogAxisDollars(0.0123)).toBe('$0.0123');
+    expect(formatLogAxisDollars(Number.NaN)).toBe('');
   });
 });

@@ -68,6 +68,20 @@ function dateFormat(options: Intl.DateTimeFormatOptions, locale?: string): Intl.
   return format;
 }
 
+const trimmedDollars = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  maximumSignificantDigits: 3,
+});
+
+/**
+ * A log axis's label: its tick already rounded to significant digits, shown without padding cents
+ * (`$56.2`, `$158`, `$1,000`), since a log scale's ticks are ratios, not round dollar steps.
+ */
+export function formatLogAxisDollars(value: number | null | undefined): string {
+  return isNumber(value) ? trimmedDollars.format(value) : '';
+}
+
 /** A signed dollar change with cents: `+$1.23`, `−$0.50`, `$0.00`; {@link MISSING} when not a number. */
 export function formatSignedDollars(value: number | null | undefined): string {
   if (!isNumber(value)) return MISSING;

@@ -19,6 +19,7 @@ import {
   formatAxisDollars,
   formatAxisPercent,
   formatDollars,
+  formatLogAxisDollars,
   formatPercent,
   formatTooltipTime,
 } from './format.ts';
@@ -471,7 +472,8 @@ export function createPriceChart(
 
   function axisLabel(value: number): string {
     const shown = axisValue(view.mode, view.logScale, value);
-    return view.mode === 'percent' ? formatAxisPercent(shown) : formatAxisDollars(shown);
+    if (view.mode === 'percent') return formatAxisPercent(shown);
+    return view.logScale ? formatLogAxisDollars(shown) : formatAxisDollars(shown);
   }
 
   /** The y-axis labels' settings: a fresh object each time, as ApexCharts may keep and change what it is given. */
