@@ -64,8 +64,8 @@ interface Measured {
 }
 
 /**
- * Downloads `request` from the app's `/export/prices.csv` RUNS times, then runs its COPY as many times on
- * `admin` (a bare pg client), discarding the bytes; `rows` counts what the export holds.
+ * Downloads `request` from the app's `/export/prices.csv` and runs its COPY on `admin` (a bare pg client,
+ * discarding the bytes), in turn RUNS times; `rows` counts what the export holds.
  */
 async function measureExport(
   appUrl: string,
@@ -76,20 +76,22 @@ async function measureExport(
   const url = `${appUrl}/export/prices.csv?tickers=${request.tickers.join(',')}&interval=${request.interval}&from=${request.from.toISOString()}&to=${request.to.toISOString()}`;
   const http: number[] = [];
   const growth: number[] = [];
+  const copy: number[] = [];
   let last = { bytes: 0, rssGrowth: 0 };
+  // Alternated, so that a change in the machine's load (shared cores) falls on both alike.
   for (let i = 0; i < RUNS; i++) {
-    const started = performance.now();
+    let started = performance.now();
     last = await download(url);
     http.push(performance.now() - started);
     growth.push(last.rssGrowth);
-  }
-  const copy: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const started = performance.now();
+    started = performance.now();
     const stream = admin.query(copyTo(exportStatement(request, (v) => admin.escapeLiteral(v))));
     await pipeline(stream, new Writable({ write: (_chunk, _enc, done) => done() }));
     copy.push(performance.now() - started);
   }
+  process.stderr.write(
+    `X1 ${request.interval} ${request.tickers.length} × ${Math.round((request.to.getTime() - request.from.getTime()) / DAY)} days: HTTP ${http.map(ms).join(', ')}; COPY ${copy.map(ms).join(', ')}\n`,
+  );
   return {
     rows: await rows(),
     http: median(http),
