@@ -15,7 +15,9 @@ const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 /**
  * The export's statement. COPY takes no bind parameters, so every value goes in as a quoted literal:
  * tickers were checked against the ticker rule and instants are Dates, and both are still escaped.
- * Ticks come off the primary key (stock_name, time) in order, so PostgreSQL streams them without a sort;
+ * Ticks come off the primary key (stock_name, time) in order, so PostgreSQL streams them without a sort:
+ * the ORDER BY names the table's columns, as a bare `time` would mean the output's text column of that name
+ * and sort the whole window on disk before the first byte;
  * bars are the chart's candles (src/db/candles.ts), from the minute rollup.
  */
 export function exportStatement(request: PriceExport, quote: (value: string) => string): string {
@@ -27,7 +29,7 @@ export function exportStatement(request: PriceExport, quote: (value: string) => 
       SELECT stock_name AS ticker, to_char(time AT TIME ZONE 'UTC', ${UTC_MS}) AS time, price
       FROM stock_prices
       WHERE stock_name IN (${tickers}) AND time >= ${from}::timestamptz AND time < ${to}::timestamptz
-      ORDER BY stock_name, time
+      ORDER BY stock_prices.stock_name, stock_prices.time
     ) TO STDOUT WITH (FORMAT csv, HEADER true)`;
   }
   const candles = candlesSelect(

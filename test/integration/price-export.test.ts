@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportStatement } from '../../src/db/price-export.ts';
 import { createTickRepository } from '../../src/db/tick-repository.ts';
 import type { Tick } from '../../src/domain/tick.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -107,6 +108,31 @@ describe('/export/prices.csv, streamed from PostgreSQL', () => {
     const response = await fetch(url(query));
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: string }).error).toContain(message);
+  });
+
+  it('streams ticks in the order of the key: the window is never sorted before its first byte', async () => {
+    const statement = exportStatement(
+      {
+        tickers: ['AAPL', 'INTC'],
+        from: new Date(START),
+        to: new Date(START + 20 * MINUTE),
+        interval: 'tick',
+      },
+      (value) => `'${value.replace(/'/g, "''")}'`,
+    );
+    const select = /^COPY \(([\s\S]*)\) TO STDOUT/.exec(statement)![1]!;
+    const client = await app.deps.database.pool.connect();
+    try {
+      // Sorting priced out: a plan that can take the order from the key does; one that cannot still sorts.
+      await client.query('begin');
+      await client.query('set local enable_sort = off');
+      const plan = JSON.stringify((await client.query(`explain (format json) ${select}`)).rows[0]);
+      await client.query('rollback');
+      // Sort, or Incremental Sort on the ticker's presorted part.
+      expect(plan).not.toMatch(/"Node Type":"[A-Za-z ]*Sort"/);
+    } finally {
+      client.release();
+    }
   });
 
   it('is checked like /graphql: a foreign Origin is refused', async () => {
