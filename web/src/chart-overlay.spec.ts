@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { pointAtOrBefore } from './chart-keyboard.ts';
 import { alertPath, markerPath, type PlotScale } from './chart-overlay.ts';
 
 /** A 100 × 50 px plot over x 0…1000 (axis = instant + 0) and y 0…10. */
@@ -54,21 +53,5 @@ describe('alertPath', () => {
         scale,
       ),
     ).toBe('');
-  });
-});
-
-describe('pointAtOrBefore (a keyboard reader resuming after a redraw)', () => {
-  const points: [number, number][] = [
-    [10, 1],
-    [20, 2],
-    [30, 3],
-  ];
-  it.each([
-    { time: 20, expected: 1 },
-    { time: 25, expected: 1 },
-    { time: 99, expected: 2 },
-    { time: 5, expected: 0 },
-  ])('time $time → point $expected', ({ time, expected }) => {
-    expect(pointAtOrBefore(points, time)).toBe(expected);
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createDrawScheduler } from './draw-scheduler.ts';
 
+/** Lets every promise callback queued so far run. */
+const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 /** A scheduler on a hand-driven frame clock, with draws that finish when the test says. */
 function harness() {
   const frames: (() => void)[] = [];
@@ -60,7 +63,7 @@ describe('createDrawScheduler', () => {
     await h.frame();
     expect(h.started()).toBe(1);
     h.finish.shift()!();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await settled();
     expect(h.started()).toBe(2);
   });
 
@@ -91,11 +94,11 @@ describe('createDrawScheduler', () => {
     h.failing();
     h.scheduler.schedule();
     await h.frame();
-    await h.scheduler.idle();
+    await settled();
     expect(h.errors).toHaveLength(1);
     h.scheduler.schedule();
     await h.frame();
-    await h.scheduler.idle();
+    await settled();
     expect(h.started()).toBe(2);
   });
 });

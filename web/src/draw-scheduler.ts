@@ -19,8 +19,6 @@ export interface DrawScheduler {
   schedule(): void;
   /** The hold ended: draws if a draw was asked for while it lasted. */
   resume(): void;
-  /** Settles once the draws started so far have finished. */
-  idle(): Promise<void>;
 }
 
 export function createDrawScheduler(deps: DrawSchedulerDeps): DrawScheduler {
@@ -47,6 +45,5 @@ export function createDrawScheduler(deps: DrawSchedulerDeps): DrawScheduler {
     resume() {
       if (dirty) schedule();
     },
-    idle: () => drawing,
   };
 }
