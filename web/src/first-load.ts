@@ -16,7 +16,7 @@ export interface FirstLoad {
 }
 
 /**
- * One M4 column of the drawn line per this many CSS px (price-chart.ts). Every ApexCharts render walks
+ * One M4 column of the drawn line per this many CSS px (chart-frame.ts). Every ApexCharts render walks
  * every point several times over; at two px a column the line looks the same (no vertex is more than a
  * pixel off) for half the points.
  */
