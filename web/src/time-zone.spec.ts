@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   axisShift,
   EXCHANGE_TIME_ZONE,
@@ -73,6 +73,33 @@ describe('toAxisTime and fromAxisTime', () => {
   it('take an instant to the axis and back exactly away from the clock changes', () => {
     for (const ms of [winter, summer]) {
       expect(fromAxisTime('exchange', toAxisTime('exchange', ms, 'Europe/Berlin'), 'Europe/Berlin')).toBe(ms);
+    }
+  });
+});
+
+describe('the cost per point (the axis moves every point of every draw)', () => {
+  it("asks Intl nothing for the viewer's own clock", () => {
+    const made = vi.spyOn(Intl, 'DateTimeFormat');
+    try {
+      for (let i = 0; i < 10_000; i++) toAxisTime('viewer', winter + i * 5000);
+      expect(made).not.toHaveBeenCalled();
+    } finally {
+      made.mockRestore();
+    }
+  });
+
+  it("formats once per zone and quarter hour for the exchanges' clock, not once per point", () => {
+    const parts = vi.spyOn(Intl.DateTimeFormat.prototype, 'formatToParts');
+    try {
+      const from = Date.parse('2027-02-01T10:00:00Z'); // not asked before in this file
+      for (let i = 0; i < 720; i++)
+        fromAxisTime('exchange', toAxisTime('exchange', from + i * 5000, 'Europe/Berlin'), 'Europe/Berlin');
+      // an hour of 5 s points: five quarter hours (the way back's first guess can reach the one before) at
+      // the instants, five more at the shifted axis values the way back starts from, in two zones: at most
+      // 20 formats, where one per offset asked would be 4,320
+      expect(parts.mock.calls.length).toBeLessThanOrEqual(20);
+    } finally {
+      parts.mockRestore();
     }
   });
 });

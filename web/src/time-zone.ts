@@ -20,15 +20,41 @@ export function timeZoneOf(choice: TimeZoneChoice): string | undefined {
   return choice === 'exchange' ? EXCHANGE_TIME_ZONE : undefined;
 }
 
-/** The viewer's zone as the browser names it, e.g. `Europe/Berlin`. */
+let viewerZone: string | undefined;
+
+/**
+ * The viewer's zone as the browser names it, e.g. `Europe/Berlin`. Asked once: making the formatter that
+ * answers costs ~0.1 ms, and the axis asks for every point of every draw.
+ */
 export function viewerTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  viewerZone ??= Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return viewerZone;
 }
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** `timeZone`'s offset from UTC at the instant `ms`, in ms (New York in January: −5 h). */
+const QUARTER_HOUR_MS = 15 * 60_000;
+const offsets = new Map<string, number>();
+
+/**
+ * `timeZone`'s offset from UTC at the instant `ms`, in ms (New York in January: −5 h). Every zone's offset
+ * is a whole number of quarter hours and changes only at a quarter hour, so one answer per zone and UTC
+ * quarter hour is kept: the axis asks for every point of every draw, and each fresh answer costs a
+ * formatToParts.
+ */
 export function zoneOffsetMs(timeZone: string, ms: number): number {
+  const quarter = Math.floor(ms / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  const key = `${timeZone} ${quarter}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    if (offsets.size > 100_000) offsets.clear(); // a year of quarter hours for three zones, then start over
+    offset = computeOffsetMs(timeZone, quarter);
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+function computeOffsetMs(timeZone: string, ms: number): number {
   let format = offsetFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', {
@@ -63,9 +89,11 @@ export function zoneOffsetMs(timeZone: string, ms: number): number {
  * How far to move the instant `ms` on a chart axis drawn in `viewerZone`'s clock so that its labels read
  * `choice`'s clock: zero for the viewer's own.
  */
-export function axisShift(choice: TimeZoneChoice, ms: number, viewerZone = viewerTimeZone()): number {
-  if (choice === 'viewer' || viewerZone === EXCHANGE_TIME_ZONE) return 0;
-  return zoneOffsetMs(EXCHANGE_TIME_ZONE, ms) - zoneOffsetMs(viewerZone, ms);
+export function axisShift(choice: TimeZoneChoice, ms: number, viewer?: string): number {
+  if (choice === 'viewer') return 0; // before anything else: this runs for every point of every draw
+  const zone = viewer ?? viewerTimeZone();
+  if (zone === EXCHANGE_TIME_ZONE) return 0;
+  return zoneOffsetMs(EXCHANGE_TIME_ZONE, ms) - zoneOffsetMs(zone, ms);
 }
 
 /** An instant as an x value on a chart axis whose local labels read `choice`'s clock… */
