@@ -1,7 +1,6 @@
 /**
- * The admin password for this tab, once the viewer signs in to edit (watchlist-editor.ts). Apart from the
- * editor because the page's GraphQL client reads it from the start, while the editor itself is built only
- * after the first draw (late-panels.ts).
+ * The admin password for this tab, once the viewer signs in to edit. The watchlist editor writes it and the
+ * page's GraphQL client reads it for every request (graphql-api.ts), so it is neither's: a module of its own.
  */
 
 const TOKEN_KEY = 'stockstreamer.adminToken';

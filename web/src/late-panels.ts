@@ -1,11 +1,13 @@
 /**
- * What the page builds only after the line chart's first draw with data: the watchlist editor, the alert
- * rules editor, the alert panel (with its own subscription and the firings over the range) and candles.
- * None of them is needed to see prices, and on a loaded machine the first draw waits for the main thread,
- * so main.ts imports this module dynamically once the lines are up (first-draw.ts): its code is not parsed,
- * nor its panels built, nor their requests sent, while the chart is being drawn.
+ * What the page builds only after the line chart's first draw with data: the alert rules editor, the alert
+ * panel (with its own subscription and the firings over the range) and candles. None of them is needed to
+ * see prices, and on a loaded machine the first draw waits for the main thread, so main.ts imports this
+ * module dynamically once the lines are up (first-draw.ts): its code is not parsed, nor its panels built,
+ * nor their requests sent, while the chart is being drawn.
+ *
+ * The watchlist editor is not among them: its sign-in and edit buttons are there as soon as the server
+ * answers the permissions question, which goes out with the first load, however long the draw takes.
  */
-import type { AdminSession } from './admin-session.ts';
 import { createAlertPanel } from './alert-panel.ts';
 import { createAlertRulesEditor } from './alert-rules-editor.ts';
 import type { CandleStock } from './candle-chart.ts';
@@ -14,43 +16,34 @@ import type { GraphqlApi } from './graphql-api.ts';
 import { required } from './page-dom.ts';
 import type { PriceChart } from './price-chart.ts';
 import { historyFrom, type RangeKey } from './ranges.ts';
-import type { TickerCards } from './ticker-cards.ts';
 import { type TimeZoneChoice, timeZoneOf } from './time-zone.ts';
 import type { Timers } from './timers.ts';
 import type { ChartMode } from './value-scale.ts';
 import type { LateControls } from './view-controls.ts';
-import { createWatchlistEditor, type WatchlistEditor } from './watchlist-editor.ts';
+import type { WatchlistEditor } from './watchlist-editor.ts';
 
 export interface LatePanelsOptions {
   api: GraphqlApi;
-  session: AdminSession;
   chart: PriceChart;
-  cards: Pick<TickerCards, 'setEditing' | 'setBusy'>;
+  /** The watchlist editor, built with the page; the rules editor is allowed what it is allowed. */
+  editor: Pick<WatchlistEditor, 'permissions'>;
+  /** Settles once the permissions asked with the first load are in. */
+  permissions: Promise<void>;
   range(): RangeKey;
   timeZone(): TimeZoneChoice;
   /** The watchlist's enabled stocks as drawn now (the candles' ticker picker lists them). */
   stocks(): readonly CandleStock[];
-  /** The watchlist changed on the server (an edit here). */
-  reloadWatchlist(): Promise<void>;
   setMode(mode: ChartMode): void;
   syncLiveButton(candlesUp: boolean): void;
   timers: Timers;
 }
 
 export interface LatePanels extends LateControls {
-  editor: WatchlistEditor;
   candles: CandleWiring;
 }
 
 export function createLatePanels(options: LatePanelsOptions): LatePanels {
-  const { api, chart } = options;
-  const editor = createWatchlistEditor(required('watchlist-editor'), {
-    api,
-    session: options.session,
-    onChanged: () => options.reloadWatchlist(),
-    onEditingChange: (editing) => options.cards.setEditing(editing),
-    onBusy: (ticker, busy) => options.cards.setBusy(ticker, busy),
-  });
+  const { api, chart, editor } = options;
   const rulesEditor = createAlertRulesEditor(required('alert-rules-editor'), api);
   const alerts = createAlertPanel(required('alert-panel'), {
     url: '/graphql',
@@ -83,13 +76,11 @@ export function createLatePanels(options: LatePanelsOptions): LatePanels {
   // the radios may have been restored to candles, or picked while this was on its way
   if (candles.picked() === 'candles') candles.setStyle('candles');
   void loadAlerts();
-  // The editors show themselves once the server says this page may edit.
-  void editor
-    .refreshPermissions()
-    .then(() => rulesEditor.setAllowed(editor.permissions()?.canEditWatchlist === true));
+  void options.permissions.then(() =>
+    rulesEditor.setAllowed(editor.permissions()?.canEditWatchlist === true),
+  );
 
   return {
-    editor,
     candles,
     candlesActive: () => candles.view.active(),
     candlePngUrl: () => candles.view.pngUrl(),

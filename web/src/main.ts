@@ -6,8 +6,8 @@
  * - detail-loader.ts: a zoomed window's history, once the zoom settles;
  * - provider-line.ts: the provider line, and the reloads a history fill or a market open/close calls for;
  * - series-upkeep.ts: forgetting and folding old points of a page left open.
- * The controls are view-controls.ts; the editors, the alert panel and candles are late-panels.ts, built only
- * after the first draw with data (first-draw.ts).
+ * The controls are view-controls.ts; the alert rules editor, the alert panel and candles are late-panels.ts,
+ * built only after the first draw with data (first-draw.ts).
  *
  * Not missing a tick: the first history was asked for by the entry (boot.ts), before the live subscription
  * could open, so once the subscription is open the page fetches history again from its last point on
@@ -41,6 +41,7 @@ import { createTickerCards } from './ticker-cards.ts';
 import { systemTimers } from './timers.ts';
 import type { Stock } from './types.ts';
 import { wireViewControls } from './view-controls.ts';
+import { createWatchlistEditor } from './watchlist-editor.ts';
 import { createWatchlistSync } from './watchlist-sync.ts';
 
 /** A backfill re-reads this much before the last point it has, in case the last fetch was partial. */
@@ -71,8 +72,10 @@ export function startPage(firstLoad?: FirstLoad): void {
   });
   let colors = new Map<string, string>();
   let chartStocks: ChartStock[] = [];
-  /** The editors, the alert panel and candles: built after the first draw (late-panels.ts). */
+  /** The alert rules editor, the alert panel and candles: built after the first draw (late-panels.ts). */
   let late: LatePanels | undefined;
+  /** The permissions asked for with the first load's last attempt (they show or hide the editors). */
+  let permissions: Promise<void> = Promise.resolve();
   const colorOf = (ticker: string) => colors.get(ticker) ?? seriesColor(0);
 
   const chart = createPriceChart(chartEl, store, {
@@ -88,8 +91,14 @@ export function startPage(firstLoad?: FirstLoad): void {
       const view = chart.view();
       return view.window && view.following ? view.window.min : chart.liveWindow().min;
     },
-    // remove buttons show only while editing, which only the editor turns on
-    onRemove: (ticker) => void late?.editor.remove(ticker),
+    onRemove: (ticker) => void editor.remove(ticker),
+  });
+  const editor = createWatchlistEditor(required('watchlist-editor'), {
+    api,
+    session,
+    onChanged: () => watchlist.reload(),
+    onEditingChange: (editing) => cards.setEditing(editing),
+    onBusy: (ticker, busy) => cards.setBusy(ticker, busy),
   });
   const history = createPageHistory({
     api,
@@ -105,6 +114,8 @@ export function startPage(firstLoad?: FirstLoad): void {
       // The entry's requests, unless the range was changed since (or they failed: a retry asks anew).
       const early = attempt === 0 && firstLoad?.range === controls.range() ? firstLoad : undefined;
       const from = early?.from ?? new Date(historyFrom(controls.range(), timers.now()));
+      // Asked for at once, but not waited for: the first draw does not need them (never rejects).
+      permissions = editor.refreshPermissions();
       const data = Promise.all([
         early?.watchlist ?? api.watchlist(),
         early?.history ?? api.priceHistory({ from, width: historyWidth(chartEl.clientWidth) }),
@@ -244,7 +255,7 @@ export function startPage(firstLoad?: FirstLoad): void {
     });
   }
 
-  /** The editors, the alert panel and candles, once the lines are drawn (or nothing is to be drawn). */
+  /** The rules editor, the alert panel and candles, once the lines are drawn (or nothing is to be drawn). */
   function buildLatePanels(): void {
     afterFirstDataDraw(
       {
@@ -257,19 +268,18 @@ export function startPage(firstLoad?: FirstLoad): void {
           .then(({ createLatePanels }) => {
             late = createLatePanels({
               api,
-              session,
               chart,
-              cards,
+              editor,
+              permissions,
               range: () => controls.range(),
               timeZone: () => controls.timeZone(),
               stocks: () => chartStocks,
-              reloadWatchlist: () => watchlist.reload(),
               setMode: (mode) => controls.setMode(mode),
               syncLiveButton: (candlesUp) => controls.syncLiveButton(candlesUp),
               timers,
             });
           })
-          .catch((error) => console.error('stockstreamer: the editors and alerts failed to start:', error));
+          .catch((error) => console.error('stockstreamer: the alerts and candles failed to start:', error));
       },
     );
   }
