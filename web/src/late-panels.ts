@@ -1,23 +1,21 @@
 /**
- * What the page builds only after the line chart's first draw with data: the alert rules editor, the alert
- * panel (with its own subscription and the firings over the range) and candles. None of them is needed to
- * see prices, and on a loaded machine the first draw waits for the main thread, so main.ts imports this
- * module dynamically once the lines are up (first-draw.ts): its code is not parsed, nor its panels built,
- * nor their requests sent, while the chart is being drawn.
+ * What the page builds only after the line chart's first draw with data: the alert rules editor and
+ * candles. Neither is needed to see prices, and on a loaded machine the first draw waits for the main
+ * thread, so main.ts imports this module dynamically once the lines are up (first-draw.ts): its code is
+ * not parsed, nor its panels built, nor their requests sent, while the chart is being drawn.
  *
- * The watchlist editor is not among them: its sign-in and edit buttons are there as soon as the server
- * answers the permissions question, which goes out with the first load, however long the draw takes.
+ * The watchlist editor and the alert panel are not among them: the sign-in and edit buttons, the firings'
+ * list and their markers on the lines are there as soon as the server answers the questions that go out
+ * with the first load, however long the draw takes (the browser tests hold the page to that).
  */
-import { createAlertPanel } from './alert-panel.ts';
 import { createAlertRulesEditor } from './alert-rules-editor.ts';
 import type { CandleStock } from './candle-chart.ts';
 import { type CandleWiring, wireCandles } from './candle-wiring.ts';
 import type { GraphqlApi } from './graphql-api.ts';
 import { required } from './page-dom.ts';
 import type { PriceChart } from './price-chart.ts';
-import { historyFrom, type RangeKey } from './ranges.ts';
-import { type TimeZoneChoice, timeZoneOf } from './time-zone.ts';
-import type { Timers } from './timers.ts';
+import type { RangeKey } from './ranges.ts';
+import type { TimeZoneChoice } from './time-zone.ts';
 import type { ChartMode } from './value-scale.ts';
 import type { LateControls } from './view-controls.ts';
 import type { WatchlistEditor } from './watchlist-editor.ts';
@@ -35,21 +33,17 @@ export interface LatePanelsOptions {
   stocks(): readonly CandleStock[];
   setMode(mode: ChartMode): void;
   syncLiveButton(candlesUp: boolean): void;
-  timers: Timers;
 }
 
 export interface LatePanels extends LateControls {
   candles: CandleWiring;
+  /** The alert feed got a firing: the rules' list shows when each last fired. */
+  refreshRules(): void;
 }
 
 export function createLatePanels(options: LatePanelsOptions): LatePanels {
   const { api, chart, editor } = options;
   const rulesEditor = createAlertRulesEditor(required('alert-rules-editor'), api);
-  const alerts = createAlertPanel(required('alert-panel'), {
-    url: '/graphql',
-    onMarkers: (markers) => chart.setAlerts(markers),
-    onLive: () => void rulesEditor.refresh(),
-  });
   const candles = wireCandles({
     api,
     chart,
@@ -58,24 +52,10 @@ export function createLatePanels(options: LatePanelsOptions): LatePanels {
     syncLiveButton: options.syncLiveButton,
   });
 
-  /** The log of firings over the picked range (markers and list); quiet on failure, the feed goes on. */
-  async function loadAlerts(): Promise<void> {
-    try {
-      const now = options.timers.now();
-      const from = new Date(historyFrom(options.range(), now));
-      alerts.add(await api.alertFirings(from, new Date(now + 60_000)), false);
-    } catch (error) {
-      console.warn('stockstreamer: loading alerts failed:', error);
-    }
-  }
-
-  const zone = options.timeZone();
-  candles.chart.setTimeZone(zone);
-  alerts.setTimeZone(timeZoneOf(zone));
+  candles.chart.setTimeZone(options.timeZone());
   candles.view.setStocks(options.stocks());
   // the radios may have been restored to candles, or picked while this was on its way
   if (candles.picked() === 'candles') candles.setStyle('candles');
-  void loadAlerts();
   void options.permissions.then(() =>
     rulesEditor.setAllowed(editor.permissions()?.canEditWatchlist === true),
   );
@@ -85,10 +65,7 @@ export function createLatePanels(options: LatePanelsOptions): LatePanels {
     candlesActive: () => candles.view.active(),
     candlePngUrl: () => candles.view.pngUrl(),
     reloadCandles: () => candles.view.reload(),
-    loadAlerts: () => void loadAlerts(),
-    setTimeZone(choice, timeZone) {
-      candles.chart.setTimeZone(choice);
-      alerts.setTimeZone(timeZone);
-    },
+    setTimeZone: (choice) => candles.chart.setTimeZone(choice),
+    refreshRules: () => void rulesEditor.refresh(),
   };
 }

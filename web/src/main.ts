@@ -6,8 +6,8 @@
  * - detail-loader.ts: a zoomed window's history, once the zoom settles;
  * - provider-line.ts: the provider line, and the reloads a history fill or a market open/close calls for;
  * - series-upkeep.ts: forgetting and folding old points of a page left open.
- * The controls are view-controls.ts; the alert rules editor, the alert panel and candles are late-panels.ts,
- * built only after the first draw with data (first-draw.ts).
+ * The controls are view-controls.ts; the alert rules editor and candles are late-panels.ts, built only after
+ * the first draw with data (first-draw.ts).
  *
  * Not missing a tick: the first history was asked for by the entry (boot.ts), before the live subscription
  * could open, so once the subscription is open the page fetches history again from its last point on
@@ -16,6 +16,7 @@
  */
 
 import { createAdminSession } from './admin-session.ts';
+import { createAlertPanel } from './alert-panel.ts';
 import { createChartLegend } from './chart-legend.ts';
 import { createDetailLoader } from './detail-loader.ts';
 import { createFeedStatus } from './feed-status.ts';
@@ -38,6 +39,7 @@ import { createSeriesStore, emptyChange, type SeriesChange } from './series-stor
 import { startSeriesUpkeep } from './series-upkeep.ts';
 import { startTickFeed } from './tick-feed.ts';
 import { createTickerCards } from './ticker-cards.ts';
+import { timeZoneOf } from './time-zone.ts';
 import { systemTimers } from './timers.ts';
 import type { Stock } from './types.ts';
 import { wireViewControls } from './view-controls.ts';
@@ -72,7 +74,7 @@ export function startPage(firstLoad?: FirstLoad): void {
   });
   let colors = new Map<string, string>();
   let chartStocks: ChartStock[] = [];
-  /** The alert rules editor, the alert panel and candles: built after the first draw (late-panels.ts). */
+  /** The alert rules editor and candles: built after the first draw (late-panels.ts). */
   let late: LatePanels | undefined;
   /** The permissions asked for with the first load's last attempt (they show or hide the editors). */
   let permissions: Promise<void> = Promise.resolve();
@@ -99,6 +101,11 @@ export function startPage(firstLoad?: FirstLoad): void {
     onChanged: () => watchlist.reload(),
     onEditingChange: (editing) => cards.setEditing(editing),
     onBusy: (ticker, busy) => cards.setBusy(ticker, busy),
+  });
+  const alerts = createAlertPanel(required('alert-panel'), {
+    url: '/graphql',
+    onMarkers: (markers) => chart.setAlerts(markers),
+    onLive: () => late?.refreshRules(),
   });
   const history = createPageHistory({
     api,
@@ -137,6 +144,7 @@ export function startPage(firstLoad?: FirstLoad): void {
       );
       if (Number.isFinite(newest)) lastUpdate.show(newest);
       startProviderLine();
+      void loadAlerts();
       buildLatePanels();
     },
     async backfill() {
@@ -186,11 +194,26 @@ export function startPage(firstLoad?: FirstLoad): void {
     apply: (change) => apply(change),
     loaded: () => load.loaded(),
     late: () => late,
-    onTimeZone: () => lastUpdate.redraw(),
+    loadAlerts: () => void loadAlerts(),
+    onTimeZone: (choice) => {
+      alerts.setTimeZone(timeZoneOf(choice));
+      lastUpdate.redraw();
+    },
     timers,
   });
 
   installPageTestHook(window, chart, store, () => late?.candles.view);
+
+  /** The log of firings over the picked range (markers and list); quiet on failure, the feed goes on. */
+  async function loadAlerts(): Promise<void> {
+    try {
+      const now = timers.now();
+      const from = new Date(historyFrom(controls.range(), now));
+      alerts.add(await api.alertFirings(from, new Date(now + 60_000)), false);
+    } catch (error) {
+      console.warn('stockstreamer: loading alerts failed:', error);
+    }
+  }
 
   function toggle(ticker: string): void {
     const hidden = !chart.isHidden(ticker);
@@ -276,10 +299,11 @@ export function startPage(firstLoad?: FirstLoad): void {
               stocks: () => chartStocks,
               setMode: (mode) => controls.setMode(mode),
               syncLiveButton: (candlesUp) => controls.syncLiveButton(candlesUp),
-              timers,
             });
           })
-          .catch((error) => console.error('stockstreamer: the alerts and candles failed to start:', error));
+          .catch((error) =>
+            console.error('stockstreamer: the alert rules and candles failed to start:', error),
+          );
       },
     );
   }
@@ -302,7 +326,7 @@ export function startPage(firstLoad?: FirstLoad): void {
       if (resumed) {
         late?.reloadCandles();
         // Firings while the page was away were not pushed to it.
-        late?.loadAlerts();
+        void loadAlerts();
       }
     },
   });

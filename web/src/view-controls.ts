@@ -1,7 +1,7 @@
 /**
  * The controls over the line chart: the range, price or % compare, the log scale, the 52-week bands, whose
- * clock, the export menu and "back to live". Candles (candle-wiring.ts) and the alert panel come after the
- * first draw (late-panels.ts): until then the controls leave them out.
+ * clock, the export menu and "back to live". Candles (candle-wiring.ts) come after the first draw
+ * (late-panels.ts): until then the controls leave them out.
  *
  * A new range reads its history at once; picking another before the answer aborts the older read, so only
  * the range shown is merged.
@@ -18,7 +18,6 @@ import {
   loadTimeZoneChoice,
   saveTimeZoneChoice,
   type TimeZoneChoice,
-  timeZoneOf,
   viewerTimeZone,
 } from './time-zone.ts';
 import type { Timers } from './timers.ts';
@@ -30,9 +29,7 @@ export interface LateControls {
   candlePngUrl(): Promise<string>;
   /** A new range or reconnect: the candles' window changed. */
   reloadCandles(): void;
-  /** The alert firings over the picked range. */
-  loadAlerts(): void;
-  setTimeZone(choice: TimeZoneChoice, timeZone: string | undefined): void;
+  setTimeZone(choice: TimeZoneChoice): void;
 }
 
 export interface ViewControlsOptions {
@@ -43,8 +40,10 @@ export interface ViewControlsOptions {
   apply(change: SeriesChange): void;
   loaded(): boolean;
   late(): LateControls | undefined;
-  /** The clock changed (the last-tick label follows it). */
-  onTimeZone(): void;
+  /** The alert firings over the picked range. */
+  loadAlerts(): void;
+  /** The clock changed (the last-tick label and the alert list follow it). */
+  onTimeZone(choice: TimeZoneChoice): void;
   timers: Timers;
 }
 
@@ -87,7 +86,7 @@ export function wireViewControls(options: ViewControlsOptions): ViewControls {
     cards.refresh();
     if (!options.loaded()) return; // the first load asks for the current range
     options.late()?.reloadCandles();
-    options.late()?.loadAlerts();
+    options.loadAlerts();
     rangeLoad?.abort();
     const controller = new AbortController();
     rangeLoad = controller;
@@ -168,8 +167,8 @@ export function wireViewControls(options: ViewControlsOptions): ViewControls {
     timeZone = choice;
     zonePicker.value = choice;
     chart.setTimeZone(choice);
-    options.late()?.setTimeZone(choice, timeZoneOf(choice));
-    options.onTimeZone();
+    options.late()?.setTimeZone(choice);
+    options.onTimeZone(choice);
   }
   zonePicker.addEventListener('change', () => {
     const choice: TimeZoneChoice = zonePicker.value === 'exchange' ? 'exchange' : 'viewer';
