@@ -1,7 +1,7 @@
 /**
  * Candles mode: which ticker, its candles for the picked range from the `candles` query, and the live
  * candle growing with each tick over the subscription (candle-run.ts). Draws through candle-chart.ts;
- * main.ts only wires it. Inactive (lines mode), it holds nothing and asks nothing.
+ * candle-wiring.ts only wires it. Inactive (lines mode), it holds nothing and asks nothing.
  *
  * Ticks that arrive while the candles are being fetched are kept and folded in after the answer, so none
  * is lost between the two; folding one the answer already held changes nothing.

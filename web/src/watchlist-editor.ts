@@ -14,49 +14,10 @@
  * The server's messages are shown as they come (e.g. `ticker: "12" is not a ticker: …`): they name the
  * field and say what is wanted, which is better than anything the page could guess.
  */
+
+import type { AdminSession } from './admin-session.ts';
 import { GraphQLRequestError, type GraphqlApi } from './graphql-api.ts';
 import type { Permissions } from './types.ts';
-
-const TOKEN_KEY = 'stockstreamer.adminToken';
-
-/** The admin password for this tab, if the viewer signed in. */
-export interface AdminSession {
-  token(): string | undefined;
-  set(token: string): void;
-  clear(): void;
-}
-
-export function createAdminSession(
-  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null,
-): AdminSession {
-  let memory: string | undefined;
-  const read = () => {
-    try {
-      return storage?.getItem(TOKEN_KEY) ?? memory;
-    } catch {
-      return memory; // storage can be off (privacy settings); then the sign-in lasts as long as the page
-    }
-  };
-  return {
-    token: () => read() || undefined,
-    set(token) {
-      memory = token;
-      try {
-        storage?.setItem(TOKEN_KEY, token);
-      } catch {
-        // kept in memory only
-      }
-    },
-    clear() {
-      memory = undefined;
-      try {
-        storage?.removeItem(TOKEN_KEY);
-      } catch {
-        // nothing stored
-      }
-    },
-  };
-}
 
 export interface WatchlistEditorOptions {
   api: GraphqlApi;

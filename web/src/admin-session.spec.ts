@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAdminSession } from './watchlist-editor.ts';
+import { createAdminSession } from './admin-session.ts';
 
 function memoryStorage() {
   const items = new Map<string, string>();
