@@ -14,12 +14,7 @@ import type { PriceChart } from './price-chart.ts';
 import { DEFAULT_RANGE, historyFrom, isRangeKey, type RangeKey, rangeChoice } from './ranges.ts';
 import type { SeriesChange, SeriesStore } from './series-store.ts';
 import type { TickerCards } from './ticker-cards.ts';
-import {
-  loadTimeZoneChoice,
-  saveTimeZoneChoice,
-  type TimeZoneChoice,
-  viewerTimeZone,
-} from './time-zone.ts';
+import { loadTimeZoneChoice, saveTimeZoneChoice, type TimeZoneChoice, viewerTimeZone } from './time-zone.ts';
 import type { Timers } from './timers.ts';
 import type { ChartMode } from './value-scale.ts';
 
