@@ -119,14 +119,22 @@ describe('createViewState', () => {
     expect(log).toEqual([]);
   });
 
-  it('picking a range follows live in it and redraws, without a report', () => {
+  it('picking a range while following redraws, without a report', () => {
+    const { state, reports, log } = harness();
+    state.setRange('1h');
+    expect(state.view).toMatchObject({ range: '1h', following: true });
+    expect(log).toEqual(['redraw']);
+    expect(reports).toHaveLength(0);
+  });
+
+  it('picking a range ends a zoom like back to live: reported without detail, on the live window', () => {
     const { state, reports, log } = harness();
     state.zoomed(ZOOM);
     log.length = 0;
     state.setRange('1h');
-    expect(state.view).toMatchObject({ range: '1h', following: true });
-    expect(log).toEqual(['redraw']);
-    expect(reports).toHaveLength(1);
+    expect(state.view).toMatchObject({ range: '1h', following: true, window: LIVE });
+    expect(log).toEqual(['report live', 'redraw']);
+    expect(reports[1]).toEqual([{ ...state.copy() }, false]);
   });
 
   it.each([

@@ -34,7 +34,7 @@ export interface ViewState {
   copy(): ChartView;
   /** Whether a drag holds drawing. */
   held(): boolean;
-  /** Picks a range and follows live in it. */
+  /** Picks a range and follows live in it (reported, without detail, when it ends a zoom). */
   setRange(range: RangeKey): void;
   setMode(mode: ChartMode): void;
   setLogScale(on: boolean): void;
@@ -100,8 +100,14 @@ export function createViewState(deps: ViewStateDeps): ViewState {
     copy,
     held: () => holding,
     setRange(range) {
+      const leftZoom = !view.following;
       view.range = range;
       view.following = true;
+      // Leaving a zoom is reported like going back to live: a detail fetch for the zoom is no longer wanted.
+      if (leftZoom) {
+        view.window = deps.liveWindow();
+        deps.onViewChange?.(copy(), false);
+      }
       deps.redraw();
     },
     setMode: (mode) => set('mode', mode),

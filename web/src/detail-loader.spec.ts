@@ -67,4 +67,23 @@ describe('the zoom detail loader', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(errors).toEqual([new Error('HTTP 500')]);
   });
+
+  it('back to live drops a waiting fetch and aborts one under way, quietly', async () => {
+    const { loader, loads, errors } = harness();
+    loader.schedule({ min: 1, max: 2 });
+    await vi.advanceTimersByTimeAsync(DETAIL_DELAY_MS);
+    loader.schedule({ min: 3, max: 4 });
+    loader.cancel();
+    expect(loads[0]!.signal.aborted).toBe(true);
+    await vi.advanceTimersByTimeAsync(DETAIL_DELAY_MS * 4);
+    expect(loads).toHaveLength(1);
+    expect(errors).toEqual([]);
+    // a later zoom fetches as before
+    loader.schedule({ min: 5, max: 6 });
+    await vi.advanceTimersByTimeAsync(DETAIL_DELAY_MS);
+    expect(loads.map((l) => l.window)).toEqual([
+      { min: 1, max: 2 },
+      { min: 5, max: 6 },
+    ]);
+  });
 });

@@ -21,6 +21,8 @@ export interface DetailLoaderOptions {
 export interface DetailLoader {
   /** The view settled on `window` (for now): fetch its detail once it stays there `delayMs`. */
   schedule(window: TimeWindow): void;
+  /** The view went back to live: drop a waiting fetch and abort one under way (its window is gone). */
+  cancel(): void;
 }
 
 export function createDetailLoader(options: DetailLoaderOptions): DetailLoader {
@@ -39,6 +41,12 @@ export function createDetailLoader(options: DetailLoaderOptions): DetailLoader {
           if (!controller.signal.aborted) options.onError(error);
         });
       }, delayMs);
+    },
+    cancel() {
+      timers.clearTimeout(timer);
+      timer = undefined;
+      inFlight?.abort();
+      inFlight = undefined;
     },
   };
 }

@@ -83,7 +83,8 @@ export function startPage(firstLoad?: FirstLoad): void {
   const chart = createPriceChart(chartEl, store, {
     onViewChange(view, detailWanted) {
       liveButton.hidden = view.following;
-      if (detailWanted && !view.following && view.window) detail.schedule(view.window);
+      if (view.following) detail.cancel();
+      else if (detailWanted && view.window) detail.schedule(view.window);
     },
   });
   const legend = createChartLegend(required('chart-legend'), { onToggle: (ticker) => toggle(ticker) });
