@@ -127,7 +127,8 @@ describe.runIf(browserAvailable())('provider bars on the chart', () => {
     expect(text).toContain('AAPL');
     // At the week's width one pixel column merges several minute bars: the tooltip says how many minutes,
     // and their volume is the sum of theirs.
-    const minutes = Number(/provider bar, (\d+) min/.exec(text)?.[1]);
+    const span = /provider bar, (\d+) (min|h):/.exec(text);
+    const minutes = Number(span?.[1]) * (span?.[2] === 'h' ? 60 : 1);
     expect(minutes).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/O \$\d+\.\d\d · H \$\d+\.\d\d · L \$\d+\.\d\d · C \$\d+\.\d\d · volume [\d,]+$/);
     expect(text).toContain(`volume ${(1200 * minutes).toLocaleString('en-US')}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DrawnBars, DrawnSeries, Frame } from './chart-frame.ts';
-import { chartTooltip } from './chart-tooltip.ts';
+import { barSpan, chartTooltip } from './chart-tooltip.ts';
 
 const T = Date.UTC(2026, 10, 30, 14, 0, 0);
 const text = {
@@ -118,6 +118,21 @@ describe('chartTooltip for a provider bar', () => {
     )!;
     expect(tip.html).toContain('provider bar, 20 s');
     expect(tip.html).not.toContain('volume');
+  });
+
+  it.each([
+    [20_000, '20 s'],
+    [45_000, '45 s'],
+    [60_000, '1 min'],
+    [90_000, '90 s'],
+    [3_630_000, '61 min'],
+    [15 * 60_000, '15 min'],
+    [3_600_000, '1 h'],
+    [4 * 3_600_000, '4 h'],
+    [86_400_000, '1 day'],
+    [7 * 86_400_000, '7 days'],
+  ])('names a span of %i ms "%s"', (ms, said) => {
+    expect(barSpan(ms)).toBe(said);
   });
 
   it('is nothing at a break in the bar line', () => {

@@ -61,6 +61,21 @@ export function chartTooltip(
   return { html, readout: `${drawn.ticker}, ${text.time(time)}, ${formatDollars(price)}` };
 }
 
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * A bar's span in the largest unit it is a whole number of (`1 day`, `4 h`, `15 min`, `90 s`), so that
+ * 45 s is not "1 min", nor a daily bar "1,440 min"; minutes, rounded, past an hour.
+ */
+export function barSpan(ms: number): string {
+  if (ms < HOUR_MS && ms % MINUTE_MS !== 0) return `${Math.round(ms / 1000).toLocaleString('en-US')} s`;
+  if (ms % DAY_MS === 0) return ms === DAY_MS ? '1 day' : `${(ms / DAY_MS).toLocaleString('en-US')} days`;
+  if (ms % HOUR_MS === 0) return `${ms / HOUR_MS} h`;
+  return `${Math.round(ms / MINUTE_MS).toLocaleString('en-US')} min`;
+}
+
 /** A provider bar says so, with its span, open, high, low, close and volume where the provider gave it. */
 function barTooltipHtml(
   frame: Frame | null,
@@ -71,9 +86,7 @@ function barTooltipHtml(
   const drawn = frame?.bars[barsIndex];
   const bar = drawn ? barAt(drawn.run, drawnIndex(drawn.index, dataPointIndex)) : undefined;
   if (!drawn || !bar) return '';
-  const minutes = Math.round((bar.end - bar.time) / 60_000);
-  const span =
-    minutes >= 1 ? `${minutes.toLocaleString('en-US')} min` : `${Math.round((bar.end - bar.time) / 1000)} s`;
+  const span = barSpan(bar.end - bar.time);
   const ohlc = [
     ['O', bar.open],
     ['H', bar.high],
