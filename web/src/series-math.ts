@@ -233,13 +233,14 @@ export function niceScale(min: number, max: number, maxTicks = 6): NiceScale | u
  * How far apart consecutive points may lie before the line breaks between them: `factor` times their
  * usual spacing (the median, so a few gaps do not stretch it), and never under `minGapMs` (the reduction's
  * own spacing: M4 keeps at most four points a column, so neighbours can sit about two columns apart).
- * A series with fewer than two points has no spacing; `minGapMs` then.
+ * A series with fewer than two points has no spacing; `minGapMs` then. Every draw asks, for every line:
+ * the spacings are sorted as a Float64Array, numerically and without a comparator call per step.
  */
 export function gapThreshold(points: readonly Point[], factor: number, minGapMs: number): number {
   if (points.length < 2) return minGapMs;
-  const spacings: number[] = [];
-  for (let i = 1; i < points.length; i++) spacings.push(points[i]![0] - points[i - 1]![0]);
-  spacings.sort((a, b) => a - b);
+  const spacings = new Float64Array(points.length - 1);
+  for (let i = 1; i < points.length; i++) spacings[i - 1] = points[i]![0] - points[i - 1]![0];
+  spacings.sort();
   const median = spacings[Math.floor(spacings.length / 2)]!;
   return Math.max(minGapMs, factor * median);
 }
