@@ -72,6 +72,11 @@ export function candlesWithBarsSelect(window: CandleWindow, quote: (value: strin
  * open, high, low, close, ticks, first_minute and last_minute (the observed minutes' span); ordered by
  * ticker and start. Values go in through `quote` because the CSV export runs this inside COPY, which takes
  * no bind parameters.
+ *
+ * Minutes that writes have logged but no fold has rebuilt yet (stock_prices_1m_pending: the last minute or
+ * so, and any minute a late, corrected or deleted tick touched) are made from the ticks themselves, as the
+ * history read does (tick-repository.ts, `minuteColumns`): otherwise the newest candle and a 1m export's
+ * last ~70 s were missing, and a corrected minute showed its old prices until the fold.
  */
 export function candlesSelect(window: CandleWindow, quote: (value: string) => string): string {
   const tickers = window.tickers.map(quote).join(', ');
@@ -79,7 +84,36 @@ export function candlesSelect(window: CandleWindow, quote: (value: string) => st
   const from = `${quote(window.from.toISOString())}::timestamptz`;
   const to = `${quote(window.to.toISOString())}::timestamptz`;
   const bin = `date_bin(${stride}, bucket, timestamptz '2000-01-01')`;
-  return `SELECT stock_name AS ticker, ${bin} AS start,
+  const first = `date_bin(${stride}, ${from}, timestamptz '2000-01-01')`;
+  const minuteOf = (time: string) => `date_bin('1 minute', ${time}, timestamptz '2000-01-01')`;
+  return `WITH stale AS (
+      -- clamped to the raw horizon: before it the rollup is the only record, whatever the log says
+      SELECT name AS stock_name,
+             greatest(min(first_bucket), coalesce(min(horizon), '-infinity')) AS first_bucket,
+             max(last_bucket) AS last_bucket
+      FROM stock_prices_1m_pending, unnest(stock_names) AS name, stock_prices_retention
+      WHERE name IN (${tickers}) AND last_bucket >= ${first} AND first_bucket < ${to}
+      GROUP BY name
+    ), minutes AS (
+      SELECT r.stock_name, r.bucket, r.first_time, r.first_price, r.last_time, r.last_price, r.min_price,
+             r.max_price, r.count
+      FROM stock_prices_1m AS r
+      LEFT JOIN stale AS s
+        ON s.stock_name = r.stock_name AND r.bucket >= s.first_bucket AND r.bucket <= s.last_bucket
+      WHERE r.stock_name IN (${tickers}) AND r.bucket >= ${first} AND r.bucket < ${to} AND s.stock_name IS NULL
+      UNION ALL
+      SELECT p.stock_name, ${minuteOf('p.time')},
+             min(p.time), (array_agg(p.price ORDER BY p.time))[1],
+             max(p.time), (array_agg(p.price ORDER BY p.time DESC))[1],
+             min(p.price), max(p.price), count(*)
+      FROM stale AS s
+      JOIN stock_prices AS p
+        ON p.stock_name = s.stock_name AND p.time >= s.first_bucket
+           AND p.time < s.last_bucket + interval '1 minute'
+      WHERE p.time >= ${first} AND p.time < ${to} + interval '1 minute' AND ${minuteOf('p.time')} < ${to}
+      GROUP BY 1, 2
+    )
+    SELECT stock_name AS ticker, ${bin} AS start,
       (array_agg(first_price ORDER BY first_time))[1] AS open,
       max(max_price) AS high,
       min(min_price) AS low,
@@ -87,9 +121,7 @@ export function candlesSelect(window: CandleWindow, quote: (value: string) => st
       sum(count) AS ticks,
       min(bucket) AS first_minute,
       max(bucket) + interval '1 minute' AS last_minute
-    FROM stock_prices_1m
-    WHERE stock_name IN (${tickers})
-      AND bucket >= date_bin(${stride}, ${from}, timestamptz '2000-01-01') AND bucket < ${to}
+    FROM minutes
     GROUP BY stock_name, ${bin}
     ORDER BY stock_name, ${bin}`;
 }

@@ -152,3 +152,64 @@ describe('candles(tickers, interval, from, to, width) from the minute rollup', (
     expect(intc!.volume.slice(6).every((v) => v === null)).toBe(true);
   });
 });
+
+describe('candles of minutes the rollup has not folded yet', () => {
+  let app: TestApp;
+  const start = START + 86_400_000;
+  const early = ticks('NVDA', 100).slice(0, 60); // 14:00–14:05, folded
+  const late = ticks('NVDA', 100)
+    .slice(60, 120)
+    .map((tick) => ({ ...tick, time: new Date(tick.time.getTime() + 86_400_000) }));
+  const folded = early.map((tick) => ({ ...tick, time: new Date(tick.time.getTime() + 86_400_000) }));
+  const window = { from: new Date(start).toISOString(), to: new Date(start + 10 * MINUTE).toISOString() };
+
+  beforeAll(async () => {
+    app = await startTestApp({ role: 'api' });
+    const repo = createTickRepository(app.deps.database.db);
+    await repo.insertTicks(folded);
+    await repo.foldRollup(new Date(start + 5 * MINUTE));
+    await repo.insertTicks(late); // logged, not folded: the newest minutes
+  });
+  afterAll(() => app?.stop());
+
+  async function m1(): Promise<Omit<CandleSeries, 'intervalS' | 'ticker'>> {
+    const response = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: `{ candles(tickers: ["NVDA"], interval: M1, from: "${window.from}", to: "${window.to}") { times open high low close ticks volume } }`,
+      }),
+    });
+    const answer = (await response.json()) as {
+      data: { candles: Omit<CandleSeries, 'intervalS' | 'ticker'>[] };
+    };
+    return answer.data.candles[0]!;
+  }
+
+  it('makes them from the ticks, corrections included, and answers the same once they are folded', async () => {
+    const pool = app.deps.database.pool;
+    const rolled = await pool.query(
+      `select count(*)::int as n from stock_prices_1m where stock_name = 'NVDA'`,
+    );
+    expect(rolled.rows[0].n).toBe(5); // the test's premise: half the window is only in the log
+    // a corrected price in a folded minute: logged, so its candle is remade from the ticks too
+    const corrected = folded[30]!;
+    await pool.query(`update stock_prices set price = 999 where stock_name = 'NVDA' and time = $1`, [
+      corrected.time.toISOString(),
+    ]);
+    const stored = [...folded, ...late].map((tick) => (tick === corrected ? { ...tick, price: 999 } : tick));
+    const expected = expectedCandles(stored, MINUTE);
+    expect(await m1()).toEqual(expected);
+
+    // the CSV export of 1m candles reads the same minutes
+    const csv = await (
+      await fetch(`${app.url}/export/prices.csv?tickers=NVDA&from=${window.from}&to=${window.to}&interval=1m`)
+    ).text();
+    const rows = csv.trim().split('\n').slice(1);
+    expect(rows).toHaveLength(10);
+    expect(rows[2]).toContain(',999');
+
+    await createTickRepository(app.deps.database.db).foldRollup('all');
+    expect(await m1()).toEqual(expected);
+  });
+});
