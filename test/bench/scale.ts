@@ -18,6 +18,7 @@ import { ticksChannel } from '../../src/tick-channel.ts';
 import { type LoadBalancer, startLoadBalancer } from '../helpers/load-balancer.ts';
 import { freePort } from '../helpers/ports.ts';
 import { type RoleProcess, roleEnv, spawnRole } from '../helpers/roles.ts';
+import { sleep } from '../helpers/servers.ts';
 import {
   createTestDatabase,
   removeRedisPrefix,
@@ -25,12 +26,11 @@ import {
   TEST_REDIS_URL,
   uniqueName,
 } from '../helpers/services.ts';
+import { now } from './client-process.ts';
 import { benchTick, measure, message, QUERY, type Run, rawPayload, stop, subscribedCount } from './fanout.ts';
 import { type Bench, type BenchRow, median, ms, percentile } from './harness.ts';
 import { SYMBOLS, slotFigures } from './ingest.ts';
 
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const count = (n: number) => n.toLocaleString('en');
 
 /** The soft limit on open files of this process, which Caddy and the API processes inherit. */

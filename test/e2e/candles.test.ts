@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTickRepository } from '../../src/db/tick-repository.ts';
 import type { CandleSeries } from '../../web/src/types.ts';
 import { browserAvailable } from '../helpers/browser.ts';
-import { DAY_MS, graphql, openPage, type PageWatch, type SeededApp, startSeededApp } from './harness.ts';
+import {
+  DAY_MS,
+  graphql,
+  type Hook,
+  openPage,
+  type PageWatch,
+  type SeededApp,
+  startSeededApp,
+} from './harness.ts';
 
 const ARTIFACTS = 'test-results';
 const MINUTE_MS = 60_000;
@@ -18,7 +26,6 @@ const TICKER = 'NVDA';
 /** Shares in each seeded minute bar. */
 const BAR_VOLUME = 1000;
 
-type Hook = NonNullable<Window['__stockstreamer']>;
 type Drawn = NonNullable<ReturnType<Hook['candles']>>;
 
 interface CandlesAnswer {

@@ -10,6 +10,7 @@ import { browserAvailable, launchChromium } from '../helpers/browser.ts';
 import {
   DAY_MS,
   graphql,
+  hookOn,
   type PageWatch,
   SEEDED_DAYS,
   type SeededApp,
@@ -21,8 +22,6 @@ import {
 const ARTIFACTS = 'test-results';
 const HOUR_MS = 3_600_000;
 
-type Hook = NonNullable<Window['__stockstreamer']>;
-
 describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   let app: SeededApp;
   let browser: Browser;
@@ -32,14 +31,7 @@ describe.runIf(browserAvailable())('the live chart page in Chromium', () => {
   let origin: string;
 
   /** Calls a method of the page's read-only test hook. */
-  const hook = <K extends keyof Hook>(name: K, ...args: Parameters<Hook[K]>) =>
-    page.evaluate(
-      ([method, params]) => {
-        const h = window.__stockstreamer as unknown as Record<string, (...a: unknown[]) => unknown>;
-        return h[method]!(...params);
-      },
-      [name, args] as [string, unknown[]],
-    ) as Promise<ReturnType<Hook[K]>>;
+  const hook = hookOn(() => page);
   const view = () => hook('view');
   const yLabels = () =>
     page.locator('.apexcharts-yaxis-label').evaluateAll((els) => els.map((e) => e.textContent ?? ''));

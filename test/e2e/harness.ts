@@ -72,6 +72,21 @@ export async function openPage(app: {
   return { browser, page, watch };
 }
 
+/** The page's read-only test hook (web/src/page-test-hook.ts). */
+export type Hook = NonNullable<Window['__stockstreamer']>;
+
+/** Calls a method of the test hook on the page `current()` returns (a test may open a new one). */
+export function hookOn(current: () => Page) {
+  return <K extends keyof Hook>(name: K, ...args: Parameters<Hook[K]>) =>
+    current().evaluate(
+      ([method, params]) => {
+        const h = window.__stockstreamer as unknown as Record<string, (...a: unknown[]) => unknown>;
+        return h[method]!(...params);
+      },
+      [name, args] as [string, unknown[]],
+    ) as Promise<ReturnType<Hook[K]>>;
+}
+
 export const TICKERS = ['GE', 'AMZN', 'NVDA', 'INTC', 'AAPL', 'NFLX'] as const;
 export const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CandleSeries } from '../../src/db/candles.ts';
 import { createTickRepository } from '../../src/db/tick-repository.ts';
 import type { Tick } from '../../src/domain/tick.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { graphqlOk, startTestApp, type TestApp } from '../helpers/app.ts';
 
 const START = Date.UTC(2026, 10, 23, 14, 0, 0);
 const MINUTE = 60_000;
@@ -173,17 +173,11 @@ describe('candles of minutes the rollup has not folded yet', () => {
   afterAll(() => app?.stop());
 
   async function m1(): Promise<Omit<CandleSeries, 'intervalS' | 'ticker'>> {
-    const response = await fetch(`${app.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query: `{ candles(tickers: ["NVDA"], interval: M1, from: "${window.from}", to: "${window.to}") { times open high low close ticks volume } }`,
-      }),
-    });
-    const answer = (await response.json()) as {
-      data: { candles: Omit<CandleSeries, 'intervalS' | 'ticker'>[] };
-    };
-    return answer.data.candles[0]!;
+    const data = await graphqlOk<{ candles: Omit<CandleSeries, 'intervalS' | 'ticker'>[] }>(
+      app,
+      `{ candles(tickers: ["NVDA"], interval: M1, from: "${window.from}", to: "${window.to}") { times open high low close ticks volume } }`,
+    );
+    return data.candles[0]!;
   }
 
   it('makes them from the ticks, corrections included, and answers the same once they are folded', async () => {

@@ -9,7 +9,16 @@
 import { COLUMN_PX as M4_COLUMN_PX } from './first-load.ts';
 import { type BarRun, closeAt, unobservedBarLine } from './provider-bars.ts';
 import { liveWindow, type RangeKey, type TimeWindow } from './ranges.ts';
-import { breakAtGaps, changeMarkers, gapThreshold, priceAt, reduceM4, valueExtent } from './series-math.ts';
+import {
+  breakAtGaps,
+  changeMarkers,
+  gapThreshold,
+  lowerBound,
+  priceAt,
+  reduceM4,
+  upperBound,
+  valueExtent,
+} from './series-math.ts';
 import type { Point, SeriesStore } from './series-store.ts';
 import type { TimeZoneChoice } from './time-zone.ts';
 import { type ChartMode, valueScale } from './value-scale.ts';
@@ -97,7 +106,7 @@ export interface Frame {
 }
 
 /** The part of the series store a frame reads. */
-export type FrameStore = Pick<SeriesStore, 'has' | 'points' | 'first' | 'latest'>;
+type FrameStore = Pick<SeriesStore, 'has' | 'points' | 'first' | 'latest'>;
 
 /** Everything a frame is built from: the data, what the viewer picked, the plot's width and the time. */
 export interface FrameInput {
@@ -149,9 +158,7 @@ export function liveWindowOf(
 }
 
 /** The window to draw: the one zoomed or panned to, or else the live one. */
-export function frameWindow(
-  input: Pick<FrameInput, 'store' | 'stocks' | 'bars' | 'view' | 'now'>,
-): TimeWindow {
+function frameWindow(input: Pick<FrameInput, 'store' | 'stocks' | 'bars' | 'view' | 'now'>): TimeWindow {
   return !input.view.following && input.view.window ? input.view.window : liveWindowOf(input);
 }
 
@@ -161,7 +168,7 @@ export function frameWindow(
  * the whole series; the overview keeps that to about twice the points, and the draw after the gesture
  * puts full detail where it ended.
  */
-export function withOverview(all: readonly Point[], window: TimeWindow, columns: number): Point[] {
+function withOverview(all: readonly Point[], window: TimeWindow, columns: number): Point[] {
   const first = all[0];
   const last = all[all.length - 1];
   if (!first || !last) return [];
@@ -182,6 +189,7 @@ export function buildFrame(input: FrameInput): Frame {
   const window = frameWindow(input);
   const showBands = bandsShown(input.bandsOn, view.mode);
   const columns = width / M4_COLUMN_PX;
+  const columnMs = (window.max - window.min) / columns;
   const series: DrawnSeries[] = [];
   const markerPoints: Point[][] = [];
   const alertPoints: Point[][] = [];
@@ -226,8 +234,7 @@ export function buildFrame(input: FrameInput): Frame {
     if (points.length === 0) continue;
     const values = inUnit(points);
     for (const [time, value] of values) if (time >= window.min && time <= window.max) inView.push(value);
-    const columnMs = (window.max - window.min) / columns;
-    const inWindow = points.filter(([time]) => time >= window.min && time <= window.max);
+    const inWindow = points.slice(lowerBound(points, window.min), upperBound(points, window.max));
     const maxGap = gapThreshold(inWindow, GAP_FACTOR, GAP_COLUMNS * columnMs);
     const drawn = breakAtGaps(points, maxGap, window.min, window.max);
     const markers = changeMarkers(all, window.min, window.max, width, MARKER_GAP_PX);
@@ -250,7 +257,7 @@ export function buildFrame(input: FrameInput): Frame {
       values,
       base,
       markers,
-      alerts: [...alerts],
+      alerts,
       band,
       drawn,
     });

@@ -8,6 +8,7 @@
 
 import type ApexCharts from 'apexcharts/core';
 import { drawnIndex, type Frame } from './chart-frame.ts';
+import { upperBound } from './series-math.ts';
 import type { Point } from './series-store.ts';
 
 /** The part of ApexCharts' keyboard navigation a redraw must carry over. */
@@ -33,9 +34,7 @@ export interface KeyboardPlace {
 
 /** The index of the last point at or before `time` (0 when none is): where a resumed reader lands. */
 export function pointAtOrBefore(points: readonly Point[], time: number): number {
-  let index = 0;
-  while (index + 1 < points.length && points[index + 1]![0] <= time) index++;
-  return index;
+  return Math.max(0, upperBound(points, time) - 1);
 }
 
 /** Where the keyboard reader of the chart in `el` is, or null when the chart does not have the focus. */

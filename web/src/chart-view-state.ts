@@ -88,6 +88,16 @@ export function createViewState(deps: ViewStateDeps): ViewState {
     }
   }
 
+  function backToLive(): void {
+    if (view.following) return;
+    view.following = true;
+    // The window is the live one from now on, not the zoom's until the next frame draws: whoever reads
+    // the view in between (the page's detail loader, the test hook) sees one consistent state.
+    view.window = deps.liveWindow();
+    deps.onViewChange?.(copy(), false);
+    deps.redraw();
+  }
+
   /** Sets one view setting, drawing only when it changed. */
   function set<K extends 'mode' | 'logScale' | 'timeZone'>(key: K, value: ChartView[K]): void {
     if (view[key] === value) return;
@@ -100,15 +110,10 @@ export function createViewState(deps: ViewStateDeps): ViewState {
     copy,
     held: () => holding,
     setRange(range) {
-      const leftZoom = !view.following;
       view.range = range;
-      view.following = true;
-      // Leaving a zoom is reported like going back to live: a detail fetch for the zoom is no longer wanted.
-      if (leftZoom) {
-        view.window = deps.liveWindow();
-        deps.onViewChange?.(copy(), false);
-      }
-      deps.redraw();
+      // Leaving a zoom is going back to live (a detail fetch for the zoom is no longer wanted), in the new range.
+      if (view.following) deps.redraw();
+      else backToLive();
     },
     setMode: (mode) => set('mode', mode),
     setLogScale: (on) => set('logScale', on),
@@ -130,15 +135,7 @@ export function createViewState(deps: ViewStateDeps): ViewState {
       cancelBackstop = after(release, HOLD_BACKSTOP_MS);
     },
     release,
-    backToLive() {
-      if (view.following) return;
-      view.following = true;
-      // The window is the live one from now on, not the zoom's until the next frame draws: whoever reads
-      // the view in between (the page's detail loader, the test hook) sees one consistent state.
-      view.window = deps.liveWindow();
-      deps.onViewChange?.(copy(), false);
-      deps.redraw();
-    },
+    backToLive,
     showing(window) {
       view.window = window;
     },

@@ -58,7 +58,7 @@ export function formatClock(ms: number | null | undefined, timeZone?: string, lo
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** An `Intl.DateTimeFormat`, made once per set of options: making one costs far more than using it. */
-function dateFormat(options: Intl.DateTimeFormatOptions, locale?: string): Intl.DateTimeFormat {
+export function dateFormat(options: Intl.DateTimeFormatOptions, locale?: string): Intl.DateTimeFormat {
   const key = JSON.stringify([locale, options]);
   let format = dateFormats.get(key);
   if (!format) {

@@ -59,6 +59,11 @@ export function startPage(firstLoad?: FirstLoad): void {
   performance.mark('stockstreamer:start');
   const timers = systemTimers;
   const chartEl = required('price-chart');
+  /** Where the picked range starts now, and the history `width` for the chart as it is laid out. */
+  const rangeStart = () => historyFrom(controls.range(), timers.now());
+  const chartHistoryWidth = () => historyWidth(chartEl.clientWidth);
+  const warnWatchlist = (error: unknown) =>
+    console.warn('stockstreamer: reloading the watchlist failed:', error);
   const liveButton = required<HTMLButtonElement>('back-to-live');
   const providerEl = required('provider-status');
 
@@ -113,7 +118,7 @@ export function startPage(firstLoad?: FirstLoad): void {
     store,
     chart,
     apply: (change) => apply(change),
-    width: () => historyWidth(chartEl.clientWidth),
+    width: chartHistoryWidth,
   });
   const lastUpdate = createLastUpdate(required<HTMLTimeElement>('last-update'), () => chart.view().timeZone);
 
@@ -121,12 +126,12 @@ export function startPage(firstLoad?: FirstLoad): void {
     fetch(attempt) {
       // The entry's requests, unless the range was changed since (or they failed: a retry asks anew).
       const early = attempt === 0 && firstLoad?.range === controls.range() ? firstLoad : undefined;
-      const from = early?.from ?? new Date(historyFrom(controls.range(), timers.now()));
+      const from = early?.from ?? new Date(rangeStart());
       // Asked for at once, but not waited for: the first draw does not need them (never rejects).
       permissions = editor.refreshPermissions();
       const data = Promise.all([
         early?.watchlist ?? api.watchlist(),
-        early?.history ?? api.priceHistory({ from, width: historyWidth(chartEl.clientWidth) }),
+        early?.history ?? api.priceHistory({ from, width: chartHistoryWidth() }),
       ]).then(([watchlist, answer]) => ({ watchlist, answer, from }));
       return { beforeFeed: early !== undefined, data };
     },
@@ -149,7 +154,7 @@ export function startPage(firstLoad?: FirstLoad): void {
       buildLatePanels();
     },
     async backfill() {
-      const windowStart = historyFrom(controls.range(), timers.now());
+      const windowStart = rangeStart();
       const resume = store.resumeFrom();
       const from = resume === null ? windowStart : Math.max(windowStart, resume - BACKFILL_OVERLAP_MS);
       try {
@@ -169,9 +174,9 @@ export function startPage(firstLoad?: FirstLoad): void {
   const watchlist = createWatchlistSync({
     fetch: () => api.watchlist(),
     use: (stocks) => useWatchlist(stocks),
-    loadHistory: (tickers) => history.load(tickers, historyFrom(controls.range(), timers.now())),
+    loadHistory: (tickers) => history.load(tickers, rangeStart()),
     loaded: () => load.loaded(),
-    onError: (error) => console.warn('stockstreamer: reloading the watchlist failed:', error),
+    onError: warnWatchlist,
     timers,
   });
 
@@ -269,11 +274,8 @@ export function startPage(firstLoad?: FirstLoad): void {
       showHistory(state) {
         providerEl.dataset.history = state;
       },
-      onSessionChange: () =>
-        void watchlist
-          .reload()
-          .catch((error) => console.warn('stockstreamer: reloading the watchlist failed:', error)),
-      reloadHistory: () => history.load(store.tickers(), historyFrom(controls.range(), timers.now())),
+      onSessionChange: () => void watchlist.reload().catch(warnWatchlist),
+      reloadHistory: () => history.load(store.tickers(), rangeStart()),
       onError: (error) => console.warn('stockstreamer: provider status failed:', error),
       timers,
     });
@@ -338,7 +340,7 @@ export function startPage(firstLoad?: FirstLoad): void {
     if (document.visibilityState === 'visible') feed.retryNow();
   });
   startSeriesUpkeep({
-    prune: () => apply(store.pruneBefore(historyFrom(controls.range(), timers.now()))),
+    prune: () => apply(store.pruneBefore(rangeStart())),
     fold: () =>
       apply(store.reduceEach((points) => foldBefore(points, timers.now() - FULL_DETAIL_MS, MINUTE_MS))),
     following: () => chart.view().following,

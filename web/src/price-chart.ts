@@ -46,6 +46,7 @@ import { drawOverlay } from './chart-overlay.ts';
 import { chartTooltip } from './chart-tooltip.ts';
 import { createViewState } from './chart-view-state.ts';
 import { createDrawScheduler } from './draw-scheduler.ts';
+import { FIRST_DATA_DRAW_MARK } from './first-draw.ts';
 import { formatAxisDollars, formatAxisPercent, formatLogAxisDollars, formatTooltipTime } from './format.ts';
 import type { BarRun } from './provider-bars.ts';
 import type { RangeKey, TimeWindow } from './ranges.ts';
@@ -326,7 +327,7 @@ export function createPriceChart(
     draws++;
     if (firstDataDrawAt === null && next.series.length > 0) {
       firstDataDrawAt = performance.now();
-      performance.mark('stockstreamer:first-data-draw');
+      performance.mark(FIRST_DATA_DRAW_MARK);
     }
     if (tool) refocusTool(el, tool);
     if (reading) resumeKeyboard(el, instance, frame, reading);

@@ -8,6 +8,8 @@
  * ranges, tooltips) is moved back or read from the unshifted points.
  */
 
+import { dateFormat } from './format.ts';
+
 export type TimeZoneChoice = 'viewer' | 'exchange';
 
 /** The US exchanges' zone (NYSE and Nasdaq). */
@@ -31,8 +33,6 @@ export function viewerTimeZone(): string {
   return viewerZone;
 }
 
-const offsetFormats = new Map<string, Intl.DateTimeFormat>();
-
 const QUARTER_HOUR_MS = 15 * 60_000;
 const offsets = new Map<string, number>();
 
@@ -54,10 +54,10 @@ export function zoneOffsetMs(timeZone: string, ms: number): number {
   return offset;
 }
 
-function computeOffsetMs(timeZone: string, ms: number): number {
-  let format = offsetFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
+/** The offset at `quarter`, a whole number of seconds (a UTC quarter hour), as its wall clock reads it. */
+function computeOffsetMs(timeZone: string, quarter: number): number {
+  const format = dateFormat(
+    {
       timeZone,
       year: 'numeric',
       month: 'numeric',
@@ -66,11 +66,11 @@ function computeOffsetMs(timeZone: string, ms: number): number {
       minute: 'numeric',
       second: 'numeric',
       hourCycle: 'h23',
-    });
-    offsetFormats.set(timeZone, format);
-  }
+    },
+    'en-US',
+  );
   const fields: Record<string, number> = {};
-  for (const part of format.formatToParts(ms)) {
+  for (const part of format.formatToParts(quarter)) {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
   }
   const wall = Date.UTC(
@@ -81,8 +81,7 @@ function computeOffsetMs(timeZone: string, ms: number): number {
     fields.minute!,
     fields.second!,
   );
-  // The wall clock has whole seconds; the instant may not.
-  return wall - (ms - (((ms % 1000) + 1000) % 1000));
+  return wall - quarter;
 }
 
 /**

@@ -24,7 +24,7 @@ export interface ValueScale {
  */
 export function valueScale(mode: ChartMode, log: boolean, base: number | undefined): ValueScale | null {
   if (mode === 'percent') {
-    if (base === undefined || !(base !== 0) || !Number.isFinite(base)) return null;
+    if (base === undefined || base === 0 || !Number.isFinite(base)) return null;
     if (log) return base > 0 ? { toValue: (price) => Math.log10(price / base) } : null;
     return { toValue: (price) => percentChange(price, base) };
   }
