@@ -24,6 +24,7 @@ import { bindsToLoopback, createAdmission } from './admission.ts';
 import { registerApiMetrics } from './api-metrics.ts';
 import { buildApp } from './app.ts';
 import { createClientLimits } from './client-limits.ts';
+import { createFirstFrame } from './first-frame.ts';
 import { MAX_GRAPHQL_BODY_BYTES } from './graphql-http.ts';
 import { createGraphqlWsServer } from './graphql-ws-server.ts';
 import { createHealthCheck } from './health.ts';
@@ -213,6 +214,20 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     staleAfterMs: staleAfter,
   });
 
+  // The page's first queries, read here for the frame drawn into its HTML (first-frame.ts).
+  const firstFrame = createFirstFrame({
+    async read(from, to, width) {
+      const watchlist = await deps.watchlist.list();
+      const tickers = watchlist.filter((stock) => stock.enabled).map((stock) => stock.ticker);
+      const [series, bars] = await Promise.all([
+        resolverDeps.priceHistory(tickers, from, to, width),
+        deps.barHistory.reduced(tickers, from, to, width),
+      ]);
+      return { watchlist, series, bars };
+    },
+    now: () => deps.clock.now().getTime(),
+    logger,
+  });
   const koa = buildApp({
     logger,
     graphql: yoga,
@@ -225,6 +240,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     // Logos the workers downloaded, stored inline; served from this origin at /logos/{TICKER}.
     logoImage: (ticker) => deps.watchlist.logoImage(ticker),
     exportPrices: (request) => streamPriceExport(deps.database.pool, request),
+    firstFrame,
   }).callback();
   // SSE subscriptions are served ahead of Koa (sse-requests.ts says why), everything else by Koa.
   const served = withSseSubscriptions(koa, {
@@ -250,6 +266,7 @@ export function buildApi(deps: Deps, parts: ApiParts): Api {
     async close(graceMs: number) {
       upgrades.stopAccepting();
       pubSub.close();
+      void firstFrame.close();
       const streams = (async () => {
         const sockets = webSockets.closeAll(graceMs);
         await cohorts.closeAll();

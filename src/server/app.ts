@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { createBullBoard } from '@bull-board/api';
@@ -17,6 +19,7 @@ import type { AdminDecision, Audit } from '../domain/admin.ts';
 import { renderMonogramSvg } from '../domain/monogram.ts';
 import { exportFileName, type PriceExport, parseExportQuery } from '../domain/price-export.ts';
 import type { Admission, Refusal } from './admission.ts';
+import type { FirstFrame } from './first-frame.ts';
 import { type HealthReport, healthHttpStatus } from './health.ts';
 import { SVG_LOGO_CSP, securityHeaders } from './security.ts';
 import { serveStatic } from './static-files.ts';
@@ -58,7 +61,12 @@ export interface AppOptions {
   logoImage?: (ticker: string) => Promise<{ contentType: string; bytes: Buffer } | undefined>;
   /** Prices as CSV bytes for /export/prices.csv (src/db/price-export.ts); absent: the route answers 404. */
   exportPrices?: (request: PriceExport) => Promise<Readable>;
+  /** The chart's first frame, put into the page's HTML (first-frame.ts); absent: the page as built. */
+  firstFrame?: FirstFrame;
 }
+
+/** Where the chart's first frame goes in the built page (web/index.html). */
+export const CHART_CONTAINER = '<div data-testid="price-chart"></div>';
 
 /**
  * Exports one API process streams at once: each holds a database connection for as long as its reader
@@ -224,6 +232,8 @@ export function buildApp(options: AppOptions): Koa {
     // Yoga's Response is a ponyfill, not Node's web stream, but it is async-iterable.
     ctx.body = response.body ? Readable.from(response.body as unknown as AsyncIterable<Uint8Array>) : null;
   });
+  if (options.firstFrame)
+    router.get(['/', '/index.html'], pageWithFirstFrame(options.webRoot, options.firstFrame));
   app.use(router.routes());
   app.use(router.allowedMethods());
 
@@ -237,6 +247,26 @@ export function buildApp(options: AppOptions): Koa {
     }
   });
   return app;
+}
+
+/**
+ * The chart page with its first frame in the chart's container. Read from the build at each request, so a
+ * new build shows at once; a page without the container, or no build at all, falls through to the static
+ * files (which answer 404 with a hint when nothing is built).
+ */
+function pageWithFirstFrame(webRoot: string, firstFrame: FirstFrame): Koa.Middleware {
+  return async (ctx, next) => {
+    const page = await readFile(path.join(webRoot, 'index.html'), 'utf8').catch(() => undefined);
+    const at = page?.indexOf(CHART_CONTAINER) ?? -1;
+    if (page === undefined || at < 0) return next();
+    const frame = await firstFrame.markup(ctx.get('cookie') || undefined);
+    const open = at + CHART_CONTAINER.length - '</div>'.length;
+    ctx.type = 'text/html; charset=utf-8';
+    // The frame follows the cookie and the moment: revalidated on every load, by cookie.
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.vary('Cookie');
+    ctx.body = page.slice(0, open) + frame + page.slice(open);
+  };
 }
 
 /**

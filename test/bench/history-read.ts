@@ -3,6 +3,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { startRole } from '../../src/start.ts';
 import { browserAvailable, launchChromium } from '../helpers/browser.ts';
+import { framePainted, probeFirstPaint } from '../helpers/first-paint.ts';
 import {
   createTestDatabase,
   removeRedisPrefix,
@@ -123,34 +124,29 @@ export const historyReadBench: Bench = {
 };
 
 /**
- * Opens the page in Chromium until six series hold their history, timed two ways: by this process's clock
- * from asking for a new tab to the data drawn (what the target is checked on), and by the page's own
- * clock from navigation start. The baseline is the first way for an empty page.
+ * Opens the page in Chromium until six series hold their history, timed from asking for a new tab (this
+ * process's clock, which the target is checked on) to two moments: the page's first paint, which shows the
+ * week in the server's first frame (src/server/first-frame.ts; counted only where the frame was there to be
+ * painted), and the live chart's first draw with the data. The baseline is opening a trivial page.
  */
 async function firstPaint(url: string): Promise<BenchRow> {
   const browser = await launchChromium();
   try {
-    const loads: number[] = [];
-    const inPage: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      const start = performance.now();
+    const painted: number[] = [];
+    const drawn: number[] = [];
+    const drawnInPage: number[] = [];
+    let framesMissing = 0;
+    for (let i = 0; i < 11; i++) {
+      const start = Date.now();
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await page.goto(`${url}/`);
-      // A string, not a function: the bench runs through tsx, whose helpers do not exist in the page.
-      const drawnAt = (await page.evaluate(`new Promise((resolve) => {
-        const check = () => {
-          const hook = window.__stockstreamer;
-          if (hook && hook.seriesCount() === 6 && ['GE', 'NFLX'].every((t) => hook.pointCount(t) > 100)) {
-            resolve(performance.now());
-          } else requestAnimationFrame(check);
-        };
-        check();
-      })`)) as number;
-      if (i > 0) {
-        loads.push(performance.now() - start);
-        inPage.push(drawnAt);
-      }
+      await page.goto(`${url}/`, { waitUntil: 'domcontentloaded' });
+      const seen = await probeFirstPaint(page);
       await page.close();
+      if (i < 2) continue; // the first loads draw the frame the later ones are served
+      drawn.push(seen.origin + seen.drawn - start);
+      drawnInPage.push(seen.drawn);
+      if (framePainted(seen)) painted.push(seen.origin + seen.paint! - start);
+      else framesMissing++;
     }
     const blank = await timeRuns(5, 1, async () => {
       const page = await browser.newPage();
@@ -159,14 +155,18 @@ async function firstPaint(url: string): Promise<BenchRow> {
     });
     // Issue 16's target: within 300 ms of opening a trivial page in the same browser, the same run.
     const allowed = median(blank) + 300;
+    const paintedP50 = painted.length > 0 ? median(painted) : Number.POSITIVE_INFINITY;
     return {
       id: 'P4',
       measure: 'page first paint with 7 days loaded (Chromium, 1280 px)',
-      figure: `p50 ${ms(median(loads))}, max ${ms(Math.max(...loads))}; from navigation start p50 ${ms(median(inPage))}`,
+      figure:
+        `first paint with the week (server frame) p50 ${ms(paintedP50)}` +
+        `${framesMissing > 0 ? ` (${framesMissing} of ${painted.length + framesMissing} loads without it)` : ''}; ` +
+        `live chart drawn p50 ${ms(median(drawn))}, from navigation start ${ms(median(drawnInPage))}`,
       baseline: `open a trivial page p50 ${ms(median(blank))}`,
-      ratio: median(blank) / median(loads),
+      ratio: median(blank) / paintedP50,
       target: `≤ trivial + 300 ms (${ms(allowed)})`,
-      met: median(loads) <= allowed,
+      met: framesMissing === 0 && paintedP50 <= allowed,
     };
   } finally {
     await browser.close();

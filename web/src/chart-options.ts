@@ -151,6 +151,8 @@ export interface FrameOptionsContext {
   /** Whether the chart has the keyboard's focus (no padding then: `padToLongest`). */
   focused: boolean;
   noDataText: string;
+  /** SVG however many points: a picture drawn once, by the server (first-frame.ts), not a live chart. */
+  svgOnly?: boolean;
 }
 
 /** The options one draw hands to `updateOptions`. */
@@ -163,7 +165,7 @@ export function frameOptions(frame: Frame, context: FrameOptionsContext): ApexCh
     ...frame.series.map((s) => ({ name: s.ticker, data: onAxis(withBreaks(s)) })),
     ...frame.bars.map((b) => ({ name: `${b.ticker} provider bars`, data: onAxis(b.values) })),
   ];
-  const canvas = series.reduce((n, s) => n + s.data.length, 0) >= CANVAS_POINTS;
+  const canvas = !context.svgOnly && series.reduce((n, s) => n + s.data.length, 0) >= CANVAS_POINTS;
   if (canvas && !context.focused) padToLongest(series);
   return {
     chart: { renderer: canvas ? 'canvas' : 'svg' },

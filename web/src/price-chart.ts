@@ -47,11 +47,17 @@ import { chartTooltip } from './chart-tooltip.ts';
 import { createViewState } from './chart-view-state.ts';
 import { createDrawScheduler } from './draw-scheduler.ts';
 import { FIRST_DATA_DRAW_MARK } from './first-draw.ts';
+import {
+  createFrameCookieWriter,
+  dropFrameUnlessShowing,
+  firstFrameIn,
+  type ShownView,
+} from './first-frame.ts';
 import { formatAxisDollars, formatAxisPercent, formatLogAxisDollars, formatTooltipTime } from './format.ts';
 import type { BarRun } from './provider-bars.ts';
 import type { RangeKey, TimeWindow } from './ranges.ts';
 import type { Point, SeriesChange, SeriesStore } from './series-store.ts';
-import { fromAxisTime, type TimeZoneChoice, timeZoneOf, toAxisTime } from './time-zone.ts';
+import { fromAxisTime, type TimeZoneChoice, timeZoneOf, toAxisTime, viewerTimeZone } from './time-zone.ts';
 import { axisValue, type ChartMode } from './value-scale.ts';
 
 export type { ChartStock, ChartView, DrawnBars, DrawnSeries } from './chart-frame.ts';
@@ -222,6 +228,22 @@ export function createPriceChart(
   placeholder.setAttribute('role', 'status');
   placeholder.textContent = message;
   el.append(placeholder);
+  /**
+   * The server's first frame (first-frame.ts), if it drew one into `el`: it stays until the chart is
+   * created, unless the page is to show something else first (a restored choice, a message).
+   */
+  /** The zone the time axis reads, by name. */
+  const axisZone = () => timeZoneOf(view.timeZone) ?? viewerTimeZone();
+  const shownView = (): ShownView => ({
+    range: view.range,
+    mode: view.mode,
+    logScale: view.logScale,
+    bandsOn,
+    hiddenLines: hidden.size,
+    timeZone: axisZone(),
+  });
+  const checkFirstFrame = () => dropFrameUnlessShowing(el, shownView());
+  const writeFrameCookie = createFrameCookieWriter(document);
   const library = import('./apexcharts-bundle.ts').then((m) => m.ApexCharts);
   let resolveCreated: (chart: ApexCharts) => void = () => {};
   /** Resolves with the chart once the first draw has made it. */
@@ -289,6 +311,7 @@ export function createPriceChart(
     if (!chart && Apex) {
       const instance = new Apex(el, initialOptions(config, optionsFor(next)));
       placeholder.remove();
+      firstFrameIn(el)?.remove();
       chart = instance;
       ownUpdate = true;
       try {
@@ -332,6 +355,7 @@ export function createPriceChart(
     if (tool) refocusTool(el, tool);
     if (reading) resumeKeyboard(el, instance, frame, reading);
     hover.restore();
+    writeFrameCookie(el.clientWidth, el.clientHeight, axisZone());
   }
 
   // A re-render under a drag (zoom selection, pan) would cut the gesture short: drawing is held until it
@@ -379,17 +403,31 @@ export function createPriceChart(
       if (isHidden === hidden.has(ticker)) return;
       if (isHidden) hidden.add(ticker);
       else hidden.delete(ticker);
+      checkFirstFrame();
       schedule();
     },
     isHidden: (ticker) => hidden.has(ticker),
-    setRange: state.setRange,
-    setMode: state.setMode,
-    setLogScale: state.setLogScale,
-    setTimeZone: state.setTimeZone,
+    setRange(range) {
+      state.setRange(range);
+      checkFirstFrame();
+    },
+    setMode(mode) {
+      state.setMode(mode);
+      checkFirstFrame();
+    },
+    setLogScale(on) {
+      state.setLogScale(on);
+      checkFirstFrame();
+    },
+    setTimeZone(choice) {
+      state.setTimeZone(choice);
+      checkFirstFrame();
+    },
     backToLive: state.backToLive,
     setBands(on) {
       if (bandsOn === on) return;
       bandsOn = on;
+      checkFirstFrame();
       schedule();
     },
     bandsShown: () => bandsShown(bandsOn, view.mode),
@@ -403,6 +441,7 @@ export function createPriceChart(
     setMessage(text) {
       message = text;
       placeholder.textContent = text;
+      firstFrameIn(el)?.remove(); // a frame would contradict what the message says
       void chart?.updateOptions({ noData: { text: hiddenMessage() } }, false, false);
     },
     snapshot: () => ({
