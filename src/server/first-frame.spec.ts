@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../test/helpers/services.ts';
-import { FRAME_COOKIE, type FrameRequest } from '../../web/src/first-frame.ts';
+import { FRAME_COOKIE, type FrameRequest, RESTORED_OTHER_VIEW } from '../../web/src/first-frame.ts';
 import { type FrameData, GUESSED_SIZE } from '../../web/src/first-frame-options.ts';
 import {
   createFirstFrame,
@@ -176,7 +176,10 @@ describe('createWorkerDrawer', () => {
   it("draws a week of six lines with ApexCharts' SSR renderer in a worker thread, as a picture", async () => {
     const read = await readWeek(new Date(START - 7 * DAY), new Date(START));
     const markup = await drawer.draw({ ...read, now: START }, { width: 1000, height: 440, timeZone: 'UTC' });
-    expect(markup).toMatch(/^<div class="first-frame" data-testid="first-frame" aria-hidden="true"/);
+    // the id index.html's render-blocking <link rel="expect"> waits for
+    expect(markup).toMatch(
+      /^<div class="first-frame" id="first-frame" data-testid="first-frame" aria-hidden="true"/,
+    );
     expect(markup).toContain('data-size="1000x440" data-times="on" data-zone="UTC"');
     expect(markup.match(/class="apexcharts-series"/g)).toHaveLength(6);
     expect(markup.match(/apexcharts-yaxis-label/g)?.length).toBeGreaterThan(3);
@@ -184,6 +187,8 @@ describe('createWorkerDrawer', () => {
     expect(markup).not.toMatch(/tabindex|role="application"|pathFrom|pathTo/);
     // shown only where the chart's box is the size it was drawn for
     expect(markup).toContain('@container chart (width < 996px) or (width > 1004px)');
+    // and not where the page's controls show another view
+    expect(markup).toContain(`:root:has(${RESTORED_OTHER_VIEW}) .first-frame { display: none; }`);
   });
 
   it('answers draws after a worker was stopped by starting another', async () => {

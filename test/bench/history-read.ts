@@ -3,7 +3,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { startRole } from '../../src/start.ts';
 import { browserAvailable, launchChromium } from '../helpers/browser.ts';
-import { framePainted, probeFirstPaint } from '../helpers/first-paint.ts';
+import { framePainted, readFirstPaint, watchFirstPaint } from '../helpers/first-paint.ts';
 import {
   createTestDatabase,
   removeRedisPrefix,
@@ -139,8 +139,9 @@ async function firstPaint(url: string): Promise<BenchRow> {
     for (let i = 0; i < 11; i++) {
       const start = Date.now();
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await watchFirstPaint(page);
       await page.goto(`${url}/`, { waitUntil: 'domcontentloaded' });
-      const seen = await probeFirstPaint(page);
+      const seen = await readFirstPaint(page);
       await page.close();
       if (i < 2) continue; // the first loads draw the frame the later ones are served
       drawn.push(seen.origin + seen.drawn - start);

@@ -3,13 +3,14 @@
  * linear, bands on, every line shown) that the server draws into the page's HTML with ApexCharts' own SSR
  * renderer (src/server/first-frame.ts, from first-frame-options.ts), so the week is on screen at the page's
  * first paint, while the chart's code is still loading. The live chart takes its place with its first draw
- * (price-chart.ts); before then it goes wherever the page is to show something else: the entry (boot.ts)
- * checks the controls a reload restored, the chart checks every choice made before its first draw.
+ * (price-chart.ts); before then it goes wherever the page is to show something else: its own style hides it
+ * where a reload restored the controls to another view (`RESTORED_OTHER_VIEW`), from the first paint on, and
+ * the chart checks every choice made before its first draw.
  *
  * Its size and clock come from a cookie the page writes after each draw (`createFrameCookieWriter`);
  * without one the server guesses the size and leaves the times out (it cannot know the viewer's clock),
- * and the frame shows only where the guess is right. The entry imports this module: it stays small, and
- * free of what the frame is drawn with.
+ * and the frame shows only where the guess is right. The chart imports this module; it stays free of what
+ * the frame is drawn with.
  */
 
 import { DEFAULT_RANGE, type RangeKey } from './ranges.ts';
@@ -17,6 +18,19 @@ import type { ChartMode } from './value-scale.ts';
 
 /** The cookie that tells the server the chart's size and clock: `{width}x{height}` and `~{IANA zone}`. */
 export const FRAME_COOKIE = 'stockstreamer-frame';
+
+/**
+ * A selector for index.html's controls when they show another view than the frame: what a reload restored
+ * (the browser sets them as the parser makes them, before any script runs). The frame's style hides it
+ * while one matches (src/server/first-frame-draw.ts), so the paints that come before the page's code
+ * never show the wrong view.
+ */
+export const RESTORED_OTHER_VIEW = [
+  `[data-testid="range-picker"] input:checked:not([value="${DEFAULT_RANGE}"])`,
+  '[data-testid="mode-picker"] input:checked:not([value="price"])',
+  '[data-testid="log-toggle"]:checked',
+  '[data-testid="bands-toggle"]:not(:checked)',
+].join(', ');
 
 /** Sizes outside these are not a chart this page lays out: the cookie is ignored. */
 const MIN_SIDE = 200;
