@@ -67,6 +67,8 @@ export interface AppOptions {
 
 /** Where the chart's first frame goes in the built page (web/index.html). */
 export const CHART_CONTAINER = '<div data-testid="price-chart"></div>';
+/** Where the watchlist's cards go, held open until the page's code fills them in. */
+export const CARDS_CONTAINER = '<div class="cards" data-testid="ticker-cards"></div>';
 
 /**
  * Exports one API process streams at once: each holds a database connection for as long as its reader
@@ -250,23 +252,29 @@ export function buildApp(options: AppOptions): Koa {
 }
 
 /**
- * The chart page with its first frame in the chart's container. Read from the build at each request, so a
- * new build shows at once; a page without the container, or no build at all, falls through to the static
- * files (which answer 404 with a hint when nothing is built).
+ * The chart page with its first frame in the chart's container and the cards' room held in theirs. Read
+ * from the build at each request, so a new build shows at once; a page without the chart's container, or
+ * no build at all, falls through to the static files (which answer 404 with a hint when nothing is built).
  */
 function pageWithFirstFrame(webRoot: string, firstFrame: FirstFrame): Koa.Middleware {
   return async (ctx, next) => {
     const page = await readFile(path.join(webRoot, 'index.html'), 'utf8').catch(() => undefined);
-    const at = page?.indexOf(CHART_CONTAINER) ?? -1;
-    if (page === undefined || at < 0) return next();
-    const frame = await firstFrame.markup(ctx.get('cookie') || undefined);
-    const open = at + CHART_CONTAINER.length - '</div>'.length;
+    if (page === undefined || !page.includes(CHART_CONTAINER)) return next();
+    const { chart, cards } = await firstFrame.markup(ctx.get('cookie') || undefined);
     ctx.type = 'text/html; charset=utf-8';
     // The frame follows the cookie and the moment: revalidated on every load, by cookie.
     ctx.set('Cache-Control', 'no-cache');
     ctx.vary('Cookie');
-    ctx.body = page.slice(0, open) + frame + page.slice(open);
+    ctx.body = fillContainer(fillContainer(page, CHART_CONTAINER, chart), CARDS_CONTAINER, cards);
   };
+}
+
+/** `page` with `content` inside the first empty `container` (`<div …></div>`), if there is one. */
+function fillContainer(page: string, container: string, content: string): string {
+  const at = page.indexOf(container);
+  if (at < 0 || content === '') return page;
+  const open = at + container.length - '</div>'.length;
+  return page.slice(0, open) + content + page.slice(open);
 }
 
 /**

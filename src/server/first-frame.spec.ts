@@ -90,15 +90,15 @@ describe('createFirstFrame', () => {
       logger: silentLogger,
       draw,
     });
-    expect(await frame.markup(undefined)).toBe('<frame 1>');
+    expect((await frame.markup(undefined)).chart).toBe('<frame 1>');
     now += FRAME_FRESH_MS - 1;
-    expect(await frame.markup(undefined)).toBe('<frame 1>');
+    expect((await frame.markup(undefined)).chart).toBe('<frame 1>');
     now += 1;
     // stale: answered at once with the old one, the new one drawn meanwhile
-    expect(await frame.markup(undefined)).toBe('<frame 1>');
-    expect(await frame.markup(undefined)).toBe('<frame 2>');
+    expect((await frame.markup(undefined)).chart).toBe('<frame 1>');
+    expect((await frame.markup(undefined)).chart).toBe('<frame 2>');
     now += FRAME_STALE_MS;
-    expect(await frame.markup(undefined)).toBe('<frame 3>');
+    expect((await frame.markup(undefined)).chart).toBe('<frame 3>');
     expect(draw.asked).toHaveLength(3);
   });
 
@@ -115,9 +115,9 @@ describe('createFirstFrame', () => {
     const sizes = Array.from({ length: 50 }, (_, i) => `${FRAME_COOKIE}=${300 + i}x400~UTC`);
     const answers = await Promise.all(sizes.map((cookie) => frame.markup(cookie)));
     expect(draw.asked).toHaveLength(1);
-    expect(answers.filter((a) => a !== '')).toEqual(['<frame 1>']);
+    expect(answers.map((a) => a.chart).filter((chart) => chart !== '')).toEqual(['<frame 1>']);
     now += MIN_DRAW_GAP_MS;
-    expect(await frame.markup(sizes[7])).toBe('<frame 2>');
+    expect((await frame.markup(sizes[7])).chart).toBe('<frame 2>');
   });
 
   it("answers without a frame when the draw takes longer than the page's wait, and keeps it for the next", async () => {
@@ -133,9 +133,9 @@ describe('createFirstFrame', () => {
       draw: slow,
       waitMs: 20,
     });
-    expect(await frame.markup(undefined)).toBe('');
+    expect((await frame.markup(undefined)).chart).toBe('');
     finish('<late frame>');
-    expect(await frame.markup(undefined)).toBe('<late frame>');
+    expect((await frame.markup(undefined)).chart).toBe('<late frame>');
   });
 
   it('logs a failed read or draw and answers without a frame', async () => {
@@ -149,7 +149,7 @@ describe('createFirstFrame', () => {
       logger,
       draw: countingDrawer(),
     });
-    await expect(failing.markup(undefined)).resolves.toBe('');
+    await expect(failing.markup(undefined)).resolves.toEqual({ chart: '', cards: '' });
     const broken: FrameDrawer = {
       draw: () => Promise.reject(new Error('no renderer')),
       close: async () => {},
@@ -161,7 +161,10 @@ describe('createFirstFrame', () => {
       logger,
       draw: broken,
     });
-    await expect(failingDraw.markup(undefined)).resolves.toBe('');
+    // the watchlist was read: its cards' room is held even without a frame
+    const withoutFrame = await failingDraw.markup(undefined);
+    expect(withoutFrame.chart).toBe('');
+    expect(withoutFrame.cards.match(/<article class="card" data-placeholder/g)).toHaveLength(6);
     expect(warn.mock.calls.map(([fields]) => (fields as { err: Error }).err.message)).toEqual([
       'the database is away',
       'no renderer',

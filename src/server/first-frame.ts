@@ -3,7 +3,8 @@
  * the same history and watchlist the page's first queries read, drawn by ApexCharts' SSR renderer in a
  * worker thread (a draw takes ~30–300 ms; on the API's own thread it held up every stream and request
  * meanwhile, the page's own scripts included), and kept for a few seconds per size and clock, so a burst of
- * page loads costs one read and one draw.
+ * page loads costs one read and one draw. The same read gives the watchlist's cards as stand-ins
+ * (web/src/card-placeholders.ts), so the page's code filling them in does not move the painted week down.
  *
  * The page never waits long for it: a frame that is not ready within `waitMs` is left out of that answer
  * (the page draws the chart as it would without one) and is kept for the next. A failed read or draw is
@@ -11,6 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { cardPlaceholders } from '../../web/src/card-placeholders.ts';
 import { type FrameRequest, parseFrameCookie } from '../../web/src/first-frame.ts';
 import {
   type FrameData,
@@ -54,9 +56,19 @@ export interface FirstFrameDeps {
   draw?: FrameDrawer;
 }
 
+/** What goes into the page's HTML: the chart's frame, and the watchlist's cards to hold their room. */
+export interface FirstFrameMarkup {
+  /** For the chart's container; '' for none. */
+  chart: string;
+  /** For the cards' container (web/src/card-placeholders.ts); '' for none. */
+  cards: string;
+}
+
+const NO_MARKUP: FirstFrameMarkup = Object.freeze({ chart: '', cards: '' });
+
 export interface FirstFrame {
-  /** The frame's markup for a request with this `Cookie` header; '' for none. Never rejects. */
-  markup(cookieHeader: string | undefined): Promise<string>;
+  /** The markup for a request with this `Cookie` header. Never rejects. */
+  markup(cookieHeader: string | undefined): Promise<FirstFrameMarkup>;
   /** Stops the worker thread (a later draw starts another). */
   close(): Promise<void>;
 }
@@ -68,7 +80,7 @@ export interface FrameDrawer {
 
 interface Kept {
   drawnAt: number;
-  markup: Promise<string>;
+  markup: Promise<FirstFrameMarkup>;
 }
 
 /** Whether the server's clock knows `zone` (an IANA name). */
@@ -148,21 +160,23 @@ export function createFirstFrame(deps: FirstFrameDeps): FirstFrame {
   let drawing = false;
   let lastDrawStart = Number.NEGATIVE_INFINITY;
 
-  async function draw(request: FrameRequest, now: number): Promise<string> {
+  async function draw(request: FrameRequest, now: number): Promise<FirstFrameMarkup> {
+    let cards = '';
     try {
       const read = await deps.read(
         new Date(frameWindowStart(now)),
         new Date(now),
         frameHistoryWidth(request.width),
       );
-      return await drawer.draw({ ...read, now }, request);
+      cards = cardPlaceholders(read.watchlist);
+      return { chart: await drawer.draw({ ...read, now }, request), cards };
     } catch (error) {
       logger.warn({ err: error }, 'first frame: could not draw it; the page is served without it');
-      return '';
+      return { chart: '', cards };
     }
   }
 
-  function frameFor(request: FrameRequest): Promise<string> {
+  function frameFor(request: FrameRequest): Promise<FirstFrameMarkup> {
     const key = `${request.width}x${request.height}~${request.timeZone ?? ''}`;
     const now = elapsed();
     const previous = kept.get(key);
@@ -174,7 +188,7 @@ export function createFirstFrame(deps: FirstFrameDeps): FirstFrame {
     // An older frame answers at once while a fresh one is drawn (or cannot be yet), if it is not too old.
     const stale = previous && now - previous.drawnAt < FRAME_STALE_MS ? previous.markup : undefined;
     // Drawing is rationed, whatever the cookies ask for: one draw at a time, a gap between draws.
-    if (drawing || now - lastDrawStart < MIN_DRAW_GAP_MS) return stale ?? Promise.resolve('');
+    if (drawing || now - lastDrawStart < MIN_DRAW_GAP_MS) return stale ?? Promise.resolve(NO_MARKUP);
     drawing = true;
     lastDrawStart = now;
     const fresh: Kept = {
@@ -193,8 +207,8 @@ export function createFirstFrame(deps: FirstFrameDeps): FirstFrame {
     async markup(cookieHeader) {
       const request = parseFrameCookie(cookieHeader, isTimeZone) ?? { ...GUESSED_SIZE, timeZone: null };
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve(''), waitMs);
+      const late = new Promise<FirstFrameMarkup>((resolve) => {
+        timer = setTimeout(() => resolve(NO_MARKUP), waitMs);
       });
       try {
         return await Promise.race([frameFor(request), late]);

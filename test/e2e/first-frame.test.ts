@@ -82,6 +82,42 @@ describe.runIf(browserAvailable())('the first frame', () => {
     expectClean(watch);
   });
 
+  it('holds the room of what the page fills in later, so the week stays where it was painted', async () => {
+    const { context, watch } = await newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript(() => {
+      const shifts: { value: number; moved: string[] }[] = [];
+      (window as unknown as { __shifts: typeof shifts }).__shifts = shifts;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as unknown as {
+          value: number;
+          sources: { node?: Node | null }[];
+        }[]) {
+          const moved = entry.sources.map((source) => {
+            const node = source.node as HTMLElement | null | undefined;
+            return node?.id || (typeof node?.className === 'string' ? node.className : node?.nodeName) || '?';
+          });
+          shifts.push({ value: entry.value, moved });
+        }
+      }).observe({ type: 'layout-shift', buffered: true });
+    });
+    const { page, seen } = await loadWithFrame(context, '1206x380', true);
+    expect(framePainted(seen)).toBe(true);
+    // everything the page's code fills in above the chart: the cards, the provider's line, the editor
+    await expect.poll(() => page.locator('[data-testid="ticker-card"]').count()).toBe(6);
+    await expect.poll(() => page.getByTestId('provider-status').textContent()).not.toBe('');
+    await expect.poll(() => page.getByTestId('watchlist-editor').isVisible()).toBe(true);
+    expect(await page.locator('[data-placeholder]').count()).toBe(0);
+    const shifts = await page.evaluate(
+      () => (window as unknown as { __shifts: { value: number; moved: string[] }[] }).__shifts,
+    );
+    // the cards' row came in a second after the week was painted and moved it down ~170 px (a layout shift
+    // score of ~0.13): now nothing above the chart moves it, and what moves at all is a sliver
+    expect(shifts.flatMap((shift) => shift.moved)).not.toContain('chart-panel');
+    expect(shifts.flatMap((shift) => shift.moved)).not.toContain('cards');
+    expect(shifts.reduce((sum, shift) => sum + shift.value, 0)).toBeLessThan(0.01);
+    expectClean(watch);
+  });
+
   it('draws the next visit at the size and on the clock the page reported, with the times the chart shows', async () => {
     const { context, watch } = await newContext({
       viewport: { width: 1440, height: 900 },
