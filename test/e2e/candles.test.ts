@@ -94,6 +94,8 @@ describe.runIf(browserAvailable())('candles on the chart page', () => {
       .poll(() => page.getByTestId('candle-interval').textContent())
       .toBe(`${TICKER} · hourly candles`);
     expect(await page.getByTestId('chart-title').textContent()).toBe('Candles, US dollars');
+    // the line chart's hint about its zoom's dots does not speak of candles
+    expect(await page.getByTestId('dots-note').isVisible()).toBe(false);
     expect(d.times.length).toBeGreaterThan(7 * 24 - 2);
 
     const last = d.times[d.times.length - 1]!;
@@ -213,6 +215,7 @@ describe.runIf(browserAvailable())('candles on the chart page', () => {
       .toBe(6);
     expect(await page.getByTestId('candle-chart').isVisible()).toBe(false);
     expect(await page.getByTestId('chart-title').textContent()).toBe('Price, US dollars');
+    expect(await page.getByTestId('dots-note').isVisible()).toBe(true);
     expect(watch.errors).toEqual([]);
     expect(watch.offOrigin).toEqual([]);
     expect(watch.cspViolations).toEqual([]);

@@ -42,6 +42,7 @@ export function wireCandles(options: CandleWiringOptions): CandleWiring {
   const candleHead = required('candle-head');
   const candlePanes = required('candle-chart');
   const volumeNote = required('volume-note');
+  const dotsNote = required('dots-note');
 
   const candleChart = createCandleChart(required('candle-price'), required('candle-volume'), {
     // Said only where candles are drawn without volume: why the pane is not there.
@@ -67,8 +68,8 @@ export function wireCandles(options: CandleWiringOptions): CandleWiring {
   }
 
   /**
-   * Candles show one ticker in dollars: the lines, their legend, % Compare, the bands and the zoom's way
-   * back to live are the line chart's, so they step aside while candles are up.
+   * Candles show one ticker in dollars: the lines, their legend, % Compare, the bands, the zoom's dots
+   * and its way back to live are the line chart's, so they step aside while candles are up.
    */
   function setStyle(style: ChartStyle): void {
     const on = style === 'candles';
@@ -77,6 +78,7 @@ export function wireCandles(options: CandleWiringOptions): CandleWiring {
     legendEl.hidden = on;
     candlePanes.hidden = !on;
     candleHead.hidden = !on;
+    dotsNote.hidden = on;
     modePicker.disabled = on;
     if (!on) {
       volumeNote.hidden = true;
