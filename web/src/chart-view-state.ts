@@ -12,6 +12,20 @@ import { DEFAULT_RANGE, type RangeKey, type TimeWindow } from './ranges.ts';
 import type { TimeZoneChoice } from './time-zone.ts';
 import type { ChartMode } from './value-scale.ts';
 
+/**
+ * The view a page opens on: the last 7 days in dollars, linear, on the viewer's clock, following live. The
+ * server's first frame draws it (first-frame-options.ts) and shows only while the page is to show it
+ * (first-frame.ts).
+ */
+export const DEFAULT_VIEW: Readonly<ChartView> = Object.freeze({
+  range: DEFAULT_RANGE,
+  mode: 'price',
+  logScale: false,
+  timeZone: 'viewer',
+  following: true,
+  window: null,
+});
+
 /** A hold whose pointerup the page never hears (released outside the window) ends after this long. */
 export const HOLD_BACKSTOP_MS = 10_000;
 
@@ -59,14 +73,7 @@ function defaultAfter(fn: () => void, ms: number): () => void {
 
 export function createViewState(deps: ViewStateDeps): ViewState {
   const after = deps.after ?? defaultAfter;
-  const view: ChartView = {
-    range: DEFAULT_RANGE,
-    mode: 'price',
-    logScale: false,
-    timeZone: 'viewer',
-    following: true,
-    window: null,
-  };
+  const view: ChartView = { ...DEFAULT_VIEW };
   let holding = false;
   /** A pan moved the window during this hold; it is reported when the hold ends. */
   let panPending = false;

@@ -9,12 +9,13 @@ import type ApexCharts from 'apexcharts/core';
 import { buildFrame, type ChartStock } from './chart-frame.ts';
 import { baseOptions, frameOptions, initialOptions } from './chart-options.ts';
 import { FONT_STACK } from './chart-style.ts';
+import { DEFAULT_VIEW } from './chart-view-state.ts';
 import type { FrameRequest } from './first-frame.ts';
 import { COLUMN_PX } from './first-load.ts';
 import { formatAxisDollars } from './format.ts';
 import { assignSeriesColors } from './palette.ts';
 import { type BarRun, mergeBarWindow } from './provider-bars.ts';
-import { DEFAULT_RANGE, historyFrom } from './ranges.ts';
+import { historyFrom } from './ranges.ts';
 import { createSeriesStore } from './series-store.ts';
 import { zoneOffsetMs } from './time-zone.ts';
 import type { BarSeries } from './types.ts';
@@ -44,7 +45,7 @@ export interface FrameData {
 
 /** Where the default range starts at `now`: the window the server reads for a frame. */
 export function frameWindowStart(now: number): number {
-  return historyFrom(DEFAULT_RANGE, now);
+  return historyFrom(DEFAULT_VIEW.range, now);
 }
 
 /** The history `width` a frame of `width` px reads: one server column per drawn column, as the page asks. */
@@ -92,14 +93,7 @@ export function firstFrameOptions(
     store,
     stocks,
     hidden: new Set(),
-    view: {
-      range: DEFAULT_RANGE,
-      mode: 'price',
-      logScale: false,
-      timeZone: 'viewer',
-      following: true,
-      window: null,
-    },
+    view: DEFAULT_VIEW,
     bandsOn: true,
     bars,
     alerts: new Map(),

@@ -13,7 +13,8 @@
  * the frame is drawn with.
  */
 
-import { DEFAULT_RANGE, type RangeKey } from './ranges.ts';
+import { DEFAULT_VIEW } from './chart-view-state.ts';
+import type { RangeKey } from './ranges.ts';
 import type { ChartMode } from './value-scale.ts';
 
 /** The cookie that tells the server the chart's size and clock: `{width}x{height}` and `~{IANA zone}`. */
@@ -26,9 +27,9 @@ export const FRAME_COOKIE = 'stockstreamer-frame';
  * never show the wrong view.
  */
 export const RESTORED_OTHER_VIEW = [
-  `[data-testid="range-picker"] input:checked:not([value="${DEFAULT_RANGE}"])`,
-  '[data-testid="mode-picker"] input:checked:not([value="price"])',
-  '[data-testid="log-toggle"]:checked',
+  `[data-testid="range-picker"] input:checked:not([value="${DEFAULT_VIEW.range}"])`,
+  `[data-testid="mode-picker"] input:checked:not([value="${DEFAULT_VIEW.mode}"])`,
+  `[data-testid="log-toggle"]${DEFAULT_VIEW.logScale ? ':not(:checked)' : ':checked'}`,
   '[data-testid="bands-toggle"]:not(:checked)',
 ].join(', ');
 
@@ -90,9 +91,9 @@ export interface ShownView {
 /** Whether a frame (its `data-*` attributes) shows `view`: the default view, on the same clock if it has times. */
 export function frameShows(frame: Pick<HTMLElement, 'dataset'>, view: ShownView): boolean {
   const defaultView =
-    view.range === DEFAULT_RANGE &&
-    view.mode === 'price' &&
-    !view.logScale &&
+    view.range === DEFAULT_VIEW.range &&
+    view.mode === DEFAULT_VIEW.mode &&
+    view.logScale === DEFAULT_VIEW.logScale &&
     view.bandsOn &&
     view.hiddenLines === 0;
   const sameClock =
