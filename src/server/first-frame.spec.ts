@@ -5,6 +5,7 @@ import { type FrameData, GUESSED_SIZE } from '../../web/src/first-frame-options.
 import {
   createFirstFrame,
   createWorkerDrawer,
+  type FirstFrameDeps,
   FRAME_FRESH_MS,
   FRAME_STALE_MS,
   type FrameDrawer,
@@ -52,25 +53,18 @@ function countingDrawer(): FrameDrawer & { asked: FrameRequest[] } {
   };
 }
 
+/** A first frame over the seeded week at START, with the test's drawer and clocks. */
+function weekFrame(deps: Partial<FirstFrameDeps> & Pick<FirstFrameDeps, 'draw'>) {
+  return createFirstFrame({ read: readWeek, now: () => START, logger: silentLogger, ...deps });
+}
+
 describe('createFirstFrame', () => {
   it('draws the guessed size without a cookie, and the asked size and clock with one', async () => {
     const draw = countingDrawer();
-    const frame = createFirstFrame({
-      read: readWeek,
-      now: () => START,
-      elapsed: () => START,
-      logger: silentLogger,
-      draw,
-    });
+    const frame = weekFrame({ elapsed: () => START, draw });
     await frame.markup(undefined);
     let now = START;
-    const later = createFirstFrame({
-      read: readWeek,
-      now: () => START,
-      elapsed: () => (now += MIN_DRAW_GAP_MS),
-      logger: silentLogger,
-      draw,
-    });
+    const later = weekFrame({ elapsed: () => (now += MIN_DRAW_GAP_MS), draw });
     await later.markup(`${FRAME_COOKIE}=1000x440~America/New_York`);
     await later.markup(`${FRAME_COOKIE}=1000x440~Not/AZone`);
     expect(draw.asked).toEqual([
@@ -83,13 +77,7 @@ describe('createFirstFrame', () => {
   it('serves a frame as it is while fresh, and an older one while the next is drawn', async () => {
     const draw = countingDrawer();
     let now = START;
-    const frame = createFirstFrame({
-      read: readWeek,
-      now: () => START,
-      elapsed: () => now,
-      logger: silentLogger,
-      draw,
-    });
+    const frame = weekFrame({ elapsed: () => now, draw });
     expect((await frame.markup(undefined)).chart).toBe('<frame 1>');
     now += FRAME_FRESH_MS - 1;
     expect((await frame.markup(undefined)).chart).toBe('<frame 1>');
@@ -105,13 +93,7 @@ describe('createFirstFrame', () => {
   it('draws one frame at a time, with a gap between draws, whatever the cookies ask', async () => {
     const draw = countingDrawer();
     let now = START;
-    const frame = createFirstFrame({
-      read: readWeek,
-      now: () => START,
-      elapsed: () => now,
-      logger: silentLogger,
-      draw,
-    });
+    const frame = weekFrame({ elapsed: () => now, draw });
     const sizes = Array.from({ length: 50 }, (_, i) => `${FRAME_COOKIE}=${300 + i}x400~UTC`);
     const answers = await Promise.all(sizes.map((cookie) => frame.markup(cookie)));
     expect(draw.asked).toHaveLength(1);
@@ -126,13 +108,7 @@ describe('createFirstFrame', () => {
       draw: () => new Promise((resolve) => (finish = resolve)),
       close: () => Promise.resolve(),
     };
-    const frame = createFirstFrame({
-      read: readWeek,
-      now: () => START,
-      logger: silentLogger,
-      draw: slow,
-      waitMs: 20,
-    });
+    const frame = weekFrame({ draw: slow, waitMs: 20 });
     expect((await frame.markup(undefined)).chart).toBe('');
     finish('<late frame>');
     expect((await frame.markup(undefined)).chart).toBe('<late frame>');
@@ -142,9 +118,8 @@ describe('createFirstFrame', () => {
     const warn = vi.fn();
     const logger = { ...silentLogger, warn } as unknown as typeof silentLogger;
     let now = START;
-    const failing = createFirstFrame({
+    const failing = weekFrame({
       read: () => Promise.reject(new Error('the database is away')),
-      now: () => START,
       elapsed: () => (now += FRAME_STALE_MS),
       logger,
       draw: countingDrawer(),
@@ -154,13 +129,7 @@ describe('createFirstFrame', () => {
       draw: () => Promise.reject(new Error('no renderer')),
       close: async () => {},
     };
-    const failingDraw = createFirstFrame({
-      read: readWeek,
-      now: () => START,
-      elapsed: () => (now += FRAME_STALE_MS),
-      logger,
-      draw: broken,
-    });
+    const failingDraw = weekFrame({ elapsed: () => (now += FRAME_STALE_MS), logger, draw: broken });
     // the watchlist was read: its cards' room is held even without a frame
     const withoutFrame = await failingDraw.markup(undefined);
     expect(withoutFrame.chart).toBe('');

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { cardPlaceholders, type PlaceholderStock } from './card-placeholders.ts';
+import { cardPlaceholders } from './card-placeholders.ts';
+import type { WatchlistStock } from './chart-frame.ts';
 import { assignSeriesColors } from './palette.ts';
 
-const stock = (ticker: string, extra: Partial<PlaceholderStock> = {}): PlaceholderStock => ({
+const stock = (ticker: string, extra: Partial<WatchlistStock> = {}): WatchlistStock => ({
   ticker,
   companyName: `${ticker} Inc.`,
   enabled: true,

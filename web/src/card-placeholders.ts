@@ -6,16 +6,8 @@
  * cards, ~170 px at 1280 px, a second after the week was on screen). ticker-cards.ts's first render
  * replaces them; a screen reader skips them (the real cards are what it reads).
  */
+import { type WatchlistStock, watchedStocks } from './chart-frame.ts';
 import { escapeHtml } from './format.ts';
-import { assignSeriesColors } from './palette.ts';
-
-export interface PlaceholderStock {
-  ticker: string;
-  companyName: string | null;
-  enabled: boolean;
-  low52Week: number | null;
-  high52Week: number | null;
-}
 
 /** Stand-in figures, as wide as the real card's usually are (ticker-cards.ts). */
 const ROOM = {
@@ -27,27 +19,21 @@ const ROOM = {
 };
 
 /** The cards of the watched (enabled) stocks, in the watchlist's order; '' when none is watched. */
-export function cardPlaceholders(watchlist: readonly PlaceholderStock[]): string {
-  const enabled = watchlist.filter((stock) => stock.enabled);
-  const colors = assignSeriesColors(
-    watchlist.map((stock) => stock.ticker),
-    enabled.map((stock) => stock.ticker),
-  );
+export function cardPlaceholders(watchlist: readonly WatchlistStock[]): string {
   // The figures' room is held by figures of their usual width, which wrap as the real ones do at any card
   // width (the page's style hides them: they are not prices); the 52-week row only where the stock has a
   // range to show.
   const { price, change, close, low, high } = ROOM;
-  return enabled
+  return watchedStocks(watchlist)
     .map((stock) => {
-      const name = escapeHtml(stock.companyName ?? stock.ticker);
       const range =
         stock.low52Week !== null && stock.high52Week !== null
           ? `<div class="card-range"><span class="range-low">${low}</span><span class="range-track"></span><span class="range-high">${high}</span></div>`
           : '';
       return (
-        `<article class="card" data-placeholder aria-hidden="true" style="--series: ${colors.get(stock.ticker)}">` +
+        `<article class="card" data-placeholder aria-hidden="true" style="--series: ${stock.color}">` +
         `<span class="card-logo"></span>` +
-        `<span class="card-ident"><span class="card-ticker">${escapeHtml(stock.ticker)}</span><span class="card-name">${name}</span></span>` +
+        `<span class="card-ident"><span class="card-ticker">${escapeHtml(stock.ticker)}</span><span class="card-name">${escapeHtml(stock.companyName)}</span></span>` +
         `<span class="card-quote"><span class="card-price">${price}</span><span class="card-change">${change}</span><p class="card-close">${close}</p></span>` +
         `${range}</article>`
       );

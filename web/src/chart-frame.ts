@@ -7,6 +7,7 @@
  */
 
 import { COLUMN_PX as M4_COLUMN_PX } from './first-load.ts';
+import { assignSeriesColors } from './palette.ts';
 import { type BarRun, closeAt, unobservedBarLine } from './provider-bars.ts';
 import { liveWindow, type RangeKey, type TimeWindow } from './ranges.ts';
 import {
@@ -38,6 +39,37 @@ export interface ChartStock {
   low52Week: number | null;
   high52Week: number | null;
 }
+
+/** A watchlist entry as `Query.watchlist` answers it, as far as the chart and the cards need it. */
+export interface WatchlistStock {
+  ticker: string;
+  companyName: string | null;
+  enabled: boolean;
+  low52Week: number | null;
+  high52Week: number | null;
+}
+
+/**
+ * The watched (enabled) stocks of `watchlist`, in its order, as the chart draws them: each in the colour
+ * palette.ts keeps for it, named by its ticker where it has no company name.
+ */
+export function watchedStocks(watchlist: readonly WatchlistStock[]): ChartStock[] {
+  const enabled = watchlist.filter((stock) => stock.enabled);
+  const colors = assignSeriesColors(
+    watchlist.map((stock) => stock.ticker),
+    enabled.map((stock) => stock.ticker),
+  );
+  return enabled.map((stock) => ({
+    ticker: stock.ticker,
+    companyName: stock.companyName ?? stock.ticker,
+    color: colors.get(stock.ticker)!,
+    low52Week: stock.low52Week,
+    high52Week: stock.high52Week,
+  }));
+}
+
+/** Room the chart keeps beside the plot for the y-axis before it has measured its grid. */
+export const AXIS_ROOM_PX = 70;
 
 /** The view: which range, whether it follows live, and the window when it does not. */
 export interface ChartView {

@@ -6,14 +6,13 @@
  */
 
 import type ApexCharts from 'apexcharts/core';
-import { buildFrame, type ChartStock } from './chart-frame.ts';
+import { AXIS_ROOM_PX, buildFrame, type WatchlistStock, watchedStocks } from './chart-frame.ts';
 import { baseOptions, frameOptions, initialOptions } from './chart-options.ts';
 import { FONT_STACK } from './chart-style.ts';
 import { DEFAULT_VIEW } from './chart-view-state.ts';
 import type { FrameRequest } from './first-frame.ts';
-import { COLUMN_PX } from './first-load.ts';
+import { historyWidth } from './first-load.ts';
 import { formatAxisDollars } from './format.ts';
-import { assignSeriesColors } from './palette.ts';
 import { type BarRun, mergeBarWindow } from './provider-bars.ts';
 import { historyFrom } from './ranges.ts';
 import { createSeriesStore } from './series-store.ts';
@@ -23,19 +22,10 @@ import type { BarSeries } from './types.ts';
 /** The chart's size in a 1280 × 800 window (the page's layout caps its width at 1206 px). */
 export const GUESSED_SIZE = Object.freeze({ width: 1206, height: 380 });
 
-/** Room the chart keeps beside the plot before it has measured its grid (price-chart.ts `plotWidth`). */
-const AXIS_ROOM_PX = 70;
-
 /** What the server read to draw a frame; the same shapes as the page's own queries answer. */
 export interface FrameData {
   /** The watchlist in its order, as `Query.watchlist` answers it. */
-  watchlist: readonly {
-    ticker: string;
-    companyName: string | null;
-    enabled: boolean;
-    low52Week: number | null;
-    high52Week: number | null;
-  }[];
+  watchlist: readonly WatchlistStock[];
   /** The default range's history at the frame's width (`Query.priceHistory`). */
   series: readonly { ticker: string; times: number[]; prices: number[] }[];
   /** Provider bars over the same window (`Query.barHistory`), where the server has them. */
@@ -50,7 +40,7 @@ export function frameWindowStart(now: number): number {
 
 /** The history `width` a frame of `width` px reads: one server column per drawn column, as the page asks. */
 export function frameHistoryWidth(width: number): number {
-  return Math.max(10, Math.round((width - AXIS_ROOM_PX) / COLUMN_PX));
+  return historyWidth(width - AXIS_ROOM_PX) ?? 10;
 }
 
 /**
@@ -63,18 +53,7 @@ export function firstFrameOptions(
   request: FrameRequest,
   localZone: string,
 ): ApexCharts.ApexOptions | null {
-  const enabled = data.watchlist.filter((stock) => stock.enabled);
-  const colors = assignSeriesColors(
-    data.watchlist.map((stock) => stock.ticker),
-    enabled.map((stock) => stock.ticker),
-  );
-  const stocks: ChartStock[] = enabled.map((stock) => ({
-    ticker: stock.ticker,
-    companyName: stock.companyName ?? stock.ticker,
-    color: colors.get(stock.ticker)!,
-    low52Week: stock.low52Week,
-    high52Week: stock.high52Week,
-  }));
+  const stocks = watchedStocks(data.watchlist);
   const store = createSeriesStore();
   store.setTickers(stocks.map((stock) => stock.ticker));
   store.mergeHistory(data.series);

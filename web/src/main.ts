@@ -17,6 +17,7 @@
 
 import { createAdminSession } from './admin-session.ts';
 import { createAlertPanel } from './alert-panel.ts';
+import { watchedStocks } from './chart-frame.ts';
 import { createChartLegend } from './chart-legend.ts';
 import { createDetailLoader } from './detail-loader.ts';
 import { createFeedStatus } from './feed-status.ts';
@@ -29,7 +30,7 @@ import type { LatePanels } from './late-panels.ts';
 import { required, safeSessionStorage } from './page-dom.ts';
 import { createPageHistory } from './page-history.ts';
 import { installPageTestHook } from './page-test-hook.ts';
-import { assignSeriesColors, seriesColor } from './palette.ts';
+import { seriesColor } from './palette.ts';
 import { type ChartStock, createPriceChart } from './price-chart.ts';
 import { watchProvider } from './provider-line.ts';
 import { historyFrom } from './ranges.ts';
@@ -240,18 +241,9 @@ export function startPage(firstLoad?: FirstLoad): void {
     const enabled = watchlist.filter((stock) => stock.enabled);
     const added = enabled.map((s) => s.ticker).filter((ticker) => !store.has(ticker));
     const stocks = new Map(enabled.map((stock) => [stock.ticker, stock]));
-    colors = assignSeriesColors(
-      watchlist.map((s) => s.ticker),
-      enabled.map((s) => s.ticker),
-    );
+    chartStocks = watchedStocks(watchlist);
+    colors = new Map(chartStocks.map((stock) => [stock.ticker, stock.color]));
     const change = store.setTickers(enabled.map((stock) => stock.ticker));
-    chartStocks = enabled.map((stock) => ({
-      ticker: stock.ticker,
-      companyName: stock.companyName ?? stock.ticker,
-      color: colorOf(stock.ticker),
-      low52Week: stock.low52Week,
-      high52Week: stock.high52Week,
-    }));
     chart.setStocks(chartStocks);
     late?.candles.view.setStocks(chartStocks);
     legend.render(chartStocks.map((s) => ({ ...s, logoUrl: stocks.get(s.ticker)?.logoUrl ?? null })));

@@ -14,6 +14,7 @@
 
 import type ApexCharts from 'apexcharts/core';
 import {
+  AXIS_ROOM_PX,
   bandsShown,
   buildFrame,
   type ChartStock,
@@ -228,12 +229,12 @@ export function createPriceChart(
   placeholder.setAttribute('role', 'status');
   placeholder.textContent = message;
   el.append(placeholder);
-  /**
-   * The server's first frame (first-frame.ts), if it drew one into `el`: it stays until the chart is
-   * created, unless the page is to show something else first (a restored choice, a message).
-   */
   /** The zone the time axis reads, by name. */
   const axisZone = () => timeZoneOf(view.timeZone) ?? viewerTimeZone();
+  /**
+   * The server's first frame (first-frame.ts), if it drew one into `el`: it stays until the chart is
+   * created, unless the page is to show something else first (a choice made before then, a message).
+   */
   const shownView = (): ShownView => ({
     range: view.range,
     mode: view.mode,
@@ -243,6 +244,13 @@ export function createPriceChart(
     timeZone: axisZone(),
   });
   const checkFirstFrame = () => dropFrameUnlessShowing(el, shownView());
+  /** A view setter that then checks the first frame still shows the view. */
+  const checkingFrame =
+    <T>(set: (value: T) => void) =>
+    (value: T) => {
+      set(value);
+      checkFirstFrame();
+    };
   const writeFrameCookie = createFrameCookieWriter(document);
   const library = import('./apexcharts-bundle.ts').then((m) => m.ApexCharts);
   let resolveCreated: (chart: ApexCharts) => void = () => {};
@@ -273,7 +281,7 @@ export function createPriceChart(
   /** The plot's width in px: the M4 column count and the marker spacing depend on it. */
   function plotWidth(): number {
     const width = gridWidth(chart);
-    return Math.max(10, Math.round(width && width > 0 ? width : el.clientWidth - 70));
+    return Math.max(10, Math.round(width && width > 0 ? width : el.clientWidth - AXIS_ROOM_PX));
   }
 
   function nextFrame(): Frame {
@@ -407,22 +415,10 @@ export function createPriceChart(
       schedule();
     },
     isHidden: (ticker) => hidden.has(ticker),
-    setRange(range) {
-      state.setRange(range);
-      checkFirstFrame();
-    },
-    setMode(mode) {
-      state.setMode(mode);
-      checkFirstFrame();
-    },
-    setLogScale(on) {
-      state.setLogScale(on);
-      checkFirstFrame();
-    },
-    setTimeZone(choice) {
-      state.setTimeZone(choice);
-      checkFirstFrame();
-    },
+    setRange: checkingFrame(state.setRange),
+    setMode: checkingFrame(state.setMode),
+    setLogScale: checkingFrame(state.setLogScale),
+    setTimeZone: checkingFrame(state.setTimeZone),
     backToLive: state.backToLive,
     setBands(on) {
       if (bandsOn === on) return;
